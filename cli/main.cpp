@@ -1,0 +1,63 @@
+// vmfix: make a powered-off VM image ready for AWS VM Import/Export, offline.
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/inspect_command.h"
+#include "cli/options.h"
+#include "support/error.h"
+
+namespace {
+
+// One line, whatever the message holds (libguestfs errors can span several).
+std::string one_line(std::string message) {
+  for (char& c : message)
+    if (c == '\n' || c == '\r') c = ' ';
+  return message;
+}
+
+int fail(const std::string& message, int exit_code, bool json) {
+  fmt::print(stderr, "vmfix: {}\n", one_line(message));
+  if (json) {
+    nlohmann::ordered_json error{{"schema", "vmfix.error/1"},
+                                 {"error", {{"message", one_line(message)}, {"exit_code", exit_code}}}};
+    fmt::print("{}\n", error.dump(2));
+  }
+  return exit_code;
+}
+
+std::string_view mode_flag(vmfix::cli::Mode mode) {
+  using vmfix::cli::Mode;
+  switch (mode) {
+    case Mode::check: return "--check";
+    case Mode::all: return "--all";
+    case Mode::fix: return "--fix";
+    case Mode::list_fixers: return "--list-fixers";
+    default: return "this mode";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace vmfix;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
+  try {
+    cli::Options options = cli::parse_options(argc, argv);
+    json = options.json;
+    switch (options.mode) {
+      case cli::Mode::help: fmt::print("{}", cli::usage_text()); return kExitReady;
+      case cli::Mode::version: fmt::print("vmfix {}\n", VMFIX_VERSION); return kExitReady;
+      case cli::Mode::inspect: return cli::run_inspect(options);
+      default:
+        // Honest about what is not built: no pretending to check or fix.
+        throw UsageError(fmt::format("{} is not built yet; this version can --inspect only", mode_flag(options.mode)));
+    }
+  } catch (const Error& e) {
+    return fail(e.what(), e.exit_code(), json);
+  } catch (const std::exception& e) {
+    return fail(fmt::format("internal error: {}", e.what()), kExitInternal, json);
+  }
+}

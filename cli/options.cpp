@@ -1,0 +1,127 @@
+#include "cli/options.h"
+
+#include <fmt/core.h>
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+#include "support/error.h"
+
+namespace vmfix::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+void describe_modes(po::options_description& modes) {
+  modes.add_options()
+      ("inspect", "report what the guest is: OS, disks, boot, network, hypervisor tools")
+      ("check", "check the image against the AWS import requirements (read-only)")
+      ("all", "check, apply every applicable fixer, re-check, write an import-ready image")
+      ("fix", po::value<std::string>()->value_name("ID[,ID]"), "apply only these fixers")
+      ("list-fixers", "list the fixers with one line each")
+      ("help,h", "show this help")
+      ("version", "show the version");
+}
+
+void describe_options(po::options_description& options) {
+  options.add_options()
+      ("json", "machine-readable output on stdout")
+      ("report", po::value<std::string>()->value_name("FILE"), "also write the JSON report to FILE")
+      ("output,o", po::value<std::string>()->value_name("PATH"), "where to write the fixed image")
+      ("output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")
+      ("in-place", "edit the source image itself (raw and qcow2 only)")
+      ("dry-run", "plan every change and print it, change nothing")
+      ("profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"),
+       "requirement profile: aws-current or aws-2017")
+      ("accel", po::value<std::string>()->value_name("MODE")->default_value("auto"),
+       "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")
+      ("verbose,v", "say more")
+      ("quiet,q", "say only errors");
+}
+
+}  // namespace
+
+std::string usage_text() {
+  po::options_description modes("Modes (choose one)"), options("Options");
+  describe_modes(modes);
+  describe_options(options);
+  std::ostringstream text;
+  text << modes << "\n" << options << "\n";
+  return "Usage: vmfix MODE [OPTIONS] IMAGE\n"
+         "Make a powered-off VM image ready for AWS VM Import/Export, editing it offline.\n\n" +
+         text.str() +
+         "Exit codes: 0 ready, 1 fixable findings remain, 2 blocking findings, 64 usage error,\n"
+         "65 bad input, 70 internal error.\n";
+}
+
+Options parse_options(int argc, char** argv) {
+  po::positional_options_description positional;
+  positional.add("image", -1);
+  po::options_description mode_table, described, hidden, all;
+  describe_modes(mode_table);
+  describe_options(described);
+  hidden.add_options()("image", po::value<std::vector<std::string>>());
+  all.add(mode_table).add(described).add(hidden);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+
+  Options options;
+  std::vector<Mode> modes;
+  if (vm.count("inspect")) modes.push_back(Mode::inspect);
+  if (vm.count("check")) modes.push_back(Mode::check);
+  if (vm.count("all")) modes.push_back(Mode::all);
+  if (vm.count("fix")) modes.push_back(Mode::fix);
+  if (vm.count("list-fixers")) modes.push_back(Mode::list_fixers);
+  if (vm.count("help") || vm.count("version")) {
+    options.mode = vm.count("help") ? Mode::help : Mode::version;
+    return options;
+  }
+  if (modes.size() > 1) throw UsageError("choose one mode: --inspect, --check, --all, --fix or --list-fixers");
+  if (modes.empty()) {
+    if (vm.count("dry-run")) modes.push_back(Mode::all);  // --dry-run alone plans --all
+    else throw UsageError("no mode given (try --inspect IMAGE, or --help)");
+  }
+  options.mode = modes.front();
+
+  if (vm.count("fix")) {
+    std::string list = vm["fix"].as<std::string>();
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      if (comma > start) options.fix_ids.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (options.fix_ids.empty()) throw UsageError("--fix needs at least one fixer id");
+  }
+  if (vm.count("image")) options.images = vm["image"].as<std::vector<std::string>>();
+  options.json = vm.count("json") > 0;
+  if (vm.count("report")) options.report_file = vm["report"].as<std::string>();
+  if (vm.count("output")) options.output = vm["output"].as<std::string>();
+  if (vm.count("output-format")) options.output_format = vm["output-format"].as<std::string>();
+  options.in_place = vm.count("in-place") > 0;
+  options.dry_run = vm.count("dry-run") > 0;
+  options.profile = vm["profile"].as<std::string>();
+  options.accel = guest::parse_accel(vm["accel"].as<std::string>());
+  if (vm.count("verbose") && vm.count("quiet")) throw UsageError("-v and -q contradict each other");
+  options.verbosity = vm.count("quiet") ? 0 : vm.count("verbose") ? 2 : 1;
+
+  if (options.profile != "aws-current" && options.profile != "aws-2017")
+    throw UsageError(fmt::format("unknown profile '{}' (aws-current or aws-2017)", options.profile));
+  if (options.mode != Mode::list_fixers) {
+    if (options.images.empty()) throw UsageError("no image given");
+    if (options.images.size() > 1) throw UsageError("give one image (an OVA holds the disks of one VM)");
+  }
+  if (options.mode == Mode::inspect &&
+      (options.output || options.output_format || options.in_place || options.dry_run))
+    throw UsageError("--inspect writes no image: -o, --output-format, --in-place and --dry-run do not apply");
+  if (options.output && options.in_place) throw UsageError("-o and --in-place contradict each other");
+  return options;
+}
+
+}  // namespace vmfix::cli

@@ -1,0 +1,151 @@
+#include "guest/fake_guest.h"
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include "support/files.h"
+#include "support/text.h"
+
+namespace vmfix::guest {
+
+FakeGuest::FakeGuest() { nodes_["/"] = Node{FileInfo::Kind::directory, "", 0755}; }
+
+std::string FakeGuest::normalize(const std::string& path) {
+  if (path.empty() || path.front() != '/') throw GuestError(fmt::format("{}: path must be absolute", path));
+  std::string out;
+  for (char c : path) {
+    if (c == '/' && !out.empty() && out.back() == '/') continue;
+    out += c;
+  }
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+std::string FakeGuest::parent_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+const FakeGuest::Node& FakeGuest::node_or_throw(const std::string& path, const char* operation) {
+  auto it = nodes_.find(normalize(path));
+  if (it == nodes_.end()) throw GuestError(fmt::format("{}: {}: No such file or directory", operation, path));
+  return it->second;
+}
+
+FakeGuest& FakeGuest::add_file(const std::string& path, std::string_view content, uint32_t mode) {
+  mkdir_p(parent_of(normalize(path)));
+  nodes_[normalize(path)] = Node{FileInfo::Kind::file, std::string(content), mode};
+  return *this;
+}
+
+FakeGuest& FakeGuest::add_symlink(const std::string& path, const std::string& target) {
+  mkdir_p(parent_of(normalize(path)));
+  nodes_[normalize(path)] = Node{FileInfo::Kind::symlink, target, 0777};
+  return *this;
+}
+
+FakeGuest& FakeGuest::add_mountpoint(const std::string& path, const std::string& device) {
+  mountpoints_.push_back({path, device});
+  return *this;
+}
+
+std::optional<FileInfo> FakeGuest::stat(const std::string& path) {
+  auto it = nodes_.find(normalize(path));
+  if (it == nodes_.end()) return std::nullopt;
+  return FileInfo{it->second.kind, it->second.content.size(), it->second.mode};
+}
+
+std::string FakeGuest::read(const std::string& path) {
+  const Node& node = node_or_throw(path, "read");
+  if (node.kind != FileInfo::Kind::file) throw GuestError(fmt::format("read: {}: not a regular file", path));
+  return node.content;
+}
+
+void FakeGuest::write(const std::string& path, std::string_view content) {
+  std::string key = normalize(path);
+  auto parent = nodes_.find(parent_of(key));
+  if (parent == nodes_.end() || parent->second.kind != FileInfo::Kind::directory)
+    throw GuestError(fmt::format("write: {}: No such file or directory", path));
+  auto existing = nodes_.find(key);
+  if (existing != nodes_.end() && existing->second.kind == FileInfo::Kind::directory)
+    throw GuestError(fmt::format("write: {}: Is a directory", path));
+  uint32_t mode = existing != nodes_.end() ? existing->second.mode : 0644;
+  nodes_[key] = Node{FileInfo::Kind::file, std::string(content), mode};
+}
+
+std::vector<std::string> FakeGuest::ls(const std::string& directory) {
+  const Node& node = node_or_throw(directory, "ls");
+  if (node.kind != FileInfo::Kind::directory) throw GuestError(fmt::format("ls: {}: Not a directory", directory));
+  std::string prefix = normalize(directory);
+  if (prefix != "/") prefix += '/';
+  std::vector<std::string> names;
+  for (auto it = nodes_.lower_bound(prefix); it != nodes_.end() && it->first.starts_with(prefix); ++it) {
+    std::string_view rest = std::string_view(it->first).substr(prefix.size());
+    if (!rest.empty() && rest.find('/') == std::string_view::npos) names.emplace_back(rest);
+  }
+  return names;  // std::map keeps them sorted
+}
+
+void FakeGuest::mkdir_p(const std::string& path) {
+  std::string key = normalize(path);
+  if (key == "/") return;
+  mkdir_p(parent_of(key));
+  auto it = nodes_.find(key);
+  if (it == nodes_.end()) {
+    nodes_[key] = Node{FileInfo::Kind::directory, "", 0755};
+  } else if (it->second.kind != FileInfo::Kind::directory) {
+    throw GuestError(fmt::format("mkdir_p: {}: File exists", path));
+  }
+}
+
+void FakeGuest::rm(const std::string& path) {
+  const Node& node = node_or_throw(path, "rm");
+  if (node.kind == FileInfo::Kind::directory) throw GuestError(fmt::format("rm: {}: Is a directory", path));
+  nodes_.erase(normalize(path));
+}
+
+void FakeGuest::rm_rf(const std::string& path) {
+  std::string key = normalize(path);
+  std::string prefix = key + '/';
+  for (auto it = nodes_.lower_bound(prefix); it != nodes_.end() && it->first.starts_with(prefix);)
+    it = nodes_.erase(it);
+  if (key != "/") nodes_.erase(key);
+}
+
+void FakeGuest::chmod(uint32_t mode, const std::string& path) {
+  node_or_throw(path, "chmod");
+  nodes_[normalize(path)].mode = mode & 07777;
+}
+
+void FakeGuest::download(const std::string& guest_path, const std::string& host_path) {
+  write_host_file_atomic(host_path, read(guest_path));
+}
+
+void FakeGuest::upload(const std::string& host_path, const std::string& guest_path) {
+  write(guest_path, read_host_file(host_path));
+}
+
+std::string FakeGuest::run(const std::vector<std::string>& argv) {
+  commands_run_.push_back(argv);
+  if (!command_handler_) throw GuestError(fmt::format("command: {}: no handler in the fake guest", fmt::join(argv, " ")));
+  return command_handler_(argv);
+}
+
+std::string FakeGuest::resolve_case(const std::string& path) {
+  std::string resolved = "/";
+  std::string_view rest = std::string_view(normalize(path)).substr(1);
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    std::string match(part);
+    if (is_dir(resolved)) {
+      for (const std::string& name : ls(resolved))
+        if (equals_icase(name, part)) match = name;
+    }
+    resolved = join_path(resolved, match);
+  }
+  return resolved;
+}
+
+}  // namespace vmfix::guest

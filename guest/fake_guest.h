@@ -1,0 +1,54 @@
+#pragma once
+// An in-memory guest filesystem for unit tests: no appliance, microseconds per call.
+#include <functional>
+#include <map>
+
+#include "guest/guest.h"
+
+namespace vmfix::guest {
+
+class FakeGuest : public Guest {
+ public:
+  using CommandHandler = std::function<std::string(const std::vector<std::string>& argv)>;
+
+  FakeGuest();
+
+  // Test set-up: creates parent directories as needed.
+  FakeGuest& add_file(const std::string& path, std::string_view content, uint32_t mode = 0644);
+  FakeGuest& add_symlink(const std::string& path, const std::string& target);
+  FakeGuest& add_mountpoint(const std::string& path, const std::string& device);
+  // Guest commands are answered by `handler`; without one, run() throws.
+  void on_run(CommandHandler handler) { command_handler_ = std::move(handler); }
+  const std::vector<std::vector<std::string>>& commands_run() const { return commands_run_; }
+
+  std::optional<FileInfo> stat(const std::string& path) override;
+  std::string read(const std::string& path) override;
+  void write(const std::string& path, std::string_view content) override;
+  std::vector<std::string> ls(const std::string& directory) override;
+  void mkdir_p(const std::string& path) override;
+  void rm(const std::string& path) override;
+  void rm_rf(const std::string& path) override;
+  void chmod(uint32_t mode, const std::string& path) override;
+  void download(const std::string& guest_path, const std::string& host_path) override;
+  void upload(const std::string& host_path, const std::string& guest_path) override;
+  std::string run(const std::vector<std::string>& argv) override;
+  std::vector<Mountpoint> mountpoints() override { return mountpoints_; }
+  std::string resolve_case(const std::string& path) override;
+
+ private:
+  struct Node {
+    FileInfo::Kind kind;
+    std::string content;  // file data, or symlink target
+    uint32_t mode;
+  };
+  static std::string normalize(const std::string& path);
+  static std::string parent_of(const std::string& path);
+  const Node& node_or_throw(const std::string& path, const char* operation);
+
+  std::map<std::string, Node> nodes_;
+  std::vector<Mountpoint> mountpoints_;
+  CommandHandler command_handler_;
+  std::vector<std::vector<std::string>> commands_run_;
+};
+
+}  // namespace vmfix::guest

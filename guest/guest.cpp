@@ -1,0 +1,38 @@
+#include "guest/guest.h"
+
+namespace vmfix::guest {
+
+bool Guest::is_file(const std::string& path) {
+  auto info = stat(path);
+  return info && info->kind == FileInfo::Kind::file;
+}
+
+bool Guest::is_dir(const std::string& path) {
+  auto info = stat(path);
+  return info && info->kind == FileInfo::Kind::directory;
+}
+
+std::optional<std::string> Guest::read_if_exists(const std::string& path) {
+  if (!is_file(path)) return std::nullopt;
+  return read(path);
+}
+
+std::vector<std::string> Guest::files_in(const std::string& directory, std::string_view suffix) {
+  std::vector<std::string> files;
+  if (!is_dir(directory)) return files;
+  for (const std::string& name : ls(directory)) {
+    if (!name.ends_with(suffix)) continue;
+    std::string path = join_path(directory, name);
+    if (is_file(path)) files.push_back(path);
+  }
+  return files;
+}
+
+std::string join_path(std::string_view directory, std::string_view name) {
+  std::string path(directory);
+  if (path.empty() || path.back() != '/') path += '/';
+  path += name;
+  return path;
+}
+
+}  // namespace vmfix::guest

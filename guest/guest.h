@@ -1,0 +1,66 @@
+#pragma once
+// The Guest interface: every fixer and every config probe reads and edits the guest through it.
+// Two implementations: LibguestfsGuest (the real appliance) and FakeGuest (in memory, for tests).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "support/error.h"
+
+namespace vmfix::guest {
+
+// A failure reported by the guest side (libguestfs's own message, or the fake's).
+class GuestError : public Error {
+ public:
+  explicit GuestError(const std::string& what) : Error(what, kExitInternal) {}
+};
+
+struct FileInfo {
+  enum class Kind { file, directory, symlink, other };
+  Kind kind = Kind::file;
+  uint64_t size = 0;
+  uint32_t mode = 0;  // permission bits only
+};
+
+struct Mountpoint {
+  std::string path;    // "/", "/boot"
+  std::string device;  // "/dev/sda1"
+};
+
+class Guest {
+ public:
+  virtual ~Guest() = default;
+
+  // lstat: nullopt when nothing is at `path`.
+  virtual std::optional<FileInfo> stat(const std::string& path) = 0;
+  virtual std::string read(const std::string& path) = 0;
+  // Creates or replaces a regular file; the parent directory must exist.
+  virtual void write(const std::string& path, std::string_view content) = 0;
+  // Entry names in `directory`, sorted, without "." and "..".
+  virtual std::vector<std::string> ls(const std::string& directory) = 0;
+  virtual void mkdir_p(const std::string& path) = 0;
+  virtual void rm(const std::string& path) = 0;      // a file or symlink
+  virtual void rm_rf(const std::string& path) = 0;   // anything, recursively; no error if absent
+  virtual void chmod(uint32_t mode, const std::string& path) = 0;
+  virtual void download(const std::string& guest_path, const std::string& host_path) = 0;
+  virtual void upload(const std::string& host_path, const std::string& guest_path) = 0;
+  // Runs argv inside the guest's root (chrooted); returns stdout; throws on non-zero exit.
+  virtual std::string run(const std::vector<std::string>& argv) = 0;
+  virtual std::vector<Mountpoint> mountpoints() = 0;
+  // The real path of a case-insensitive (Windows) path; the path itself when nothing matches.
+  virtual std::string resolve_case(const std::string& path) = 0;
+
+  // Conveniences built on the primitives above.
+  bool exists(const std::string& path) { return stat(path).has_value(); }
+  bool is_file(const std::string& path);
+  bool is_dir(const std::string& path);
+  std::optional<std::string> read_if_exists(const std::string& path);
+  // Regular files in `directory` whose name ends with `suffix`, as full paths; none if absent.
+  std::vector<std::string> files_in(const std::string& directory, std::string_view suffix = "");
+};
+
+std::string join_path(std::string_view directory, std::string_view name);
+
+}  // namespace vmfix::guest

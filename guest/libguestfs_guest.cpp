@@ -1,0 +1,103 @@
+#include "guest/libguestfs_guest.h"
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+namespace vmfix::guest {
+
+std::optional<FileInfo> LibguestfsGuest::stat(const std::string& path) {
+  // exists() first: lstatns on a missing path is an error we do not want to parse.
+  int exists = guestfs_exists(g_, path.c_str());
+  check(g_, exists, fmt::format("exists {}", path));
+  if (exists == 0) {
+    // exists() follows symlinks; a dangling link still is something.
+    int link = guestfs_is_symlink(g_, path.c_str());
+    if (link <= 0) return std::nullopt;
+  }
+  std::unique_ptr<struct guestfs_statns, decltype(&guestfs_free_statns)> st(guestfs_lstatns(g_, path.c_str()),
+                                                                     guestfs_free_statns);
+  if (!st) throw_last_error(g_, fmt::format("stat {}", path));
+  FileInfo info;
+  auto mode = static_cast<mode_t>(st->st_mode);
+  info.kind = S_ISREG(mode) ? FileInfo::Kind::file
+              : S_ISDIR(mode) ? FileInfo::Kind::directory
+              : S_ISLNK(mode) ? FileInfo::Kind::symlink
+                              : FileInfo::Kind::other;
+  info.size = static_cast<uint64_t>(st->st_size);
+  info.mode = static_cast<uint32_t>(mode & 07777);
+  return info;
+}
+
+std::string LibguestfsGuest::read(const std::string& path) {
+  size_t size = 0;
+  char* data = guestfs_read_file(g_, path.c_str(), &size);
+  if (data == nullptr) throw_last_error(g_, fmt::format("read {}", path));
+  std::string content(data, size);
+  std::free(data);
+  return content;
+}
+
+void LibguestfsGuest::write(const std::string& path, std::string_view content) {
+  check(g_, guestfs_write(g_, path.c_str(), content.data(), content.size()), fmt::format("write {}", path));
+}
+
+std::vector<std::string> LibguestfsGuest::ls(const std::string& directory) {
+  auto names = take_strings(g_, guestfs_ls(g_, directory.c_str()), fmt::format("ls {}", directory));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void LibguestfsGuest::mkdir_p(const std::string& path) {
+  check(g_, guestfs_mkdir_p(g_, path.c_str()), fmt::format("mkdir_p {}", path));
+}
+
+void LibguestfsGuest::rm(const std::string& path) {
+  check(g_, guestfs_rm(g_, path.c_str()), fmt::format("rm {}", path));
+}
+
+void LibguestfsGuest::rm_rf(const std::string& path) {
+  check(g_, guestfs_rm_rf(g_, path.c_str()), fmt::format("rm_rf {}", path));
+}
+
+void LibguestfsGuest::chmod(uint32_t mode, const std::string& path) {
+  check(g_, guestfs_chmod(g_, static_cast<int>(mode), path.c_str()), fmt::format("chmod {}", path));
+}
+
+void LibguestfsGuest::download(const std::string& guest_path, const std::string& host_path) {
+  check(g_, guestfs_download(g_, guest_path.c_str(), host_path.c_str()),
+        fmt::format("download {}", guest_path));
+}
+
+void LibguestfsGuest::upload(const std::string& host_path, const std::string& guest_path) {
+  check(g_, guestfs_upload(g_, host_path.c_str(), guest_path.c_str()), fmt::format("upload {}", guest_path));
+}
+
+std::string LibguestfsGuest::run(const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  for (const std::string& arg : argv) args.push_back(arg.c_str());
+  args.push_back(nullptr);
+  return take_string(g_, guestfs_command(g_, const_cast<char**>(args.data())),
+                     fmt::format("command {}", argv.empty() ? "" : argv.front()));
+}
+
+std::vector<Mountpoint> LibguestfsGuest::mountpoints() {
+  auto flat = take_strings(g_, guestfs_mountpoints(g_), "mountpoints");  // device, path, device, path...
+  std::vector<Mountpoint> result;
+  for (size_t i = 0; i + 1 < flat.size(); i += 2) result.push_back({flat[i + 1], flat[i]});
+  std::sort(result.begin(), result.end(), [](auto& a, auto& b) { return a.path < b.path; });
+  return result;
+}
+
+std::string LibguestfsGuest::resolve_case(const std::string& path) {
+  char* resolved = guestfs_case_sensitive_path(g_, path.c_str());
+  if (resolved == nullptr) return path;
+  std::string result(resolved);
+  std::free(resolved);
+  return result;
+}
+
+}  // namespace vmfix::guest

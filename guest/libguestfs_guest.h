@@ -1,0 +1,30 @@
+#pragma once
+// The Guest interface over a launched Session, with the guest's filesystems mounted.
+#include "guest/guest.h"
+#include "guest/session.h"
+
+namespace vmfix::guest {
+
+class LibguestfsGuest : public Guest {
+ public:
+  explicit LibguestfsGuest(Session& session) : g_(session.handle()) {}
+
+  std::optional<FileInfo> stat(const std::string& path) override;
+  std::string read(const std::string& path) override;
+  void write(const std::string& path, std::string_view content) override;
+  std::vector<std::string> ls(const std::string& directory) override;
+  void mkdir_p(const std::string& path) override;
+  void rm(const std::string& path) override;
+  void rm_rf(const std::string& path) override;
+  void chmod(uint32_t mode, const std::string& path) override;
+  void download(const std::string& guest_path, const std::string& host_path) override;
+  void upload(const std::string& host_path, const std::string& guest_path) override;
+  std::string run(const std::vector<std::string>& argv) override;
+  std::vector<Mountpoint> mountpoints() override;
+  std::string resolve_case(const std::string& path) override;
+
+ private:
+  guestfs_h* g_;
+};
+
+}  // namespace vmfix::guest

@@ -1,0 +1,142 @@
+#include "guest/session.h"
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <cstdlib>
+
+namespace vmfix::guest {
+
+namespace {
+std::atomic<int> launches{0};
+constexpr size_t kLogTail = 64 * 1024;
+}  // namespace
+
+void throw_last_error(guestfs_h* g, std::string_view operation) {
+  const char* message = guestfs_last_error(g);
+  throw GuestError(fmt::format("{}: {}", operation, message ? message : "unknown libguestfs error"));
+}
+
+void check(guestfs_h* g, int result, std::string_view operation) {
+  if (result == -1) throw_last_error(g, operation);
+}
+
+std::string take_string(guestfs_h* g, char* text, std::string_view operation) {
+  if (text == nullptr) throw_last_error(g, operation);
+  std::string result(text);
+  std::free(text);
+  return result;
+}
+
+std::vector<std::string> take_strings(guestfs_h* g, char** list, std::string_view operation) {
+  if (list == nullptr) throw_last_error(g, operation);
+  std::vector<std::string> result;
+  for (char** item = list; *item; ++item) {
+    result.emplace_back(*item);
+    std::free(*item);
+  }
+  std::free(list);
+  return result;
+}
+
+Session::Session(std::vector<Drive> drives, SessionOptions options)
+    : drives_(std::move(drives)), options_(std::move(options)) {}
+
+Session::~Session() {
+  if (handle_ && launched_) guestfs_shutdown(handle_);  // best effort; shutdown() reports errors
+  close_handle();
+}
+
+int Session::launch_count() { return launches.load(); }
+
+void Session::on_event(guestfs_h*, void* self_pointer, uint64_t event, int, int, const char* buf,
+                       size_t buf_len, const uint64_t* array, size_t array_len) {
+  auto* self = static_cast<Session*>(self_pointer);
+  if (event == GUESTFS_EVENT_APPLIANCE) {
+    self->appliance_log_.append(buf, buf_len);
+    if (self->appliance_log_.size() > kLogTail)
+      self->appliance_log_.erase(0, self->appliance_log_.size() - kLogTail);
+  } else if (event == GUESTFS_EVENT_PROGRESS && array_len >= 4 && self->options_.on_progress) {
+    self->options_.on_progress(array[2], array[3]);
+  }
+}
+
+// Adds "force_tcg" to the handle's backend settings (which may hold the user's own, from
+// LIBGUESTFS_BACKEND_SETTINGS).
+static void force_software_emulation(guestfs_h* g) {
+  auto settings = take_strings(g, guestfs_get_backend_settings(g), "get_backend_settings");
+  settings.push_back("force_tcg");
+  std::vector<char*> list;
+  for (std::string& setting : settings) list.push_back(setting.data());
+  list.push_back(nullptr);
+  check(g, guestfs_set_backend_settings(g, list.data()), "set_backend_settings");
+}
+
+void Session::open_handle(bool force_tcg) {
+  close_handle();
+  appliance_log_.clear();
+  handle_ = guestfs_create_flags(0);
+  if (handle_ == nullptr) throw GuestError("cannot create a libguestfs handle");
+  guestfs_set_error_handler(handle_, nullptr, nullptr);  // errors reach the user as exceptions
+  if (guestfs_set_event_callback(handle_, on_event, GUESTFS_EVENT_APPLIANCE | GUESTFS_EVENT_PROGRESS, 0,
+                                 this) == -1)
+    throw_last_error(handle_, "set_event_callback");
+  check(handle_, guestfs_set_identifier(handle_, "vmfix"), "set_identifier");
+  if (force_tcg) force_software_emulation(handle_);
+  for (const Drive& drive : drives_) {
+    int result = guestfs_add_drive_opts(handle_, drive.path.c_str(),
+                                        GUESTFS_ADD_DRIVE_OPTS_FORMAT, drive.format.c_str(),
+                                        GUESTFS_ADD_DRIVE_OPTS_READONLY, drive.readonly ? 1 : 0, -1);
+    check(handle_, result, fmt::format("add drive {}", drive.path));
+  }
+}
+
+void Session::close_handle() {
+  if (handle_) guestfs_close(handle_);
+  handle_ = nullptr;
+  launched_ = false;
+}
+
+void Session::launch() {
+  auto note = [&](std::string_view message) {
+    if (options_.on_note) options_.on_note(message);
+  };
+  AccelPlan plan = plan_acceleration(options_.accel);
+  if (options_.verbose)
+    note(fmt::format("launching the appliance ({} disk(s), {}: {})", drives_.size(),
+                     plan.force_tcg ? "software emulation" : "KVM if available", plan.reason));
+  open_handle(plan.force_tcg);
+  ++launches;
+  if (guestfs_launch(handle_) == 0) {
+    launched_ = true;
+    return;
+  }
+  std::string error = guestfs_last_error(handle_) ? guestfs_last_error(handle_) : "launch failed";
+  if (!plan.may_fall_back || !looks_like_kvm_failure(appliance_log_, error))
+    throw GuestError(fmt::format("cannot start the libguestfs appliance: {}", error));
+
+  std::string evidence = kvm_failure_evidence(appliance_log_, error);
+  remember_kvm_broken(evidence);
+  note(fmt::format("KVM does not work on this machine ({}); using software emulation, which is "
+                   "slower. Remembered in {}; set VMFIX_ACCEL=kvm to try KVM again.",
+                   evidence, accel_cache_file().string()));
+  open_handle(true);
+  ++launches;
+  if (guestfs_launch(handle_) != 0) throw_last_error(handle_, "cannot start the libguestfs appliance");
+
+  launched_ = true;
+}
+
+void Session::shutdown() {
+  if (!handle_ || !launched_) return;
+  check(handle_, guestfs_umount_all(handle_), "umount_all");
+  check(handle_, guestfs_sync(handle_), "sync");
+  check(handle_, guestfs_shutdown(handle_), "shutdown");
+  launched_ = false;
+}
+
+std::vector<std::string> Session::devices() {
+  return take_strings(handle_, guestfs_list_devices(handle_), "list_devices");
+}
+
+}  // namespace vmfix::guest

@@ -1,0 +1,70 @@
+#pragma once
+// RAII over one libguestfs handle and its appliance. All disks of a VM go into ONE launch.
+#include <guestfs.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "guest/accel.h"
+#include "guest/guest.h"
+
+namespace vmfix::guest {
+
+struct Drive {
+  std::string path;
+  std::string format;   // always explicit ("raw", "qcow2", "vmdk", "vpc", "vhdx"): never probed
+  bool readonly = true; // writes go to a throw-away overlay inside the appliance
+};
+
+struct SessionOptions {
+  Accel accel = Accel::automatic;
+  bool verbose = false;  // -v: say how the appliance is launched
+  std::function<void(uint64_t done, uint64_t total)> on_progress;
+  std::function<void(std::string_view message)> on_note;  // one-line notices for the user
+};
+
+class Session {
+ public:
+  Session(std::vector<Drive> drives, SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Starts the appliance under the launch policy (see accel.h).
+  void launch();
+  // Unmounts, syncs and stops the appliance; errors here mean edits may be lost, so they throw.
+  void shutdown();
+
+  guestfs_h* handle() { return handle_; }
+  const std::vector<Drive>& drives() const { return drives_; }
+  // Appliance device of each drive, in the order the drives were given ("/dev/sda", ...).
+  std::vector<std::string> devices();
+
+  // How many appliances this process has launched (the CLI's -v and the tests read it).
+  static int launch_count();
+
+ private:
+  void open_handle(bool force_tcg);
+  void close_handle();
+  static void on_event(guestfs_h*, void* self, uint64_t event, int, int, const char* buf,
+                       size_t buf_len, const uint64_t* array, size_t array_len);
+
+  std::vector<Drive> drives_;
+  SessionOptions options_;
+  guestfs_h* handle_ = nullptr;
+  std::string appliance_log_;  // the tail of qemu's and the appliance's console output
+  bool launched_ = false;
+};
+
+// libguestfs result helpers: throw GuestError with libguestfs's own message on failure, and
+// free what libguestfs allocated.
+void check(guestfs_h* g, int result, std::string_view operation);
+std::string take_string(guestfs_h* g, char* text, std::string_view operation);
+std::vector<std::string> take_strings(guestfs_h* g, char** list, std::string_view operation);
+[[noreturn]] void throw_last_error(guestfs_h* g, std::string_view operation);
+
+}  // namespace vmfix::guest

@@ -1,0 +1,190 @@
+#include "image/vmdk.h"
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "support/error.h"
+#include "support/files.h"
+#include "support/text.h"
+
+namespace vmfix::image {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kSector = 512;
+constexpr uint64_t kGdAtEnd = ~0ULL;  // streamOptimized: the grain directory is in the footer
+
+uint32_t le32(std::string_view bytes, size_t at) {
+  uint32_t value;
+  std::memcpy(&value, bytes.data() + at, 4);
+  return value;
+}
+
+uint64_t le64(std::string_view bytes, size_t at) {
+  uint64_t value;
+  std::memcpy(&value, bytes.data() + at, 8);
+  return value;
+}
+
+// The fields of the 512-byte sparse extent header that validation needs.
+struct SparseHeader {
+  uint32_t version, flags;
+  uint64_t capacity, grain_size, descriptor_offset, descriptor_size;
+  uint32_t gtes_per_gt;
+  uint64_t gd_offset, overhead;
+};
+
+SparseHeader parse_sparse_header(std::string_view bytes) {
+  return SparseHeader{le32(bytes, 4),  le32(bytes, 8),  le64(bytes, 12), le64(bytes, 20),
+                      le64(bytes, 28), le64(bytes, 36), le32(bytes, 44), le64(bytes, 56),
+                      le64(bytes, 64)};
+}
+
+std::string unquote(std::string_view value) {
+  value = trim(value);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  return std::string(value);
+}
+
+// Every grain table and every grain a monolithicSparse extent points at must lie inside the file.
+void check_grain_tables(const fs::path& path, const SparseHeader& header, uint64_t file_sectors) {
+  const uint64_t sectors_per_table = header.grain_size * header.gtes_per_gt;
+  const uint64_t tables = (header.capacity + sectors_per_table - 1) / sectors_per_table;
+  if (tables > (1ULL << 24)) throw BadInput(fmt::format("{}: VMDK grain directory is implausibly large", path.string()));
+  if (header.gd_offset + (tables * 4 + kSector - 1) / kSector > file_sectors)
+    throw BadInput(fmt::format("{}: VMDK is truncated (grain directory beyond the end of the file)", path.string()));
+  std::string directory = read_host_bytes(path, header.gd_offset * kSector, tables * 4);
+  const uint64_t table_bytes = uint64_t{header.gtes_per_gt} * 4;
+  for (uint64_t t = 0; t < tables; ++t) {
+    uint64_t table_sector = le32(directory, t * 4);
+    if (table_sector == 0) continue;
+    if (table_sector + (table_bytes + kSector - 1) / kSector > file_sectors)
+      throw BadInput(fmt::format("{}: VMDK is truncated (grain table {} beyond the end of the file)", path.string(), t));
+    std::string table = read_host_bytes(path, table_sector * kSector, table_bytes);
+    for (uint64_t g = 0; g < header.gtes_per_gt; ++g) {
+      uint64_t grain_sector = le32(table, g * 4);
+      if (grain_sector > 1 && grain_sector + header.grain_size > file_sectors)
+        throw BadInput(fmt::format("{}: VMDK is truncated (data grain at sector {} beyond the end of the file)",
+                                   path.string(), grain_sector));
+    }
+  }
+}
+
+}  // namespace
+
+VmdkDescriptor parse_vmdk_descriptor(std::string_view text) {
+  VmdkDescriptor descriptor;
+  for (std::string_view line : split_lines(text)) {
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    size_t equals = line.find('=');
+    if (equals != std::string_view::npos && line.find('"') > equals) {
+      std::string key(trim(line.substr(0, equals)));
+      std::string value = unquote(line.substr(equals + 1));
+      if (key == "createType") descriptor.create_type = value;
+      if (key == "parentCID") descriptor.parent_cid = value;
+      if (key == "parentFileNameHint") descriptor.parent_file_name_hint = value;
+      continue;
+    }
+    // Extent: ACCESS SECTORS TYPE "FILE" [OFFSET]
+    size_t open_quote = line.find('"'), close_quote = line.rfind('"');
+    if (open_quote == std::string_view::npos || close_quote == open_quote) continue;
+    auto fields = std::string(line.substr(0, open_quote));
+    VmdkExtent extent;
+    char access[16] = {}, type[16] = {};
+    unsigned long long sectors = 0;
+    if (std::sscanf(fields.c_str(), "%15s %llu %15s", access, &sectors, type) != 3) continue;
+    extent.access = access;
+    extent.sectors = sectors;
+    extent.type = type;
+    extent.file = std::string(line.substr(open_quote + 1, close_quote - open_quote - 1));
+    std::string rest(trim(line.substr(close_quote + 1)));
+    if (!rest.empty()) extent.offset = std::strtoull(rest.c_str(), nullptr, 10);
+    descriptor.extents.push_back(extent);
+  }
+  return descriptor;
+}
+
+SparseVmdkInfo check_sparse_vmdk(const fs::path& path, uint64_t file_size) {
+  const std::string name = path.string();
+  std::string bytes = read_host_bytes(path, 0, kSector);
+  if (bytes.size() < 80) throw BadInput(fmt::format("{}: VMDK is truncated (short header)", name));
+  SparseHeader header = parse_sparse_header(bytes);
+  if (header.version < 1 || header.version > 3)
+    throw BadInput(fmt::format("{}: unsupported VMDK sparse version {}", name, header.version));
+  if (header.grain_size == 0 || (header.grain_size & (header.grain_size - 1)) != 0 || header.gtes_per_gt == 0)
+    throw BadInput(fmt::format("{}: corrupt VMDK header (grain size {}, {} entries per table)", name,
+                               header.grain_size, header.gtes_per_gt));
+
+  SparseVmdkInfo info;
+  info.capacity_bytes = header.capacity * kSector;
+  if (header.descriptor_offset && header.descriptor_size && header.descriptor_size < 2048) {
+    std::string text = read_host_bytes(path, header.descriptor_offset * kSector, header.descriptor_size * kSector);
+    info.create_type = parse_vmdk_descriptor(text.substr(0, text.find('\0'))).create_type;
+  }
+  const uint64_t file_sectors = file_size / kSector;
+  if (header.overhead > file_sectors)
+    throw BadInput(fmt::format("{}: VMDK is truncated ({} bytes, metadata alone needs {})", name, file_size,
+                               header.overhead * kSector));
+  if (header.gd_offset == kGdAtEnd) {
+    // streamOptimized: a footer (a copy of the header with the real gdOffset) sits before the
+    // end-of-stream marker; without it the stream was cut short.
+    if (file_size < 3 * kSector)
+      throw BadInput(fmt::format("{}: streamOptimized VMDK is truncated (no footer)", name));
+    std::string footer = read_host_bytes(path, file_size - 2 * kSector, kSector);
+    if (footer.compare(0, 4, "KDMV") != 0)
+      throw BadInput(fmt::format("{}: streamOptimized VMDK is truncated (footer missing at the end)", name));
+    if (info.create_type.empty()) info.create_type = "streamOptimized";
+    return info;
+  }
+  if (info.create_type.empty()) info.create_type = "monolithicSparse";
+  check_grain_tables(path, header, file_sectors);
+  return info;
+}
+
+SparseVmdkInfo check_vmdk_descriptor(const fs::path& path, std::string_view text) {
+  const std::string name = path.string();
+  VmdkDescriptor descriptor = parse_vmdk_descriptor(text);
+  if (descriptor.extents.empty()) throw BadInput(fmt::format("{}: VMDK descriptor lists no extents", name));
+  if (!descriptor.parent_cid.empty() && to_lower(descriptor.parent_cid) != "ffffffff")
+    throw BadInput(fmt::format("{}: VMDK is a snapshot delta of '{}'; consolidate the snapshots first", name,
+                               descriptor.parent_file_name_hint));
+  std::string kind = to_lower(descriptor.create_type);
+  if (kind == "sesparse" || kind == "vmfssparse" || kind == "vmfsrdm" || kind == "vmfsrawdevicemap" ||
+      kind == "vmfspassthroughrawdevicemap" || kind == "fulldevice" || kind == "partitioneddevice")
+    throw BadInput(fmt::format("{}: VMDK type '{}' is not supported", name, descriptor.create_type));
+
+  SparseVmdkInfo info{descriptor.create_type, 0};
+  const fs::path directory = path.parent_path();
+  for (const VmdkExtent& extent : descriptor.extents) {
+    info.capacity_bytes += extent.sectors * kSector;
+    if (extent.type == "ZERO") continue;
+    const fs::path file(extent.file);
+    if (extent.file.empty() || file.is_absolute() || extent.file.find('/') != std::string::npos ||
+        extent.file.find('\\') != std::string::npos || extent.file == "." || extent.file == "..")
+      throw BadInput(fmt::format("{}: extent '{}' points outside the descriptor's directory; refusing to read it",
+                                 name, extent.file));
+    const fs::path extent_path = directory / file;
+    struct stat st {};
+    if (::lstat(extent_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw BadInput(fmt::format("{}: extent '{}' is missing or not a regular file", name, extent.file));
+    const auto size = static_cast<uint64_t>(st.st_size);
+    if (extent.type == "FLAT" || extent.type == "VMFS") {
+      if ((extent.offset + extent.sectors) * kSector > size)
+        throw BadInput(fmt::format("{}: extent '{}' is truncated ({} bytes, descriptor needs {})", name, extent.file,
+                                   size, (extent.offset + extent.sectors) * kSector));
+    } else if (extent.type == "SPARSE") {
+      if (read_host_bytes(extent_path, 0, 4) != "KDMV")
+        throw BadInput(fmt::format("{}: sparse extent '{}' has no VMDK header", name, extent.file));
+      check_sparse_vmdk(extent_path, size);
+    } else {
+      throw BadInput(fmt::format("{}: extent type {} is not supported", name, extent.type));
+    }
+  }
+  return info;
+}
+
+}  // namespace vmfix::image

@@ -1,0 +1,85 @@
+#pragma once
+// Everything vmfix learns about a guest before it checks or fixes anything.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bootloader/detect.h"
+#include "guest/guest.h"
+
+namespace vmfix::inspect {
+
+struct PartitionFacts {
+  int number = 0;
+  std::string device;     // "/dev/sda1"
+  uint64_t start = 0;     // bytes
+  uint64_t end = 0;       // bytes, inclusive
+  uint64_t size = 0;
+  std::string type;       // MBR id ("0x83") or GPT type GUID
+  std::string role;       // "esp", "bios-boot", "linux", "swap", "lvm", "raid", "ntfs", "msr", "recovery", "extended", ""
+  std::string name;       // GPT partition name
+  bool bootable = false;  // MBR active flag
+};
+
+struct DiskFacts {
+  std::string device;           // appliance device, "/dev/sda"
+  std::string source;           // the image file
+  uint64_t size = 0;
+  std::string partition_table;  // "mbr", "gpt" or "none"
+  std::vector<PartitionFacts> partitions;
+};
+
+struct FilesystemFacts {
+  std::string device;
+  std::string type;  // "ext4", "xfs", "ntfs", "vfat", "swap", ...
+  std::string label;
+  std::string uuid;
+  std::string mountpoint;      // in the guest, "" when not mounted
+  std::optional<uint64_t> size;
+  std::optional<uint64_t> free;  // only for mounted filesystems
+};
+
+struct NetworkConfig {
+  std::string stack;      // "ifcfg", "ifupdown", "netplan", "networkmanager", "systemd-networkd", "windows-tcpip"
+  std::string file;       // config file, or the registry key for Windows
+  std::string interface;  // name, or the Windows interface GUID
+  std::string method;     // "dhcp", "static", "manual", "unknown"
+  std::vector<std::string> addresses;
+  std::string mac_binding;  // the MAC address the config is pinned to, if any
+};
+
+struct HypervisorTool {
+  std::string name;      // "vmware-tools", "open-vm-tools", "virtualbox-guest-additions"
+  std::string form;      // "package", "tarball", "windows-service", "windows-program"
+  std::string evidence;  // package name, file or registry key that shows it
+};
+
+struct Facts {
+  std::string os_type;  // "linux", "windows", ...
+  std::string distro;   // libguestfs's names: "centos", "ubuntu", "debian", "windows", ...
+  std::string product_name;
+  std::string product_variant;
+  int major_version = 0;
+  int minor_version = 0;
+  std::string arch;
+  std::string hostname;
+  std::string root_device;
+  std::string package_format;
+  std::string package_management;
+  std::string windows_systemroot;         // "/Windows"
+  std::string windows_current_control_set;  // "ControlSet001"
+
+  std::vector<guest::Mountpoint> mountpoints;
+  std::vector<FilesystemFacts> filesystems;
+  std::vector<DiskFacts> disks;
+  std::string boot_mode;           // "bios", "uefi" or "unknown"
+  std::string boot_mode_evidence;  // why
+  std::vector<bootloader::Bootloader> bootloaders;
+  std::vector<NetworkConfig> network;
+  std::vector<HypervisorTool> hypervisor_tools;
+  std::vector<std::string> packages;  // installed package names (Linux), when the package DB is readable
+  std::vector<std::string> notes;     // what inspection could not read, and why
+};
+
+}  // namespace vmfix::inspect

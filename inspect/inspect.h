@@ -1,0 +1,21 @@
+#pragma once
+// Inspection over a launched appliance: libguestfs's OS inspection plus our own probes.
+#include <string>
+#include <vector>
+
+#include "guest/session.h"
+#include "inspect/facts.h"
+
+namespace vmfix::inspect {
+
+enum class MountMode { read_only, read_write };
+
+// Inspects the guest on `session`'s disks (sources[i] names disk i) and leaves its filesystems
+// mounted at their guest mountpoints, ready for the checks and fixers. A disk with no operating
+// system that libguestfs recognises is a BadInput.
+Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode);
+
+// Boot mode from the partition tables and the boot loaders found (pure; unit-tested).
+void derive_boot_mode(Facts& facts);
+
+}  // namespace vmfix::inspect

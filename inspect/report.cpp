@@ -1,0 +1,126 @@
+#include "inspect/report.h"
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+namespace vmfix::inspect {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+ordered_json optional_number(const std::optional<uint64_t>& value) {
+  return value ? ordered_json(*value) : ordered_json(nullptr);
+}
+
+std::string human_size(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+}  // namespace
+
+ordered_json to_json(const Facts& facts) {
+  ordered_json out;
+  out["os_type"] = facts.os_type;
+  out["distro"] = facts.distro;
+  out["product_name"] = facts.product_name;
+  out["product_variant"] = facts.product_variant;
+  out["major_version"] = facts.major_version;
+  out["minor_version"] = facts.minor_version;
+  out["arch"] = facts.arch;
+  out["hostname"] = facts.hostname;
+  out["root_device"] = facts.root_device;
+  out["package_format"] = facts.package_format;
+  out["package_management"] = facts.package_management;
+  if (facts.os_type == "windows") {
+    out["windows_systemroot"] = facts.windows_systemroot;
+    out["windows_current_control_set"] = facts.windows_current_control_set;
+  }
+  out["mountpoints"] = ordered_json::array();
+  for (const auto& mp : facts.mountpoints) out["mountpoints"].push_back({{"path", mp.path}, {"device", mp.device}});
+  out["filesystems"] = ordered_json::array();
+  for (const auto& fs : facts.filesystems)
+    out["filesystems"].push_back({{"device", fs.device}, {"type", fs.type}, {"label", fs.label}, {"uuid", fs.uuid},
+                                  {"mountpoint", fs.mountpoint}, {"size", optional_number(fs.size)},
+                                  {"free", optional_number(fs.free)}});
+  out["disks"] = ordered_json::array();
+  for (const auto& disk : facts.disks) {
+    ordered_json partitions = ordered_json::array();
+    for (const auto& p : disk.partitions)
+      partitions.push_back({{"number", p.number}, {"device", p.device}, {"start", p.start}, {"end", p.end},
+                            {"size", p.size}, {"type", p.type}, {"role", p.role}, {"name", p.name},
+                            {"bootable", p.bootable}});
+    out["disks"].push_back({{"device", disk.device}, {"source", disk.source}, {"size", disk.size},
+                            {"partition_table", disk.partition_table}, {"partitions", partitions}});
+  }
+  out["boot_mode"] = facts.boot_mode;
+  out["boot_mode_evidence"] = facts.boot_mode_evidence;
+  out["bootloaders"] = ordered_json::array();
+  for (const auto& b : facts.bootloaders)
+    out["bootloaders"].push_back({{"kind", b.kind}, {"firmware", b.firmware}, {"config", b.config},
+                                  {"location", b.location}});
+  out["network"] = ordered_json::array();
+  for (const auto& n : facts.network)
+    out["network"].push_back({{"stack", n.stack}, {"file", n.file}, {"interface", n.interface},
+                              {"method", n.method}, {"addresses", n.addresses}, {"mac_binding", n.mac_binding}});
+  out["hypervisor_tools"] = ordered_json::array();
+  for (const auto& t : facts.hypervisor_tools)
+    out["hypervisor_tools"].push_back({{"name", t.name}, {"form", t.form}, {"evidence", t.evidence}});
+  out["packages_count"] = facts.packages.size();
+  out["notes"] = facts.notes;
+  return out;
+}
+
+std::string render_text(const Facts& facts) {
+  std::string out;
+  auto line = [&](std::string_view key, std::string_view value) {
+    if (!value.empty()) out += fmt::format("{:<14} {}\n", key, value);
+  };
+  line("OS", fmt::format("{} {} {}.{} ({})", facts.os_type, facts.distro, facts.major_version, facts.minor_version,
+                         facts.arch));
+  line("Product", facts.product_name);
+  line("Hostname", facts.hostname);
+  line("Root", facts.root_device);
+  line("Packages", facts.package_format.empty() ? "" : fmt::format("{} ({}), {} installed", facts.package_format,
+                                                                   facts.package_management, facts.packages.size()));
+  if (!facts.windows_current_control_set.empty())
+    line("Control set", facts.windows_current_control_set);
+  line("Boot mode", fmt::format("{} ({})", facts.boot_mode, facts.boot_mode_evidence));
+  for (const auto& b : facts.bootloaders)
+    line("Boot loader", fmt::format("{}{} {}{}", b.kind, b.firmware.empty() ? "" : " [" + b.firmware + "]", b.config,
+                                    b.location.empty() ? "" : " on " + b.location));
+  out += "\nDisks\n";
+  for (const auto& disk : facts.disks) {
+    out += fmt::format("  {} {} {} ({})\n", disk.device, disk.partition_table, human_size(disk.size), disk.source);
+    for (const auto& p : disk.partitions)
+      out += fmt::format("    {:<10} {:>10} {:<38} {}{}\n", p.device, human_size(p.size), p.type, p.role,
+                         p.bootable ? " *active" : "");
+  }
+  out += "\nFilesystems\n";
+  for (const auto& fs : facts.filesystems)
+    out += fmt::format("  {:<10} {:<6} {:>10} {:>10} free  {:<12} {}\n", fs.device, fs.type,
+                       fs.size ? human_size(*fs.size) : "-", fs.free ? human_size(*fs.free) : "-",
+                       fs.mountpoint.empty() ? "-" : fs.mountpoint, fs.label);
+  out += "\nNetwork\n";
+  if (facts.network.empty()) out += "  (no configuration found)\n";
+  for (const auto& n : facts.network)
+    out += fmt::format("  {:<16} {:<12} {:<7} {}{} [{}]\n", n.stack, n.interface, n.method, fmt::join(n.addresses, ","),
+                       n.mac_binding.empty() ? "" : " mac " + n.mac_binding, n.file);
+  out += "\nHypervisor tools\n";
+  if (facts.hypervisor_tools.empty()) out += "  (none)\n";
+  for (const auto& t : facts.hypervisor_tools) out += fmt::format("  {:<14} {:<16} {}\n", t.name, t.form, t.evidence);
+  if (!facts.notes.empty()) {
+    out += "\nNotes\n";
+    for (const auto& note : facts.notes) out += fmt::format("  {}\n", note);
+  }
+  return out;
+}
+
+}  // namespace vmfix::inspect

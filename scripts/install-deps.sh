@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything vmfix needs to build, test and run on Debian 12. Idempotent: packages
+# already present are not reinstalled, and the script is quiet when there is nothing to do.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libguestfs-dev libguestfs-tools guestfs-tools supermin linux-image-amd64 ntfs-3g dosfstools
+  libhivex-dev libwin-hivex-perl
+  libboost-program-options-dev libfmt-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev
+  qemu-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

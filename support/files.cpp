@@ -1,0 +1,113 @@
+#include "support/files.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <system_error>
+#include <utility>
+
+#include "support/error.h"
+
+namespace vmfix {
+namespace fs = std::filesystem;
+
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+std::string read_host_file(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw_errno(path.string());
+  std::string content;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(path.string());
+    }
+    if (n == 0) break;
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  return content;
+}
+
+std::string read_host_bytes(const fs::path& path, uint64_t offset, size_t length) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw_errno(path.string());
+  std::string content(length, '\0');
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd.get(), content.data() + done, length - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(path.string());
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  content.resize(done);
+  return content;
+}
+
+void write_host_file_atomic(const fs::path& path, std::string_view content) {
+  fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::string temp = (directory / fmt::format(".{}.tmp-XXXXXX", path.filename().string())).string();
+  Fd fd(::mkstemp(temp.data()));
+  if (fd.get() < 0) throw_errno(fmt::format("cannot create a temporary file in {}", directory.string()));
+  auto fail = [&](const std::string& what) {
+    ::unlink(temp.c_str());
+    throw_errno(what);
+  };
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(temp);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) fail(temp);
+  if (::close(fd.release()) != 0) fail(temp);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail(fmt::format("rename to {}", path.string()));
+}
+
+TempDir::TempDir(std::string_view prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = fmt::format("{}/{}-XXXXXX", base && *base ? base : "/var/tmp", prefix);
+  if (::mkdtemp(pattern.data()) == nullptr) throw_errno("cannot create a temporary directory");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+fs::path user_cache_dir() {
+  if (const char* dir = std::getenv("VMFIX_CACHE_DIR"); dir && *dir) return dir;
+  return fs::path("/var/tmp") / fmt::format(".vmfix-{}", ::getuid());
+}
+
+}  // namespace vmfix

@@ -1,0 +1,36 @@
+#pragma once
+// Host file helpers: whole-file reads, atomic writes, and RAII temporary files and directories.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace vmfix {
+
+std::string read_host_file(const std::filesystem::path& path);
+
+// Reads up to `length` bytes at `offset`; fewer when the file is shorter.
+std::string read_host_bytes(const std::filesystem::path& path, uint64_t offset, size_t length);
+
+// Writes to a temporary name in the same directory, fsyncs, then renames over `path`, so a
+// reader sees either the old file or the complete new one.
+void write_host_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// A directory under $TMPDIR (or /var/tmp), removed with its contents on destruction.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "vmfix");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Where vmfix keeps per-user state (the acceleration decision, the fixture cache).
+// $VMFIX_CACHE_DIR, else /var/tmp/.vmfix-UID (machine-wide, like libguestfs's own cache).
+std::filesystem::path user_cache_dir();
+
+}  // namespace vmfix

@@ -1,0 +1,77 @@
+#include "support/text.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace vmfix {
+
+std::string_view trim(std::string_view text) {
+  const char* space = " \t\r\n";
+  size_t first = text.find_first_not_of(space);
+  if (first == std::string_view::npos) return {};
+  size_t last = text.find_last_not_of(space);
+  return text.substr(first, last - first + 1);
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    if (end == std::string_view::npos) {
+      lines.push_back(text);
+      break;
+    }
+    lines.push_back(text.substr(0, end));
+    text.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+static char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+bool starts_with_icase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && equals_icase(text.substr(0, prefix.size()), prefix);
+}
+
+bool equals_icase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), lower);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_shell_assignments(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> result;
+  for (std::string_view line : split_lines(text)) {
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("export ")) line = trim(line.substr(7));
+    size_t equals = line.find('=');
+    if (equals == std::string_view::npos || equals == 0) continue;
+    std::string_view key = trim(line.substr(0, equals));
+    std::string_view value = trim(line.substr(equals + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) {
+      size_t close = value.find(value.front(), 1);
+      value = value.substr(1, close == std::string_view::npos ? value.size() - 1 : close - 1);
+    } else if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
+      value = trim(value.substr(0, hash));
+    }
+    result.emplace_back(std::string(key), std::string(value));
+  }
+  return result;
+}
+
+uint64_t fnv1a64(std::string_view data, uint64_t seed) {
+  uint64_t hash = seed;
+  for (unsigned char c : data) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+}  // namespace vmfix

@@ -1,0 +1,22 @@
+#pragma once
+// Small string helpers shared by the config parsers.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vmfix {
+
+std::string_view trim(std::string_view text);
+std::vector<std::string_view> split_lines(std::string_view text);
+bool starts_with_icase(std::string_view text, std::string_view prefix);
+bool equals_icase(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view text);
+
+// Parses KEY=VALUE shell-style assignments (ifcfg, os-release): quotes removed, comments skipped.
+std::vector<std::pair<std::string, std::string>> parse_shell_assignments(std::string_view text);
+
+// 64-bit FNV-1a, for content-addressed cache keys (not for security).
+uint64_t fnv1a64(std::string_view data, uint64_t seed = 0xcbf29ce484222325ULL);
+
+}  // namespace vmfix
