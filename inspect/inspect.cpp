@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "bootloader/detect.h"
-#include "disk/partition_types.h"
+#include "disk/partition_table.h"
 #include "guest/libguestfs_guest.h"
 #include "inspect/network.h"
 #include "inspect/tools.h"
@@ -50,29 +50,8 @@ void read_os(guestfs_h* g, const std::string& root, Facts& facts) {
             [](const auto& a, const auto& b) { return a.path.size() < b.path.size() || (a.path.size() == b.path.size() && a.path < b.path); });
 }
 
-PartitionFacts read_partition(guestfs_h* g, const std::string& device, const std::string& table,
-                              const guestfs_partition& part) {
-  PartitionFacts partition;
-  partition.number = part.part_num;
-  partition.device = fmt::format("{}{}", device, part.part_num);
-  partition.start = part.part_start;
-  partition.end = part.part_end;
-  partition.size = part.part_size;
-  if (table == "mbr") {
-    int id = guestfs_part_get_mbr_id(g, device.c_str(), part.part_num);
-    if (id >= 0) {
-      partition.type = fmt::format("0x{:02x}", id);
-      partition.role = disk::role_of_mbr_type(static_cast<uint8_t>(id));
-    }
-    partition.bootable = guestfs_part_get_bootable(g, device.c_str(), part.part_num) == 1;
-  } else {
-    partition.type = optional_string(guestfs_part_get_gpt_type(g, device.c_str(), part.part_num));
-    partition.role = disk::role_of_gpt_type(partition.type);
-    partition.name = optional_string(guestfs_part_get_name(g, device.c_str(), part.part_num));
-  }
-  return partition;
-}
-
+// The partition table is read from raw sectors and parsed on the host: one pread per table
+// instead of a parted run per partition in the appliance.
 void read_disks(guestfs_h* g, const std::vector<std::string>& sources, Facts& facts) {
   auto devices = take_strings(g, guestfs_list_devices(g), "list_devices");
   for (size_t i = 0; i < devices.size(); ++i) {
@@ -82,31 +61,65 @@ void read_disks(guestfs_h* g, const std::vector<std::string>& sources, Facts& fa
     int64_t size = guestfs_blockdev_getsize64(g, disk.device.c_str());
     check(g, size < 0 ? -1 : 0, fmt::format("blockdev_getsize64 {}", disk.device));
     disk.size = static_cast<uint64_t>(size);
-    std::string table = optional_string(guestfs_part_get_parttype(g, disk.device.c_str()));
-    disk.partition_table = table == "msdos" ? "mbr" : table.empty() ? "none" : table;
-    if (disk.partition_table == "mbr" || disk.partition_table == "gpt") {
-      std::unique_ptr<guestfs_partition_list, decltype(&guestfs_free_partition_list)> parts(
-          guestfs_part_list(g, disk.device.c_str()), guestfs_free_partition_list);
-      if (!parts) guest::throw_last_error(g, fmt::format("part_list {}", disk.device));
-      for (uint32_t p = 0; p < parts->len; ++p)
-        disk.partitions.push_back(read_partition(g, disk.device, disk.partition_table, parts->val[p]));
+    auto read = [&](uint64_t offset, size_t length) -> std::string {
+      if (offset >= disk.size) return "";
+      length = static_cast<size_t>(std::min<uint64_t>(length, disk.size - offset));
+      size_t got = 0;
+      char* data = guestfs_pread_device(g, disk.device.c_str(), static_cast<int>(length), static_cast<int64_t>(offset), &got);
+      if (data == nullptr) guest::throw_last_error(g, fmt::format("pread_device {}", disk.device));
+      std::string bytes(data, got);
+      std::free(data);
+      return bytes;
+    };
+    disk::PartitionTable table = disk::read_partition_table(read, disk.size);
+    disk.partition_table = table.kind;
+    for (const std::string& problem : table.problems) facts.notes.push_back(fmt::format("{}: {}", disk.device, problem));
+    for (const disk::Partition& p : table.partitions) {
+      PartitionFacts partition;
+      partition.number = p.number;
+      partition.device = fmt::format("{}{}", disk.device, p.number);
+      partition.start = p.first_sector * table.sector_size;
+      partition.end = (p.last_sector + 1) * table.sector_size - 1;
+      partition.size = partition.end - partition.start + 1;
+      partition.type = table.kind == "gpt" ? p.gpt_type : fmt::format("0x{:02x}", p.mbr_type);
+      partition.role = table.role_of(p);
+      partition.name = p.name;
+      partition.bootable = p.bootable;
+      disk.partitions.push_back(std::move(partition));
     }
     facts.disks.push_back(std::move(disk));
   }
 }
 
+// Filesystems on whole disks, partitions, md arrays and LVM volumes, one blkid run each
+// (list_filesystems costs more than ten seconds under software emulation).
 void read_filesystems(guestfs_h* g, Facts& facts) {
-  auto flat = take_strings(g, guestfs_list_filesystems(g), "list_filesystems");
-  for (size_t i = 0; i + 1 < flat.size(); i += 2) {
+  std::vector<std::pair<std::string, std::optional<uint64_t>>> candidates;  // device, size when known
+  for (const DiskFacts& disk : facts.disks) {
+    if (disk.partition_table == "none") candidates.emplace_back(disk.device, disk.size);
+    for (const PartitionFacts& p : disk.partitions)
+      if (p.role != "extended" && p.role != "bios-boot" && p.role != "gpt-protective")
+        candidates.emplace_back(p.device, p.size);
+  }
+  for (auto* list : {guestfs_list_md_devices(g), guestfs_lvs(g)})
+    if (list)
+      for (const std::string& device : take_strings(g, list, "list volumes")) candidates.emplace_back(device, std::nullopt);
+  for (const auto& [device, size] : candidates) {
+    char** tags = guestfs_blkid(g, device.c_str());
+    if (tags == nullptr) continue;  // nothing blkid recognises
+    auto flat = take_strings(g, tags, "blkid");
     FilesystemFacts fs;
-    fs.device = flat[i];
-    fs.type = flat[i + 1];
-    if (fs.type == "unknown") continue;
-    fs.label = optional_string(guestfs_vfs_label(g, fs.device.c_str()));
-    fs.uuid = optional_string(guestfs_vfs_uuid(g, fs.device.c_str()));
-    if (!fs.device.starts_with("btrfsvol:")) {
-      int64_t size = guestfs_blockdev_getsize64(g, fs.device.c_str());
-      if (size >= 0) fs.size = static_cast<uint64_t>(size);
+    fs.device = device;
+    for (size_t i = 0; i + 1 < flat.size(); i += 2) {
+      if (flat[i] == "TYPE") fs.type = flat[i + 1];
+      else if (flat[i] == "LABEL") fs.label = flat[i + 1];
+      else if (flat[i] == "UUID") fs.uuid = flat[i + 1];
+    }
+    if (fs.type.empty() || fs.type == "LVM2_member" || fs.type == "linux_raid_member") continue;
+    fs.size = size;
+    if (!fs.size) {
+      int64_t bytes = guestfs_blockdev_getsize64(g, device.c_str());
+      if (bytes >= 0) fs.size = static_cast<uint64_t>(bytes);
     }
     for (const guest::Mountpoint& mp : facts.mountpoints)
       if (mp.device == fs.device) fs.mountpoint = mp.path;

@@ -83,8 +83,8 @@ std::string render_text(const Facts& facts) {
   auto line = [&](std::string_view key, std::string_view value) {
     if (!value.empty()) out += fmt::format("{:<14} {}\n", key, value);
   };
-  line("OS", fmt::format("{} {} {}.{} ({})", facts.os_type, facts.distro, facts.major_version, facts.minor_version,
-                         facts.arch));
+  line("OS", fmt::format("{} / {} / {} (version {}, minor {})", facts.os_type, facts.distro, facts.arch,
+                         facts.major_version, facts.minor_version));
   line("Product", facts.product_name);
   line("Hostname", facts.hostname);
   line("Root", facts.root_device);

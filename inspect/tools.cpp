@@ -1,5 +1,7 @@
 #include "inspect/tools.h"
 
+#include <algorithm>
+
 #include "support/text.h"
 
 namespace vmfix::inspect {
@@ -23,6 +25,11 @@ std::vector<HypervisorTool> detect_linux_tools(guest::Guest& guest, const std::v
       break;
     }
   }
+  // Without a readable package database, open-vm-tools still shows by its daemon.
+  const bool have_vmware = std::any_of(tools.begin(), tools.end(), [](const HypervisorTool& tool) {
+    return tool.name == "vmware-tools" || tool.name == "open-vm-tools";
+  });
+  if (!have_vmware && guest.exists("/usr/bin/vmtoolsd")) tools.push_back({"open-vm-tools", "files", "/usr/bin/vmtoolsd"});
   if (guest.is_dir("/opt")) {
     for (const std::string& name : guest.ls("/opt"))
       if (name.starts_with("VBoxGuestAdditions-"))
