@@ -133,7 +133,8 @@ std::string FakeGuest::run(const std::vector<std::string>& argv) {
 
 std::string FakeGuest::resolve_case(const std::string& path) {
   std::string resolved = "/";
-  std::string_view rest = std::string_view(normalize(path)).substr(1);
+  const std::string normalized = normalize(path);
+  std::string_view rest = std::string_view(normalized).substr(1);
   while (!rest.empty()) {
     size_t slash = rest.find('/');
     std::string_view part = rest.substr(0, slash);

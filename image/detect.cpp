@@ -187,10 +187,10 @@ SourceImage open_image(const fs::path& path) {
     return check_vhd(path, size, head);
   if (has_at(head, 257, "ustar"))
     throw UsageError(fmt::format("{}: OVA (tar) input is not supported yet", name));
-  if (size < 512) throw BadInput(fmt::format("{}: too small to be a disk image ({} bytes)", name, size));
-  if (looks_like_raw_disk(path, head)) return SourceImage{path, Format::raw, "", size};
   if (looks_like_text(std::string_view(head).substr(0, 4096)))
     throw BadInput(fmt::format("{}: is a text file, not a disk image", name));
+  if (size < 512) throw BadInput(fmt::format("{}: too small to be a disk image ({} bytes)", name, size));
+  if (looks_like_raw_disk(path, head)) return SourceImage{path, Format::raw, "", size};
   throw BadInput(fmt::format("{}: not a disk image (no known image header, partition table or filesystem)", name));
 }
 

@@ -32,6 +32,12 @@ void for_each_ini_entry(std::string_view text,
   }
 }
 
+std::string unquote(std::string_view value) {
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+    value = value.substr(1, value.size() - 2);
+  return std::string(value);
+}
+
 bool is_true(std::string_view value) {
   std::string v = to_lower(value);
   return v == "yes" || v == "true" || v == "on" || v == "1";
@@ -101,7 +107,7 @@ std::vector<NetworkConfig> read_netplan(std::string_view file, std::string_view 
     size_t indent = line.find_first_not_of(' ');
     std::string_view body = trim(line);
     if (in_addresses && indent > addresses_indent && body.front() == '-') {
-      if (!configs.empty()) configs.back().addresses.emplace_back(trim(trim(body.substr(1)).substr(0)));
+      if (!configs.empty()) configs.back().addresses.push_back(unquote(trim(body.substr(1))));
       continue;
     }
     in_addresses = false;
@@ -110,7 +116,7 @@ std::vector<NetworkConfig> read_netplan(std::string_view file, std::string_view 
     if (colon == std::string_view::npos) continue;
     std::string key(trim(body.substr(0, colon)));
     std::string value(trim(body.substr(colon + 1)));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) value = value.substr(1, value.size() - 2);
+    value = unquote(value);
     // Depth 2 under network.<kind>: an interface.
     if (path.size() == 2 && path[0].second == "network" &&
         (path[1].second == "ethernets" || path[1].second == "bonds" || path[1].second == "vlans" ||
@@ -129,8 +135,8 @@ std::vector<NetworkConfig> read_netplan(std::string_view file, std::string_view 
           for (size_t at = 0; at <= list.size();) {
             size_t comma = list.find(',', at);
             if (comma == std::string_view::npos) comma = list.size();
-            std::string_view item = trim(list.substr(at, comma - at));
-            if (!item.empty()) config.addresses.emplace_back(item);
+            std::string item = unquote(trim(list.substr(at, comma - at)));
+            if (!item.empty()) config.addresses.push_back(item);
             at = comma + 1;
           }
         } else {

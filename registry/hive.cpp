@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
 #include "support/text.h"
@@ -31,6 +32,14 @@ std::vector<std::string> split_key_path(std::string_view key_path) {
 }
 
 Hive::Hive(const std::filesystem::path& path, Mode mode) : path_(path) {
+  char magic[4] = {};
+  if (FILE* file = std::fopen(path.c_str(), "rb")) {
+    size_t got = std::fread(magic, 1, sizeof magic, file);
+    std::fclose(file);
+    if (got == 4 && std::memcmp(magic, "CREG", 4) == 0)
+      throw HiveError(fmt::format("{}: a Windows 9x/ME registry (CREG); only NT registry hives are supported",
+                                  path.string()));
+  }
   errno = 0;
   hive_ = hivex_open(path.c_str(), mode == Mode::writable ? HIVEX_OPEN_WRITE : 0);
   if (hive_ == nullptr)

@@ -1,0 +1,73 @@
+#include "tests/test_support.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "support/error.h"
+#include "support/files.h"
+
+extern char** environ;
+
+namespace vmfix::test {
+
+std::optional<std::filesystem::path> corpus_dir() {
+  std::filesystem::path dir = VMFIX_CORPUS_DIR;
+  if (std::filesystem::is_regular_file(dir / "INVENTORY.md")) return dir;
+  return std::nullopt;
+}
+
+CliResult run_vmfix(const std::vector<std::string>& args, const std::vector<std::string>& environment) {
+  TempDir scratch("vmfix-cli-test");
+  const std::string out_path = (scratch.path() / "out").string(), err_path = (scratch.path() / "err").string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv{VMFIX_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> c_argv;
+  for (auto& arg : argv) c_argv.push_back(arg.data());
+  c_argv.push_back(nullptr);
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  env.insert(env.end(), environment.begin(), environment.end());
+  std::vector<char*> c_env;
+  for (auto& e : env) c_env.push_back(e.data());
+  c_env.push_back(nullptr);
+  pid_t pid = 0;
+  int error = ::posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw Error(fmt::format("cannot run vmfix: {}", error));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  CliResult result;
+  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_host_file(out_path);
+  result.err = read_host_file(err_path);
+  return result;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& content) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(content.data(), static_cast<std::streamsize>(content.size()));
+  if (!file) throw Error(fmt::format("cannot write {}", path.string()));
+}
+
+std::string random_bytes(size_t count, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::string bytes(count, '\0');
+  for (char& c : bytes) c = static_cast<char>(generator() & 0xff);
+  return bytes;
+}
+
+}  // namespace vmfix::test

@@ -1,0 +1,30 @@
+#pragma once
+// Helpers shared by the unit and integration tests.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/process.h"
+
+namespace vmfix::test {
+
+// The third-party corpus (../shared/corpus), or nullopt: callers GTEST_SKIP() then.
+std::optional<std::filesystem::path> corpus_dir();
+#define VMFIX_REQUIRE_CORPUS(var)                                               \
+  auto var##_optional = ::vmfix::test::corpus_dir();                            \
+  if (!var##_optional) GTEST_SKIP() << "../shared/corpus is absent";          \
+  const std::filesystem::path var = *var##_optional
+
+// Runs vmfix with `args`; stdout and stderr separated.
+struct CliResult {
+  int exit_status = 0;
+  std::string out;
+  std::string err;
+};
+CliResult run_vmfix(const std::vector<std::string>& args, const std::vector<std::string>& environment = {});
+
+void write_file(const std::filesystem::path& path, const std::string& content);
+std::string random_bytes(size_t count, unsigned seed);
+
+}  // namespace vmfix::test
