@@ -9,7 +9,7 @@ packages=(
   libhivex-dev libwin-hivex-perl
   libboost-program-options-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
-  qemu-utils
+  qemu-utils fdisk gdisk xz-utils bc
 )
 
 missing=()

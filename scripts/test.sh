@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what vmfix needs, builds it and runs the whole test suite: unit tests (no appliance,
+# seconds) and integration tests (real appliance launches, a few minutes).
+#   scripts/test.sh -L unit           only the unit tests
+#   scripts/test.sh -L integration    only the integration tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+cd build
+ctest --output-on-failure --parallel 2 --timeout 1500 "$@"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Acceptance: a real Debian 12 guest, made with debootstrap (needs the Debian archive; minutes),
+# turned into a VMDK with GRUB installed by the guest's own grub-install, then inspected.
+#   tests/acceptance/debian12.sh [WORKDIR]      (default /var/tmp/vmfix-acceptance)
+# Prints vmfix's JSON and checks the facts that matter; exits non-zero on a mismatch.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+work=${1:-/var/tmp/vmfix-acceptance}
+root=$work/debian12-root
+image=$work/debian12.vmdk
+mkdir -p "$work"
+command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
+
+if [ ! -x "$root/bin/bash" ]; then
+  debootstrap --variant=minbase \
+    --include=linux-image-amd64,grub-pc,ifupdown,systemd-sysv,open-vm-tools,isc-dhcp-client \
+    bookworm "$root" http://deb.debian.org/debian
+fi
+
+if [ ! -f "$image" ]; then
+  tar -C "$root" -cf "$work/root.tar" .
+  virt-make-fs --partition=mbr --type=ext4 --size=+300M --format=raw "$work/root.tar" "$work/debian12.raw"
+  rm -f "$work/root.tar"
+  # What the Debian installer would have written, then GRUB installed by the guest itself.
+  LIBGUESTFS_BACKEND_SETTINGS=force_tcg guestfish -a "$work/debian12.raw" <<'GUESTFISH'
+run
+part-set-bootable /dev/sda 1 true
+set-label /dev/sda1 debian-root
+mount /dev/sda1 /
+write /etc/hostname "bookworm-vm\n"
+write /etc/network/interfaces "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n    address 10.9.8.7/24\n    gateway 10.9.8.1\n"
+write /etc/fstab "LABEL=debian-root / ext4 errors=remount-ro 0 1\n/dev/sr0 /media/cdrom0 udf,iso9660 user,noauto 0 0\n"
+command "grub-install --target=i386-pc /dev/sda"
+command "update-grub"
+GUESTFISH
+  qemu-img convert -q -f raw -O vmdk -o subformat=streamOptimized "$work/debian12.raw" "$image"
+  rm -f "$work/debian12.raw"
+fi
+
+"$here/build/vmfix" --inspect --json "$image" | tee "$work/debian12.json"
+python3 - "$work/debian12.json" <<'CHECK'
+import json, sys
+report = json.load(open(sys.argv[1]))
+g = report["guest"]
+expect = {
+    "os_type": "linux", "distro": "debian", "major_version": 12, "arch": "x86_64",
+    "hostname": "bookworm-vm", "package_format": "deb", "boot_mode": "bios",
+}
+bad = [f"{k}: {g.get(k)!r} != {v!r}" for k, v in expect.items() if g.get(k) != v]
+if report["image"]["variant"] != "streamOptimized": bad.append("variant")
+if not any(b["kind"] == "grub2" and b["firmware"] == "bios" for b in g["bootloaders"]): bad.append("grub2 bios")
+if not any(n["stack"] == "ifupdown" and n["method"] == "static" and n["interface"] == "ens192" for n in g["network"]): bad.append("network")
+if not any(t["name"] == "open-vm-tools" and t["form"] == "package" for t in g["hypervisor_tools"]): bad.append("open-vm-tools")
+if g["packages_count"] < 100: bad.append(f"packages_count {g['packages_count']}")
+if g["disks"][0]["partition_table"] != "mbr" or not g["disks"][0]["partitions"][0]["bootable"]: bad.append("disk")
+print("\nacceptance:", "OK" if not bad else "MISMATCH " + "; ".join(bad))
+sys.exit(1 if bad else 0)
+CHECK

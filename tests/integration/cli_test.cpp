@@ -1,0 +1,119 @@
+// The CLI contract without an appliance: bad input, usage errors, honest "not built yet".
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/files.h"
+#include "support/process.h"
+#include "support/text.h"
+#include "tests/test_support.h"
+
+namespace vmfix::test {
+namespace fs = std::filesystem;
+
+namespace {
+
+class BadInput : public ::testing::Test {
+ protected:
+  // Runs vmfix with TMPDIR pointing at an empty directory, so leftovers can be seen.
+  CliResult run(const std::vector<std::string>& args) {
+    return run_vmfix(args, {"TMPDIR=" + tmp_.path().string()});
+  }
+  void expect_bad_input(const fs::path& image, const std::string& problem) {
+    SCOPED_TRACE(image.string());
+    CliResult result = run({"--inspect", image.string()});
+    EXPECT_EQ(result.exit_status, 65);
+    EXPECT_TRUE(result.out.empty()) << result.out;
+    ASSERT_EQ(split_lines(result.err).size(), 1u) << result.err;
+    EXPECT_TRUE(result.err.starts_with("vmfix: " + image.string() + ": ")) << result.err;
+    EXPECT_NE(result.err.find(problem), std::string::npos) << result.err;
+    EXPECT_TRUE(fs::is_empty(tmp_.path())) << "vmfix left files behind";
+    CliResult json_result = run({"--inspect", "--json", image.string()});
+    EXPECT_EQ(json_result.exit_status, 65);
+    auto error = nlohmann::json::parse(json_result.out);
+    EXPECT_EQ(error["error"]["exit_code"], 65);
+  }
+  fs::path file(const std::string& name) { return inputs_.path() / name; }
+
+  TempDir inputs_{"vmfix-bad-input"};
+  TempDir tmp_{"vmfix-bad-input-tmp"};
+};
+
+}  // namespace
+
+TEST_F(BadInput, MissingEmptyRandomTextDirectory) {
+  expect_bad_input(file("missing.vmdk"), "no such file");
+  write_file(file("empty.vmdk"), "");
+  expect_bad_input(file("empty.vmdk"), "empty file");
+  write_file(file("random.vmdk"), random_bytes(3 * 1024 * 1024 + 17, 42));
+  expect_bad_input(file("random.vmdk"), "not a disk image");
+  write_file(file("readme.vmdk"), "Export of the build server, see ticket 4711.\n");
+  expect_bad_input(file("readme.vmdk"), "text file");
+  fs::create_directory(file("dir.vmdk"));
+  expect_bad_input(file("dir.vmdk"), "is a directory");
+}
+
+TEST_F(BadInput, TruncatedVmdk) {
+  const fs::path raw = file("disk.raw");
+  std::string disk(8 * 1024 * 1024, '\x5a');
+  disk[510] = '\x55';
+  disk[511] = '\xaa';
+  write_file(raw, disk);
+  for (const char* subformat : {"monolithicSparse", "streamOptimized"}) {
+    const fs::path vmdk = file(std::string(subformat) + ".vmdk");
+    run_host_checked({"qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", "-o",
+                      std::string("subformat=") + subformat, raw.string(), vmdk.string()});
+    fs::resize_file(vmdk, fs::file_size(vmdk) / 2);
+    expect_bad_input(vmdk, "truncated");
+  }
+}
+
+TEST_F(BadInput, UnreadableFile) {
+  const fs::path image = file("locked.img");
+  std::string disk(1024 * 1024, '\0');
+  disk[510] = '\x55';
+  disk[511] = '\xaa';
+  write_file(image, disk);
+  ::chmod(image.c_str(), 0);
+  if (::geteuid() != 0) {
+    expect_bad_input(image, "Permission denied");
+    return;
+  }
+  // Root reads anything: run vmfix as nobody, from a copy it may execute.
+  TempDir bin("vmfix-bin");
+  ::chmod(bin.path().c_str(), 0755);
+  ::chmod(inputs_.path().c_str(), 0755);
+  fs::copy_file(VMFIX_BINARY, bin.path() / "vmfix");
+  ProcessResult result = run_host({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                   (bin.path() / "vmfix").string(), "--inspect", image.string()});
+  EXPECT_EQ(result.exit_status, 65) << result.output;
+  EXPECT_NE(result.output.find("Permission denied"), std::string::npos) << result.output;
+  EXPECT_EQ(split_lines(result.output).size(), 1u) << result.output;
+}
+
+TEST(Cli, ModesNotBuiltYetSaySoWithExit64) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--all", "x.vmdk"},
+                                               {"--check", "x.vmdk"},
+                                               {"--fix", "rtc-utc", "x.vmdk"},
+                                               {"--list-fixers"},
+                                               {"--dry-run", "x.vmdk"}}) {
+    CliResult result = run_vmfix(args);
+    EXPECT_EQ(result.exit_status, 64) << args.front();
+    EXPECT_NE(result.err.find("not built yet"), std::string::npos) << result.err;
+  }
+}
+
+TEST(Cli, UsageErrorsAndInformation) {
+  EXPECT_EQ(run_vmfix({"--inspect"}).exit_status, 64);
+  EXPECT_EQ(run_vmfix({"--bogus", "x"}).exit_status, 64);
+  CliResult version = run_vmfix({"--version"});
+  EXPECT_EQ(version.exit_status, 0);
+  EXPECT_TRUE(version.out.starts_with("vmfix ")) << version.out;
+  CliResult help = run_vmfix({"--help"});
+  EXPECT_EQ(help.exit_status, 0);
+  EXPECT_NE(help.out.find("Usage: vmfix"), std::string::npos);
+}
+
+}  // namespace vmfix::test

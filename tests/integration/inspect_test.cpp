@@ -1,0 +1,230 @@
+// vmfix --inspect on real appliance launches: every fixture, one launch each.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "support/files.h"
+#include "support/text.h"
+#include "tests/integration/environment.h"
+#include "tests/test_support.h"
+
+namespace vmfix::test {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json inspect(const fs::path& image) {
+  CliResult result = run_vmfix({"--inspect", "--json", image.string()});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  json report = json::parse(result.out);
+  EXPECT_EQ(report["schema"], "vmfix.inspect/1");
+  EXPECT_EQ(report["appliance_launches"], 1) << "vmfix --inspect must cost one appliance launch";
+  return report;
+}
+
+const json* find_by(const json& list, const std::string& key, const std::string& value) {
+  for (const json& item : list)
+    if (item.value(key, "") == value) return &item;
+  return nullptr;
+}
+
+std::string mountpoint_device(const json& guest, const std::string& path) {
+  const json* mp = find_by(guest["mountpoints"], "path", path);
+  return mp ? (*mp)["device"].get<std::string>() : "";
+}
+
+bool has_tool(const json& guest, const std::string& name, const std::string& form) {
+  return std::any_of(guest["hypervisor_tools"].begin(), guest["hypervisor_tools"].end(),
+                     [&](const json& t) { return t["name"] == name && t["form"] == form; });
+}
+
+bool has_loader(const json& guest, const std::string& kind, const std::string& firmware) {
+  return std::any_of(guest["bootloaders"].begin(), guest["bootloaders"].end(),
+                     [&](const json& b) { return b["kind"] == kind && b["firmware"] == firmware; });
+}
+
+}  // namespace
+
+// First launch of the run: KVM is tried, and where it is broken the fallback to software
+// emulation is announced once and remembered; the next run does not try KVM again.
+TEST(LaunchPolicy, FallsBackOnceAndRemembersAndNoOsIsBadInput) {
+  fs::remove(cache_dir() / "accel");
+  TempDir scratch("vmfix-nos");
+  const fs::path blank = scratch.path() / "blank.img";
+  std::string disk(32 * 1024 * 1024, '\0');
+  disk[510] = '\x55';  // an MBR with one empty Linux partition: a disk, but no operating system
+  disk[511] = '\xaa';
+  const unsigned char entry[16] = {0, 0, 0, 0, 0x83, 0, 0, 0, 0x00, 0x08, 0, 0, 0x00, 0xf8, 0, 0};
+  disk.replace(446, 16, reinterpret_cast<const char*>(entry), 16);
+  write_file(blank, disk);
+
+  CliResult first = run_vmfix({"--inspect", blank.string()});
+  EXPECT_EQ(first.exit_status, 65) << first.err;
+  EXPECT_NE(first.err.find("no operating system found"), std::string::npos) << first.err;
+  const bool kvm_broken = fs::exists(cache_dir() / "accel");
+  const std::string note = "KVM does not work on this machine";
+  if (kvm_broken) {
+    EXPECT_NE(first.err.find(note), std::string::npos) << first.err;
+    EXPECT_EQ(split_lines(read_host_file(cache_dir() / "accel"))[0], "tcg");
+  } else {
+    EXPECT_EQ(first.err.find(note), std::string::npos) << first.err;
+  }
+  CliResult second = run_vmfix({"--inspect", "-v", blank.string()});
+  EXPECT_EQ(second.exit_status, 65);
+  EXPECT_EQ(second.err.find(note), std::string::npos) << "the failed KVM attempt was paid twice:\n" << second.err;
+  if (kvm_broken) {
+    EXPECT_NE(second.err.find("KVM failed here before"), std::string::npos) << second.err;
+  }
+}
+
+TEST(Inspect, CentOS7FromVMware) {
+  const fs::path image = fixture_image("centos7-vmware");
+  const std::string before = read_host_file(image);
+  const fs::path report_file = fs::temp_directory_path() / ("vmfix-report-" + std::to_string(::getpid()) + ".json");
+  CliResult result = run_vmfix({"--inspect", "--json", "--report", report_file.string(), image.string()});
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  json report = json::parse(result.out);
+  EXPECT_EQ(json::parse(read_host_file(report_file)), report) << "--report must hold the same document";
+  fs::remove(report_file);
+  EXPECT_EQ(read_host_file(image), before) << "inspection modified the source image";
+
+  EXPECT_EQ(report["image"]["format"], "vmdk");
+  EXPECT_EQ(report["image"]["variant"], "monolithicSparse");
+  const json& guest = report["guest"];
+  EXPECT_EQ(guest["os_type"], "linux");
+  EXPECT_EQ(guest["distro"], "centos");
+  EXPECT_EQ(guest["major_version"], 7);
+  EXPECT_EQ(guest["minor_version"], 9);
+  EXPECT_EQ(guest["arch"], "x86_64");
+  EXPECT_EQ(guest["hostname"], "legacy-app01");
+  EXPECT_EQ(guest["root_device"], "/dev/sda3");
+  EXPECT_EQ(guest["package_format"], "rpm");
+  EXPECT_EQ(mountpoint_device(guest, "/"), "/dev/sda3");
+  EXPECT_EQ(mountpoint_device(guest, "/boot"), "/dev/sda1");
+  const json& disk = guest["disks"][0];
+  EXPECT_EQ(disk["partition_table"], "mbr");
+  ASSERT_EQ(disk["partitions"].size(), 3u);
+  EXPECT_EQ(disk["partitions"][0]["bootable"], true);
+  EXPECT_EQ(disk["partitions"][1]["role"], "swap");
+  const json* boot = find_by(guest["filesystems"], "device", "/dev/sda1");
+  ASSERT_TRUE(boot);
+  EXPECT_EQ((*boot)["type"], "ext4");
+  EXPECT_EQ((*boot)["label"], "boot");
+  EXPECT_EQ((*boot)["mountpoint"], "/boot");
+  EXPECT_GT((*boot)["free"].get<uint64_t>(), 50u << 20);
+  EXPECT_LT((*boot)["free"].get<uint64_t>(), (*boot)["size"].get<uint64_t>());
+  const json* swap = find_by(guest["filesystems"], "device", "/dev/sda2");
+  ASSERT_TRUE(swap);
+  EXPECT_EQ((*swap)["type"], "swap");
+  EXPECT_TRUE((*swap)["free"].is_null());
+  EXPECT_EQ(guest["boot_mode"], "bios");
+  EXPECT_TRUE(has_loader(guest, "grub2", "bios"));
+  ASSERT_EQ(guest["network"].size(), 1u);
+  EXPECT_EQ(guest["network"][0]["stack"], "ifcfg");
+  EXPECT_EQ(guest["network"][0]["method"], "static");
+  EXPECT_EQ(guest["network"][0]["mac_binding"], "00:50:56:9a:4b:01");
+  EXPECT_TRUE(has_tool(guest, "vmware-tools", "tarball"));
+}
+
+TEST(Inspect, Ubuntu1804FromVMware) {
+  json report = inspect(fixture_image("ubuntu1804-vmware"));
+  EXPECT_EQ(report["image"]["variant"], "streamOptimized");
+  const json& guest = report["guest"];
+  EXPECT_EQ(guest["distro"], "ubuntu");
+  EXPECT_EQ(guest["major_version"], 18);
+  EXPECT_EQ(guest["minor_version"], 4);
+  EXPECT_EQ(guest["hostname"], "bionic-db02");
+  EXPECT_EQ(guest["package_management"], "apt");
+  EXPECT_EQ(guest["packages_count"], 7);
+  EXPECT_EQ(guest["boot_mode"], "bios");
+  EXPECT_TRUE(has_loader(guest, "grub2", "bios"));
+  const json* netplan = find_by(guest["network"], "stack", "netplan");
+  ASSERT_TRUE(netplan);
+  EXPECT_EQ((*netplan)["interface"], "ens160");
+  EXPECT_EQ((*netplan)["method"], "static");
+  EXPECT_EQ((*netplan)["addresses"], json::array({"192.168.10.21/24"}));
+  EXPECT_EQ((*netplan)["mac_binding"], "00:50:56:8a:3c:01");
+  EXPECT_TRUE(has_tool(guest, "open-vm-tools", "package"));
+}
+
+TEST(Inspect, Debian11OnGptWithBiosBootPartition) {
+  json report = inspect(fixture_image("debian11-gpt-bios"));
+  EXPECT_EQ(report["image"]["format"], "qcow2");
+  const json& guest = report["guest"];
+  EXPECT_EQ(guest["distro"], "debian");
+  EXPECT_EQ(guest["major_version"], 11);
+  const json& disk = guest["disks"][0];
+  EXPECT_EQ(disk["partition_table"], "gpt");
+  EXPECT_EQ(disk["partitions"][0]["role"], "bios-boot");
+  EXPECT_EQ(disk["partitions"][0]["size"], 1u << 20);
+  EXPECT_EQ(guest["boot_mode"], "bios");
+  const json* ens192 = find_by(guest["network"], "interface", "ens192");
+  ASSERT_TRUE(ens192);
+  EXPECT_EQ((*ens192)["stack"], "ifupdown");
+  EXPECT_EQ((*ens192)["file"], "/etc/network/interfaces.d/ens192");
+  EXPECT_EQ((*ens192)["method"], "static");
+}
+
+TEST(Inspect, Rhel8BootingThroughUefi) {
+  json report = inspect(fixture_image("rhel8-uefi"));
+  EXPECT_EQ(report["image"]["format"], "vhdx");
+  const json& guest = report["guest"];
+  EXPECT_EQ(guest["distro"], "rhel");
+  EXPECT_EQ(guest["major_version"], 8);
+  EXPECT_EQ(guest["minor_version"], 9);
+  EXPECT_EQ(mountpoint_device(guest, "/boot/efi"), "/dev/sda1");
+  EXPECT_EQ(guest["disks"][0]["partitions"][0]["role"], "esp");
+  EXPECT_EQ(guest["boot_mode"], "uefi");
+  EXPECT_TRUE(has_loader(guest, "bls", ""));
+  EXPECT_TRUE(has_loader(guest, "grub2", "uefi"));
+  EXPECT_TRUE(has_loader(guest, "efi-fallback", "uefi"));
+  const json* esp = find_by(guest["filesystems"], "device", "/dev/sda1");
+  ASSERT_TRUE(esp);
+  EXPECT_EQ((*esp)["type"], "vfat");
+  const json* nm = find_by(guest["network"], "stack", "networkmanager");
+  ASSERT_TRUE(nm);
+  EXPECT_EQ((*nm)["method"], "static");
+  EXPECT_EQ((*nm)["mac_binding"], "00:50:56:A1:22:33");
+  EXPECT_TRUE(has_tool(guest, "open-vm-tools", "files"));
+}
+
+TEST(Inspect, WindowsServer2012R2FromVMware) {
+  json report = inspect(fixture_image("win2012r2-vmware"));
+  EXPECT_EQ(report["image"]["format"], "vhd");
+  EXPECT_EQ(report["image"]["variant"], "dynamic");
+  const json& guest = report["guest"];
+  EXPECT_EQ(guest["os_type"], "windows");
+  EXPECT_EQ(guest["product_name"], "Windows Server 2012 R2 Standard");
+  EXPECT_EQ(guest["product_variant"], "Server");
+  EXPECT_EQ(guest["major_version"], 6);
+  EXPECT_EQ(guest["minor_version"], 3);
+  EXPECT_EQ(guest["arch"], "x86_64");
+  EXPECT_EQ(guest["hostname"], "WIN2012R2-APP");
+  EXPECT_EQ(guest["windows_current_control_set"], "ControlSet001");
+  EXPECT_EQ(guest["disks"][0]["partition_table"], "mbr");
+  EXPECT_EQ(guest["boot_mode"], "bios");
+  EXPECT_TRUE(has_loader(guest, "windows-boot-manager", "bios"));
+  int static_interfaces = 0, dhcp_interfaces = 0;
+  for (const json& n : guest["network"]) {
+    EXPECT_EQ(n["stack"], "windows-tcpip");
+    if (n["method"] == "static") {
+      ++static_interfaces;
+      EXPECT_EQ(n["addresses"], json::array({"10.1.2.50"}));
+    }
+    if (n["method"] == "dhcp") ++dhcp_interfaces;
+  }
+  EXPECT_EQ(static_interfaces, 1);
+  EXPECT_EQ(dhcp_interfaces, 1);
+  EXPECT_TRUE(has_tool(guest, "vmware-tools", "windows-service"));
+  EXPECT_TRUE(has_tool(guest, "vmware-tools", "windows-program"));
+  for (const json& tool : guest["hypervisor_tools"]) {
+    const std::string evidence = tool["evidence"];
+    EXPECT_EQ(evidence.find("stornvme"), std::string::npos);
+    EXPECT_EQ(evidence.find("vmbus"), std::string::npos);
+  }
+}
+
+}  // namespace vmfix::test
