@@ -50,16 +50,17 @@ std::string utf16be_to_ascii(std::string_view bytes) {
   return out;
 }
 
-SourceImage check_vhd(const fs::path& path, uint64_t size, std::string_view head) {
-  const std::string name = path.string();
-  std::string footer = read_host_bytes(path, size - 512, 512);
+SourceImage check_vhd(const ByteSource& bytes, std::string_view head) {
+  const std::string& name = bytes.name;
+  const uint64_t size = bytes.size;
+  std::string footer = bytes.read(size - 512, 512);
   if (!has_at(footer, 0, "conectix")) {
     if (has_at(head, 0, "conectix"))
       throw BadInput(fmt::format("{}: VHD is truncated (the footer at the end of the file is missing)", name));
     throw BadInput(fmt::format("{}: not a VHD", name));
   }
   if (!vhd_checksum_ok(footer)) throw BadInput(fmt::format("{}: VHD footer checksum is wrong", name));
-  SourceImage image{path, Format::vhd, "", be64(footer, 48)};
+  SourceImage image{bytes, Format::vhd, "", be64(footer, 48)};
   switch (be32(footer, 60)) {
     case 2:
       image.variant = "fixed";
@@ -72,7 +73,7 @@ SourceImage check_vhd(const fs::path& path, uint64_t size, std::string_view head
   if (std::string_view(footer).substr(0, 512) != head.substr(0, 512))
     throw BadInput(fmt::format("{}: VHD header copy and footer differ", name));
   uint64_t header_offset = be64(footer, 16);
-  std::string header = read_host_bytes(path, header_offset, 1024);
+  std::string header = bytes.read(header_offset, 1024);
   if (!has_at(header, 0, "cxsparse")) throw BadInput(fmt::format("{}: dynamic VHD header is missing", name));
   if (be32(footer, 60) == 4)
     throw BadInput(fmt::format("{}: differencing VHD; its parent is '{}'. Merge it into the parent first", name,
@@ -84,8 +85,9 @@ SourceImage check_vhd(const fs::path& path, uint64_t size, std::string_view head
   return image;
 }
 
-SourceImage check_qcow2(const fs::path& path, uint64_t size, std::string_view head) {
-  const std::string name = path.string();
+SourceImage check_qcow2(const ByteSource& bytes, std::string_view head) {
+  const std::string& name = bytes.name;
+  const uint64_t size = bytes.size;
   if (head.size() < 72) throw BadInput(fmt::format("{}: qcow2 header is truncated", name));
   uint32_t version = be32(head, 4);
   if (version != 2 && version != 3) throw BadInput(fmt::format("{}: unsupported qcow2 version {}", name, version));
@@ -101,16 +103,16 @@ SourceImage check_qcow2(const fs::path& path, uint64_t size, std::string_view he
   uint64_t refcount_end = be64(head, 48) + (uint64_t{be32(head, 56)} << cluster_bits);
   if (l1_end > size || refcount_end > size)
     throw BadInput(fmt::format("{}: qcow2 is truncated (metadata beyond the end of the file)", name));
-  return SourceImage{path, Format::qcow2, fmt::format("v{}", version), be64(head, 24)};
+  return SourceImage{bytes, Format::qcow2, fmt::format("v{}", version), be64(head, 24)};
 }
 
 // A raw image must at least look like a disk: a partition table, or a bare filesystem / PV.
-bool looks_like_raw_disk(const fs::path& path, std::string_view head) {
+bool looks_like_raw_disk(const ByteSource& bytes, std::string_view head) {
   if (has_at(head, 510, "\x55\xAA") || has_at(head, 512, "EFI PART") || has_at(head, 4096, "EFI PART")) return true;
   if (has_at(head, 1080, "\x53\xEF") || has_at(head, 0, "XFSB") || has_at(head, 3, "NTFS    ") ||
       has_at(head, 512, "LABELONE") || has_at(head, 4086, "SWAPSPACE2") || has_at(head, 32769, "CD001"))
     return true;
-  return read_host_bytes(path, 0x10040, 8) == "_BHRfS_M";
+  return bytes.read(0x10040, 8) == "_BHRfS_M";
 }
 
 bool looks_like_text(std::string_view head) {
@@ -159,38 +161,46 @@ SourceImage open_image(const fs::path& path) {
       ::close(fd);
     }
   }
-  if (size == 0) throw BadInput(fmt::format("{}: empty file", name));
-
-  std::string head;
   try {
-    head = read_host_bytes(path, 0, 64 * 1024);
-  } catch (const Error& e) {
+    return detect_image(ByteSource{path, 0, size, name}, true);
+  } catch (const BadInput&) {
+    throw;
+  } catch (const Error& e) {  // an I/O error while reading: the file is unusable as given
     throw BadInput(e.what());
   }
-  if (has_at(head, 0, "QFI\xfb")) return check_qcow2(path, size, head);
+}
+
+SourceImage detect_image(const ByteSource& bytes, bool allow_descriptor) {
+  const std::string& name = bytes.name;
+  const uint64_t size = bytes.size;
+  if (size == 0) throw BadInput(fmt::format("{}: empty file", name));
+  const std::string head = bytes.read(0, 64 * 1024);
+  if (has_at(head, 0, "QFI\xfb")) return check_qcow2(bytes, head);
   if (has_at(head, 0, "KDMV")) {
-    SparseVmdkInfo info = check_sparse_vmdk(path, size);
-    return SourceImage{path, Format::vmdk, info.create_type, info.capacity_bytes};
+    SparseVmdkInfo info = check_sparse_vmdk(bytes);
+    return SourceImage{bytes, Format::vmdk, info.create_type, info.capacity_bytes};
   }
   if (has_at(head, 0, "# Disk DescriptorFile")) {
+    if (!allow_descriptor)
+      throw BadInput(fmt::format("{}: a VMDK descriptor whose extents live elsewhere; only self-contained disks "
+                                 "are read from an archive", name));
     if (size > 64 * 1024) throw BadInput(fmt::format("{}: VMDK descriptor is implausibly large", name));
-    SparseVmdkInfo info = check_vmdk_descriptor(path, head);
-    return SourceImage{path, Format::vmdk, info.create_type, info.capacity_bytes};
+    SparseVmdkInfo info = check_vmdk_descriptor(bytes.file, head);
+    return SourceImage{bytes, Format::vmdk, info.create_type, info.capacity_bytes};
   }
   if (has_at(head, 0, "vhdxfile")) {
-    if (size < 1024 * 1024 || (read_host_bytes(path, 64 * 1024, 4) != "head" &&
-                               read_host_bytes(path, 128 * 1024, 4) != "head"))
+    if (size < 1024 * 1024 || (bytes.read(64 * 1024, 4) != "head" && bytes.read(128 * 1024, 4) != "head"))
       throw BadInput(fmt::format("{}: VHDX is truncated or its headers are damaged", name));
-    return SourceImage{path, Format::vhdx, "", 0};
+    return SourceImage{bytes, Format::vhdx, "", 0};
   }
-  if (size >= 512 && (has_at(head, 0, "conectix") || read_host_bytes(path, size - 512, 8) == "conectix"))
-    return check_vhd(path, size, head);
+  if (size >= 512 && (has_at(head, 0, "conectix") || bytes.read(size - 512, 8) == "conectix"))
+    return check_vhd(bytes, head);
   if (has_at(head, 257, "ustar"))
-    throw UsageError(fmt::format("{}: OVA (tar) input is not supported yet", name));
+    throw BadInput(fmt::format("{}: a tar archive (OVA?) inside a disk position", name));
   if (looks_like_text(std::string_view(head).substr(0, 4096)))
     throw BadInput(fmt::format("{}: is a text file, not a disk image", name));
   if (size < 512) throw BadInput(fmt::format("{}: too small to be a disk image ({} bytes)", name, size));
-  if (looks_like_raw_disk(path, head)) return SourceImage{path, Format::raw, "", size};
+  if (looks_like_raw_disk(bytes, head)) return SourceImage{bytes, Format::raw, "", size};
   throw BadInput(fmt::format("{}: not a disk image (no known image header, partition table or filesystem)", name));
 }
 

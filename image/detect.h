@@ -6,12 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "image/byte_source.h"
+
 namespace vmfix::image {
 
 enum class Format { raw, qcow2, vmdk, vhd, vhdx };
 
 struct SourceImage {
-  std::filesystem::path path;
+  ByteSource bytes;           // where the image is: a file, or a member of an OVA
   Format format = Format::raw;
   std::string variant;        // "monolithicSparse", "dynamic", ... (empty for raw)
   uint64_t virtual_size = 0;  // bytes the guest sees
@@ -21,6 +23,11 @@ struct SourceImage {
 std::string_view qemu_format(Format format);
 std::string_view to_string(Format format);
 
+// A disk image file on the host: checks that it exists and can be read, then detect_image.
 SourceImage open_image(const std::filesystem::path& path);
+
+// Recognises and validates the image in `bytes` by content. A VMDK descriptor (whose extents are
+// other files beside it) is accepted only when `allow_descriptor`.
+SourceImage detect_image(const ByteSource& bytes, bool allow_descriptor);
 
 }  // namespace vmfix::image

@@ -50,25 +50,26 @@ std::string unquote(std::string_view value) {
 }
 
 // Every grain table and every grain a monolithicSparse extent points at must lie inside the file.
-void check_grain_tables(const fs::path& path, const SparseHeader& header, uint64_t file_sectors) {
+void check_grain_tables(const ByteSource& source, const SparseHeader& header, uint64_t file_sectors) {
+  const std::string& name = source.name;
   const uint64_t sectors_per_table = header.grain_size * header.gtes_per_gt;
   const uint64_t tables = (header.capacity + sectors_per_table - 1) / sectors_per_table;
-  if (tables > (1ULL << 24)) throw BadInput(fmt::format("{}: VMDK grain directory is implausibly large", path.string()));
+  if (tables > (1ULL << 24)) throw BadInput(fmt::format("{}: VMDK grain directory is implausibly large", name));
   if (header.gd_offset + (tables * 4 + kSector - 1) / kSector > file_sectors)
-    throw BadInput(fmt::format("{}: VMDK is truncated (grain directory beyond the end of the file)", path.string()));
-  std::string directory = read_host_bytes(path, header.gd_offset * kSector, tables * 4);
+    throw BadInput(fmt::format("{}: VMDK is truncated (grain directory beyond the end of the file)", name));
+  std::string directory = source.read(header.gd_offset * kSector, tables * 4);
   const uint64_t table_bytes = uint64_t{header.gtes_per_gt} * 4;
   for (uint64_t t = 0; t < tables; ++t) {
     uint64_t table_sector = le32(directory, t * 4);
     if (table_sector == 0) continue;
     if (table_sector + (table_bytes + kSector - 1) / kSector > file_sectors)
-      throw BadInput(fmt::format("{}: VMDK is truncated (grain table {} beyond the end of the file)", path.string(), t));
-    std::string table = read_host_bytes(path, table_sector * kSector, table_bytes);
+      throw BadInput(fmt::format("{}: VMDK is truncated (grain table {} beyond the end of the file)", name, t));
+    std::string table = source.read(table_sector * kSector, table_bytes);
     for (uint64_t g = 0; g < header.gtes_per_gt; ++g) {
       uint64_t grain_sector = le32(table, g * 4);
       if (grain_sector > 1 && grain_sector + header.grain_size > file_sectors)
         throw BadInput(fmt::format("{}: VMDK is truncated (data grain at sector {} beyond the end of the file)",
-                                   path.string(), grain_sector));
+                                   name, grain_sector));
     }
   }
 }
@@ -108,9 +109,10 @@ VmdkDescriptor parse_vmdk_descriptor(std::string_view text) {
   return descriptor;
 }
 
-SparseVmdkInfo check_sparse_vmdk(const fs::path& path, uint64_t file_size) {
-  const std::string name = path.string();
-  std::string bytes = read_host_bytes(path, 0, kSector);
+SparseVmdkInfo check_sparse_vmdk(const ByteSource& source) {
+  const std::string& name = source.name;
+  const uint64_t file_size = source.size;
+  std::string bytes = source.read(0, kSector);
   if (bytes.size() < 80) throw BadInput(fmt::format("{}: VMDK is truncated (short header)", name));
   SparseHeader header = parse_sparse_header(bytes);
   if (header.version < 1 || header.version > 3)
@@ -122,7 +124,7 @@ SparseVmdkInfo check_sparse_vmdk(const fs::path& path, uint64_t file_size) {
   SparseVmdkInfo info;
   info.capacity_bytes = header.capacity * kSector;
   if (header.descriptor_offset && header.descriptor_size && header.descriptor_size < 2048) {
-    std::string text = read_host_bytes(path, header.descriptor_offset * kSector, header.descriptor_size * kSector);
+    std::string text = source.read(header.descriptor_offset * kSector, header.descriptor_size * kSector);
     info.create_type = parse_vmdk_descriptor(text.substr(0, text.find('\0'))).create_type;
   }
   const uint64_t file_sectors = file_size / kSector;
@@ -134,14 +136,14 @@ SparseVmdkInfo check_sparse_vmdk(const fs::path& path, uint64_t file_size) {
     // end-of-stream marker; without it the stream was cut short.
     if (file_size < 3 * kSector)
       throw BadInput(fmt::format("{}: streamOptimized VMDK is truncated (no footer)", name));
-    std::string footer = read_host_bytes(path, file_size - 2 * kSector, kSector);
+    std::string footer = source.read(file_size - 2 * kSector, kSector);
     if (footer.compare(0, 4, "KDMV") != 0)
       throw BadInput(fmt::format("{}: streamOptimized VMDK is truncated (footer missing at the end)", name));
     if (info.create_type.empty()) info.create_type = "streamOptimized";
     return info;
   }
   if (info.create_type.empty()) info.create_type = "monolithicSparse";
-  check_grain_tables(path, header, file_sectors);
+  check_grain_tables(source, header, file_sectors);
   return info;
 }
 
@@ -177,9 +179,10 @@ SparseVmdkInfo check_vmdk_descriptor(const fs::path& path, std::string_view text
         throw BadInput(fmt::format("{}: extent '{}' is truncated ({} bytes, descriptor needs {})", name, extent.file,
                                    size, (extent.offset + extent.sectors) * kSector));
     } else if (extent.type == "SPARSE") {
-      if (read_host_bytes(extent_path, 0, 4) != "KDMV")
+      ByteSource extent_source{extent_path, 0, size, extent_path.string()};
+      if (extent_source.read(0, 4) != "KDMV")
         throw BadInput(fmt::format("{}: sparse extent '{}' has no VMDK header", name, extent.file));
-      check_sparse_vmdk(extent_path, size);
+      check_sparse_vmdk(extent_source);
     } else {
       throw BadInput(fmt::format("{}: extent type {} is not supported", name, extent.type));
     }

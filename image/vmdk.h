@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "image/byte_source.h"
+
 namespace vmfix::image {
 
 struct VmdkExtent {
@@ -30,7 +32,7 @@ struct SparseVmdkInfo {
   std::string create_type;
   uint64_t capacity_bytes = 0;
 };
-SparseVmdkInfo check_sparse_vmdk(const std::filesystem::path& path, uint64_t file_size);
+SparseVmdkInfo check_sparse_vmdk(const ByteSource& source);
 
 // Validates a descriptor-only VMDK and its extents (which must sit beside it); returns capacity.
 SparseVmdkInfo check_vmdk_descriptor(const std::filesystem::path& path, std::string_view text);

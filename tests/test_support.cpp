@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -68,6 +69,38 @@ std::string random_bytes(size_t count, unsigned seed) {
   std::string bytes(count, '\0');
   for (char& c : bytes) c = static_cast<char>(generator() & 0xff);
   return bytes;
+}
+
+// An OVF for the disks named, each on the SCSI controller in order, plus a CD-ROM and a NIC.
+std::string ovf_descriptor(const std::vector<std::pair<std::string, uint64_t>>& disks, const std::string& extra) {
+  std::string references, disk_section, items;
+  for (size_t i = 0; i < disks.size(); ++i) {
+    references += fmt::format("<File ovf:href=\"{}\" ovf:id=\"file{}\" ovf:size=\"{}\"/>", disks[i].first, i, disks[i].second);
+    disk_section += fmt::format("<Disk ovf:capacity=\"{}\" ovf:capacityAllocationUnits=\"byte * 2^20\" ovf:diskId=\"vmdisk{}\" "
+                                "ovf:fileRef=\"file{}\" ovf:format=\"http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized\"/>",
+                                4, i, i);
+    items += fmt::format("<Item><rasd:AddressOnParent>{}</rasd:AddressOnParent><rasd:HostResource>ovf:/disk/vmdisk{}</rasd:HostResource>"
+                         "<rasd:InstanceID>{}</rasd:InstanceID><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>",
+                         i, i, 10 + i);
+  }
+  return fmt::format(R"(<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+  xmlns:vmw="http://www.vmware.com/schema/ovf">
+  <References>{}</References>
+  <DiskSection><Info>disks</Info>{}</DiskSection>
+  <VirtualSystem ovf:id="test-vm">
+    <OperatingSystemSection ovf:id="80" vmw:osType="centos7_64Guest"><Info>os</Info></OperatingSystemSection>
+    <VirtualHardwareSection>
+      <Item><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceSubType>lsilogic</rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType></Item>
+      {}
+      <Item><rasd:InstanceID>20</rasd:InstanceID><rasd:ResourceType>15</rasd:ResourceType></Item>
+      <Item><rasd:InstanceID>21</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
+      <vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="bios"/>{}
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>
+)", references, disk_section, items, extra);
 }
 
 }  // namespace vmfix::test

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the unit and integration tests.
 #include <filesystem>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,5 +27,9 @@ CliResult run_vmfix(const std::vector<std::string>& args, const std::vector<std:
 
 void write_file(const std::filesystem::path& path, const std::string& content);
 std::string random_bytes(size_t count, unsigned seed);
+
+// An OVF 1.x descriptor (VMware style) for the disk files named (href, size), each on one SCSI
+// controller in order, with a CD-ROM and a NIC; `extra` goes into the hardware section.
+std::string ovf_descriptor(const std::vector<std::pair<std::string, uint64_t>>& disks, const std::string& extra = "");
 
 }  // namespace vmfix::test

@@ -20,7 +20,7 @@ json inspect(const fs::path& image) {
   CliResult result = run_vmfix({"--inspect", "--json", image.string()});
   EXPECT_EQ(result.exit_status, 0) << result.err;
   json report = json::parse(result.out);
-  EXPECT_EQ(report["schema"], "vmfix.inspect/1");
+  EXPECT_EQ(report["schema"], "vmfix.inspect/2");
   EXPECT_EQ(report["appliance_launches"], 1) << "vmfix --inspect must cost one appliance launch";
   return report;
 }
@@ -91,8 +91,8 @@ TEST(Inspect, CentOS7FromVMware) {
   fs::remove(report_file);
   EXPECT_EQ(read_host_file(image), before) << "inspection modified the source image";
 
-  EXPECT_EQ(report["image"]["format"], "vmdk");
-  EXPECT_EQ(report["image"]["variant"], "monolithicSparse");
+  EXPECT_EQ(report["image"]["disks"][0]["format"], "vmdk");
+  EXPECT_EQ(report["image"]["disks"][0]["variant"], "monolithicSparse");
   const json& guest = report["guest"];
   EXPECT_EQ(guest["os_type"], "linux");
   EXPECT_EQ(guest["distro"], "centos");
@@ -131,7 +131,7 @@ TEST(Inspect, CentOS7FromVMware) {
 
 TEST(Inspect, Ubuntu1804FromVMware) {
   json report = inspect(fixture_image("ubuntu1804-vmware"));
-  EXPECT_EQ(report["image"]["variant"], "streamOptimized");
+  EXPECT_EQ(report["image"]["disks"][0]["variant"], "streamOptimized");
   const json& guest = report["guest"];
   EXPECT_EQ(guest["distro"], "ubuntu");
   EXPECT_EQ(guest["major_version"], 18);
@@ -152,7 +152,7 @@ TEST(Inspect, Ubuntu1804FromVMware) {
 
 TEST(Inspect, Debian11OnGptWithBiosBootPartition) {
   json report = inspect(fixture_image("debian11-gpt-bios"));
-  EXPECT_EQ(report["image"]["format"], "qcow2");
+  EXPECT_EQ(report["image"]["disks"][0]["format"], "qcow2");
   const json& guest = report["guest"];
   EXPECT_EQ(guest["distro"], "debian");
   EXPECT_EQ(guest["major_version"], 11);
@@ -170,7 +170,7 @@ TEST(Inspect, Debian11OnGptWithBiosBootPartition) {
 
 TEST(Inspect, Rhel8BootingThroughUefi) {
   json report = inspect(fixture_image("rhel8-uefi"));
-  EXPECT_EQ(report["image"]["format"], "vhdx");
+  EXPECT_EQ(report["image"]["disks"][0]["format"], "vhdx");
   const json& guest = report["guest"];
   EXPECT_EQ(guest["distro"], "rhel");
   EXPECT_EQ(guest["major_version"], 8);
@@ -193,8 +193,8 @@ TEST(Inspect, Rhel8BootingThroughUefi) {
 
 TEST(Inspect, WindowsServer2012R2FromVMware) {
   json report = inspect(fixture_image("win2012r2-vmware"));
-  EXPECT_EQ(report["image"]["format"], "vhd");
-  EXPECT_EQ(report["image"]["variant"], "dynamic");
+  EXPECT_EQ(report["image"]["disks"][0]["format"], "vhd");
+  EXPECT_EQ(report["image"]["disks"][0]["variant"], "dynamic");
   const json& guest = report["guest"];
   EXPECT_EQ(guest["os_type"], "windows");
   EXPECT_EQ(guest["product_name"], "Windows Server 2012 R2 Standard");
@@ -225,6 +225,50 @@ TEST(Inspect, WindowsServer2012R2FromVMware) {
     EXPECT_EQ(evidence.find("stornvme"), std::string::npos);
     EXPECT_EQ(evidence.find("vmbus"), std::string::npos);
   }
+}
+
+}  // namespace vmfix::test
+
+namespace vmfix::test {
+
+// An OVA as ESXi exports it: OVF first, SHA256 manifest, streamOptimized disks; two disks, one VM,
+// one launch, disks read in place inside the archive.
+TEST(Inspect, TwoDiskOvaInOneLaunch) {
+  TempDir scratch("vmfix-ova-it");
+  const fs::path dir = scratch.path();
+  run_host_checked({"qemu-img", "convert", "-q", "-O", "vmdk", "-o", "subformat=streamOptimized",
+                    fixture_image("centos7-vmware").string(), (dir / "centos-disk1.vmdk").string()});
+  std::string data(16 * 1024 * 1024, '\0');  // a data disk: an MBR, nothing else
+  data[510] = '\x55';
+  data[511] = '\xaa';
+  write_file(dir / "data.raw", data);
+  run_host_checked({"qemu-img", "convert", "-q", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized",
+                    (dir / "data.raw").string(), (dir / "centos-disk2.vmdk").string()});
+  write_file(dir / "centos.ovf", ovf_descriptor({{"centos-disk1.vmdk", fs::file_size(dir / "centos-disk1.vmdk")},
+                                                 {"centos-disk2.vmdk", fs::file_size(dir / "centos-disk2.vmdk")}}));
+  std::string manifest;
+  for (const char* name : {"centos.ovf", "centos-disk1.vmdk", "centos-disk2.vmdk"}) {
+    std::string line = run_host_checked({"sha256sum", (dir / name).string()});
+    manifest += "SHA256(" + std::string(name) + ")= " + line.substr(0, 64) + "\n";
+  }
+  write_file(dir / "centos.mf", manifest);
+  const fs::path ova = dir / "centos.ova";
+  run_host_checked({"tar", "--format=ustar", "-C", dir.string(), "-cf", ova.string(), "centos.ovf", "centos.mf",
+                    "centos-disk1.vmdk", "centos-disk2.vmdk"});
+  const std::string before = run_host_checked({"sha256sum", ova.string()});
+
+  json report = inspect(ova);
+  EXPECT_EQ(run_host_checked({"sha256sum", ova.string()}), before) << "the OVA was modified";
+  EXPECT_EQ(report["image"]["kind"], "ova");
+  EXPECT_EQ(report["image"]["ovf"]["manifest"], "verified");
+  EXPECT_EQ(report["image"]["ovf"]["cdroms"], 1);
+  ASSERT_EQ(report["image"]["disks"].size(), 2u);
+  EXPECT_EQ(report["image"]["disks"][1]["variant"], "streamOptimized");
+  const json& guest = report["guest"];
+  EXPECT_EQ(guest["distro"], "centos");
+  ASSERT_EQ(guest["disks"].size(), 2u);
+  EXPECT_EQ(guest["disks"][1]["size"], 16u << 20);
+  EXPECT_EQ(guest["disks"][1]["source"], ova.string() + ":centos-disk2.vmdk");
 }
 
 }  // namespace vmfix::test
