@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/fix_command.h"
 #include "cli/inspect_command.h"
 #include "cli/options.h"
 #include "support/error.h"
@@ -32,8 +33,6 @@ std::string_view mode_flag(vmfix::cli::Mode mode) {
   switch (mode) {
     case Mode::check: return "--check";
     case Mode::all: return "--all";
-    case Mode::fix: return "--fix";
-    case Mode::list_fixers: return "--list-fixers";
     default: return "this mode";
   }
 }
@@ -51,9 +50,12 @@ int main(int argc, char** argv) {
       case cli::Mode::help: fmt::print("{}", cli::usage_text()); return kExitReady;
       case cli::Mode::version: fmt::print("vmfix {}\n", VMFIX_VERSION); return kExitReady;
       case cli::Mode::inspect: return cli::run_inspect(options);
+      case cli::Mode::fix: return cli::run_fix(options);
+      case cli::Mode::list_fixers: return cli::run_list_fixers(options);
       default:
         // Honest about what is not built: no pretending to check or fix.
-        throw UsageError(fmt::format("{} is not built yet; this version can --inspect only", mode_flag(options.mode)));
+        throw UsageError(fmt::format("{} is not built yet; this version can --inspect, --fix and --list-fixers",
+                                     mode_flag(options.mode)));
     }
   } catch (const Error& e) {
     return fail(e.what(), e.exit_code(), json);

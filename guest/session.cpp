@@ -106,9 +106,9 @@ void Session::launch() {
     note(fmt::format("launching the appliance ({} disk(s), {}: {})", drives_.size(),
                      plan.force_tcg ? "software emulation" : "KVM if available", plan.reason));
   open_handle(plan.force_tcg);
-  ++launches;
   if (guestfs_launch(handle_) == 0) {
     launched_ = true;
+    ++launches;
     return;
   }
   std::string error = guestfs_last_error(handle_) ? guestfs_last_error(handle_) : "launch failed";
@@ -121,9 +121,8 @@ void Session::launch() {
                    "slower. Remembered in {}; set VMFIX_ACCEL=kvm to try KVM again.",
                    evidence, accel_cache_file().string()));
   open_handle(true);
-  ++launches;
   if (guestfs_launch(handle_) != 0) throw_last_error(handle_, "cannot start the libguestfs appliance");
-
+  ++launches;
   launched_ = true;
 }
 

@@ -44,7 +44,7 @@ class Session {
   // Appliance device of each drive, in the order the drives were given ("/dev/sda", ...).
   std::vector<std::string> devices();
 
-  // How many appliances this process has launched (the CLI's -v and the tests read it).
+  // How many appliances this process has started (a failed KVM attempt does not count).
   static int launch_count();
 
  private:

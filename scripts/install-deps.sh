@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   libguestfs-dev libguestfs-tools guestfs-tools supermin linux-image-amd64 ntfs-3g dosfstools
-  libhivex-dev libwin-hivex-perl
+  libhivex-dev libhivex-bin libwin-hivex-perl
   libboost-program-options-dev libfmt-dev nlohmann-json3-dev libxml2-dev libssl-dev
   libgtest-dev libgmock-dev
   qemu-utils fdisk gdisk xz-utils bc

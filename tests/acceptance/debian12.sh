@@ -9,6 +9,9 @@ work=${1:-/var/tmp/vmfix-acceptance}
 root=$work/debian12-root
 image=$work/debian12.vmdk
 mkdir -p "$work"
+# The libguestfs tools used here get the acceleration vmfix's launch policy settled on.
+accel_cache="${VMFIX_CACHE_DIR:-/var/tmp/.vmfix-$(id -u)}/accel"
+if [ -f "$accel_cache" ] && [ "$(head -n1 "$accel_cache")" = tcg ]; then export LIBGUESTFS_BACKEND_SETTINGS=force_tcg; fi
 command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
 
 if [ ! -x "$root/bin/bash" ]; then
@@ -22,7 +25,7 @@ if [ ! -f "$image" ]; then
   virt-make-fs --partition=mbr --type=ext4 --size=+300M --format=raw "$work/root.tar" "$work/debian12.raw"
   rm -f "$work/root.tar"
   # What the Debian installer would have written, then GRUB installed by the guest itself.
-  LIBGUESTFS_BACKEND_SETTINGS=force_tcg guestfish -a "$work/debian12.raw" <<'GUESTFISH'
+  guestfish -a "$work/debian12.raw" <<'GUESTFISH'
 run
 part-set-bootable /dev/sda 1 true
 set-label /dev/sda1 debian-root

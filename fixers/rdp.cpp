@@ -1,0 +1,62 @@
+// rdp: the only way into a Windows instance is Remote Desktop: allowed, its firewall rules
+// enabled, its service startable.
+#include "fixers/registry.h"
+#include "fixers/registry_edits.h"
+#include "registry/guest_hive.h"
+#include "support/text.h"
+
+namespace vmfix::fixers {
+
+namespace {
+
+// Firewall rules are "v2.x|Action=Allow|Active=FALSE|Dir=In|..." strings; flip Active only.
+std::optional<std::string> activated(const std::string& rule) {
+  const std::string inactive = "|Active=FALSE|";
+  size_t at = rule.find(inactive);
+  if (at == std::string::npos) return std::nullopt;
+  return rule.substr(0, at) + "|Active=TRUE|" + rule.substr(at + inactive.size());
+}
+
+std::vector<RegistryEdit> plan(registry::Hive& system) {
+  std::vector<RegistryEdit> edits;
+  for (const std::string& set : registry::selected_control_sets(system)) {
+    plan_value(system, set + "\\Control\\Terminal Server", registry::make_dword("fDenyTSConnections", 0), edits);
+    const std::string rules_key = set + "\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules";
+    if (auto rules = system.find(rules_key)) {
+      for (const registry::Value& rule : system.values(*rules)) {
+        if (!starts_with_icase(rule.name, "RemoteDesktop-")) continue;
+        auto text = registry::as_string(rule);
+        auto enabled = text ? activated(*text) : std::nullopt;
+        if (enabled) plan_value(system, rules_key, registry::make_string(rule.name, *enabled, rule.type), edits);
+      }
+    }
+    const std::string service = set + "\\Services\\TermService";
+    if (auto node = system.find(service)) {
+      auto start = system.value(*node, "Start");
+      if (start && registry::as_dword(*start) == 4u) plan_value(system, service, registry::make_dword("Start", 3), edits);
+    }
+  }
+  return edits;
+}
+
+class Rdp : public Fixer {
+ public:
+  std::string_view id() const override { return "rdp"; }
+  std::string_view summary() const override {
+    return "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled";
+  }
+  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
+  std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
+    return check_registry(guest, facts, WindowsHive::system, "windows-rdp", "blocker",
+                          "Remote Desktop is allowed and reachable through the firewall", plan);
+  }
+  std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
+    return fix_registry(guest, facts, WindowsHive::system, std::string(id()), plan);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Fixer> make_rdp() { return std::make_unique<Rdp>(); }
+
+}  // namespace vmfix::fixers

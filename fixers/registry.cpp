@@ -1,0 +1,30 @@
+#include "fixers/registry.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "support/error.h"
+
+namespace vmfix::fixers {
+
+std::vector<std::unique_ptr<Fixer>> all_fixers() {
+  std::vector<std::unique_ptr<Fixer>> fixers;
+  fixers.push_back(make_rtc_utc());
+  fixers.push_back(make_rdp());
+  fixers.push_back(make_autologon());
+  return fixers;
+}
+
+std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids) {
+  std::vector<std::unique_ptr<Fixer>> selected;
+  auto all = all_fixers();
+  for (const std::string& id : ids)
+    if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
+      throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));
+  for (auto& fixer : all)
+    if (std::find(ids.begin(), ids.end(), fixer->id()) != ids.end()) selected.push_back(std::move(fixer));
+  return selected;
+}
+
+}  // namespace vmfix::fixers

@@ -1,0 +1,69 @@
+#include "fixers/registry_edits.h"
+
+#include <fmt/core.h>
+
+#include "registry/guest_hive.h"
+
+namespace vmfix::fixers {
+
+using registry::describe;
+
+namespace {
+// Reports and logs never carry a password, even the one being removed.
+std::string shown(const std::string& name, const std::optional<registry::Value>& value) {
+  if (value && name.find("Password") != std::string::npos) return "(a password, hidden)";
+  return describe(value);
+}
+}  // namespace
+
+void plan_value(registry::Hive& hive, const std::string& key, const registry::Value& value,
+                std::vector<RegistryEdit>& edits) {
+  std::optional<registry::Value> before;
+  if (auto node = hive.find(key)) before = hive.value(*node, value.name);
+  if (before && before->type == value.type && before->data == value.data) return;
+  edits.push_back({key, value.name, before, value});
+}
+
+void plan_delete(registry::Hive& hive, const std::string& key, const std::string& name, std::vector<RegistryEdit>& edits) {
+  auto node = hive.find(key);
+  if (!node) return;
+  if (auto before = hive.value(*node, name)) edits.push_back({key, name, before, std::nullopt});
+}
+
+std::string hive_path(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which) {
+  return guest.resolve_case(facts.windows_systemroot + "/System32/config/" +
+                            (which == WindowsHive::system ? "SYSTEM" : "SOFTWARE"));
+}
+
+std::string full_key(WindowsHive which, const std::string& key, const std::string& name) {
+  return fmt::format("HKLM\\{}\\{}\\{}", which == WindowsHive::system ? "SYSTEM" : "SOFTWARE", key, name);
+}
+
+std::vector<Finding> check_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
+                                    const std::string& rule, const std::string& severity, const std::string& message,
+                                    const Planner& plan) {
+  registry::GuestHive hive(guest, hive_path(guest, facts, which), true);  // reading a dirty hive is fine
+  std::vector<Finding> findings;
+  for (const RegistryEdit& edit : plan(hive.hive()))
+    findings.push_back({rule, severity, "fail", message,
+                        fmt::format("{} is {}, should be {}", full_key(which, edit.key, edit.name),
+                                    shown(edit.name, edit.before), shown(edit.name, edit.after))});
+  if (findings.empty()) findings.push_back({rule, severity, "pass", message, ""});
+  return findings;
+}
+
+std::vector<Change> fix_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
+                                 const std::string& fixer, const Planner& plan) {
+  registry::GuestHive hive(guest, hive_path(guest, facts, which));
+  std::vector<Change> changes;
+  for (const RegistryEdit& edit : plan(hive.hive())) {
+    registry::Node node = hive.hive().create(edit.key);
+    if (edit.after) hive.hive().set_value(node, *edit.after);
+    else hive.hive().delete_value(node, edit.name);
+    changes.push_back({fixer, full_key(which, edit.key, edit.name), shown(edit.name, edit.before), shown(edit.name, edit.after)});
+  }
+  if (!changes.empty()) hive.save();
+  return changes;
+}
+
+}  // namespace vmfix::fixers

@@ -1,0 +1,41 @@
+#pragma once
+// The one mechanism every registry fixer uses: a fixer plans edits against an open hive (pure,
+// testable), check() reports the plan as findings, fix() applies it and saves the hive once.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fixers/fixer.h"
+#include "registry/hive.h"
+
+namespace vmfix::fixers {
+
+struct RegistryEdit {
+  std::string key;                         // relative to the hive root
+  std::string name;                        // value name
+  std::optional<registry::Value> before;   // what is there now
+  std::optional<registry::Value> after;    // nullopt: delete the value
+};
+
+enum class WindowsHive { system, software };
+
+using Planner = std::function<std::vector<RegistryEdit>(registry::Hive&)>;
+
+// Sets `value` under `key` unless it is already there, byte for byte.
+void plan_value(registry::Hive& hive, const std::string& key, const registry::Value& value,
+                std::vector<RegistryEdit>& edits);
+void plan_delete(registry::Hive& hive, const std::string& key, const std::string& name, std::vector<RegistryEdit>& edits);
+
+std::string hive_path(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which);
+std::string full_key(WindowsHive which, const std::string& key, const std::string& name);
+
+// check(): one failing finding per planned edit, or one passing finding for the rule.
+std::vector<Finding> check_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
+                                    const std::string& rule, const std::string& severity, const std::string& message,
+                                    const Planner& plan);
+// fix(): applies the plan and saves the hive; no edits, no upload.
+std::vector<Change> fix_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
+                                 const std::string& fixer, const Planner& plan);
+
+}  // namespace vmfix::fixers

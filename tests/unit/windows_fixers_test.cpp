@@ -1,0 +1,125 @@
+// The Windows registry fixers on a fake guest holding real hives (built by hivex from the
+// Windows fixture's .reg text): check, fix, check again, fix again.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "fixers/registry.h"
+#include "fixtures/fixture.h"
+#include "guest/fake_guest.h"
+#include "registry/empty_hive.h"
+#include "registry/guest_hive.h"
+#include "registry/reg_text.h"
+#include "support/files.h"
+
+namespace vmfix::fixers {
+namespace fs = std::filesystem;
+
+namespace {
+
+class WindowsFixers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto& spec : fixtures::find_fixture("win2012r2-vmware").hives) {
+      const fs::path file = scratch_.path() / "hive";
+      write_host_file_atomic(file, registry::empty_hive());
+      {
+        registry::Hive hive(file, registry::Hive::Mode::writable);
+        registry::merge_reg(hive, spec.reg, spec.prefix);
+        hive.commit(file);
+      }
+      guest_.add_file(spec.path, read_host_file(file));
+    }
+    facts_.os_type = "windows";
+    facts_.windows_systemroot = "/Windows";
+  }
+
+  registry::Value value(const std::string& hive_name, const std::string& key, const std::string& name) {
+    const fs::path file = scratch_.path() / "read";
+    guest_.download("/Windows/System32/config/" + hive_name, file.string());
+    registry::Hive hive(file, registry::Hive::Mode::read_only);
+    auto node = hive.find(key);
+    if (!node) return {};
+    return hive.value(*node, name).value_or(registry::Value{});
+  }
+
+  std::vector<std::string> failing(Fixer& fixer) {
+    std::vector<std::string> evidence;
+    for (const Finding& finding : fixer.check(guest_, facts_))
+      if (finding.status == "fail") evidence.push_back(finding.evidence);
+    return evidence;
+  }
+
+  TempDir scratch_{"vmfix-winfix-test"};
+  guest::FakeGuest guest_;
+  inspect::Facts facts_;
+};
+
+}  // namespace
+
+TEST_F(WindowsFixers, EveryFixerChecksFixesAndIsIdempotent) {
+  const std::string before_stornvme = value("SYSTEM", "ControlSet001\\Services\\stornvme", "Start").data;
+  for (auto& fixer : all_fixers()) {
+    SCOPED_TRACE(std::string(fixer->id()));
+    ASSERT_TRUE(fixer->applies(facts_));
+    EXPECT_FALSE(failing(*fixer).empty()) << "the fixture was built with this problem";
+    auto changes = fixer->fix(guest_, facts_);
+    EXPECT_FALSE(changes.empty());
+    for (const Change& change : changes) EXPECT_EQ(change.fixer, fixer->id());
+    EXPECT_TRUE(failing(*fixer).empty());
+    EXPECT_TRUE(fixer->fix(guest_, facts_).empty()) << "a second run changed something";
+  }
+  for (const char* set : {"ControlSet001", "ControlSet002"}) {  // Current and LastKnownGood
+    EXPECT_EQ(registry::as_dword(value("SYSTEM", std::string(set) + "\\Control\\TimeZoneInformation", "RealTimeIsUniversal")), 1u);
+    EXPECT_EQ(registry::as_dword(value("SYSTEM", std::string(set) + "\\Control\\Terminal Server", "fDenyTSConnections")), 0u);
+    auto rule = registry::as_string(value("SYSTEM", std::string(set) + "\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules",
+                                          "RemoteDesktop-UserMode-In-TCP"));
+    ASSERT_TRUE(rule);
+    EXPECT_NE(rule->find("|Active=TRUE|"), std::string::npos);
+    EXPECT_NE(rule->find("|LPort=3389|"), std::string::npos);  // the rest of the rule is kept
+  }
+  EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "AutoAdminLogon")), "0");
+  EXPECT_EQ(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultPassword").type, registry::kRegNone);
+  EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultUserName")),
+            "Administrator");
+  EXPECT_EQ(value("SYSTEM", "ControlSet001\\Services\\stornvme", "Start").data, before_stornvme);
+}
+
+TEST_F(WindowsFixers, PasswordsNeverAppearInChangesOrFindings) {
+  auto fixer = select_fixers({"autologon"});
+  for (const Finding& finding : fixer[0]->check(guest_, facts_))
+    EXPECT_EQ(finding.evidence.find("Fixture-Only-Passw0rd"), std::string::npos) << finding.evidence;
+  for (const Change& change : fixer[0]->fix(guest_, facts_)) {
+    EXPECT_EQ(change.before.find("Fixture-Only-Passw0rd"), std::string::npos) << change.before;
+  }
+}
+
+TEST_F(WindowsFixers, DirtyHiveWithLogsIsRefusedForEditing) {
+  std::string system = guest_.read("/Windows/System32/config/SYSTEM");
+  system[8] = static_cast<char>(system[8] + 1);  // secondary sequence number differs from the primary
+  uint32_t checksum = 0;                           // and the base block checksum is made right again
+  for (size_t at = 0; at < 508; at += 4) {
+    uint32_t word;
+    std::memcpy(&word, system.data() + at, 4);
+    checksum ^= word;
+  }
+  std::memcpy(system.data() + 508, &checksum, 4);
+  guest_.write("/Windows/System32/config/SYSTEM", system);
+  guest_.add_file("/Windows/System32/config/SYSTEM.LOG1", std::string(512, 'x'));
+  auto rtc = select_fixers({"rtc-utc"});
+  EXPECT_FALSE(rtc[0]->check(guest_, facts_).empty());  // reading is fine
+  try {
+    rtc[0]->fix(guest_, facts_);
+    FAIL() << "edited a dirty hive";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("SYSTEM.LOG1"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(WindowsFixers, NotForLinux) {
+  facts_.os_type = "linux";
+  for (auto& fixer : all_fixers()) EXPECT_FALSE(fixer->applies(facts_));
+  EXPECT_THROW(select_fixers({"rtc-utc", "no-such-fixer"}), UsageError);
+}
+
+}  // namespace vmfix::fixers
