@@ -20,22 +20,12 @@ std::vector<RegistryEdit> plan(registry::Hive& software) {
   return edits;
 }
 
-class Autologon : public Fixer {
- public:
-  std::string_view id() const override { return "autologon"; }
-  std::string_view summary() const override { return "Windows: turn automatic logon off and remove the stored password"; }
-  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
-  std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
-    return check_registry(guest, facts, WindowsHive::software, "windows-autologon", "warning",
-                          "automatic logon is off and no password is stored in the registry", plan);
-  }
-  std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
-    return fix_registry(guest, facts, WindowsHive::software, std::string(id()), plan);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Fixer> make_autologon() { return std::make_unique<Autologon>(); }
+std::unique_ptr<Fixer> make_autologon() {
+  return make_registry_fixer({"autologon", "Windows: turn automatic logon off and remove the stored password",
+                              WindowsHive::software, "windows-autologon", "warning",
+                              "automatic logon is off and no password is stored in the registry", plan});
+}
 
 }  // namespace vmfix::fixers

@@ -33,30 +33,20 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
     const std::string service = set + "\\Services\\TermService";
     if (auto node = system.find(service)) {
       auto start = system.value(*node, "Start");
-      if (start && registry::as_dword(*start) == 4u) plan_value(system, service, registry::make_dword("Start", 3), edits);
+      if (start && registry::as_dword(*start) == 4u)
+        plan_value(system, service, registry::make_dword("Start", 3), edits);
     }
   }
   return edits;
 }
 
-class Rdp : public Fixer {
- public:
-  std::string_view id() const override { return "rdp"; }
-  std::string_view summary() const override {
-    return "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled";
-  }
-  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
-  std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
-    return check_registry(guest, facts, WindowsHive::system, "windows-rdp", "blocker",
-                          "Remote Desktop is allowed and reachable through the firewall", plan);
-  }
-  std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
-    return fix_registry(guest, facts, WindowsHive::system, std::string(id()), plan);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Fixer> make_rdp() { return std::make_unique<Rdp>(); }
+std::unique_ptr<Fixer> make_rdp() {
+  return make_registry_fixer(
+      {"rdp", "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled",
+       WindowsHive::system, "windows-rdp", "blocker", "Remote Desktop is allowed and reachable through the firewall",
+       plan});
+}
 
 }  // namespace vmfix::fixers

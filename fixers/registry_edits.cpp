@@ -24,7 +24,8 @@ void plan_value(registry::Hive& hive, const std::string& key, const registry::Va
   edits.push_back({key, value.name, before, value});
 }
 
-void plan_delete(registry::Hive& hive, const std::string& key, const std::string& name, std::vector<RegistryEdit>& edits) {
+void plan_delete(registry::Hive& hive, const std::string& key, const std::string& name,
+                 std::vector<RegistryEdit>& edits) {
   auto node = hive.find(key);
   if (!node) return;
   if (auto before = hive.value(*node, name)) edits.push_back({key, name, before, std::nullopt});
@@ -39,31 +40,50 @@ std::string full_key(WindowsHive which, const std::string& key, const std::strin
   return fmt::format("HKLM\\{}\\{}\\{}", which == WindowsHive::system ? "SYSTEM" : "SOFTWARE", key, name);
 }
 
-std::vector<Finding> check_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
-                                    const std::string& rule, const std::string& severity, const std::string& message,
-                                    const Planner& plan) {
-  registry::GuestHive hive(guest, hive_path(guest, facts, which), true);  // reading a dirty hive is fine
-  std::vector<Finding> findings;
-  for (const RegistryEdit& edit : plan(hive.hive()))
-    findings.push_back({rule, severity, "fail", message,
-                        fmt::format("{} is {}, should be {}", full_key(which, edit.key, edit.name),
-                                    shown(edit.name, edit.before), shown(edit.name, edit.after))});
-  if (findings.empty()) findings.push_back({rule, severity, "pass", message, ""});
-  return findings;
-}
+namespace {
 
-std::vector<Change> fix_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
-                                 const std::string& fixer, const Planner& plan) {
-  registry::GuestHive hive(guest, hive_path(guest, facts, which));
-  std::vector<Change> changes;
-  for (const RegistryEdit& edit : plan(hive.hive())) {
-    registry::Node node = hive.hive().create(edit.key);
-    if (edit.after) hive.hive().set_value(node, *edit.after);
-    else hive.hive().delete_value(node, edit.name);
-    changes.push_back({fixer, full_key(which, edit.key, edit.name), shown(edit.name, edit.before), shown(edit.name, edit.after)});
+class RegistryFixer : public Fixer {
+ public:
+  explicit RegistryFixer(RegistryFixerSpec spec) : spec_(std::move(spec)) {}
+  std::string_view id() const override { return spec_.id; }
+  std::string_view summary() const override { return spec_.summary; }
+  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
+
+  std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
+    registry::GuestHive hive(guest, hive_path(guest, facts, spec_.hive), true);  // reading a dirty hive is fine
+    std::vector<Finding> findings;
+    for (const RegistryEdit& edit : spec_.plan(hive.hive()))
+      findings.push_back({spec_.rule, spec_.severity, "fail", spec_.message,
+                          fmt::format("{} is {}, should be {}", full_key(spec_.hive, edit.key, edit.name),
+                                      shown(edit.name, edit.before), shown(edit.name, edit.after))});
+    if (findings.empty()) findings.push_back({spec_.rule, spec_.severity, "pass", spec_.message, ""});
+    return findings;
   }
-  if (!changes.empty()) hive.save();
-  return changes;
+
+  std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
+    registry::GuestHive hive(guest, hive_path(guest, facts, spec_.hive));
+    std::vector<Change> changes;
+    for (const RegistryEdit& edit : spec_.plan(hive.hive())) {
+      registry::Node node = hive.hive().create(edit.key);
+      if (edit.after)
+        hive.hive().set_value(node, *edit.after);
+      else
+        hive.hive().delete_value(node, edit.name);
+      changes.push_back({spec_.id, full_key(spec_.hive, edit.key, edit.name), shown(edit.name, edit.before),
+                         shown(edit.name, edit.after)});
+    }
+    if (!changes.empty()) hive.save();
+    return changes;
+  }
+
+ private:
+  RegistryFixerSpec spec_;
+};
+
+}  // namespace
+
+std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec) {
+  return std::make_unique<RegistryFixer>(std::move(spec));
 }
 
 }  // namespace vmfix::fixers

@@ -2,6 +2,7 @@
 // The one mechanism every registry fixer uses: a fixer plans edits against an open hive (pure,
 // testable), check() reports the plan as findings, fix() applies it and saves the hive once.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,12 +31,17 @@ void plan_delete(registry::Hive& hive, const std::string& key, const std::string
 std::string hive_path(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which);
 std::string full_key(WindowsHive which, const std::string& key, const std::string& name);
 
-// check(): one failing finding per planned edit, or one passing finding for the rule.
-std::vector<Finding> check_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
-                                    const std::string& rule, const std::string& severity, const std::string& message,
-                                    const Planner& plan);
-// fix(): applies the plan and saves the hive; no edits, no upload.
-std::vector<Change> fix_registry(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which,
-                                 const std::string& fixer, const Planner& plan);
+// A Windows registry fixer is its plan and a few words: check() reports the plan as findings
+// (one failing finding per edit, or one passing), fix() applies it and saves the hive once.
+struct RegistryFixerSpec {
+  std::string id;
+  std::string summary;
+  WindowsHive hive;
+  std::string rule;
+  std::string severity;
+  std::string message;
+  Planner plan;
+};
+std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec);
 
 }  // namespace vmfix::fixers

@@ -14,22 +14,12 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
   return edits;
 }
 
-class RtcUtc : public Fixer {
- public:
-  std::string_view id() const override { return "rtc-utc"; }
-  std::string_view summary() const override { return "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC"; }
-  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
-  std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
-    return check_registry(guest, facts, WindowsHive::system, "windows-rtc-utc", "warning",
-                          "the hardware clock is read as UTC (RealTimeIsUniversal)", plan);
-  }
-  std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
-    return fix_registry(guest, facts, WindowsHive::system, std::string(id()), plan);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Fixer> make_rtc_utc() { return std::make_unique<RtcUtc>(); }
+std::unique_ptr<Fixer> make_rtc_utc() {
+  return make_registry_fixer({"rtc-utc", "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC",
+                              WindowsHive::system, "windows-rtc-utc", "warning",
+                              "the hardware clock is read as UTC (RealTimeIsUniversal)", plan});
+}
 
 }  // namespace vmfix::fixers
