@@ -19,6 +19,7 @@ else
   accel="KVM"
 fi
 
+qemu_format() { qemu-img info --output=json "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["format"])'; }
 seconds() { local start=$(date +%s.%N); "$@" >/dev/null 2>&1 || echo "  ! $1 failed" >&2; echo "$(date +%s.%N) - $start" | bc; }
 
 printf 'acceleration: %s, rounds: %s, machine: %s cores\n\n' "$accel" "$rounds" "$(nproc)"
@@ -28,7 +29,7 @@ for image in $images; do
   declare -a ours=() theirs=()
   for ((r = 0; r < rounds; r++)); do
     ours+=("$(seconds ./build/vmfix --inspect --json "$image")")
-    theirs+=("$(seconds virt-inspector --format="$(qemu-img info --output=json "$image" | sed -n 's/.*"format": "\([^"]*\)".*/\1/p' | head -n1)" -a "$image")")
+    theirs+=("$(seconds virt-inspector --format="$(qemu_format "$image")" -a "$image")")
   done
   best() { printf '%s\n' "$@" | sort -n | head -n1; }
   mean() { printf '%s\n' "$@" | awk '{s+=$1} END {printf "%.1f", s/NR}'; }

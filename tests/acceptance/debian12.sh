@@ -50,7 +50,7 @@ expect = {
     "hostname": "bookworm-vm", "package_format": "deb", "boot_mode": "bios",
 }
 bad = [f"{k}: {g.get(k)!r} != {v!r}" for k, v in expect.items() if g.get(k) != v]
-if report["image"]["variant"] != "streamOptimized": bad.append("variant")
+if report["image"]["disks"][0]["variant"] != "streamOptimized": bad.append("variant")
 if not any(b["kind"] == "grub2" and b["firmware"] == "bios" for b in g["bootloaders"]): bad.append("grub2 bios")
 if not any(n["stack"] == "ifupdown" and n["method"] == "static" and n["interface"] == "ens192" for n in g["network"]): bad.append("network")
 if not any(t["name"] == "open-vm-tools" and t["form"] == "package" for t in g["hypervisor_tools"]): bad.append("open-vm-tools")
