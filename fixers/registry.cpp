@@ -13,6 +13,7 @@ std::vector<std::unique_ptr<Fixer>> all_fixers() {
   fixers.push_back(make_rtc_utc());
   fixers.push_back(make_rdp());
   fixers.push_back(make_autologon());
+  fixers.push_back(make_pagefile());
   return fixers;
 }
 

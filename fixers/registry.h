@@ -16,5 +16,6 @@ std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>
 std::unique_ptr<Fixer> make_rtc_utc();
 std::unique_ptr<Fixer> make_rdp();
 std::unique_ptr<Fixer> make_autologon();
+std::unique_ptr<Fixer> make_pagefile();
 
 }  // namespace vmfix::fixers

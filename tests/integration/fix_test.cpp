@@ -1,11 +1,13 @@
 // vmfix --fix on the Windows fixture: one launch, a new image, the source untouched, every edit
 // read back from the output with independent tools (guestfish and hivexregedit), and a second
 // run that changes nothing.
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "registry/values.h"
 #include "support/files.h"
 #include "support/process.h"
 #include "tests/integration/environment.h"
@@ -35,7 +37,7 @@ TEST(Fix, WindowsRegistryFixersEndToEnd) {
   TempDir scratch("vmfix-fix-it");
   const fs::path output = scratch.path() / "fixed.vhd";
 
-  CliResult first = run_vmfix({"--fix", "rtc-utc,rdp,autologon", "--json", "-o", output.string(), source.string()});
+  CliResult first = run_vmfix({"--fix", "rtc-utc,rdp,autologon,pagefile", "--json", "-o", output.string(), source.string()});
   ASSERT_EQ(first.exit_status, 0) << first.err;
   json report = json::parse(first.out);
   EXPECT_EQ(report["appliance_launches"], 1);
@@ -59,13 +61,23 @@ TEST(Fix, WindowsRegistryFixersEndToEnd) {
   }
   EXPECT_EQ(system.find("\"fDenyTSConnections\"=dword:00000001"), std::string::npos);
   EXPECT_EQ(system.find("Active=FALSE"), std::string::npos);
-  EXPECT_NE(software.find("\"AutoAdminLogon\"=\"0\""), std::string::npos);
+  // hivexregedit writes REG_MULTI_SZ as hex(7) bytes, folded over lines.
+  std::string unfolded;
+  for (size_t at = 0; at < system.size(); ++at) {
+    if (system.compare(at, 4, "\\\n  ") == 0) at += 3;
+    else unfolded += system[at];
+  }
+  std::string paging = "\"PagingFiles\"=hex(7):";
+  const std::string expected = registry::make_multi_string("PagingFiles", {"C:\\pagefile.sys 2048 2048"}).data;
+  for (size_t i = 0; i < expected.size(); ++i) paging += fmt::format("{}{:02x}", i ? "," : "", static_cast<unsigned char>(expected[i]));
+  EXPECT_NE(unfolded.find(paging), std::string::npos) << paging;
+  EXPECT_NE(software.find("\"AutoAdminLogon\"=str(1):\"0\""), std::string::npos) << software;
   EXPECT_EQ(software.find("DefaultPassword"), std::string::npos);
-  EXPECT_NE(software.find("\"DefaultUserName\"=\"Administrator\""), std::string::npos);
+  EXPECT_NE(software.find("\"DefaultUserName\"=str(1):\"Administrator\""), std::string::npos);
 
   // Idempotent: the fixed image needs nothing more.
   const fs::path again = scratch.path() / "again.vhd";
-  CliResult second = run_vmfix({"--fix", "rtc-utc,rdp,autologon", "--json", "-o", again.string(), output.string()});
+  CliResult second = run_vmfix({"--fix", "rtc-utc,rdp,autologon,pagefile", "--json", "-o", again.string(), output.string()});
   ASSERT_EQ(second.exit_status, 0) << second.err;
   json second_report = json::parse(second.out);
   EXPECT_TRUE(second_report["changes"].empty()) << second_report["changes"].dump(2);

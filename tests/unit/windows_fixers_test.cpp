@@ -83,6 +83,30 @@ TEST_F(WindowsFixers, EveryFixerChecksFixesAndIsIdempotent) {
   EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultUserName")),
             "Administrator");
   EXPECT_EQ(value("SYSTEM", "ControlSet001\\Services\\stornvme", "Start").data, before_stornvme);
+  EXPECT_EQ(registry::as_multi_string(value("SYSTEM", "ControlSet002\\Control\\Session Manager\\Memory Management", "PagingFiles")),
+            (std::vector<std::string>{"C:\\pagefile.sys 2048 2048"}));
+}
+
+TEST_F(WindowsFixers, PagefileKeepsAnExplicitSizeAndFixesManagedOnes) {
+  auto pagefile = select_fixers({"pagefile"});
+  auto set_paging = [&](const std::vector<std::string>& entries) {
+    const fs::path file = scratch_.path() / "sys";
+    guest_.download("/Windows/System32/config/SYSTEM", file.string());
+    {
+      registry::Hive hive(file, registry::Hive::Mode::writable);
+      for (const char* set : {"ControlSet001", "ControlSet002"})
+        hive.set_value(hive.create(std::string(set) + "\\Control\\Session Manager\\Memory Management"),
+                       registry::make_multi_string("PagingFiles", entries));
+      hive.commit(file);
+    }
+    guest_.upload(file.string(), "/Windows/System32/config/SYSTEM");
+  };
+  set_paging({"D:\\pagefile.sys 4096 8192"});
+  EXPECT_TRUE(pagefile[0]->fix(guest_, facts_).empty()) << "an explicit size was replaced";
+  set_paging({"C:\\pagefile.sys 0 0"});
+  EXPECT_EQ(pagefile[0]->fix(guest_, facts_).size(), 2u);  // both control sets
+  set_paging({"C:\\pagefile.sys"});
+  EXPECT_EQ(pagefile[0]->fix(guest_, facts_).size(), 2u);
 }
 
 TEST_F(WindowsFixers, PasswordsNeverAppearInChangesOrFindings) {
