@@ -116,12 +116,12 @@ void Session::launch() {
     throw GuestError(fmt::format("cannot start the libguestfs appliance: {}", error));
 
   std::string evidence = kvm_failure_evidence(appliance_log_, error);
-  remember_kvm_broken(evidence);
   note(fmt::format("KVM does not work on this machine ({}); using software emulation, which is "
-                   "slower. Remembered in {}; set VMFIX_ACCEL=kvm to try KVM again.",
+                   "slower. This is remembered in {}; set VMFIX_ACCEL=kvm to try KVM again.",
                    evidence, accel_cache_file().string()));
   open_handle(true);
   if (guestfs_launch(handle_) != 0) throw_last_error(handle_, "cannot start the libguestfs appliance");
+  remember_kvm_broken(evidence);  // only now: software emulation worked, so KVM was the problem
   ++launches;
   launched_ = true;
 }

@@ -60,7 +60,7 @@ SourceImage check_vhd(const ByteSource& bytes, std::string_view head) {
     throw BadInput(fmt::format("{}: not a VHD", name));
   }
   if (!vhd_checksum_ok(footer)) throw BadInput(fmt::format("{}: VHD footer checksum is wrong", name));
-  SourceImage image{bytes, Format::vhd, "", be64(footer, 48)};
+  SourceImage image{bytes, Format::vhd, "", be64(footer, 48), {}};
   switch (be32(footer, 60)) {
     case 2:
       image.variant = "fixed";
@@ -74,7 +74,8 @@ SourceImage check_vhd(const ByteSource& bytes, std::string_view head) {
     throw BadInput(fmt::format("{}: VHD header copy and footer differ", name));
   uint64_t header_offset = be64(footer, 16);
   std::string header = bytes.read(header_offset, 1024);
-  if (!has_at(header, 0, "cxsparse")) throw BadInput(fmt::format("{}: dynamic VHD header is missing", name));
+  if (header.size() < 1024 || !has_at(header, 0, "cxsparse"))
+    throw BadInput(fmt::format("{}: dynamic VHD header is missing or truncated", name));
   if (be32(footer, 60) == 4)
     throw BadInput(fmt::format("{}: differencing VHD; its parent is '{}'. Merge it into the parent first", name,
                                utf16be_to_ascii(std::string_view(header).substr(64, 512))));
@@ -97,13 +98,22 @@ SourceImage check_qcow2(const ByteSource& bytes, std::string_view head) {
     std::string backing = offset < head.size() ? std::string(head.substr(offset, length)) : "?";
     throw BadInput(fmt::format("{}: qcow2 has a backing file '{}'; flatten it first (qemu-img convert)", name, backing));
   }
+  if (version == 3 && head.size() >= 80) {
+    // Incompatible features: 0 dirty and 3 compression type and 4 extended L2 are fine to read;
+    // 1 means qemu marked it corrupt; 2 is an external data file, which names another host path.
+    const uint64_t features = be64(head, 72);
+    if (features & 0x4)
+      throw BadInput(fmt::format("{}: qcow2 keeps its data in an external file; refusing to follow it", name));
+    if (features & 0x2) throw BadInput(fmt::format("{}: qcow2 is marked corrupt by qemu", name));
+    if (features & ~uint64_t{0x1f}) throw BadInput(fmt::format("{}: qcow2 uses features vmfix does not know", name));
+  }
   uint32_t cluster_bits = be32(head, 20);
   if (cluster_bits < 9 || cluster_bits > 21) throw BadInput(fmt::format("{}: corrupt qcow2 header", name));
   uint64_t l1_end = be64(head, 40) + uint64_t{be32(head, 36)} * 8;
   uint64_t refcount_end = be64(head, 48) + (uint64_t{be32(head, 56)} << cluster_bits);
   if (l1_end > size || refcount_end > size)
     throw BadInput(fmt::format("{}: qcow2 is truncated (metadata beyond the end of the file)", name));
-  return SourceImage{bytes, Format::qcow2, fmt::format("v{}", version), be64(head, 24)};
+  return SourceImage{bytes, Format::qcow2, fmt::format("v{}", version), be64(head, 24), {}};
 }
 
 // A raw image must at least look like a disk: a partition table, or a bare filesystem / PV.
@@ -178,7 +188,7 @@ SourceImage detect_image(const ByteSource& bytes, bool allow_descriptor) {
   if (has_at(head, 0, "QFI\xfb")) return check_qcow2(bytes, head);
   if (has_at(head, 0, "KDMV")) {
     SparseVmdkInfo info = check_sparse_vmdk(bytes);
-    return SourceImage{bytes, Format::vmdk, info.create_type, info.capacity_bytes};
+    return SourceImage{bytes, Format::vmdk, info.create_type, info.capacity_bytes, {}};
   }
   if (has_at(head, 0, "# Disk DescriptorFile")) {
     if (!allow_descriptor)
@@ -186,12 +196,12 @@ SourceImage detect_image(const ByteSource& bytes, bool allow_descriptor) {
                                  "are read from an archive", name));
     if (size > 64 * 1024) throw BadInput(fmt::format("{}: VMDK descriptor is implausibly large", name));
     SparseVmdkInfo info = check_vmdk_descriptor(bytes.file, head);
-    return SourceImage{bytes, Format::vmdk, info.create_type, info.capacity_bytes};
+    return SourceImage{bytes, Format::vmdk, info.create_type, info.capacity_bytes, info.files};
   }
   if (has_at(head, 0, "vhdxfile")) {
     if (size < 1024 * 1024 || (bytes.read(64 * 1024, 4) != "head" && bytes.read(128 * 1024, 4) != "head"))
       throw BadInput(fmt::format("{}: VHDX is truncated or its headers are damaged", name));
-    return SourceImage{bytes, Format::vhdx, "", 0};
+    return SourceImage{bytes, Format::vhdx, "", 0, {}};
   }
   if (size >= 512 && (has_at(head, 0, "conectix") || bytes.read(size - 512, 8) == "conectix"))
     return check_vhd(bytes, head);
@@ -200,7 +210,7 @@ SourceImage detect_image(const ByteSource& bytes, bool allow_descriptor) {
   if (looks_like_text(std::string_view(head).substr(0, 4096)))
     throw BadInput(fmt::format("{}: is a text file, not a disk image", name));
   if (size < 512) throw BadInput(fmt::format("{}: too small to be a disk image ({} bytes)", name, size));
-  if (looks_like_raw_disk(bytes, head)) return SourceImage{bytes, Format::raw, "", size};
+  if (looks_like_raw_disk(bytes, head)) return SourceImage{bytes, Format::raw, "", size, {}};
   throw BadInput(fmt::format("{}: not a disk image (no known image header, partition table or filesystem)", name));
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "image/byte_source.h"
 
@@ -17,6 +18,7 @@ struct SourceImage {
   Format format = Format::raw;
   std::string variant;        // "monolithicSparse", "dynamic", ... (empty for raw)
   uint64_t virtual_size = 0;  // bytes the guest sees
+  std::vector<std::filesystem::path> extent_files;  // other host files it reads (VMDK descriptors)
 };
 
 // The name qemu and libguestfs use for the format ("vpc" for VHD).

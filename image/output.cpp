@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -69,8 +70,16 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
       throw UsageError(fmt::format("{} exists; give -o to name the output (vmfix overwrites only what you name)",
                                    spec.path.string()));
   }
-  if (fs::exists(spec.path) && fs::equivalent(spec.path, vm.path))
-    throw UsageError("the output would replace the source image; use --in-place for that");
+  // Never over any file the source reads: the image, its extents, the OVF's disks.
+  std::vector<fs::path> sources{vm.path};
+  for (const SourceImage& disk : vm.disks) {
+    sources.push_back(disk.bytes.file);
+    sources.insert(sources.end(), disk.extent_files.begin(), disk.extent_files.end());
+  }
+  for (const fs::path& source : sources)
+    if (fs::exists(spec.path) && fs::exists(source) && fs::equivalent(spec.path, source))
+      throw UsageError(fmt::format("the output would replace {}, which the source reads; use --in-place to edit "
+                                   "the source", source.string()));
   return spec;
 }
 
@@ -88,7 +97,11 @@ void write_output(const fs::path& overlay, const OutputSpec& output) {
     if (needed > available)
       throw Error(fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
   }
-  const fs::path partial = directory / fmt::format(".{}.vmfix-partial-{}", output.path.filename().string(), ::getpid());
+  // A private directory beside the output (same filesystem, so the rename is atomic): nobody can
+  // plant a link under the name qemu-img writes to.
+  std::string private_dir = (directory / ".vmfix-partial-XXXXXX").string();
+  if (::mkdtemp(private_dir.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
+  const fs::path partial = fs::path(private_dir) / output.path.filename();
   try {
     std::vector<std::string> argv{"qemu-img", "convert", "-q", "-f", "qcow2"};
     for (std::string& option : convert_options(output.format)) argv.push_back(std::move(option));
@@ -99,9 +112,10 @@ void write_output(const fs::path& overlay, const OutputSpec& output) {
     verify_output(partial, output.format);
     fs::rename(partial, output.path);
     fsync_path(directory, true);
+    fs::remove(private_dir);
   } catch (...) {
     std::error_code ignored;
-    fs::remove(partial, ignored);
+    fs::remove_all(private_dir, ignored);
     throw;
   }
 }

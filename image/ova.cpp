@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <set>
 
 #include "support/error.h"
@@ -21,8 +23,13 @@ std::string field(std::string_view block, size_t at, size_t length) {
 // Octal, or GNU base-256 for sizes of 8 GiB and more (high bit of the first byte set).
 uint64_t number(std::string_view block, size_t at, size_t length, const std::string& where) {
   if (static_cast<unsigned char>(block[at]) & 0x80) {
-    uint64_t value = static_cast<unsigned char>(block[at]) & 0x7f;
-    for (size_t i = 1; i < length; ++i) value = (value << 8) | static_cast<unsigned char>(block[at + i]);
+    // Positive base-256 only, and no more than 8 significant bytes.
+    if (static_cast<unsigned char>(block[at]) != 0x80) throw BadInput(fmt::format("{}: corrupt tar header (size)", where));
+    uint64_t value = 0;
+    for (size_t i = 1; i < length; ++i) {
+      if (value >> 56) throw BadInput(fmt::format("{}: corrupt tar header (size)", where));
+      value = (value << 8) | static_cast<unsigned char>(block[at + i]);
+    }
     return value;
   }
   uint64_t value = 0;
@@ -95,9 +102,14 @@ std::vector<TarMember> read_tar_members(const std::filesystem::path& archive) {
     if (!checksum_ok(block)) throw BadInput(fmt::format("{}: corrupt tar header at byte {}", name, at));
     const char type = block[156];
     uint64_t size = number(block, 124, 12, name);
-    if (!pax_size.empty()) size = std::strtoull(pax_size.c_str(), nullptr, 10);
+    if (!pax_size.empty()) {
+      char* end = nullptr;
+      errno = 0;
+      size = std::strtoull(pax_size.c_str(), &end, 10);
+      if (errno || *end) throw BadInput(fmt::format("{}: corrupt pax size '{}'", name, pax_size));
+    }
     const uint64_t data = at + kBlock;
-    if (data + size > archive_size)
+    if (size > archive_size - data)
       throw BadInput(fmt::format("{}: member at byte {} claims {} bytes, past the end of the archive", name, at, size));
     const uint64_t next = data + (size + kBlock - 1) / kBlock * kBlock;
     if (type == 'L' || type == 'x') {  // GNU long name, pax extended header: apply to the next member

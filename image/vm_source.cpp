@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "image/manifest.h"
@@ -50,19 +51,38 @@ bool skip_blank(const OvfDisk& disk, VmSource& vm) {
   return true;
 }
 
-// Checks every manifest entry against `bytes_of(name)`; returns "verified" or "absent".
+// Checks every manifest entry against `bytes_of(name)`. "verified" only when the entries also
+// cover every file in `required` (the descriptor and the disks); else "incomplete", with a note.
 template <typename Lookup>
-std::string verify_manifest(const std::optional<std::string>& manifest_text, const std::string& where, Lookup bytes_of) {
+std::string verify_manifest(const std::optional<std::string>& manifest_text, const std::string& where, Lookup bytes_of,
+                            const std::vector<std::string>& required, std::vector<std::string>& notes) {
   if (!manifest_text) return "absent";
-  for (const ManifestEntry& entry : parse_manifest(*manifest_text, where + " (manifest)")) {
+  const auto entries = parse_manifest(*manifest_text, where + " (manifest)");
+  std::string status = "verified";
+  for (const std::string& file : required) {
+    if (std::none_of(entries.begin(), entries.end(), [&](const ManifestEntry& e) { return e.file == file; })) {
+      notes.push_back(fmt::format("the manifest does not cover '{}'", file));
+      status = "incomplete";
+    }
+  }
+  for (const ManifestEntry& entry : entries) {
     std::optional<ByteSource> bytes = bytes_of(entry.file);
     if (!bytes) throw BadInput(fmt::format("{}: the manifest lists '{}', which is missing", where, entry.file));
     if (digest_of(*bytes, entry.algorithm) != entry.digest)
       throw BadInput(fmt::format("{}: '{}' does not match its {} in the manifest (corrupt or altered)", where,
                                  entry.file, entry.algorithm));
   }
-  return "verified";
+  return status;
 }
+
+std::vector<std::string> files_to_cover(const std::string& descriptor, const Ovf& ovf) {
+  std::vector<std::string> files{descriptor};
+  for (const OvfDisk& disk : ovf.disks)
+    if (!disk.file_href.empty()) files.push_back(disk.file_href);
+  return files;
+}
+
+constexpr uint64_t kMaxDescriptor = 16 << 20;
 
 VmSource open_ova(const fs::path& path) {
   const std::string where = path.string();
@@ -82,7 +102,10 @@ VmSource open_ova(const fs::path& path) {
   }
   if (descriptors.empty()) throw BadInput(fmt::format("{}: the OVA holds no .ovf descriptor", where));
   if (descriptors.size() > 1) throw BadInput(fmt::format("{}: the OVA holds {} .ovf descriptors", where, descriptors.size()));
+  if (manifests.size() > 1) throw BadInput(fmt::format("{}: the OVA holds {} .mf manifests", where, manifests.size()));
   const TarMember& descriptor = *descriptors.front();
+  if (descriptor.size > kMaxDescriptor || (!manifests.empty() && manifests.front()->size > kMaxDescriptor))
+    throw BadInput(fmt::format("{}: the OVF or manifest is implausibly large", where));
   vm.ovf = parse_ovf(read_host_bytes(path, descriptor.offset, descriptor.size), where + ":" + descriptor.name);
   std::optional<std::string> manifest_text;
   if (!manifests.empty()) manifest_text = read_host_bytes(path, manifests.front()->offset, manifests.front()->size);
@@ -91,7 +114,7 @@ VmSource open_ova(const fs::path& path) {
     if (!m) return std::nullopt;
     return ByteSource{path, m->offset, m->size, where + ":" + m->name};
   };
-  vm.manifest = verify_manifest(manifest_text, where, bytes_of);
+  vm.manifest = verify_manifest(manifest_text, where, bytes_of, files_to_cover(descriptor.name, *vm.ovf), vm.notes);
   for (const OvfDisk& disk : vm.ovf->disks) {
     if (skip_blank(disk, vm)) continue;
     check_supported(file_of(*vm.ovf, disk, where), where);
@@ -106,19 +129,24 @@ VmSource open_ova(const fs::path& path) {
 VmSource open_ovf(const fs::path& path) {
   const std::string where = path.string();
   VmSource vm{"ovf", path, {}, std::nullopt, "", {}};
+  if (fs::file_size(path) > kMaxDescriptor) throw BadInput(fmt::format("{}: the OVF is implausibly large", where));
   vm.ovf = parse_ovf(read_host_file(path), where);
   const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::optional<std::string> manifest_text;
   fs::path manifest = path;
   manifest.replace_extension(".mf");
-  if (fs::is_regular_file(manifest)) manifest_text = read_host_file(manifest);
+  if (fs::is_regular_file(manifest)) {
+    if (fs::file_size(manifest) > kMaxDescriptor) throw BadInput(fmt::format("{}: the manifest is implausibly large", where));
+    manifest_text = read_host_file(manifest);
+  }
   auto bytes_of = [&](const std::string& name) -> std::optional<ByteSource> {
     check_href(name, where);
     const fs::path file = directory / name;
     if (!fs::is_regular_file(file)) return std::nullopt;
     return ByteSource{file, 0, fs::file_size(file), file.string()};
   };
-  vm.manifest = verify_manifest(manifest_text, where, bytes_of);
+  vm.manifest = verify_manifest(manifest_text, where, bytes_of, files_to_cover(path.filename().string(), *vm.ovf),
+                                vm.notes);
   for (const OvfDisk& disk : vm.ovf->disks) {
     if (skip_blank(disk, vm)) continue;
     check_supported(file_of(*vm.ovf, disk, where), where);
@@ -153,7 +181,7 @@ VmSource open_vm(const fs::path& path) {
 fs::path create_overlay(const SourceImage& image, const fs::path& directory, int index) {
   const fs::path overlay = directory / fmt::format("disk{}.qcow2", index);
   std::string backing;
-  if (image.bytes.offset == 0 && image.bytes.size == fs::file_size(image.bytes.file)) {
+  if (image.bytes.offset == 0) {  // a whole file or device (an archive member always starts after a header)
     backing = fs::absolute(image.bytes.file).string();
   } else {
     // qemu reads the byte range of the archive through a raw layer with offset and size.

@@ -52,19 +52,23 @@ std::string unquote(std::string_view value) {
 // Every grain table and every grain a monolithicSparse extent points at must lie inside the file.
 void check_grain_tables(const ByteSource& source, const SparseHeader& header, uint64_t file_sectors) {
   const std::string& name = source.name;
-  const uint64_t sectors_per_table = header.grain_size * header.gtes_per_gt;
+  const uint64_t sectors_per_table = header.grain_size * header.gtes_per_gt;  // bounded by the header checks
   const uint64_t tables = (header.capacity + sectors_per_table - 1) / sectors_per_table;
   if (tables > (1ULL << 24)) throw BadInput(fmt::format("{}: VMDK grain directory is implausibly large", name));
-  if (header.gd_offset + (tables * 4 + kSector - 1) / kSector > file_sectors)
+  const uint64_t directory_sectors = (tables * 4 + kSector - 1) / kSector;
+  if (header.gd_offset >= file_sectors || directory_sectors > file_sectors - header.gd_offset)
     throw BadInput(fmt::format("{}: VMDK is truncated (grain directory beyond the end of the file)", name));
   std::string directory = source.read(header.gd_offset * kSector, tables * 4);
+  if (directory.size() != tables * 4)
+    throw BadInput(fmt::format("{}: VMDK is truncated (short grain directory)", name));
   const uint64_t table_bytes = uint64_t{header.gtes_per_gt} * 4;
   for (uint64_t t = 0; t < tables; ++t) {
     uint64_t table_sector = le32(directory, t * 4);
     if (table_sector == 0) continue;
-    if (table_sector + (table_bytes + kSector - 1) / kSector > file_sectors)
+    if (table_sector >= file_sectors || (table_bytes + kSector - 1) / kSector > file_sectors - table_sector)
       throw BadInput(fmt::format("{}: VMDK is truncated (grain table {} beyond the end of the file)", name, t));
     std::string table = source.read(table_sector * kSector, table_bytes);
+    if (table.size() != table_bytes) throw BadInput(fmt::format("{}: VMDK is truncated (short grain table)", name));
     for (uint64_t g = 0; g < header.gtes_per_gt; ++g) {
       uint64_t grain_sector = le32(table, g * 4);
       if (grain_sector > 1 && grain_sector + header.grain_size > file_sectors)
@@ -78,6 +82,7 @@ void check_grain_tables(const ByteSource& source, const SparseHeader& header, ui
 
 VmdkDescriptor parse_vmdk_descriptor(std::string_view text) {
   VmdkDescriptor descriptor;
+  text = text.substr(0, text.find('\0'));  // descriptors are often padded to a sector with NULs
   for (std::string_view line : split_lines(text)) {
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
@@ -90,14 +95,20 @@ VmdkDescriptor parse_vmdk_descriptor(std::string_view text) {
       if (key == "parentFileNameHint") descriptor.parent_file_name_hint = value;
       continue;
     }
-    // Extent: ACCESS SECTORS TYPE "FILE" [OFFSET]
+    // Extent: ACCESS SECTORS TYPE "FILE" [OFFSET]. Anything else is refused, never skipped: qemu
+    // reads extent lines across line breaks, and a line we skipped could be one it reads.
     size_t open_quote = line.find('"'), close_quote = line.rfind('"');
-    if (open_quote == std::string_view::npos || close_quote == open_quote) continue;
-    auto fields = std::string(line.substr(0, open_quote));
+    auto fields = std::string(line.substr(0, open_quote == std::string_view::npos ? line.size() : open_quote));
     VmdkExtent extent;
     char access[16] = {}, type[16] = {};
     unsigned long long sectors = 0;
-    if (std::sscanf(fields.c_str(), "%15s %llu %15s", access, &sectors, type) != 3) continue;
+    int consumed = 0;
+    if (open_quote == std::string_view::npos || close_quote == open_quote ||
+        std::sscanf(fields.c_str(), "%15s %llu %15s %n", access, &sectors, type, &consumed) != 3 ||
+        static_cast<size_t>(consumed) != fields.size()) {
+      descriptor.malformed.emplace_back(line);
+      continue;
+    }
     extent.access = access;
     extent.sectors = sectors;
     extent.type = type;
@@ -117,15 +128,30 @@ SparseVmdkInfo check_sparse_vmdk(const ByteSource& source) {
   SparseHeader header = parse_sparse_header(bytes);
   if (header.version < 1 || header.version > 3)
     throw BadInput(fmt::format("{}: unsupported VMDK sparse version {}", name, header.version));
-  if (header.grain_size == 0 || (header.grain_size & (header.grain_size - 1)) != 0 || header.gtes_per_gt == 0)
+  // VMware's format: grains of at most 64 KiB (128 sectors), always 512 entries per grain table.
+  if (header.grain_size == 0 || header.grain_size > 128 || (header.grain_size & (header.grain_size - 1)) != 0 ||
+      header.gtes_per_gt != 512)
     throw BadInput(fmt::format("{}: corrupt VMDK header (grain size {}, {} entries per table)", name,
                                header.grain_size, header.gtes_per_gt));
 
+  // Capacity 0 makes qemu treat the embedded descriptor as the disk, extents and all.
+  if (header.capacity == 0) throw BadInput(fmt::format("{}: VMDK sparse header has capacity 0", name));
   SparseVmdkInfo info;
   info.capacity_bytes = header.capacity * kSector;
   if (header.descriptor_offset && header.descriptor_size && header.descriptor_size < 2048) {
     std::string text = source.read(header.descriptor_offset * kSector, header.descriptor_size * kSector);
-    info.create_type = parse_vmdk_descriptor(text.substr(0, text.find('\0'))).create_type;
+    VmdkDescriptor embedded = parse_vmdk_descriptor(text.substr(0, text.find('\0')));
+    info.create_type = embedded.create_type;
+    if (!embedded.parent_cid.empty() && to_lower(embedded.parent_cid) != "ffffffff")
+      throw BadInput(fmt::format("{}: VMDK is a snapshot delta of '{}'; consolidate the snapshots first", name,
+                                 embedded.parent_file_name_hint));
+    for (const VmdkExtent& extent : embedded.extents)
+      if (extent.type != "SPARSE")
+        throw BadInput(fmt::format("{}: sparse VMDK's embedded descriptor names a {} extent '{}'", name, extent.type,
+                                   extent.file));
+    if (!embedded.malformed.empty())
+      throw BadInput(fmt::format("{}: sparse VMDK's embedded descriptor has a malformed line: {}", name,
+                                 embedded.malformed.front()));
   }
   const uint64_t file_sectors = file_size / kSector;
   if (header.overhead > file_sectors)
@@ -150,6 +176,9 @@ SparseVmdkInfo check_sparse_vmdk(const ByteSource& source) {
 SparseVmdkInfo check_vmdk_descriptor(const fs::path& path, std::string_view text) {
   const std::string name = path.string();
   VmdkDescriptor descriptor = parse_vmdk_descriptor(text);
+  if (!descriptor.malformed.empty())
+    throw BadInput(fmt::format("{}: VMDK descriptor line '{}' is neither a setting nor an extent", name,
+                               descriptor.malformed.front()));
   if (descriptor.extents.empty()) throw BadInput(fmt::format("{}: VMDK descriptor lists no extents", name));
   if (!descriptor.parent_cid.empty() && to_lower(descriptor.parent_cid) != "ffffffff")
     throw BadInput(fmt::format("{}: VMDK is a snapshot delta of '{}'; consolidate the snapshots first", name,
@@ -159,7 +188,7 @@ SparseVmdkInfo check_vmdk_descriptor(const fs::path& path, std::string_view text
       kind == "vmfspassthroughrawdevicemap" || kind == "fulldevice" || kind == "partitioneddevice")
     throw BadInput(fmt::format("{}: VMDK type '{}' is not supported", name, descriptor.create_type));
 
-  SparseVmdkInfo info{descriptor.create_type, 0};
+  SparseVmdkInfo info{descriptor.create_type, 0, {}};
   const fs::path directory = path.parent_path();
   for (const VmdkExtent& extent : descriptor.extents) {
     info.capacity_bytes += extent.sectors * kSector;
@@ -170,6 +199,7 @@ SparseVmdkInfo check_vmdk_descriptor(const fs::path& path, std::string_view text
       throw BadInput(fmt::format("{}: extent '{}' points outside the descriptor's directory; refusing to read it",
                                  name, extent.file));
     const fs::path extent_path = directory / file;
+    info.files.push_back(extent_path);
     struct stat st {};
     if (::lstat(extent_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
       throw BadInput(fmt::format("{}: extent '{}' is missing or not a regular file", name, extent.file));

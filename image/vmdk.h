@@ -23,6 +23,7 @@ struct VmdkDescriptor {
   std::string parent_cid;
   std::string parent_file_name_hint;
   std::vector<VmdkExtent> extents;
+  std::vector<std::string> malformed;  // lines that are neither comments, settings nor extents
 };
 
 VmdkDescriptor parse_vmdk_descriptor(std::string_view text);
@@ -31,6 +32,7 @@ VmdkDescriptor parse_vmdk_descriptor(std::string_view text);
 struct SparseVmdkInfo {
   std::string create_type;
   uint64_t capacity_bytes = 0;
+  std::vector<std::filesystem::path> files;  // extent files a descriptor uses
 };
 SparseVmdkInfo check_sparse_vmdk(const ByteSource& source);
 

@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "image/output.h"
+#include "image/vm_source.h"
 #include "image/vmdk.h"
 #include "support/error.h"
 #include "support/files.h"
@@ -137,6 +139,49 @@ TEST_F(ImageDetect, RefusesQcow2WithABackingFile) {
   fs::path base = make_image("base.qcow2", {"-O", "qcow2"});
   run_host_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base.string(), path("top.qcow2").string()});
   EXPECT_NE(error_of(path("top.qcow2")).find("backing file"), std::string::npos) << error_of(path("top.qcow2"));
+}
+
+TEST_F(ImageDetect, OutputNeverReplacesAFileTheSourceReads) {
+  fs::path descriptor = make_image("src.vmdk", {"-O", "vmdk", "-o", "subformat=monolithicFlat"});
+  VmSource vm = open_vm(descriptor);
+  EXPECT_THROW(choose_output(vm, path("src-flat.vmdk").string(), "vmdk"), UsageError);
+  EXPECT_THROW(choose_output(vm, descriptor.string(), "vmdk"), UsageError);
+  EXPECT_THROW(choose_output(vm, path("x.ova").string(), "ova"), UsageError);
+  OutputSpec fine = choose_output(vm, std::nullopt, std::nullopt);
+  EXPECT_EQ(fine.path, path("src-vmfix.vmdk"));
+  EXPECT_EQ(fine.format, "vmdk");
+}
+
+TEST_F(ImageDetect, RefusesQcow2WithAnExternalDataFile) {
+  test::write_file(path("data.raw"), std::string(4 << 20, '\0'));
+  run_host_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + path("data.raw").string(),
+                    path("ext.qcow2").string(), "4M"});
+  EXPECT_NE(error_of(path("ext.qcow2")).find("external file"), std::string::npos) << error_of(path("ext.qcow2"));
+}
+
+TEST_F(ImageDetect, HostileSparseVmdkHeadersAreRefusedNotCrashed) {
+  const std::string good = read_host_file(make_image("base.vmdk", {"-O", "vmdk"}));
+  auto patched = [&](const std::string& name, size_t at, uint64_t value, size_t width) {
+    std::string bytes = good;
+    for (size_t i = 0; i < width; ++i) bytes[at + i] = static_cast<char>((value >> (8 * i)) & 0xff);
+    test::write_file(path(name), bytes);
+    return path(name);
+  };
+  // Capacity 0: qemu would read the embedded descriptor as the disk, extents and all.
+  EXPECT_NE(error_of(patched("cap0.vmdk", 12, 0, 8)).find("capacity 0"), std::string::npos);
+  // Grain size 2^63 (a division by zero waiting to happen) and a non-standard table size.
+  EXPECT_FALSE(error_of(patched("grain.vmdk", 20, 1ULL << 63, 8)).empty());
+  EXPECT_FALSE(error_of(patched("gtes.vmdk", 44, 1u << 30, 4)).empty());
+  // A grain directory offset near 2^64 must not wrap around the bounds check.
+  EXPECT_NE(error_of(patched("gd.vmdk", 56, ~0ULL - 1, 8)).find("truncated"), std::string::npos);
+}
+
+TEST_F(ImageDetect, DescriptorLinesQemuWouldReadDifferentlyAreRefused) {
+  // qemu's extent parser crosses line breaks: this is one FLAT extent on /etc/shadow to qemu.
+  test::write_file(path("split.vmdk"), "# Disk DescriptorFile\nversion=1\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+                                      "RW 8 FLAT\n\"/etc/shadow\" 0\n");
+  EXPECT_NE(error_of(path("split.vmdk")).find("neither a setting nor an extent"), std::string::npos)
+      << error_of(path("split.vmdk"));
 }
 
 TEST_F(ImageDetect, ChecksVhdFooters) {

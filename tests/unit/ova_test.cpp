@@ -155,6 +155,36 @@ TEST_F(OvaTest, ReadsDisksInPlaceAndVerifiesTheManifest) {
             std::string::npos);
 }
 
+TEST_F(OvaTest, ManifestThatLeavesADiskOutIsIncomplete) {
+  make_vmdk("disk1.vmdk");
+  test::write_file(path("vm.ovf"), test::ovf_descriptor({{"disk1.vmdk", 0}}));
+  test::write_file(path("vm.mf"), fmt::format("SHA256(vm.ovf)= {}\n",
+                                              digest_of(ByteSource{path("vm.ovf"), 0, fs::file_size(path("vm.ovf")), "o"}, "SHA256")));
+  VmSource vm = open_vm(make_tar("partial.ova", {"vm.ovf", "vm.mf", "disk1.vmdk"}));
+  EXPECT_EQ(vm.manifest, "incomplete");
+  ASSERT_EQ(vm.notes.size(), 1u);
+  EXPECT_NE(vm.notes[0].find("disk1.vmdk"), std::string::npos);
+  EXPECT_NE(error_of(make_tar("two-mf.ova", {"vm.ovf", "vm.mf", "disk1.vmdk", "vm.mf"})), "");
+}
+
+TEST_F(OvaTest, HugeMemberSizesDoNotWrapAround) {
+  make_vmdk("disk1.vmdk");
+  test::write_file(path("vm.ovf"), test::ovf_descriptor({{"disk1.vmdk", 0}}));
+  std::string tar = read_host_file(make_tar("big.ova", {"vm.ovf", "disk1.vmdk"}));
+  // The first member's size in GNU base-256: 2^64 - 512, which wraps a naive bounds check.
+  const size_t size_field = 124;
+  tar[size_field] = static_cast<char>(0x80);
+  for (size_t i = 1; i < 12; ++i) tar[size_field + i] = i < 4 ? '\0' : static_cast<char>(0xff);
+  tar[size_field + 10] = static_cast<char>(0xfe);
+  tar[size_field + 11] = '\0';
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(tar[i]);
+  const std::string checksum = fmt::format("{:06o}", sum);
+  tar.replace(148, 8, checksum + std::string("\0 ", 2));
+  test::write_file(path("big.ova"), tar);
+  EXPECT_FALSE(error_of(path("big.ova")).empty());
+}
+
 TEST_F(OvaTest, LongNamesAndPaxHeaders) {
   const std::string long_name = std::string(120, 'd') + ".vmdk";
   make_vmdk(long_name);
