@@ -73,9 +73,11 @@ int run_inspect(const Options& options) {
     fmt::print("{}\n", report.dump(2));
     return kExitReady;
   }
-  fmt::print("{} ({}", vm.path.string(), vm.kind);
+  fmt::print("{}", vm.path.string());
   for (const image::SourceImage& disk : vm.disks)
-    fmt::print(", {} {}{}", disk.bytes.name, image::to_string(disk.format), disk.variant.empty() ? "" : " " + disk.variant);
+    fmt::print("{}{}{}{}", &disk == &vm.disks.front() ? " (" : ", ",
+               vm.kind == "disk" ? "" : disk.bytes.name.substr(disk.bytes.name.rfind(':') + 1) + ": ",
+               image::to_string(disk.format), disk.variant.empty() ? "" : " " + disk.variant);
   fmt::print(")\n\n{}", inspect::render_text(facts));
   return kExitReady;
 }

@@ -78,7 +78,8 @@ struct Facts {
   std::vector<bootloader::Bootloader> bootloaders;
   std::vector<NetworkConfig> network;
   std::vector<HypervisorTool> hypervisor_tools;
-  std::vector<std::string> packages;  // installed package names (Linux), when the package DB is readable
+  std::vector<std::string> packages;  // installed package names (Linux)
+  bool packages_known = false;        // false when the package database could not be read
   std::vector<std::string> notes;     // what inspection could not read, and why
 };
 

@@ -169,6 +169,7 @@ void read_packages(guestfs_h* g, Facts& facts) {
     return;
   }
   for (uint32_t i = 0; i < apps->len; ++i) facts.packages.emplace_back(apps->val[i].app2_name);
+  facts.packages_known = true;
   std::sort(facts.packages.begin(), facts.packages.end());
 }
 

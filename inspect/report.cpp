@@ -73,7 +73,7 @@ ordered_json to_json(const Facts& facts) {
   out["hypervisor_tools"] = ordered_json::array();
   for (const auto& t : facts.hypervisor_tools)
     out["hypervisor_tools"].push_back({{"name", t.name}, {"form", t.form}, {"evidence", t.evidence}});
-  out["packages_count"] = facts.packages.size();
+  out["packages_count"] = facts.packages_known ? ordered_json(facts.packages.size()) : ordered_json(nullptr);
   out["notes"] = facts.notes;
   return out;
 }
@@ -88,8 +88,12 @@ std::string render_text(const Facts& facts) {
   line("Product", facts.product_name);
   line("Hostname", facts.hostname);
   line("Root", facts.root_device);
-  line("Packages", facts.package_format.empty() ? "" : fmt::format("{} ({}), {} installed", facts.package_format,
-                                                                   facts.package_management, facts.packages.size()));
+  line("Packages", facts.package_format.empty() ? ""
+                   : facts.packages_known
+                       ? fmt::format("{} ({}), {} installed", facts.package_format, facts.package_management,
+                                     facts.packages.size())
+                       : fmt::format("{} ({}), package database unreadable", facts.package_format,
+                                     facts.package_management));
   if (!facts.windows_current_control_set.empty())
     line("Control set", facts.windows_current_control_set);
   line("Boot mode", fmt::format("{} ({})", facts.boot_mode, facts.boot_mode_evidence));
