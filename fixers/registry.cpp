@@ -14,6 +14,7 @@ std::vector<std::unique_ptr<Fixer>> all_fixers() {
   fixers.push_back(make_rdp());
   fixers.push_back(make_autologon());
   fixers.push_back(make_pagefile());
+  fixers.push_back(make_network_dhcp_windows());
   return fixers;
 }
 

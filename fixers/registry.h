@@ -17,5 +17,6 @@ std::unique_ptr<Fixer> make_rtc_utc();
 std::unique_ptr<Fixer> make_rdp();
 std::unique_ptr<Fixer> make_autologon();
 std::unique_ptr<Fixer> make_pagefile();
+std::unique_ptr<Fixer> make_network_dhcp_windows();
 
 }  // namespace vmfix::fixers

@@ -106,9 +106,10 @@ TEST(Cli, ModesNotBuiltYetSaySoWithExit64) {
 TEST(Cli, ListFixers) {
   CliResult text = run_vmfix({"--list-fixers"});
   EXPECT_EQ(text.exit_status, 0);
-  for (const char* id : {"rtc-utc", "rdp", "autologon", "pagefile"}) EXPECT_NE(text.out.find(id), std::string::npos) << id;
+  for (const char* id : {"rtc-utc", "rdp", "autologon", "pagefile", "network-dhcp"})
+    EXPECT_NE(text.out.find(id), std::string::npos) << id;
   CliResult json_list = run_vmfix({"--list-fixers", "--json"});
-  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 4u);
+  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 5u);
 }
 
 TEST(Cli, UsageErrorsAndInformation) {

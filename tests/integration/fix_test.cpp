@@ -37,7 +37,7 @@ TEST(Fix, WindowsRegistryFixersEndToEnd) {
   TempDir scratch("vmfix-fix-it");
   const fs::path output = scratch.path() / "fixed.vhd";
 
-  CliResult first = run_vmfix({"--fix", "rtc-utc,rdp,autologon,pagefile", "--json", "-o", output.string(), source.string()});
+  CliResult first = run_vmfix({"--fix", "rtc-utc,rdp,autologon,pagefile,network-dhcp", "--json", "-o", output.string(), source.string()});
   ASSERT_EQ(first.exit_status, 0) << first.err;
   json report = json::parse(first.out);
   EXPECT_EQ(report["appliance_launches"], 1);
@@ -61,6 +61,7 @@ TEST(Fix, WindowsRegistryFixersEndToEnd) {
   }
   EXPECT_EQ(system.find("\"fDenyTSConnections\"=dword:00000001"), std::string::npos);
   EXPECT_EQ(system.find("Active=FALSE"), std::string::npos);
+  EXPECT_EQ(system.find("\"EnableDHCP\"=dword:00000000"), std::string::npos);
   // hivexregedit writes REG_MULTI_SZ as hex(7) bytes, folded over lines.
   std::string unfolded;
   for (size_t at = 0; at < system.size(); ++at) {
@@ -77,7 +78,7 @@ TEST(Fix, WindowsRegistryFixersEndToEnd) {
 
   // Idempotent: the fixed image needs nothing more.
   const fs::path again = scratch.path() / "again.vhd";
-  CliResult second = run_vmfix({"--fix", "rtc-utc,rdp,autologon,pagefile", "--json", "-o", again.string(), output.string()});
+  CliResult second = run_vmfix({"--fix", "rtc-utc,rdp,autologon,pagefile,network-dhcp", "--json", "-o", again.string(), output.string()});
   ASSERT_EQ(second.exit_status, 0) << second.err;
   json second_report = json::parse(second.out);
   EXPECT_TRUE(second_report["changes"].empty()) << second_report["changes"].dump(2);

@@ -83,6 +83,13 @@ TEST_F(WindowsFixers, EveryFixerChecksFixesAndIsIdempotent) {
   EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultUserName")),
             "Administrator");
   EXPECT_EQ(value("SYSTEM", "ControlSet001\\Services\\stornvme", "Start").data, before_stornvme);
+  for (const char* set : {"ControlSet001", "ControlSet002"}) {
+    const std::string key = std::string(set) + "\\Services\\Tcpip\\Parameters\\Interfaces\\{4F1E8A2C-6B3D-4C5E-9A7F-0D2E1B3C4A5F}";
+    EXPECT_EQ(registry::as_dword(value("SYSTEM", key, "EnableDHCP")), 1u);
+    EXPECT_EQ(value("SYSTEM", key, "IPAddress").type, registry::kRegNone);
+    EXPECT_EQ(value("SYSTEM", key, "DefaultGateway").type, registry::kRegNone);
+    EXPECT_EQ(registry::as_string(value("SYSTEM", key, "NameServer")), "");
+  }
   EXPECT_EQ(registry::as_multi_string(value("SYSTEM", "ControlSet002\\Control\\Session Manager\\Memory Management", "PagingFiles")),
             (std::vector<std::string>{"C:\\pagefile.sys 2048 2048"}));
 }

@@ -1,0 +1,41 @@
+// network-dhcp (Windows side): EC2 hands out the address by DHCP; a static address from the old
+// network leaves the instance unreachable.
+#include "fixers/registry.h"
+#include "fixers/registry_edits.h"
+#include "registry/guest_hive.h"
+
+namespace vmfix::fixers {
+
+namespace {
+
+std::vector<RegistryEdit> plan(registry::Hive& system) {
+  std::vector<RegistryEdit> edits;
+  for (const std::string& set : registry::selected_control_sets(system)) {
+    const std::string interfaces = set + "\\Services\\Tcpip\\Parameters\\Interfaces";
+    auto parent = system.find(interfaces);
+    if (!parent) continue;
+    for (const std::string& name : system.subkey_names(*parent)) {
+      const std::string key = interfaces + "\\" + name;
+      auto node = system.find(key);
+      auto dhcp = system.value(*node, "EnableDHCP");
+      if (!dhcp || registry::as_dword(*dhcp) != 0u) continue;  // already DHCP, or not an IP interface
+      plan_value(system, key, registry::make_dword("EnableDHCP", 1), edits);
+      for (const char* stale : {"IPAddress", "SubnetMask", "DefaultGateway", "DefaultGatewayMetric"})
+        plan_delete(system, key, stale, edits);
+      auto servers = system.value(*node, "NameServer");
+      if (servers && registry::as_string(*servers).value_or("") != "")
+        plan_value(system, key, registry::make_string("NameServer", ""), edits);
+    }
+  }
+  return edits;
+}
+
+}  // namespace
+
+std::unique_ptr<Fixer> make_network_dhcp_windows() {
+  return make_registry_fixer(
+      {"network-dhcp", "Windows: static TCP/IP interfaces switch to DHCP (Linux side: not built yet)",
+       WindowsHive::system, "network-dhcp", "blocker", "every network interface gets its address by DHCP", plan});
+}
+
+}  // namespace vmfix::fixers
