@@ -1,3 +1,4 @@
+#include "support/bytes.h"
 #include "disk/partition_table.h"
 
 #include <fmt/core.h>
@@ -12,18 +13,6 @@
 namespace vmfix::disk {
 
 namespace {
-
-uint32_t le32(std::string_view b, size_t at) {
-  uint32_t v = 0;
-  if (at + 4 <= b.size()) std::memcpy(&v, b.data() + at, 4);
-  return v;
-}
-
-uint64_t le64(std::string_view b, size_t at) {
-  uint64_t v = 0;
-  if (at + 8 <= b.size()) std::memcpy(&v, b.data() + at, 8);
-  return v;
-}
 
 bool is_extended(uint8_t type) { return type == 0x05 || type == 0x0f || type == 0x85; }
 

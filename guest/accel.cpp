@@ -40,15 +40,6 @@ Accel parse_accel(std::string_view text) {
   throw UsageError(fmt::format("unknown acceleration '{}' (expected auto, kvm or tcg)", text));
 }
 
-std::string_view to_string(Accel accel) {
-  switch (accel) {
-    case Accel::kvm: return "kvm";
-    case Accel::tcg: return "tcg";
-    case Accel::automatic: break;
-  }
-  return "auto";
-}
-
 std::filesystem::path accel_cache_file() { return user_cache_dir() / "accel"; }
 
 AccelPlan plan_acceleration(Accel requested) {

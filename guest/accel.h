@@ -11,7 +11,6 @@ enum class Accel { automatic, kvm, tcg };
 
 // "auto", "kvm" or "tcg"; anything else is a UsageError.
 Accel parse_accel(std::string_view text);
-std::string_view to_string(Accel accel);
 
 // What to do for the next launch, from the request (option, else VMFIX_ACCEL) and the cache.
 struct AccelPlan {

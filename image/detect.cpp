@@ -1,3 +1,4 @@
+#include "support/bytes.h"
 #include "image/detect.h"
 
 #include <fcntl.h>
@@ -17,16 +18,6 @@ namespace vmfix::image {
 namespace fs = std::filesystem;
 
 namespace {
-
-uint32_t be32(std::string_view bytes, size_t at) {
-  uint32_t value = 0;
-  for (size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(bytes[at + i]);
-  return value;
-}
-
-uint64_t be64(std::string_view bytes, size_t at) {
-  return (uint64_t{be32(bytes, at)} << 32) | be32(bytes, at + 4);
-}
 
 bool has_at(std::string_view bytes, size_t at, std::string_view magic) {
   return bytes.size() >= at + magic.size() && bytes.substr(at, magic.size()) == magic;

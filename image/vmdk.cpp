@@ -1,3 +1,4 @@
+#include "support/bytes.h"
 #include "image/vmdk.h"
 
 #include <fmt/core.h>
@@ -16,18 +17,6 @@ namespace {
 
 constexpr uint64_t kSector = 512;
 constexpr uint64_t kGdAtEnd = ~0ULL;  // streamOptimized: the grain directory is in the footer
-
-uint32_t le32(std::string_view bytes, size_t at) {
-  uint32_t value;
-  std::memcpy(&value, bytes.data() + at, 4);
-  return value;
-}
-
-uint64_t le64(std::string_view bytes, size_t at) {
-  uint64_t value;
-  std::memcpy(&value, bytes.data() + at, 8);
-  return value;
-}
 
 // The fields of the 512-byte sparse extent header that validation needs.
 struct SparseHeader {
