@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/common.h"
 #include "guest/session.h"
 #include "image/vm_source.h"
 #include "inspect/inspect.h"
@@ -13,53 +14,15 @@
 
 namespace vmfix::cli {
 
-namespace {
-
-nlohmann::ordered_json image_json(const image::VmSource& vm) {
-  nlohmann::ordered_json image{{"path", vm.path.string()}, {"kind", vm.kind}, {"disks", nlohmann::ordered_json::array()}};
-  for (const image::SourceImage& disk : vm.disks)
-    image["disks"].push_back({{"source", disk.bytes.name},
-                              {"format", image::to_string(disk.format)},
-                              {"variant", disk.variant},
-                              {"virtual_size", disk.virtual_size}});
-  if (vm.ovf) {
-    image["ovf"] = {{"name", vm.ovf->name},     {"os_type", vm.ovf->os_type}, {"firmware", vm.ovf->firmware},
-                    {"nics", vm.ovf->nics},     {"cdroms", vm.ovf->cdroms},   {"floppies", vm.ovf->floppies},
-                    {"manifest", vm.manifest}};
-  }
-  image["notes"] = vm.notes;
-  return image;
-}
-
-}  // namespace
-
 int run_inspect(const Options& options) {
   const image::VmSource vm = image::open_vm(options.images.front());
 
   // Plain image files go to qemu as they are (read-only); disks inside an OVA through overlays.
-  std::unique_ptr<TempDir> overlays;
-  std::vector<guest::Drive> drives;
-  std::vector<std::string> sources;
-  for (size_t i = 0; i < vm.disks.size(); ++i) {
-    const image::SourceImage& disk = vm.disks[i];
-    sources.push_back(disk.bytes.name);
-    if (vm.kind == "ova") {
-      if (!overlays) overlays = std::make_unique<TempDir>("vmfix-overlays");
-      drives.push_back({image::create_overlay(disk, overlays->path(), static_cast<int>(i)).string(), "qcow2", true});
-    } else {
-      drives.push_back({disk.bytes.file.string(), std::string(image::qemu_format(disk.format)), true});
-    }
-  }
-
-  guest::SessionOptions session_options;
-  session_options.accel = options.accel;
-  session_options.verbose = options.verbosity >= 2;
-  session_options.on_note = [&](std::string_view message) {
-    if (options.verbosity >= 1) fmt::print(stderr, "vmfix: {}\n", message);
-  };
-  guest::Session session(drives, session_options);
+  TempDir work("vmfix-overlays");
+  Drives drives = prepare_drives(vm, false, work);
+  guest::Session session(drives.drives, session_options(options));
   session.launch();
-  inspect::Facts facts = inspect::inspect_guest(session, sources, inspect::MountMode::read_only);
+  inspect::Facts facts = inspect::inspect_guest(session, drives.sources, inspect::MountMode::read_only);
   session.shutdown();
 
   nlohmann::ordered_json report;

@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cli/fix_command.h"
 #include "cli/inspect_command.h"
 #include "cli/options.h"
+#include "cli/remediate_command.h"
 #include "support/error.h"
 
 namespace {
@@ -28,15 +28,6 @@ int fail(const std::string& message, int exit_code, bool json) {
   return exit_code;
 }
 
-std::string_view mode_flag(vmfix::cli::Mode mode) {
-  using vmfix::cli::Mode;
-  switch (mode) {
-    case Mode::check: return "--check";
-    case Mode::all: return "--all";
-    default: return "this mode";
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,13 +41,14 @@ int main(int argc, char** argv) {
       case cli::Mode::help: fmt::print("{}", cli::usage_text()); return kExitReady;
       case cli::Mode::version: fmt::print("vmfix {}\n", VMFIX_VERSION); return kExitReady;
       case cli::Mode::inspect: return cli::run_inspect(options);
-      case cli::Mode::fix: return cli::run_fix(options);
+      case cli::Mode::check:
+      case cli::Mode::all:
+      case cli::Mode::fix: return cli::run_remediate(options);
       case cli::Mode::list_fixers: return cli::run_list_fixers(options);
-      default:
-        // Honest about what is not built: no pretending to check or fix.
-        throw UsageError(fmt::format("{} is not built yet; this version can --inspect, --fix and --list-fixers",
-                                     mode_flag(options.mode)));
+      case cli::Mode::list_rules: return cli::run_list_rules(options);
+      case cli::Mode::none: break;
     }
+    throw UsageError("no mode given (try --help)");
   } catch (const Error& e) {
     return fail(e.what(), e.exit_code(), json);
   } catch (const std::exception& e) {

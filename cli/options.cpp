@@ -20,6 +20,7 @@ void describe_modes(po::options_description& modes) {
       ("all", "check, apply every applicable fixer, re-check, write an import-ready image")
       ("fix", po::value<std::string>()->value_name("ID[,ID]"), "apply only these fixers")
       ("list-fixers", "list the fixers with one line each")
+      ("list-rules", "list the rules of the profile (--profile) with their ids")
       ("help,h", "show this help")
       ("version", "show the version");
 }
@@ -32,12 +33,26 @@ void describe_options(po::options_description& options) {
       ("output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")
       ("in-place", "edit the source image itself (raw and qcow2 only)")
       ("dry-run", "plan every change and print it, change nothing")
+      ("skip", po::value<std::string>()->value_name("ID[,ID]"), "do not run these fixers")
+      ("force", "write the output even when blockers remain (says so loudly)")
+      ("unattend", po::value<std::string>()->value_name("FILE"), "answer file for the unattend fixer (XML)")
       ("profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"),
        "requirement profile: aws-current or aws-2017")
       ("accel", po::value<std::string>()->value_name("MODE")->default_value("auto"),
        "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")
       ("verbose,v", "say more")
       ("quiet,q", "say only errors");
+}
+
+std::vector<std::string> split_ids(const std::string& list) {
+  std::vector<std::string> ids;
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > start) ids.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return ids;
 }
 
 }  // namespace
@@ -78,11 +93,12 @@ Options parse_options(int argc, char** argv) {
   if (vm.count("all")) modes.push_back(Mode::all);
   if (vm.count("fix")) modes.push_back(Mode::fix);
   if (vm.count("list-fixers")) modes.push_back(Mode::list_fixers);
+  if (vm.count("list-rules")) modes.push_back(Mode::list_rules);
   if (vm.count("help") || vm.count("version")) {
     options.mode = vm.count("help") ? Mode::help : Mode::version;
     return options;
   }
-  if (modes.size() > 1) throw UsageError("choose one mode: --inspect, --check, --all, --fix or --list-fixers");
+  if (modes.size() > 1) throw UsageError("choose one mode: --inspect, --check, --all, --fix, --list-fixers or --list-rules");
   if (modes.empty()) {
     if (vm.count("dry-run")) modes.push_back(Mode::all);  // --dry-run alone plans --all
     else throw UsageError("no mode given (try --inspect IMAGE, or --help)");
@@ -90,15 +106,12 @@ Options parse_options(int argc, char** argv) {
   options.mode = modes.front();
 
   if (vm.count("fix")) {
-    std::string list = vm["fix"].as<std::string>();
-    for (size_t start = 0; start <= list.size();) {
-      size_t comma = list.find(',', start);
-      if (comma == std::string::npos) comma = list.size();
-      if (comma > start) options.fix_ids.push_back(list.substr(start, comma - start));
-      start = comma + 1;
-    }
+    options.fix_ids = split_ids(vm["fix"].as<std::string>());
     if (options.fix_ids.empty()) throw UsageError("--fix needs at least one fixer id");
   }
+  if (vm.count("skip")) options.skip_ids = split_ids(vm["skip"].as<std::string>());
+  if (vm.count("unattend")) options.unattend_file = vm["unattend"].as<std::string>();
+  options.force = vm.count("force") > 0;
   if (vm.count("image")) options.images = vm["image"].as<std::vector<std::string>>();
   options.json = vm.count("json") > 0;
   if (vm.count("report")) options.report_file = vm["report"].as<std::string>();
@@ -111,9 +124,7 @@ Options parse_options(int argc, char** argv) {
   if (vm.count("verbose") && vm.count("quiet")) throw UsageError("-v and -q contradict each other");
   options.verbosity = vm.count("quiet") ? 0 : vm.count("verbose") ? 2 : 1;
 
-  if (options.profile != "aws-current" && options.profile != "aws-2017")
-    throw UsageError(fmt::format("unknown profile '{}' (aws-current or aws-2017)", options.profile));
-  if (options.mode != Mode::list_fixers) {
+  if (options.mode != Mode::list_fixers && options.mode != Mode::list_rules) {
     if (options.images.empty()) throw UsageError("no image given");
     if (options.images.size() > 1) throw UsageError("give one image (an OVA holds the disks of one VM)");
   }
@@ -121,6 +132,10 @@ Options parse_options(int argc, char** argv) {
       (options.output || options.output_format || options.in_place || options.dry_run))
     throw UsageError("--inspect writes no image: -o, --output-format, --in-place and --dry-run do not apply");
   if (options.output && options.in_place) throw UsageError("-o and --in-place contradict each other");
+  if (options.mode == Mode::check && (options.output || options.output_format || options.in_place || options.force))
+    throw UsageError("--check is read-only: -o, --output-format, --in-place and --force do not apply");
+  if (!options.skip_ids.empty() && options.mode != Mode::all && options.mode != Mode::check)
+    throw UsageError("--skip goes with --all, --check or --dry-run");
   return options;
 }
 

@@ -23,9 +23,8 @@ std::vector<RegistryEdit> plan(registry::Hive& software) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_autologon() {
-  return make_registry_fixer({"autologon", "Windows: turn automatic logon off and remove the stored password",
-                              WindowsHive::software, "windows-autologon", "warning",
-                              "automatic logon is off and no password is stored in the registry", plan});
+  return make_registry_fixer({"autologon", "Windows: turn automatic logon off and remove the stored password", "windows-autologon", "warning",
+                              "automatic logon is off and no password is stored in the registry", {{WindowsHive::software, plan}}});
 }
 
 }  // namespace vmfix::fixers

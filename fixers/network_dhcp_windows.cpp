@@ -33,9 +33,8 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_network_dhcp_windows() {
-  return make_registry_fixer(
-      {"network-dhcp", "Windows: static TCP/IP interfaces switch to DHCP (Linux side: not built yet)",
-       WindowsHive::system, "network-dhcp", "blocker", "every network interface gets its address by DHCP", plan});
+  return make_registry_fixer({"network-dhcp", "Windows: static TCP/IP interfaces switch to DHCP (Linux side: not built yet)", "network-dhcp", "blocker",
+                              "every network interface gets its address by DHCP", {{WindowsHive::system, plan}}});
 }
 
 }  // namespace vmfix::fixers

@@ -50,9 +50,8 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_pagefile() {
-  return make_registry_fixer({"pagefile", "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:",
-                              WindowsHive::system, "windows-pagefile", "warning",
-                              "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)", plan});
+  return make_registry_fixer({"pagefile", "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:", "windows-pagefile", "warning",
+                              "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)", {{WindowsHive::system, plan}}});
 }
 
 }  // namespace vmfix::fixers

@@ -8,19 +8,21 @@
 
 namespace vmfix::fixers {
 
-std::vector<std::unique_ptr<Fixer>> all_fixers() {
+std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
   std::vector<std::unique_ptr<Fixer>> fixers;
+  fixers.push_back(make_vmware_tools_windows());
   fixers.push_back(make_rtc_utc());
   fixers.push_back(make_rdp());
   fixers.push_back(make_autologon());
   fixers.push_back(make_pagefile());
   fixers.push_back(make_network_dhcp_windows());
+  fixers.push_back(make_unattend(settings));
   return fixers;
 }
 
-std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids) {
+std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings) {
   std::vector<std::unique_ptr<Fixer>> selected;
-  auto all = all_fixers();
+  auto all = all_fixers(settings);
   for (const std::string& id : ids)
     if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
       throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));

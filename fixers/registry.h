@@ -1,6 +1,7 @@
 #pragma once
 // The table of fixers, in the order they run. Adding one: a file here, a make_ line, a line below.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,15 +9,23 @@
 
 namespace vmfix::fixers {
 
-std::vector<std::unique_ptr<Fixer>> all_fixers();
+// What the user tells the fixers (command-line options they read).
+struct FixerSettings {
+  std::optional<std::string> unattend_xml;  // --unattend FILE, already checked to be XML
+  std::string unattend_source;              // that FILE's name, for reports
+};
+
+std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings = {});
 
 // The fixers named in `ids`, in table order; an unknown id is a UsageError.
-std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids);
+std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings = {});
 
 std::unique_ptr<Fixer> make_rtc_utc();
 std::unique_ptr<Fixer> make_rdp();
 std::unique_ptr<Fixer> make_autologon();
 std::unique_ptr<Fixer> make_pagefile();
 std::unique_ptr<Fixer> make_network_dhcp_windows();
+std::unique_ptr<Fixer> make_vmware_tools_windows();
+std::unique_ptr<Fixer> make_unattend(const FixerSettings& settings);
 
 }  // namespace vmfix::fixers

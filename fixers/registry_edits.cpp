@@ -50,29 +50,34 @@ class RegistryFixer : public Fixer {
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
-    registry::GuestHive hive(guest, hive_path(guest, facts, spec_.hive), true);  // reading a dirty hive is fine
     std::vector<Finding> findings;
-    for (const RegistryEdit& edit : spec_.plan(hive.hive()))
-      findings.push_back({spec_.rule, spec_.severity, "fail", spec_.message,
-                          fmt::format("{} is {}, should be {}", full_key(spec_.hive, edit.key, edit.name),
-                                      shown(edit.name, edit.before), shown(edit.name, edit.after))});
+    for (const HivePlan& plan : spec_.plans) {
+      registry::GuestHive hive(guest, hive_path(guest, facts, plan.hive), true);  // reading a dirty hive is fine
+      for (const RegistryEdit& edit : plan.plan(hive.hive()))
+        findings.push_back({spec_.rule, spec_.severity, "fail", spec_.message,
+                            fmt::format("{} is {}, should be {}", full_key(plan.hive, edit.key, edit.name),
+                                        shown(edit.name, edit.before), shown(edit.name, edit.after))});
+    }
     if (findings.empty()) findings.push_back({spec_.rule, spec_.severity, "pass", spec_.message, ""});
     return findings;
   }
 
   std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
-    registry::GuestHive hive(guest, hive_path(guest, facts, spec_.hive));
     std::vector<Change> changes;
-    for (const RegistryEdit& edit : spec_.plan(hive.hive())) {
-      registry::Node node = hive.hive().create(edit.key);
-      if (edit.after)
-        hive.hive().set_value(node, *edit.after);
-      else
-        hive.hive().delete_value(node, edit.name);
-      changes.push_back({spec_.id, full_key(spec_.hive, edit.key, edit.name), shown(edit.name, edit.before),
-                         shown(edit.name, edit.after)});
+    for (const HivePlan& plan : spec_.plans) {
+      registry::GuestHive hive(guest, hive_path(guest, facts, plan.hive));
+      auto edits = plan.plan(hive.hive());
+      for (const RegistryEdit& edit : edits) {
+        registry::Node node = hive.hive().create(edit.key);
+        if (edit.after)
+          hive.hive().set_value(node, *edit.after);
+        else
+          hive.hive().delete_value(node, edit.name);
+        changes.push_back({spec_.id, full_key(plan.hive, edit.key, edit.name), shown(edit.name, edit.before),
+                           shown(edit.name, edit.after)});
+      }
+      if (!edits.empty()) hive.save();
     }
-    if (!changes.empty()) hive.save();
     return changes;
   }
 

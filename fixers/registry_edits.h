@@ -33,14 +33,18 @@ std::string full_key(WindowsHive which, const std::string& key, const std::strin
 
 // A Windows registry fixer is its plan and a few words: check() reports the plan as findings
 // (one failing finding per edit, or one passing), fix() applies it and saves the hive once.
+struct HivePlan {
+  WindowsHive hive;
+  Planner plan;
+};
+
 struct RegistryFixerSpec {
   std::string id;
   std::string summary;
-  WindowsHive hive;
   std::string rule;
   std::string severity;
   std::string message;
-  Planner plan;
+  std::vector<HivePlan> plans;  // one per hive it edits, each hive saved once
 };
 std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec);
 

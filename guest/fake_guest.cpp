@@ -55,6 +55,8 @@ std::optional<FileInfo> FakeGuest::stat(const std::string& path) {
   return FileInfo{it->second.kind, it->second.content.size(), it->second.mode};
 }
 
+std::string FakeGuest::read_prefix(const std::string& path, size_t length) { return read(path).substr(0, length); }
+
 std::string FakeGuest::read(const std::string& path) {
   const Node& node = node_or_throw(path, "read");
   if (node.kind != FileInfo::Kind::file) throw GuestError(fmt::format("read: {}: not a regular file", path));

@@ -36,6 +36,8 @@ class Guest {
   // lstat: nullopt when nothing is at `path`.
   virtual std::optional<FileInfo> stat(const std::string& path) = 0;
   virtual std::string read(const std::string& path) = 0;
+  // At most `length` bytes from the start of a file (a hibernation file's signature, a header).
+  virtual std::string read_prefix(const std::string& path, size_t length) = 0;
   // Creates or replaces a regular file; the parent directory must exist.
   virtual void write(const std::string& path, std::string_view content) = 0;
   // Entry names in `directory`, sorted, without "." and "..".

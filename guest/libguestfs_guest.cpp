@@ -32,6 +32,15 @@ std::optional<FileInfo> LibguestfsGuest::stat(const std::string& path) {
   return info;
 }
 
+std::string LibguestfsGuest::read_prefix(const std::string& path, size_t length) {
+  size_t size = 0;
+  char* data = guestfs_pread(g_, path.c_str(), static_cast<int>(length), 0, &size);
+  if (data == nullptr) throw_last_error(g_, fmt::format("pread {}", path));
+  std::string bytes(data, size);
+  std::free(data);
+  return bytes;
+}
+
 std::string LibguestfsGuest::read(const std::string& path) {
   size_t size = 0;
   char* data = guestfs_read_file(g_, path.c_str(), &size);

@@ -11,6 +11,7 @@ class LibguestfsGuest : public Guest {
 
   std::optional<FileInfo> stat(const std::string& path) override;
   std::string read(const std::string& path) override;
+  std::string read_prefix(const std::string& path, size_t length) override;
   void write(const std::string& path, std::string_view content) override;
   std::vector<std::string> ls(const std::string& directory) override;
   void mkdir_p(const std::string& path) override;

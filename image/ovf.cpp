@@ -81,18 +81,32 @@ uint64_t allocation_unit(std::string units, const std::string& where) {
 
 }  // namespace
 
-Ovf parse_ovf(std::string_view xml, const std::string& where) {
-  if (xml.size() > 16 * 1024 * 1024) throw BadInput(fmt::format("{}: OVF descriptor is implausibly large", where));
+// Untrusted XML: no DTD, no entities, no network; a parse error is BadInput naming `what`.
+Document parse_untrusted_xml(std::string_view xml, const std::string& where, const char* what) {
   if (to_lower(xml).find("<!doctype") != std::string::npos || xml.find("<!ENTITY") != std::string_view::npos)
-    throw BadInput(fmt::format("{}: OVF declares a DTD or entities; refusing it (external entities, entity bombs)", where));
+    throw BadInput(fmt::format("{}: {} declares a DTD or entities; refusing it (external entities, entity bombs)", where, what));
   Document document(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), where.c_str(), nullptr,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
                     xmlFreeDoc);
   if (!document) {
     const xmlError* error = xmlGetLastError();
-    throw BadInput(fmt::format("{}: malformed OVF: {}", where,
+    throw BadInput(fmt::format("{}: malformed {}: {}", where, what,
                                error && error->message ? std::string(trim(error->message)) : "not XML"));
   }
+  return document;
+}
+
+void check_answer_file(std::string_view xml, const std::string& where) {
+  if (xml.size() > 4 * 1024 * 1024) throw BadInput(fmt::format("{}: an answer file of {} bytes is implausible", where, xml.size()));
+  Document document = parse_untrusted_xml(xml, where, "answer file");
+  xmlNode* root = xmlDocGetRootElement(document.get());
+  if (!root || local(root->name) != "unattend")
+    throw BadInput(fmt::format("{}: not a Windows answer file (the root element is not <unattend>)", where));
+}
+
+Ovf parse_ovf(std::string_view xml, const std::string& where) {
+  if (xml.size() > 16 * 1024 * 1024) throw BadInput(fmt::format("{}: OVF descriptor is implausibly large", where));
+  Document document = parse_untrusted_xml(xml, where, "OVF");
   xmlNode* envelope = xmlDocGetRootElement(document.get());
   if (!envelope || local(envelope->name) != "Envelope")
     throw BadInput(fmt::format("{}: not an OVF descriptor (no Envelope)", where));

@@ -39,4 +39,8 @@ struct Ovf {
 // Throws BadInput naming `where` for a malformed or hostile descriptor.
 Ovf parse_ovf(std::string_view xml, const std::string& where);
 
+// A Windows answer file (unattend.xml) given by the user: well-formed XML, no DTD or entities,
+// root element <unattend>. Throws BadInput otherwise.
+void check_answer_file(std::string_view xml, const std::string& where);
+
 }  // namespace vmfix::image

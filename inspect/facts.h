@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bootloader/detect.h"
+#include "bootloader/kernels.h"
 #include "guest/guest.h"
 
 namespace vmfix::inspect {
@@ -38,6 +39,7 @@ struct FilesystemFacts {
   std::string mountpoint;      // in the guest, "" when not mounted
   std::optional<uint64_t> size;
   std::optional<uint64_t> free;  // only for mounted filesystems
+  std::optional<bool> clean;     // ext2/3/4 state from the superblock; nullopt for others
 };
 
 struct NetworkConfig {
@@ -53,6 +55,42 @@ struct HypervisorTool {
   std::string name;      // "vmware-tools", "open-vm-tools", "virtualbox-guest-additions"
   std::string form;      // "package", "tarball", "windows-service", "windows-program"
   std::string evidence;  // package name, file or registry key that shows it
+};
+
+struct WindowsService {
+  std::string name;
+  uint32_t start = 0;  // 0 boot, 1 system, 2 automatic, 3 manual, 4 disabled
+  std::string image_path;
+};
+
+// What the SYSTEM and SOFTWARE hives say beyond network and tools.
+struct WindowsFacts {
+  std::string edition_id;         // "ServerStandard", "Professional"
+  std::string installation_type;  // "Server", "Server Core", "Nano Server", "Client"
+  std::string current_build;
+  std::string install_language;   // LANGID in hex, "0409" is US English
+  std::vector<std::string> dotnet;           // "v3.5 SP1", "v4 Full release 378675"
+  std::vector<std::string> pending_reboot;   // the keys and values that say so
+  bool fast_startup = false;                 // HiberbootEnabled=1
+  std::optional<uint64_t> hiberfil_size;     // hiberfil.sys at the system drive root
+  std::string hiberfil_signature;            // its first 4 bytes: "hibr"/"HIBR" while hibernated
+  std::vector<WindowsService> services;      // of the current control set
+  bool system_hive_dirty = false;            // sequence numbers differ and logs sit beside it
+  std::string system_hive_state;             // registry::GuestHive's description of it
+};
+
+// Remote access and boot on Linux.
+struct LinuxFacts {
+  std::vector<bootloader::Kernel> kernels;      // newest first
+  std::optional<bootloader::BootConfig> boot;   // the OS's GRUB menu
+  std::vector<std::string> grub_configs;        // distinct GRUB menu files found
+  std::string ssh_server;                       // "/usr/sbin/sshd" when installed
+  std::string ssh_enabled;                      // the unit or rc link that starts it, "" if none
+  std::vector<std::string> key_users;           // non-root users with a non-empty authorized_keys
+  bool root_has_keys = false;
+  std::string firewall;                         // "firewalld", "ufw", "iptables" or "" (none active)
+  std::optional<bool> firewall_allows_ssh;      // nullopt: no firewall, or its rules not understood
+  std::string firewall_evidence;
 };
 
 struct Facts {
@@ -80,6 +118,9 @@ struct Facts {
   std::vector<HypervisorTool> hypervisor_tools;
   std::vector<std::string> packages;  // installed package names (Linux)
   bool packages_known = false;        // false when the package database could not be read
+  int os_count = 1;                   // operating systems libguestfs found on the disks
+  WindowsFacts windows;
+  LinuxFacts linux;
   std::vector<std::string> notes;     // what inspection could not read, and why
 };
 

@@ -8,9 +8,11 @@
 #include "bootloader/detect.h"
 #include "disk/partition_table.h"
 #include "guest/libguestfs_guest.h"
+#include "inspect/linux.h"
 #include "inspect/network.h"
 #include "inspect/tools.h"
 #include "inspect/windows.h"
+#include "registry/guest_hive.h"
 #include "support/files.h"
 
 namespace vmfix::inspect {
@@ -91,6 +93,20 @@ void read_disks(guestfs_h* g, const std::vector<std::string>& sources, Facts& fa
   }
 }
 
+// An ext filesystem that was not unmounted cleanly (the VM was not shut down) says so in its
+// superblock; nullopt when tune2fs cannot tell.
+std::optional<bool> ext_state_clean(guestfs_h* g, const std::string& device) {
+  char** listing = guestfs_tune2fs_l(g, device.c_str());
+  if (listing == nullptr) return std::nullopt;
+  auto flat = take_strings(g, listing, "tune2fs_l");
+  std::optional<bool> clean;
+  for (size_t i = 0; i + 1 < flat.size(); i += 2) {
+    if (flat[i] == "Filesystem state") clean = flat[i + 1].find("clean") == 0 && flat[i + 1].find("error") == std::string::npos;
+    if (flat[i] == "Filesystem features" && flat[i + 1].find("needs_recovery") != std::string::npos) return false;
+  }
+  return clean;
+}
+
 // Filesystems on whole disks, partitions, md arrays and LVM volumes, one blkid run each
 // (list_filesystems costs more than ten seconds under software emulation).
 void read_filesystems(guestfs_h* g, Facts& facts) {
@@ -123,6 +139,7 @@ void read_filesystems(guestfs_h* g, Facts& facts) {
     }
     for (const guest::Mountpoint& mp : facts.mountpoints)
       if (mp.device == fs.device) fs.mountpoint = mp.path;
+    if (fs.type.rfind("ext", 0) == 0) fs.clean = ext_state_clean(g, fs.device);
     facts.filesystems.push_back(std::move(fs));
   }
 }
@@ -152,12 +169,6 @@ void mount_guest(guestfs_h* g, MountMode mode, Facts& facts) {
     std::string why = guestfs_last_error(g) ? guestfs_last_error(g) : "unknown error";
     if (mp.path == "/") throw BadInput(fmt::format("cannot mount the guest's root filesystem {}: {}", mp.device, why));
     facts.notes.push_back(fmt::format("could not mount {} on {}: {}", mp.device, mp.path, why));
-  }
-  for (FilesystemFacts& fs : facts.filesystems) {
-    if (fs.mountpoint.empty()) continue;
-    std::unique_ptr<struct guestfs_statvfs, decltype(&guestfs_free_statvfs)> st(guestfs_statvfs(g, fs.mountpoint.c_str()),
-                                                                         guestfs_free_statvfs);
-    if (st) fs.free = static_cast<uint64_t>(st->bavail) * static_cast<uint64_t>(st->frsize);
   }
 }
 
@@ -190,6 +201,43 @@ void read_windows(guest::Guest& guest, Facts& facts) {
   facts.hypervisor_tools = read_windows_vmware(system, facts.windows_current_control_set, software.get());
   if (guest.is_dir(guest.resolve_case("/Program Files/VMware/VMware Tools")))
     facts.hypervisor_tools.push_back({"vmware-tools", "windows-program", guest.resolve_case("/Program Files/VMware/VMware Tools")});
+  facts.windows = read_windows_facts(system, facts.windows_current_control_set, software.get());
+  registry::HiveHealth health = registry::hive_health(read_host_bytes(scratch.path() / "SYSTEM", 0, 512), guest, system_path);
+  facts.windows.system_hive_dirty = health.dirty && !health.logs.empty();
+  facts.windows.system_hive_state = health.dirty ? fmt::format("{}: sequence numbers differ{}", system_path,
+                                                               health.logs.empty() ? ", no logs beside it" : ", logs beside it")
+                                                 : fmt::format("{}: clean", system_path);
+  if (auto hiberfil = guest.stat(guest.resolve_case("/hiberfil.sys")); hiberfil && hiberfil->kind == guest::FileInfo::Kind::file)
+  {
+    facts.windows.hiberfil_size = hiberfil->size;
+    if (hiberfil->size >= 4) facts.windows.hiberfil_signature = guest.read_prefix(guest.resolve_case("/hiberfil.sys"), 4);
+  }
+}
+
+// The facts fixers can change: read after mounting, and again after fixing (refresh_facts).
+void read_guest_config(guest::Session& session, Facts& facts) {
+  guest::LibguestfsGuest guest(session);
+  std::erase_if(facts.bootloaders, [](const auto& loader) { return loader.location.empty(); });  // keep other filesystems'
+  facts.network.clear();
+  facts.hypervisor_tools.clear();
+  facts.packages.clear();
+  facts.packages_known = false;
+  for (auto& loader : bootloader::detect_bootloaders(guest)) facts.bootloaders.push_back(loader);
+  if (facts.os_type == "windows") {
+    read_windows(guest, facts);
+  } else if (facts.os_type == "linux") {
+    read_packages(session.handle(), facts);
+    facts.network = detect_linux_network(guest);
+    facts.hypervisor_tools = detect_linux_tools(guest, facts.packages);
+    facts.linux = read_linux_facts(guest, facts.bootloaders);
+  }
+  for (FilesystemFacts& fs : facts.filesystems) {
+    if (fs.mountpoint.empty()) continue;
+    std::unique_ptr<struct guestfs_statvfs, decltype(&guestfs_free_statvfs)> st(
+        guestfs_statvfs(session.handle(), fs.mountpoint.c_str()), guestfs_free_statvfs);
+    if (st) fs.free = static_cast<uint64_t>(st->bavail) * static_cast<uint64_t>(st->frsize);
+  }
+  derive_boot_mode(facts);
 }
 
 }  // namespace
@@ -207,18 +255,11 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   read_filesystems(g, facts);
   scan_unmounted_boot_filesystems(session, facts);
   mount_guest(g, mode, facts);
-
-  guest::LibguestfsGuest guest(session);
-  for (auto& loader : bootloader::detect_bootloaders(guest)) facts.bootloaders.push_back(loader);
-  if (facts.os_type == "windows") {
-    read_windows(guest, facts);
-  } else if (facts.os_type == "linux") {
-    read_packages(g, facts);
-    facts.network = detect_linux_network(guest);
-    facts.hypervisor_tools = detect_linux_tools(guest, facts.packages);
-  }
-  derive_boot_mode(facts);
+  facts.os_count = static_cast<int>(roots.size());
+  read_guest_config(session, facts);
   return facts;
 }
+
+void refresh_facts(guest::Session& session, Facts& facts) { read_guest_config(session, facts); }
 
 }  // namespace vmfix::inspect

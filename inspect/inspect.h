@@ -15,6 +15,10 @@ enum class MountMode { read_only, read_write };
 // system that libguestfs recognises is a BadInput.
 Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode);
 
+// Reads again what fixers can change (network, tools, registry, kernels, free space), without
+// redoing the slow OS inspection: the re-check after fixing.
+void refresh_facts(guest::Session& session, Facts& facts);
+
 // Boot mode from the partition tables and the boot loaders found (pure; unit-tested).
 void derive_boot_mode(Facts& facts);
 

@@ -49,7 +49,8 @@ ordered_json to_json(const Facts& facts) {
   for (const auto& fs : facts.filesystems)
     out["filesystems"].push_back({{"device", fs.device}, {"type", fs.type}, {"label", fs.label}, {"uuid", fs.uuid},
                                   {"mountpoint", fs.mountpoint}, {"size", optional_number(fs.size)},
-                                  {"free", optional_number(fs.free)}});
+                                  {"free", optional_number(fs.free)},
+                                  {"clean", fs.clean ? ordered_json(*fs.clean) : ordered_json(nullptr)}});
   out["disks"] = ordered_json::array();
   for (const auto& disk : facts.disks) {
     ordered_json partitions = ordered_json::array();
@@ -73,6 +74,50 @@ ordered_json to_json(const Facts& facts) {
   out["hypervisor_tools"] = ordered_json::array();
   for (const auto& t : facts.hypervisor_tools)
     out["hypervisor_tools"].push_back({{"name", t.name}, {"form", t.form}, {"evidence", t.evidence}});
+  if (facts.os_type == "windows") {
+    const WindowsFacts& w = facts.windows;
+    ordered_json services = ordered_json::array();
+    for (const auto& service : w.services)
+      services.push_back({{"name", service.name}, {"start", service.start}, {"image_path", service.image_path}});
+    out["windows"] = {{"edition_id", w.edition_id},
+                      {"installation_type", w.installation_type},
+                      {"current_build", w.current_build},
+                      {"install_language", w.install_language},
+                      {"dotnet", w.dotnet},
+                      {"pending_reboot", w.pending_reboot},
+                      {"fast_startup", w.fast_startup},
+                      {"hiberfil_size", optional_number(w.hiberfil_size)},
+                      {"system_hive_state", w.system_hive_state},
+                      {"services", services}};
+  }
+  if (facts.os_type == "linux") {
+    const LinuxFacts& l = facts.linux;
+    ordered_json kernels = ordered_json::array();
+    for (const auto& k : l.kernels)
+      kernels.push_back({{"version", k.version}, {"path", k.path}, {"initrd", k.initrd}, {"modules", k.modules}});
+    ordered_json boot = nullptr;
+    if (l.boot) {
+      ordered_json entries = ordered_json::array();
+      for (const auto& e : l.boot->entries)
+        entries.push_back({{"title", e.title}, {"kernel", e.kernel}, {"initrd", e.initrd}, {"options", e.options}});
+      boot = {{"kind", l.boot->kind},
+              {"config", l.boot->config},
+              {"entries", entries},
+              {"default_entry", l.boot->default_entry ? ordered_json(*l.boot->default_entry) : ordered_json(nullptr)},
+              {"default_evidence", l.boot->default_evidence}};
+    }
+    out["linux"] = {{"kernels", kernels},
+                    {"boot", boot},
+                    {"grub_configs", l.grub_configs},
+                    {"ssh_server", l.ssh_server},
+                    {"ssh_enabled", l.ssh_enabled},
+                    {"key_users", l.key_users},
+                    {"root_has_keys", l.root_has_keys},
+                    {"firewall", l.firewall},
+                    {"firewall_allows_ssh", l.firewall_allows_ssh ? ordered_json(*l.firewall_allows_ssh) : ordered_json(nullptr)},
+                    {"firewall_evidence", l.firewall_evidence}};
+  }
+  out["os_count"] = facts.os_count;
   out["packages_count"] = facts.packages_known ? ordered_json(facts.packages.size()) : ordered_json(nullptr);
   out["notes"] = facts.notes;
   return out;
@@ -100,6 +145,14 @@ std::string render_text(const Facts& facts) {
   for (const auto& b : facts.bootloaders)
     line("Boot loader", fmt::format("{}{} {}{}", b.kind, b.firmware.empty() ? "" : " [" + b.firmware + "]", b.config,
                                     b.location.empty() ? "" : " on " + b.location));
+  if (facts.os_type == "windows") {
+    line("Edition", fmt::format("{} {} build {}", facts.windows.edition_id, facts.windows.installation_type,
+                                facts.windows.current_build));
+    line(".NET", fmt::format("{}", fmt::join(facts.windows.dotnet, ", ")));
+  }
+  if (facts.os_type == "linux" && facts.linux.boot && facts.linux.boot->default_entry)
+    line("Default boot", facts.linux.boot->entries[*facts.linux.boot->default_entry].title);
+  for (const auto& k : facts.linux.kernels) line("Kernel", fmt::format("{} {}", k.version, k.initrd.empty() ? "(no initrd)" : k.initrd));
   out += "\nDisks\n";
   for (const auto& disk : facts.disks) {
     out += fmt::format("  {} {} {} ({})\n", disk.device, disk.partition_table, human_size(disk.size), disk.source);

@@ -87,4 +87,74 @@ std::vector<HypervisorTool> read_windows_vmware(registry::Hive& system, const st
   return tools;
 }
 
+namespace {
+
+std::string string_value(registry::Hive& hive, registry::Node node, std::string_view name) {
+  auto value = hive.value(node, name);
+  return value ? as_string(*value).value_or("") : "";
+}
+
+std::optional<uint32_t> dword_value(registry::Hive& hive, registry::Node node, std::string_view name) {
+  auto value = hive.value(node, name);
+  return value ? as_dword(*value) : std::nullopt;
+}
+
+// NDP\v2.0.50727, v3.0, v3.5 carry Install and SP; v4\Full carries Release (4.5 and later).
+std::vector<std::string> read_dotnet(registry::Hive& software) {
+  std::vector<std::string> versions;
+  auto ndp = software.find("Microsoft\\NET Framework Setup\\NDP");
+  if (!ndp) return versions;
+  for (registry::Node node : software.subkeys(*ndp)) {
+    std::string name = software.name(node);
+    if (name.empty() || name[0] != 'v') continue;
+    if (name == "v4") {
+      for (const char* profile : {"Full", "Client"}) {
+        auto key = software.find("Microsoft\\NET Framework Setup\\NDP\\v4\\" + std::string(profile));
+        if (!key || dword_value(software, *key, "Install") != 1u) continue;
+        auto release = dword_value(software, *key, "Release");
+        versions.push_back(release ? fmt::format("v4 {} release {}", profile, *release) : fmt::format("v4 {}", profile));
+      }
+      continue;
+    }
+    if (dword_value(software, node, "Install") != 1u) continue;
+    auto sp = dword_value(software, node, "SP");
+    versions.push_back(sp && *sp > 0 ? fmt::format("{} SP{}", name, *sp) : name);
+  }
+  return versions;
+}
+
+}  // namespace
+
+WindowsFacts read_windows_facts(registry::Hive& system, const std::string& control_set, registry::Hive* software) {
+  WindowsFacts windows;
+  if (auto language = system.find(control_set + "\\Control\\Nls\\Language"))
+    windows.install_language = string_value(system, *language, "InstallLanguage");
+  if (auto power = system.find(control_set + "\\Control\\Session Manager\\Power"))
+    windows.fast_startup = dword_value(system, *power, "HiberbootEnabled") == 1u;
+  if (auto session = system.find(control_set + "\\Control\\Session Manager")) {
+    auto renames = system.value(*session, "PendingFileRenameOperations");
+    if (renames && !registry::as_multi_string(*renames).empty())
+      windows.pending_reboot.push_back(control_set + "\\Control\\Session Manager\\PendingFileRenameOperations");
+  }
+  if (auto services = system.find(control_set + "\\Services")) {
+    for (registry::Node node : system.subkeys(*services)) {
+      auto start = dword_value(system, node, "Start");
+      if (!start) continue;
+      windows.services.push_back({system.name(node), *start, string_value(system, node, "ImagePath")});
+    }
+  }
+  if (!software) return windows;
+  if (auto version = software->find("Microsoft\\Windows NT\\CurrentVersion")) {
+    windows.edition_id = string_value(*software, *version, "EditionID");
+    windows.installation_type = string_value(*software, *version, "InstallationType");
+    windows.current_build = string_value(*software, *version, "CurrentBuildNumber");
+    if (windows.current_build.empty()) windows.current_build = string_value(*software, *version, "CurrentBuild");
+  }
+  windows.dotnet = read_dotnet(*software);
+  for (const char* key : {"Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending",
+                          "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"})
+    if (software->find(key)) windows.pending_reboot.push_back(std::string("HKLM\\SOFTWARE\\") + key);
+  return windows;
+}
+
 }  // namespace vmfix::inspect

@@ -18,6 +18,9 @@ std::vector<NetworkConfig> read_windows_interfaces(registry::Hive& system, const
 std::vector<HypervisorTool> read_windows_vmware(registry::Hive& system, const std::string& control_set,
                                                 registry::Hive* software);
 
+// Edition, language, .NET, pending reboot, Fast Startup and the services of the control set.
+WindowsFacts read_windows_facts(registry::Hive& system, const std::string& control_set, registry::Hive* software);
+
 // True for the service names VMware Tools installs (VMTools, vmci, vmxnet3ndis6, vm3dmp...).
 bool is_vmware_service(std::string_view name, std::string_view image_path);
 

@@ -7,6 +7,7 @@
 #include "fixers/registry.h"
 #include "fixtures/fixture.h"
 #include "guest/fake_guest.h"
+#include "image/ovf.h"
 #include "registry/empty_hive.h"
 #include "registry/guest_hive.h"
 #include "registry/reg_text.h"
@@ -32,6 +33,7 @@ class WindowsFixers : public ::testing::Test {
     }
     facts_.os_type = "windows";
     facts_.windows_systemroot = "/Windows";
+    facts_.arch = "x86_64";
   }
 
   registry::Value value(const std::string& hive_name, const std::string& key, const std::string& name) {
@@ -92,6 +94,48 @@ TEST_F(WindowsFixers, EveryFixerChecksFixesAndIsIdempotent) {
   }
   EXPECT_EQ(registry::as_multi_string(value("SYSTEM", "ControlSet002\\Control\\Session Manager\\Memory Management", "PagingFiles")),
             (std::vector<std::string>{"C:\\pagefile.sys 2048 2048"}));
+  // vmware-tools: VMware's services off in both control sets, EC2's and Windows' own untouched.
+  for (const char* set : {"ControlSet001", "ControlSet002"}) {
+    const std::string services = std::string(set) + "\\Services\\";
+    for (const char* vmware : {"VMTools", "VGAuthService", "vmci", "vmxnet3ndis6", "VMMemCtl", "vm3dmp", "vmhgfs"})
+      EXPECT_EQ(registry::as_dword(value("SYSTEM", services + vmware, "Start")), 4u) << set << " " << vmware;
+    EXPECT_EQ(registry::as_dword(value("SYSTEM", services + "stornvme", "Start")), 3u);
+    EXPECT_EQ(registry::as_dword(value("SYSTEM", services + "vmbus", "Start")), 0u);
+    EXPECT_EQ(registry::as_dword(value("SYSTEM", services + "disk", "Start")), 0u);
+    EXPECT_EQ(registry::as_dword(value("SYSTEM", services + "TermService", "Start")), 3u);
+  }
+  EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows\\CurrentVersion\\RunOnce", "vmfix-uninstall-vmware-tools")),
+            "msiexec.exe /x {9B6F1F2A-3C4D-4E5F-8A7B-6C5D4E3F2A1B} /qn /norestart REBOOT=ReallySuppress");
+  // unattend: AWS's answer file for an x64 guest, well-formed.
+  const std::string answer = guest_.read("/Windows/Panther/unattend.xml");
+  EXPECT_NO_THROW(image::check_answer_file(answer, "unattend.xml"));
+  EXPECT_NE(answer.find("processorArchitecture=\"amd64\""), std::string::npos);
+  EXPECT_NE(answer.find("<SkipMachineOOBE>true</SkipMachineOOBE>"), std::string::npos);
+}
+
+TEST_F(WindowsFixers, UnattendKeepsAnExistingFileUnlessTheUserGivesOneAndThenBacksItUp) {
+  guest_.add_file("/Windows/Panther/unattend.xml", "<unattend>the admin's own</unattend>");
+  auto keep = make_unattend({});
+  EXPECT_TRUE(failing(*keep).empty());
+  EXPECT_TRUE(keep->fix(guest_, facts_).empty());
+  EXPECT_EQ(guest_.read("/Windows/Panther/unattend.xml"), "<unattend>the admin's own</unattend>");
+
+  FixerSettings settings{std::string("<unattend xmlns=\"urn:schemas-microsoft-com:unattend\"/>"), "mine.xml"};
+  auto replace = make_unattend(settings);
+  EXPECT_FALSE(failing(*replace).empty());
+  auto changes = replace->fix(guest_, facts_);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(guest_.read("/Windows/Panther/unattend.xml"), *settings.unattend_xml);
+  EXPECT_EQ(guest_.read("/Windows/Panther/unattend.xml.vmfix-backup"), "<unattend>the admin's own</unattend>");
+  EXPECT_TRUE(replace->fix(guest_, facts_).empty());
+}
+
+TEST(AnswerFile, MalformedOrHostileFilesAreRefused) {
+  EXPECT_THROW(image::check_answer_file("<unattend>", "a.xml"), BadInput);
+  EXPECT_THROW(image::check_answer_file("<settings/>", "a.xml"), BadInput);
+  EXPECT_THROW(image::check_answer_file("<!DOCTYPE u [<!ENTITY x SYSTEM \"file:///etc/shadow\">]><unattend>&x;</unattend>", "a.xml"),
+               BadInput);
+  EXPECT_NO_THROW(image::check_answer_file("<?xml version=\"1.0\"?><unattend/>", "a.xml"));
 }
 
 TEST_F(WindowsFixers, PagefileKeepsAnExplicitSizeAndFixesManagedOnes) {

@@ -1,0 +1,258 @@
+// --check, --all, --fix and --dry-run: one appliance launch, the profile's rules before and after,
+// the fixers in between, and the output image only when nothing blocks the import.
+#include "cli/remediate_command.h"
+
+#include <fmt/color.h>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "cli/common.h"
+#include "fixers/registry.h"
+#include "guest/libguestfs_guest.h"
+#include "guest/session.h"
+#include "image/output.h"
+#include "image/ovf.h"
+#include "image/vm_source.h"
+#include "inspect/inspect.h"
+#include "inspect/report.h"
+#include "rules/engine.h"
+#include "support/files.h"
+
+namespace vmfix::cli {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+rules::ImageFacts image_facts(const image::VmSource& vm) {
+  rules::ImageFacts image;
+  image.format = vm.kind == "disk" ? std::string(image::to_string(vm.disks.front().format)) : vm.kind;
+  image.variant = vm.disks.front().variant;
+  image.disks = static_cast<int>(vm.disks.size());
+  if (vm.ovf) {
+    image.ovf_nics = vm.ovf->nics;
+    image.ovf_cdroms = vm.ovf->cdroms;
+    image.ovf_floppies = vm.ovf->floppies;
+  }
+  return image;
+}
+
+// --fix picks fixers; --skip removes them; otherwise every fixer may run.
+std::vector<std::unique_ptr<fixers::Fixer>> chosen_fixers(const Options& options) {
+  fixers::FixerSettings settings;
+  if (options.unattend_file) {
+    settings.unattend_xml = read_host_file(*options.unattend_file);
+    settings.unattend_source = *options.unattend_file;
+    image::check_answer_file(*settings.unattend_xml, *options.unattend_file);
+  }
+  auto all = fixers::all_fixers(settings);
+  for (const std::string& id : options.skip_ids)
+    if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
+      throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));
+  if (!options.fix_ids.empty()) return fixers::select_fixers(options.fix_ids, settings);
+  std::erase_if(all, [&](auto& fixer) {
+    return std::find(options.skip_ids.begin(), options.skip_ids.end(), fixer->id()) != options.skip_ids.end();
+  });
+  return all;
+}
+
+std::vector<fixers::Fixer*> pointers(const std::vector<std::unique_ptr<fixers::Fixer>>& owned) {
+  std::vector<fixers::Fixer*> list;
+  for (const auto& fixer : owned) list.push_back(fixer.get());
+  return list;
+}
+
+ordered_json finding_json(const rules::Result& result, const rules::Result* before) {
+  const rules::Rule& rule = *result.rule;
+  std::string status = result.outcome.status;
+  if (before && before->outcome.status == "fail" && status == "pass") status = "fixed";
+  ordered_json finding{{"id", rule.id},           {"area", rule.area},
+                       {"title", rule.title},     {"severity", rule.severity},
+                       {"status", status},        {"message", result.outcome.message},
+                       {"evidence", result.outcome.evidence},
+                       {"fixer", rule.fixer.empty() ? ordered_json(nullptr) : ordered_json(rule.fixer)},
+                       {"fixable", result.fixable}};
+  if (before) finding["before"] = {{"status", before->outcome.status}, {"evidence", before->outcome.evidence}};
+  if (!rule.aws_message.empty()) finding["aws_message"] = rule.aws_message;
+  return finding;
+}
+
+struct Styles {
+  bool color = false;
+  std::string paint(std::string_view text, fmt::text_style style) const {
+    return color ? fmt::format(style, "{}", text) : std::string(text);
+  }
+};
+
+std::string status_word(const std::string& status, const Styles& styles) {
+  if (status == "pass") return styles.paint("ok     ", fmt::fg(fmt::terminal_color::green));
+  if (status == "fixed") return styles.paint("fixed  ", fmt::fg(fmt::terminal_color::green) | fmt::emphasis::bold);
+  if (status == "fail") return styles.paint("FAIL   ", fmt::fg(fmt::terminal_color::red) | fmt::emphasis::bold);
+  if (status == "unknown") return styles.paint("unknown", fmt::fg(fmt::terminal_color::yellow));
+  return styles.paint("skipped", fmt::emphasis::faint);
+}
+
+void print_findings(const ordered_json& findings, const Styles& styles, int verbosity) {
+  std::string area;
+  for (const auto& finding : findings) {
+    const std::string status = finding["status"];
+    if (status == "skipped" && verbosity < 2) continue;
+    if (finding["area"] != area) {
+      area = finding["area"];
+      fmt::print("\n{}\n", styles.paint(area, fmt::emphasis::bold));
+    }
+    fmt::print("  {} {:<8} {:<24} {}\n", status_word(status, styles), finding["severity"].get<std::string>(),
+               finding["id"].get<std::string>(), finding["message"].get<std::string>());
+    if (status == "fail" || status == "fixed" || verbosity >= 2) {
+      const auto& evidence = status == "fixed" ? finding["before"]["evidence"] : finding["evidence"];
+      for (const auto& line : evidence) fmt::print("  {:<7} {:<8} {:<24}   {}\n", "", "", "", line.get<std::string>());
+    }
+    if (status == "fail" && !finding["fixer"].is_null())
+      fmt::print("  {:<7} {:<8} {:<24}   {}\n", "", "", "",
+                 finding["fixable"].get<bool>() ? fmt::format("fixed by: {}", finding["fixer"].get<std::string>())
+                                                : fmt::format("fixer '{}' does not handle this guest", finding["fixer"].get<std::string>()));
+  }
+}
+
+std::string verdict_line(const std::string& verdict, const ordered_json& findings, const Styles& styles) {
+  int blockers = 0, fixable = 0, warnings = 0;
+  for (const auto& finding : findings) {
+    if (finding["status"] != "fail") continue;
+    if (finding["fixable"].get<bool>()) ++fixable;
+    else if (finding["severity"] == "blocker") ++blockers;
+    else if (finding["severity"] == "warning") ++warnings;
+  }
+  auto color = verdict == "ready" ? fmt::terminal_color::green : verdict == "fixable" ? fmt::terminal_color::yellow : fmt::terminal_color::red;
+  return fmt::format("verdict: {} ({} fixable, {} blocking, {} other warnings)",
+                     styles.paint(verdict, fmt::fg(color) | fmt::emphasis::bold), fixable, blockers, warnings);
+}
+
+void emit(const Options& options, const ordered_json& report) {
+  if (options.report_file) write_host_file_atomic(*options.report_file, report.dump(2) + "\n");
+  if (options.json) fmt::print("{}\n", report.dump(2));
+}
+
+}  // namespace
+
+int run_list_fixers(const Options& options) {
+  ordered_json list = ordered_json::array();
+  for (const auto& fixer : fixers::all_fixers()) {
+    if (options.json) list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}});
+    else fmt::print("{:<14} {}\n", fixer->id(), fixer->summary());
+  }
+  if (options.json) fmt::print("{}\n", list.dump(2));
+  return kExitReady;
+}
+
+int run_list_rules(const Options& options) {
+  const rules::Profile& profile = rules::load_profile(options.profile);
+  ordered_json list = ordered_json::array();
+  for (const rules::Rule& rule : profile.rules) {
+    list.push_back({{"id", rule.id}, {"area", rule.area}, {"severity", rule.severity}, {"os", rule.os},
+                    {"title", rule.title}, {"covers", rule.covers}, {"aws_message", rule.aws_message},
+                    {"fixer", rule.fixer}, {"offline", rule.offline}});
+    if (!options.json)
+      fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rule.severity, rule.area, rule.title,
+                 rule.fixer.empty() ? "" : fmt::format(" [fixer: {}]", rule.fixer));
+  }
+  if (options.json) fmt::print("{}\n", ordered_json{{"profile", profile.id}, {"title", profile.title}, {"rules", list}}.dump(2));
+  return kExitReady;
+}
+
+int run_remediate(const Options& options) {
+  const bool checking = options.mode == Mode::check;
+  const bool writing = !checking && !options.dry_run;
+  if (options.in_place) throw UsageError("--in-place is not built yet; vmfix writes a new image (-o)");
+  const rules::Profile& profile = rules::load_profile(options.profile);
+  auto fixers = chosen_fixers(options);
+  const image::VmSource vm = image::open_vm(options.images.front());
+  if (writing && vm.disks.size() > 1)
+    throw UsageError("writing a multi-disk (OVA) output is not built yet; use --check or --dry-run on it");
+  std::optional<image::OutputSpec> output;
+  if (!checking) output = image::choose_output(vm, options.output, options.output_format);
+
+  // --check reads; the others edit overlays (for --dry-run, overlays that are thrown away).
+  TempDir work("vmfix-work");
+  Drives drives = prepare_drives(vm, !checking, work);
+  guest::Session session(drives.drives, session_options(options));
+  session.launch();
+  inspect::Facts facts =
+      inspect::inspect_guest(session, drives.sources, checking ? inspect::MountMode::read_only : inspect::MountMode::read_write);
+  guest::LibguestfsGuest guest(session);
+  rules::ImageFacts image = image_facts(vm);
+  rules::Evaluation before = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});
+
+  ordered_json fixer_results = ordered_json::array(), changes = ordered_json::array();
+  std::optional<rules::Evaluation> after;
+  if (!checking) {
+    for (auto& fixer : fixers) {
+      if (!fixer->applies(facts)) {
+        fixer_results.push_back({{"id", fixer->id()}, {"status", "not-applicable"}});
+        continue;
+      }
+      auto made = fixer->fix(guest, facts);
+      fixer_results.push_back({{"id", fixer->id()}, {"status", made.empty() ? "unchanged" : "changed"}});
+      for (const auto& change : made)
+        changes.push_back({{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}});
+    }
+    inspect::refresh_facts(session, facts);
+    image.output_format = output->format;
+    after = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});
+  }
+  session.shutdown();
+
+  const rules::Evaluation& final_state = after ? *after : before;
+  ordered_json findings = ordered_json::array();
+  for (size_t i = 0; i < final_state.results.size(); ++i)
+    findings.push_back(finding_json(final_state.results[i], after ? &before.results[i] : nullptr));
+
+  const bool blocked = final_state.verdict == "blocked";
+  const bool write = writing && (!blocked || options.force);
+  if (write) {
+    if (blocked) fmt::print(stderr, "vmfix: --force: writing {} although blockers remain; AWS will likely reject it\n", output->path.string());
+    image::write_output(drives.overlays.front(), *output);
+  }
+
+  ordered_json report;
+  report["schema"] = "vmfix.report/1";
+  report["vmfix_version"] = VMFIX_VERSION;
+  report["mode"] = checking ? "check" : options.dry_run ? "dry-run" : options.mode == Mode::fix ? "fix" : "all";
+  report["profile"] = {{"id", profile.id}, {"title", profile.title}};
+  report["verdict"] = final_state.verdict;
+  if (after) report["verdict_before"] = before.verdict;
+  report["image"] = image_json(vm);
+  report["output"] = output ? ordered_json{{"path", output->path.string()}, {"format", output->format}, {"written", write}}
+                            : ordered_json(nullptr);
+  if (write && blocked) report["output"]["forced"] = true;
+  report["findings"] = findings;
+  if (!checking) {
+    report["fixers"] = fixer_results;
+    report["changes"] = changes;
+  }
+  report["guest"] = inspect::to_json(facts);
+  report["appliance_launches"] = guest::Session::launch_count();
+  emit(options, report);
+
+  if (!options.json) {
+    Styles styles{isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr};
+    fmt::print("{} ({}), profile {}\n", vm.path.string(), facts.product_name.empty() ? facts.distro : facts.product_name, profile.id);
+    print_findings(findings, styles, options.verbosity);
+    if (!checking) {
+      fmt::print("\n{}\n", options.dry_run ? "planned changes (nothing written)" : "changes");
+      for (const auto& change : changes)
+        fmt::print("  {:<14} {}\n  {:<14}   {} -> {}\n", change["fixer"].get<std::string>(), change["target"].get<std::string>(), "",
+                   change["before"].get<std::string>(), change["after"].get<std::string>());
+      if (changes.empty()) fmt::print("  nothing to change\n");
+    }
+    fmt::print("\n{}\n", verdict_line(final_state.verdict, findings, styles));
+    if (write) fmt::print("wrote {} ({})\n", output->path.string(), output->format);
+    else if (writing) fmt::print("not written: blockers remain (see above; --force writes anyway)\n");
+  }
+  // --dry-run answers "what is there to fix": the verdict before; the others: the state left.
+  return rules::exit_code_of(options.dry_run ? before.verdict : final_state.verdict);
+}
+
+}  // namespace vmfix::cli

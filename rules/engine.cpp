@@ -1,0 +1,109 @@
+#include "rules/engine.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "support/error.h"
+
+namespace vmfix::rules {
+
+namespace {
+
+std::pair<int, int> parse_version(const std::string& text) {
+  int major = 0, minor = 0;
+  size_t dot = text.find('.');
+  major = std::atoi(text.substr(0, dot).c_str());
+  if (dot != std::string::npos) minor = std::atoi(text.substr(dot + 1).c_str());
+  return {major, minor};
+}
+
+fixers::Fixer* find_fixer(const Context& context, const std::string& id) {
+  for (fixers::Fixer* fixer : context.fixers)
+    if (fixer->id() == id) return fixer;
+  return nullptr;
+}
+
+bool os_matches(const Rule& rule, const inspect::Facts& facts) { return rule.os == "any" || rule.os == facts.os_type; }
+
+// A rule a fixer owns is checked by that fixer, once per fixer however many rules it serves.
+std::optional<Outcome> outcome_from_fixer(const Context& context, const Rule& rule,
+                                          std::map<std::string, std::vector<fixers::Finding>>& checked) {
+  fixers::Fixer* fixer = find_fixer(context, rule.fixer);
+  if (fixer == nullptr || context.guest == nullptr || !fixer->applies(context.facts)) return std::nullopt;
+  auto it = checked.find(rule.fixer);
+  if (it == checked.end()) it = checked.emplace(rule.fixer, fixer->check(*context.guest, context.facts)).first;
+  Outcome outcome{"", "", {}};
+  for (const fixers::Finding& finding : it->second) {
+    if (finding.rule != rule.id) continue;
+    if (outcome.message.empty() || finding.status == "fail") outcome.message = finding.message;
+    if (finding.status == "fail") {
+      outcome.status = "fail";
+      if (!finding.evidence.empty()) outcome.evidence.push_back(finding.evidence);
+    } else if (outcome.status.empty()) {
+      outcome.status = finding.status;
+    }
+  }
+  if (outcome.status.empty()) return std::nullopt;
+  return outcome;
+}
+
+}  // namespace
+
+bool version_in_range(int major, int minor, const std::string& low, const std::string& high) {
+  auto [low_major, low_minor] = parse_version(low);
+  auto [high_major, high_minor] = parse_version(high);
+  auto key = [](int a, int b) { return static_cast<long>(a) * 100000 + b; };
+  return key(major, minor) >= key(low_major, low_minor) && key(major, minor) <= key(high_major, high_minor);
+}
+
+bool kernel_matches(const std::string& kernel, const std::string& series) {
+  if (kernel.compare(0, series.size(), series) != 0) return false;
+  return kernel.size() == series.size() || !std::isdigit(static_cast<unsigned char>(kernel[series.size()]));
+}
+
+Evaluation evaluate(const Context& context) {
+  Evaluation evaluation;
+  std::map<std::string, std::vector<fixers::Finding>> checked;
+  for (const Rule& rule : context.profile.rules) {
+    Result result;
+    result.rule = &rule;
+    if (!rule.offline.empty()) {
+      result.outcome = {"skipped", "cannot be checked from the image: " + rule.offline, {}};
+    } else if (!os_matches(rule, context.facts)) {
+      result.outcome = {"skipped", fmt::format("applies to {} guests", rule.os == "windows" ? "Windows" : "Linux"), {}};
+    } else if (auto from_fixer = outcome_from_fixer(context, rule, checked)) {
+      result.outcome = std::move(*from_fixer);
+    } else if (auto it = evaluators().find(rule.id); it != evaluators().end()) {
+      result.outcome = it->second(context);
+    } else {
+      result.outcome = {"unknown", fmt::format("only the '{}' fixer checks this, and it does not handle this guest", rule.fixer), {}};
+    }
+    if (result.outcome.status == "fail" && !rule.fixer.empty()) {
+      fixers::Fixer* fixer = find_fixer(context, rule.fixer);
+      result.fixable = rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts));
+    }
+    evaluation.results.push_back(std::move(result));
+  }
+  evaluation.verdict = verdict_of(evaluation.results);
+  return evaluation;
+}
+
+std::string verdict_of(const std::vector<Result>& results) {
+  bool fixable = false;
+  for (const Result& result : results) {
+    if (result.outcome.status != "fail" || result.rule->severity == "info") continue;
+    if (!result.fixable && result.rule->severity == "blocker") return "blocked";
+    fixable = fixable || result.fixable;
+  }
+  return fixable ? "fixable" : "ready";
+}
+
+int exit_code_of(const std::string& verdict) {
+  if (verdict == "ready") return kExitReady;
+  if (verdict == "fixable") return kExitFixable;
+  return kExitBlocked;
+}
+
+}  // namespace vmfix::rules

@@ -1,0 +1,69 @@
+#pragma once
+// Evaluates a profile's rules against a guest: each rule is checked by its evaluator (facts, and
+// the guest for the few that read files) or, when a fixer owns it, by the fixer's own check.
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fixers/fixer.h"
+#include "guest/guest.h"
+#include "inspect/facts.h"
+#include "rules/profile.h"
+
+namespace vmfix::rules {
+
+// What the rules know about the image beyond the guest.
+struct ImageFacts {
+  std::string format;         // "raw", "qcow2", "vmdk", "vhd", "vhdx", "ova", "ovf"
+  std::string variant;        // "streamOptimized", "monolithicSparse", "dynamic", ...
+  std::string output_format;  // what vmfix writes ("vmdk-stream", "vhd", ...); "" in --check
+  int disks = 1;
+  int ovf_nics = -1;          // -1: no VM description (a bare disk)
+  int ovf_cdroms = -1;
+  int ovf_floppies = -1;
+};
+
+struct Outcome {
+  std::string status;  // "pass", "fail", "unknown", "skipped"
+  std::string message;
+  std::vector<std::string> evidence;
+};
+
+struct Result {
+  const Rule* rule = nullptr;
+  Outcome outcome;
+  bool fixable = false;  // a failure a selected fixer (or the output writer) will fix
+};
+
+struct Evaluation {
+  std::vector<Result> results;
+  std::string verdict;  // "ready", "fixable", "blocked"
+};
+
+struct Context {
+  const Profile& profile;
+  const inspect::Facts& facts;
+  const ImageFacts& image;
+  guest::Guest* guest = nullptr;                  // for the fixers' checks; null in unit tests
+  std::vector<fixers::Fixer*> fixers;             // the fixers that may run (after --fix/--skip)
+};
+
+using Evaluator = std::function<Outcome(const Context&)>;
+
+// The evaluators by rule id (rules/checks_*.cpp).
+const std::map<std::string, Evaluator>& evaluators();
+
+Evaluation evaluate(const Context& context);
+
+// ready: nothing fails that matters; fixable: every failing blocker or warning has a fixer that
+// will run; blocked: a blocker fails and nothing here fixes it.
+std::string verdict_of(const std::vector<Result>& results);
+int exit_code_of(const std::string& verdict);
+
+// Version helpers shared by the evaluators (exposed for tests).
+bool version_in_range(int major, int minor, const std::string& low, const std::string& high);
+bool kernel_matches(const std::string& kernel, const std::string& series);
+
+}  // namespace vmfix::rules

@@ -1,0 +1,43 @@
+#pragma once
+// Requirement profiles as data (profiles/*.json, built into the binary): each AWS requirement is a
+// rule with a stable id, a severity, the seed-page item it covers, the AWS error it prevents and
+// the fixer that fixes it. The support tables (distros, kernels, editions) live beside the rules.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace vmfix::rules {
+
+struct Rule {
+  std::string id;
+  std::string area;      // "os", "image", "disk", "network", "prepare", "windows", "linux"
+  std::string title;
+  std::string severity;  // "blocker", "warning", "info"
+  std::string os;        // "any", "linux", "windows"
+  std::string covers;    // the requirement page item(s) this rule stands for
+  std::string aws_message;  // the import error it prevents, "" when none is known
+  std::string fixer;        // fixer id, "output" (the output writer), or ""
+  std::string offline;      // why it cannot be checked from the image; "" when it can
+};
+
+struct Profile {
+  std::string id;
+  std::string title;
+  std::string source;
+  nlohmann::json limits;
+  nlohmann::json linux;       // [{distro, versions|ranges, kernels?, exclude_kernels?}]
+  nlohmann::json windows;     // [{product, editions, bits, uefi_required?}]
+  nlohmann::json deprecated;  // {windows: [product], linux: [{distro, ranges}], i386}
+  std::vector<Rule> rules;
+};
+
+// The built-in profiles, default first.
+std::vector<std::string> profile_names();
+const std::string& default_profile_name();
+// Throws UsageError for an unknown name.
+const Profile& load_profile(const std::string& name);
+// Parses and validates a profile document: every rule has an evaluator, a fixer or an offline
+// reason. Throws Error naming the rule and field at fault.
+Profile parse_profile(const std::string& text);
+
+}  // namespace vmfix::rules

@@ -1,0 +1,300 @@
+// The profiles and the rule engine on facts shaped like real guests: no appliance.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "fixers/registry.h"
+#include "guest/fake_guest.h"
+#include "rules/engine.h"
+#include "rules/profile.h"
+#include "support/error.h"
+#include "tests/test_support.h"
+
+namespace vmfix::rules {
+namespace {
+
+Result find(const Evaluation& evaluation, const std::string& id) {  // a copy: evaluations are often temporaries
+  for (const Result& result : evaluation.results)
+    if (result.rule->id == id) return result;
+  throw std::runtime_error("no rule " + id);
+}
+
+inspect::Facts linux_facts(const std::string& distro, int major, int minor, const std::string& kernel) {
+  inspect::Facts facts;
+  facts.os_type = "linux";
+  facts.distro = distro;
+  facts.major_version = major;
+  facts.minor_version = minor;
+  facts.arch = "x86_64";
+  facts.product_name = distro;
+  facts.root_device = "/dev/sda1";
+  facts.boot_mode = "bios";
+  facts.disks.push_back({"/dev/sda", "disk.img", 8ULL << 30, "mbr", {{1, "/dev/sda1", 1 << 20, 8ULL << 30, 8ULL << 30, "0x83", "linux", "", true}}});
+  facts.filesystems.push_back({"/dev/sda1", "ext4", "", "", "/", 8ULL << 30, 4ULL << 30, true});
+  facts.mountpoints.push_back({"/", "/dev/sda1"});
+  facts.linux.kernels.push_back({kernel, "/boot/vmlinuz-" + kernel, "/boot/initrd.img-" + kernel, true});
+  facts.bootloaders.push_back({"grub2", "bios", "/boot/grub/grub.cfg", ""});
+  return facts;
+}
+
+inspect::Facts windows_facts(const std::string& product, const std::string& edition_id, const std::string& build) {
+  inspect::Facts facts;
+  facts.os_type = "windows";
+  facts.distro = "windows";
+  facts.product_name = product;
+  facts.arch = "x86_64";
+  facts.windows.edition_id = edition_id;
+  facts.windows.current_build = build;
+  facts.windows.install_language = "0409";
+  facts.boot_mode = "bios";
+  facts.root_device = "/dev/sda2";
+  facts.disks.push_back({"/dev/sda", "disk.vhd", 60ULL << 30, "mbr", {}});
+  facts.filesystems.push_back({"/dev/sda2", "ntfs", "", "", "/", 60ULL << 30, 20ULL << 30, std::nullopt});
+  return facts;
+}
+
+Evaluation run(const std::string& profile, const inspect::Facts& facts, ImageFacts image = {"raw", "", "", 1, -1, -1, -1}) {
+  return evaluate({load_profile(profile), facts, image, nullptr, {}});
+}
+
+TEST(Profiles, BothLoadAndEveryRuleIsCheckedFixedOrExplained) {
+  EXPECT_EQ(default_profile_name(), "aws-current");
+  for (const std::string& name : profile_names()) {
+    const Profile& profile = load_profile(name);
+    EXPECT_EQ(profile.id, name);
+    EXPECT_GE(profile.rules.size(), 50u);
+    for (const Rule& rule : profile.rules) {
+      SCOPED_TRACE(name + " " + rule.id);
+      EXPECT_TRUE(!rule.offline.empty() || evaluators().count(rule.id) || !rule.fixer.empty());
+      EXPECT_FALSE(rule.covers.empty());
+    }
+  }
+  EXPECT_THROW(load_profile("aws-1999"), UsageError);
+}
+
+TEST(Profiles, ParserRefusesRulesThatWouldSilentlyNotRun) {
+  const std::string head = R"({"id": "p", "title": "t", "source": "s", "rules": [)";
+  auto rule = [](const std::string& id, const std::string& extra) {
+    return R"({"id": ")" + id + R"(", "area": "os", "title": "t", "severity": "blocker", "os": "any", "covers": "c")" + extra + "}";
+  };
+  EXPECT_NO_THROW(parse_profile(head + rule("os-single", "") + "]}"));
+  EXPECT_THROW(parse_profile(head + rule("no-such-check", "") + "]}"), Error);
+  EXPECT_NO_THROW(parse_profile(head + rule("no-such-check", R"(, "offline": "why")") + "]}"));
+  EXPECT_THROW(parse_profile(head + rule("os-single", R"(, "fixer": "no-such-fixer")") + "]}"), Error);
+  EXPECT_THROW(parse_profile(head + rule("os-single", "") + "," + rule("os-single", "") + "]}"), Error);
+  EXPECT_THROW(parse_profile(head + rule("os-single", "").replace(rule("os-single", "").find("blocker"), 7, "fatal") + "]}"), Error);
+  EXPECT_THROW(parse_profile("{not json"), Error);
+}
+
+// The seed page, item by item, is covered: each "Prepare your VM" and "Limitations" line maps to a rule.
+TEST(Profiles, Aws2017CoversTheSeedPage) {
+  std::set<std::string> ids;
+  for (const Rule& rule : load_profile("aws-2017").rules) ids.insert(rule.id);
+  for (const char* id : {"os-supported", "image-format", "instance-type", "boot-partitioning", "root-filesystem", "licensing",
+                         "boot-mode", "boot-disk-size", "data-disk-size", "root-on-boot-disk", "volume-count", "ebs-encryption",
+                         "image-rdm", "os-architecture", "linux-default-kernel", "free-space", "windows-pagefile",
+                         "network-single-nic", "public-ip", "network-ipv6", "image-p2v", "sr-iov", "iam-permissions", "aws-cli",
+                         "antivirus", "vmware-tools", "cdrom", "network-dhcp", "shut-down", "windows-rdp", "windows-passwords",
+                         "windows-dotnet", "windows-unattend", "windows-autologon", "windows-updates", "windows-hotfixes",
+                         "windows-rtc-utc", "linux-ssh", "linux-firewall-ssh", "linux-ssh-user", "linux-grub"})
+    EXPECT_TRUE(ids.count(id)) << id;
+}
+
+TEST(Versions, RangesAndKernelSeries) {
+  EXPECT_TRUE(version_in_range(12, 4, "12.04", "12.04"));
+  EXPECT_FALSE(version_in_range(12, 10, "12.04", "12.04"));
+  EXPECT_TRUE(version_in_range(7, 9, "7.0", "7.9"));
+  EXPECT_FALSE(version_in_range(7, 10, "7.0", "7.9"));
+  EXPECT_TRUE(kernel_matches("3.10.0-1160.el7.x86_64", "3.10.0"));
+  EXPECT_TRUE(kernel_matches("4.4.73-5-default", "4.4"));
+  EXPECT_FALSE(kernel_matches("4.40.1", "4.4"));
+  EXPECT_TRUE(kernel_matches("2.6.32-71.el6.x86_64", "2.6.32-71"));
+  EXPECT_FALSE(kernel_matches("2.6.32-710.el6", "2.6.32-71"));
+}
+
+TEST(LinuxRules, KernelAllowListDependsOnTheProfile) {
+  auto ubuntu = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
+  EXPECT_EQ(find(run("aws-current", ubuntu), "linux-kernel-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", ubuntu), "os-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", ubuntu), "os-supported").outcome.status, "fail") << "18.04 came after the 2017 page";
+
+  auto hwe = linux_facts("ubuntu", 18, 4, "5.15.0-50-generic");
+  const Result kernel = find(run("aws-current", hwe), "linux-kernel-supported");
+  EXPECT_EQ(kernel.outcome.status, "fail");
+  EXPECT_NE(kernel.outcome.message.find("Unsupported kernel version 5.15.0-50-generic"), std::string::npos) << kernel.outcome.message;
+
+  auto rhel6 = linux_facts("rhel", 6, 0, "2.6.32-71.el6.x86_64");
+  EXPECT_EQ(find(run("aws-current", rhel6), "linux-kernel-supported").outcome.status, "fail") << "2.6.32-71 is excluded";
+
+  auto sles = linux_facts("sles", 12, 1, "3.12.49-11-default");
+  EXPECT_EQ(find(run("aws-2017", sles), "linux-kernel-supported").outcome.status, "pass");
+  sles.linux.kernels[0].version = "3.12.51-60-default";
+  EXPECT_EQ(find(run("aws-2017", sles), "linux-kernel-supported").outcome.status, "fail");
+
+  auto centos = linux_facts("centos", 7, 9, "3.10.0-1160.el7.x86_64");
+  EXPECT_EQ(find(run("aws-2017", centos), "os-supported").outcome.status, "fail") << "the 2017 page stops at 7.3";
+  EXPECT_EQ(find(run("aws-current", centos), "os-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", centos), "os-deprecated").outcome.status, "fail");
+}
+
+TEST(LinuxRules, ThirtyTwoBitAndUnknownDistros) {
+  auto i386 = linux_facts("debian", 8, 0, "3.16.0-4-586");
+  i386.arch = "i386";
+  EXPECT_EQ(find(run("aws-2017", i386), "os-architecture").outcome.status, "fail");
+  auto arch = linux_facts("archlinux", 0, 0, "6.6.1-arch1-1");
+  EXPECT_EQ(find(run("aws-current", arch), "os-supported").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", arch), "linux-kernel-supported").outcome.status, "unknown");
+  EXPECT_EQ(run("aws-current", arch).verdict, "blocked");
+}
+
+TEST(LinuxRules, DiskLimitsAndBootMode) {
+  auto facts = linux_facts("debian", 12, 5, "6.1.0-18-amd64");
+  EXPECT_EQ(find(run("aws-current", facts), "linux-kernel-supported").outcome.status, "pass");
+  facts.disks[0].partition_table = "gpt";
+  EXPECT_EQ(find(run("aws-2017", facts), "boot-partitioning").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts), "boot-partitioning").outcome.status, "pass");
+  facts.boot_mode = "uefi";
+  EXPECT_EQ(find(run("aws-2017", facts), "boot-mode").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, "fail") << "no BOOTX64.EFI";
+  facts.bootloaders.push_back({"efi-fallback", "uefi", "/boot/efi/EFI/BOOT/BOOTX64.EFI", ""});
+  EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, "pass");
+
+  facts.filesystems[0].free = 100ULL << 20;
+  EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, "fail");
+  facts.filesystems[0].type = "reiserfs";
+  EXPECT_EQ(find(run("aws-current", facts), "root-filesystem").outcome.status, "fail");
+  for (int i = 0; i < 21; ++i) facts.disks.push_back({"/dev/sd" + std::string(1, static_cast<char>('b' + i)), "", 1 << 30, "none", {}});
+  EXPECT_EQ(find(run("aws-2017", facts), "volume-count").outcome.status, "pass") << "22 volumes";
+  EXPECT_EQ(find(run("aws-current", facts), "volume-count").outcome.status, "fail") << "21 at most";
+}
+
+TEST(LinuxRules, NetworkAndAccess) {
+  auto facts = linux_facts("ubuntu", 20, 4, "5.4.0-150-generic");
+  facts.network.push_back({"netplan", "/etc/netplan/01.yaml", "ens160", "static", {"10.0.0.5/24", "fd00::5/64"}, ""});
+  facts.network.push_back({"netplan", "/etc/netplan/01.yaml", "ens192", "dhcp", {}, ""});
+  Evaluation evaluation = run("aws-current", facts);
+  EXPECT_EQ(find(evaluation, "network-dhcp").outcome.status, "fail");
+  EXPECT_FALSE(find(evaluation, "network-dhcp").fixable) << "no Linux network fixer is registered yet";
+  EXPECT_EQ(find(evaluation, "network-ipv6").outcome.status, "fail");
+  EXPECT_EQ(find(evaluation, "network-single-nic").outcome.status, "fail");
+  EXPECT_EQ(find(evaluation, "linux-ssh").outcome.status, "fail");
+  EXPECT_EQ(find(evaluation, "linux-ssh-user").outcome.status, "fail");
+  EXPECT_EQ(find(evaluation, "linux-firewall-ssh").outcome.status, "pass");
+  EXPECT_EQ(find(evaluation, "windows-rdp").outcome.status, "skipped");
+  EXPECT_EQ(find(evaluation, "iam-permissions").outcome.status, "skipped");
+  EXPECT_EQ(evaluation.verdict, "blocked") << "a static address nobody fixes is a blocker";
+}
+
+TEST(WindowsRules, ProductsEditionsAndTheWindows11Quirk) {
+  auto server = windows_facts("Windows Server 2012 R2 Standard", "ServerStandard", "9600");
+  EXPECT_EQ(find(run("aws-2017", server), "os-supported").outcome.status, "pass");
+  auto nano = server;
+  nano.windows.installation_type = "Nano Server";
+  EXPECT_EQ(find(run("aws-current", nano), "os-supported").outcome.status, "fail");
+  auto essentials = windows_facts("Windows Server 2012 R2 Essentials", "ServerSolution", "9600");
+  EXPECT_EQ(find(run("aws-current", essentials), "os-supported").outcome.status, "fail");
+  auto server2019 = windows_facts("Windows Server 2019 Datacenter", "ServerDatacenter", "17763");
+  EXPECT_EQ(find(run("aws-2017", server2019), "os-supported").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", server2019), "os-supported").outcome.status, "pass");
+
+  auto home10 = windows_facts("Windows 10 Home", "Core", "19045");
+  EXPECT_EQ(find(run("aws-2017", home10), "os-supported").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", home10), "os-supported").outcome.status, "pass");
+  auto pro10 = windows_facts("Windows 10 Pro", "Professional", "19045");
+  EXPECT_EQ(find(run("aws-2017", pro10), "os-supported").outcome.status, "pass");
+
+  // Windows 11 still calls itself "Windows 10" in ProductName; the build tells, and it needs UEFI.
+  auto eleven = windows_facts("Windows 10 Pro", "Professional", "22631");
+  EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, "fail");
+  eleven.boot_mode = "uefi";
+  eleven.disks[0].partition_table = "gpt";
+  EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", eleven), "boot-partitioning").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", eleven), "os-supported").outcome.status, "fail");
+
+  auto german = server;
+  german.windows.install_language = "0407";
+  EXPECT_EQ(find(run("aws-2017", german), "windows-language").outcome.status, "pass") << "2017: US English for clients only";
+  EXPECT_EQ(find(run("aws-current", german), "windows-language").outcome.status, "fail");
+  auto x86 = windows_facts("Windows 7 Professional", "Professional", "7601");
+  x86.arch = "i386";
+  EXPECT_EQ(find(run("aws-2017", x86), "os-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", x86), "os-deprecated").outcome.status, "fail");
+}
+
+TEST(WindowsRules, DotNetFreeSpaceHibernationAntivirusAndVerdicts) {
+  auto facts = windows_facts("Windows Server 2008 R2 Standard", "ServerStandard", "7601");
+  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, "fail");
+  facts.windows.dotnet = {"v2.0.50727 SP2", "v3.5"};
+  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, "fail") << "3.5 without SP1";
+  facts.windows.dotnet = {"v2.0.50727 SP2", "v3.5 SP1"};
+  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, "pass");
+
+  facts.filesystems[0].free = 5ULL << 30;
+  EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, "fail");
+  facts.windows.hiberfil_signature = "HIBR";
+  EXPECT_EQ(find(run("aws-current", facts), "shut-down").outcome.status, "fail");
+  facts.windows.services = {{"McShield", 2, ""}, {"WinDefend", 2, ""}, {"SepMasterService", 4, ""}};
+  const Result antivirus = find(run("aws-current", facts), "antivirus");
+  EXPECT_EQ(antivirus.outcome.status, "fail");
+  EXPECT_EQ(antivirus.outcome.evidence, std::vector<std::string>{"service McShield (Start=2)"});
+  EXPECT_EQ(run("aws-current", facts).verdict, "blocked");
+}
+
+TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
+  auto facts = windows_facts("Windows Server 2016 Datacenter", "ServerDatacenter", "14393");
+  facts.windows.dotnet = {"v4 Full release 394802"};
+  facts.network.push_back({"windows-tcpip", "key", "{guid}", "static", {"10.0.0.9"}, ""});
+  auto all = fixers::all_fixers();
+  std::vector<fixers::Fixer*> everything;
+  for (auto& fixer : all) everything.push_back(fixer.get());
+  ImageFacts image{"vhd", "dynamic", "", 1, -1, -1, -1};
+  // Without a guest the fixers' own checks cannot run: the facts decide, fixers decide fixability.
+  Evaluation with_fixers = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
+  EXPECT_TRUE(find(with_fixers, "network-dhcp").fixable);
+  EXPECT_EQ(with_fixers.verdict, "fixable");
+  Evaluation without = evaluate({load_profile("aws-current"), facts, image, nullptr, {}});
+  EXPECT_EQ(without.verdict, "blocked");
+  EXPECT_EQ(exit_code_of("ready"), 0);
+  EXPECT_EQ(exit_code_of("fixable"), 1);
+  EXPECT_EQ(exit_code_of("blocked"), 2);
+}
+
+TEST(ImageRules, FormatsAwsAcceptsAndWhatVmfixWrites) {
+  auto facts = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
+  EXPECT_EQ(find(run("aws-current", facts, {"vmdk", "streamOptimized", "", 1, -1, -1, -1}), "image-format").outcome.status, "pass");
+  const Result sparse = find(run("aws-current", facts, {"vmdk", "monolithicSparse", "", 1, -1, -1, -1}), "image-format");
+  EXPECT_EQ(sparse.outcome.status, "fail");
+  EXPECT_TRUE(sparse.fixable);
+  EXPECT_EQ(find(run("aws-2017", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", facts, {"qcow2", "", "vmdk", 1, -1, -1, -1}), "image-format").outcome.status, "pass");
+  const Result cdrom = find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "cdrom");
+  EXPECT_EQ(cdrom.outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "network-single-nic").outcome.status, "fail");
+}
+
+TEST(LinuxRules, GrubChecksReadTheGuest) {
+  auto facts = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
+  guest::FakeGuest guest;
+  guest.add_file("/boot/vmlinuz-4.15.0-213-generic", "k");
+  facts.linux.boot = bootloader::BootConfig{"grub2", "/boot/grub/grub.cfg",
+                                            {{"Ubuntu", "", "/boot/vmlinuz-4.15.0-213-generic", "/boot/initrd.img-4.15.0-213-generic", ""}},
+                                            0, "default 0"};
+  facts.linux.grub_configs = {"/boot/grub/grub.cfg", "/boot/grub/menu.lst"};
+  Evaluation evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
+  EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, "fail") << "the initrd is missing";
+  EXPECT_EQ(find(evaluation, "linux-grub-single").outcome.status, "fail");
+  EXPECT_EQ(find(evaluation, "linux-grub-single").rule->aws_message, "ClientError: Multiple different grub/menu.lst files found.");
+  guest.add_file("/boot/initrd.img-4.15.0-213-generic", "i");
+  evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
+  EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, "pass");
+  guest.add_file("/etc/fstab", "UUID=1 / ext4 defaults 0 1\n/dev/sr0 /media/cdrom iso9660 ro,user 0 0\n/dev/fd0 /mnt/floppy auto noauto 0 0\n");
+  const Result cdrom = find(evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}}), "cdrom");
+  EXPECT_EQ(cdrom.outcome.status, "fail");
+  EXPECT_EQ(cdrom.outcome.evidence.size(), 1u);
+}
+
+}  // namespace
+}  // namespace vmfix::rules
