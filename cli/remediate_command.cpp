@@ -105,15 +105,19 @@ void print_findings(const ordered_json& findings, const Styles& styles, int verb
       fmt::print("\n{}\n", styles.paint(area, fmt::emphasis::bold));
     }
     fmt::print("  {} {:<8} {:<24} {}\n", status_word(status, styles), finding["severity"].get<std::string>(),
-               finding["id"].get<std::string>(), finding["message"].get<std::string>());
-    if (status == "fail" || status == "fixed" || verbosity >= 2) {
-      const auto& evidence = status == "fixed" ? finding["before"]["evidence"] : finding["evidence"];
-      for (const auto& line : evidence) fmt::print("  {:<7} {:<8} {:<24}   {}\n", "", "", "", line.get<std::string>());
-    }
+               finding["id"].get<std::string>(), finding["title"].get<std::string>());
+    const bool detail = status == "fail" || status == "unknown" || verbosity >= 2;
+    if (!detail) continue;
+    const std::string indent(44, ' ');
+    fmt::print("{}{}\n", indent, styles.paint(finding["message"].get<std::string>(), fmt::emphasis::italic));
+    const auto& evidence = status == "fixed" ? finding["before"]["evidence"] : finding["evidence"];
+    const size_t shown = verbosity >= 2 ? evidence.size() : std::min<size_t>(evidence.size(), 4);
+    for (size_t i = 0; i < shown; ++i) fmt::print("{}{}\n", indent, evidence[i].get<std::string>());
+    if (shown < evidence.size()) fmt::print("{}... {} more (-v or --json shows all)\n", indent, evidence.size() - shown);
     if (status == "fail" && !finding["fixer"].is_null())
-      fmt::print("  {:<7} {:<8} {:<24}   {}\n", "", "", "",
-                 finding["fixable"].get<bool>() ? fmt::format("fixed by: {}", finding["fixer"].get<std::string>())
-                                                : fmt::format("fixer '{}' does not handle this guest", finding["fixer"].get<std::string>()));
+      fmt::print("{}{}\n", indent,
+                 finding["fixable"].get<bool>() ? fmt::format("-> fixed by: {}", finding["fixer"].get<std::string>())
+                                                : fmt::format("-> fixer '{}' does not handle this guest", finding["fixer"].get<std::string>()));
   }
 }
 

@@ -93,23 +93,30 @@ TEST_F(BadInput, UnreadableFile) {
   EXPECT_EQ(split_lines(result.output).size(), 1u) << result.output;
 }
 
-TEST(Cli, ModesNotBuiltYetSaySoWithExit64) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"--all", "x.vmdk"},
-                                               {"--check", "x.vmdk"},
-                                               {"--dry-run", "x.vmdk"}}) {
-    CliResult result = run_vmfix(args);
-    EXPECT_EQ(result.exit_status, 64) << args.front();
-    EXPECT_NE(result.err.find("not built yet"), std::string::npos) << result.err;
-  }
+TEST(Cli, WhatIsNotBuiltSaysSoWithExit64) {
+  CliResult result = run_vmfix({"--all", "--in-place", "x.img"});
+  EXPECT_EQ(result.exit_status, 64);
+  EXPECT_NE(result.err.find("not built yet"), std::string::npos) << result.err;
 }
 
 TEST(Cli, ListFixers) {
   CliResult text = run_vmfix({"--list-fixers"});
   EXPECT_EQ(text.exit_status, 0);
-  for (const char* id : {"rtc-utc", "rdp", "autologon", "pagefile", "network-dhcp"})
+  for (const char* id : {"vmware-tools", "rtc-utc", "rdp", "autologon", "pagefile", "network-dhcp", "unattend"})
     EXPECT_NE(text.out.find(id), std::string::npos) << id;
   CliResult json_list = run_vmfix({"--list-fixers", "--json"});
-  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 5u);
+  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 7u);
+}
+
+TEST(Cli, ListRulesOfEachProfile) {
+  for (const char* profile : {"aws-current", "aws-2017"}) {
+    CliResult result = run_vmfix({"--list-rules", "--json", "--profile", profile});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    nlohmann::json list = nlohmann::json::parse(result.out);
+    EXPECT_EQ(list["profile"], profile);
+    EXPECT_GE(list["rules"].size(), 50u);
+  }
+  EXPECT_EQ(run_vmfix({"--list-rules", "--profile", "aws-1999"}).exit_status, 64);
 }
 
 TEST(Cli, UsageErrorsAndInformation) {

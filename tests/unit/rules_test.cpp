@@ -298,3 +298,19 @@ TEST(LinuxRules, GrubChecksReadTheGuest) {
 
 }  // namespace
 }  // namespace vmfix::rules
+
+namespace vmfix::rules {
+namespace {
+
+// The README's rule table lists every rule of every profile.
+TEST(Profiles, ReadmeRuleTableListsEveryRule) {
+  std::ifstream readme(std::string(VMFIX_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(readme) << "README.md not found";
+  const std::string text((std::istreambuf_iterator<char>(readme)), std::istreambuf_iterator<char>());
+  for (const std::string& name : profile_names())
+    for (const Rule& rule : load_profile(name).rules)
+      EXPECT_NE(text.find("| `" + rule.id + "` |"), std::string::npos) << name << " " << rule.id;
+}
+
+}  // namespace
+}  // namespace vmfix::rules
