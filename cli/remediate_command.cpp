@@ -44,7 +44,11 @@ rules::ImageFacts image_facts(const image::VmSource& vm) {
 std::vector<std::unique_ptr<fixers::Fixer>> chosen_fixers(const Options& options) {
   fixers::FixerSettings settings;
   if (options.unattend_file) {
-    settings.unattend_xml = read_host_file(*options.unattend_file);
+    try {
+      settings.unattend_xml = read_host_file(*options.unattend_file);
+    } catch (const Error& e) {
+      throw BadInput(e.what());  // the user's file, not vmfix, is what is missing
+    }
     settings.unattend_source = *options.unattend_file;
     image::check_answer_file(*settings.unattend_xml, *options.unattend_file);
   }

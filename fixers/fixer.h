@@ -23,6 +23,7 @@ struct Change {
   std::string target;  // guest path, or hive key
   std::string before;
   std::string after;
+  std::string diff;    // unified diff, for text files
 };
 
 class Fixer {

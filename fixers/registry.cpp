@@ -1,5 +1,7 @@
 #include "fixers/registry.h"
 
+#include "fixers/by_os.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -10,12 +12,16 @@ namespace vmfix::fixers {
 
 std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
   std::vector<std::unique_ptr<Fixer>> fixers;
-  fixers.push_back(make_vmware_tools_windows());
+  fixers.push_back(make_by_os(make_vmware_tools_windows(), make_vmware_tools_linux(),
+                              "VMware Tools: Windows services disabled and uninstalled at first logon; Linux packages "
+                              "and tarball installs removed, VMware repositories disabled"));
   fixers.push_back(make_rtc_utc());
   fixers.push_back(make_rdp());
   fixers.push_back(make_autologon());
   fixers.push_back(make_pagefile());
-  fixers.push_back(make_network_dhcp_windows());
+  fixers.push_back(make_by_os(make_network_dhcp_windows(), make_network_dhcp_linux(),
+                              "static addresses become DHCP: Windows TCP/IP interfaces; Linux ifcfg, ifupdown, netplan, "
+                              "NetworkManager, networkd; MAC bindings dropped"));
   fixers.push_back(make_unattend(settings));
   return fixers;
 }

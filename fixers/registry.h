@@ -25,7 +25,9 @@ std::unique_ptr<Fixer> make_rdp();
 std::unique_ptr<Fixer> make_autologon();
 std::unique_ptr<Fixer> make_pagefile();
 std::unique_ptr<Fixer> make_network_dhcp_windows();
+std::unique_ptr<Fixer> make_network_dhcp_linux();
 std::unique_ptr<Fixer> make_vmware_tools_windows();
+std::unique_ptr<Fixer> make_vmware_tools_linux();
 std::unique_ptr<Fixer> make_unattend(const FixerSettings& settings);
 
 }  // namespace vmfix::fixers

@@ -74,7 +74,7 @@ class RegistryFixer : public Fixer {
         else
           hive.hive().delete_value(node, edit.name);
         changes.push_back({spec_.id, full_key(plan.hive, edit.key, edit.name), shown(edit.name, edit.before),
-                           shown(edit.name, edit.after)});
+                           shown(edit.name, edit.after), ""});
       }
       if (!edits.empty()) hive.save();
     }

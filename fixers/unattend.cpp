@@ -68,7 +68,7 @@ class UnattendFixer : public Fixer {
     guest.write(path, wanted);
     std::string after = settings_.unattend_xml ? fmt::format("{} ({} bytes)", settings_.unattend_source, wanted.size())
                                                : fmt::format("AWS answer file, en-US, processorArchitecture={}", architecture(facts));
-    return {{"unattend", path, before, after}};
+    return {{"unattend", path, before, after, ""}};
   }
 
  private:

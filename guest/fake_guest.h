@@ -30,6 +30,7 @@ class FakeGuest : public Guest {
   void rm(const std::string& path) override;
   void rm_rf(const std::string& path) override;
   void chmod(uint32_t mode, const std::string& path) override;
+  void symlink(const std::string& target, const std::string& path) override { add_symlink(path, target); }
   void download(const std::string& guest_path, const std::string& host_path) override;
   void upload(const std::string& host_path, const std::string& guest_path) override;
   std::string run(const std::vector<std::string>& argv) override;

@@ -46,6 +46,8 @@ class Guest {
   virtual void rm(const std::string& path) = 0;      // a file or symlink
   virtual void rm_rf(const std::string& path) = 0;   // anything, recursively; no error if absent
   virtual void chmod(uint32_t mode, const std::string& path) = 0;
+  // Creates or replaces a symbolic link at `path` pointing to `target`.
+  virtual void symlink(const std::string& target, const std::string& path) = 0;
   virtual void download(const std::string& guest_path, const std::string& host_path) = 0;
   virtual void upload(const std::string& host_path, const std::string& guest_path) = 0;
   // Runs argv inside the guest's root (chrooted); returns stdout; throws on non-zero exit.

@@ -76,6 +76,10 @@ void LibguestfsGuest::chmod(uint32_t mode, const std::string& path) {
   check(g_, guestfs_chmod(g_, static_cast<int>(mode), path.c_str()), fmt::format("chmod {}", path));
 }
 
+void LibguestfsGuest::symlink(const std::string& target, const std::string& path) {
+  check(g_, guestfs_ln_sf(g_, target.c_str(), path.c_str()), fmt::format("ln -sf {} {}", target, path));
+}
+
 void LibguestfsGuest::download(const std::string& guest_path, const std::string& host_path) {
   check(g_, guestfs_download(g_, guest_path.c_str(), host_path.c_str()),
         fmt::format("download {}", guest_path));

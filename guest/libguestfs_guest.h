@@ -18,6 +18,7 @@ class LibguestfsGuest : public Guest {
   void rm(const std::string& path) override;
   void rm_rf(const std::string& path) override;
   void chmod(uint32_t mode, const std::string& path) override;
+  void symlink(const std::string& target, const std::string& path) override;
   void download(const std::string& guest_path, const std::string& host_path) override;
   void upload(const std::string& host_path, const std::string& guest_path) override;
   std::string run(const std::vector<std::string>& argv) override;

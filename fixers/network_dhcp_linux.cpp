@@ -1,0 +1,93 @@
+// network-dhcp (Linux side): every configured stack (ifcfg, ifupdown with its includes, netplan,
+// NetworkManager keyfiles, systemd-networkd) gets its static IPv4 addresses replaced by DHCP and
+// its MAC bindings dropped, and udev rules that pin names to MAC addresses go: on EC2 the NIC is
+// new, gets its address by DHCP, and has another MAC. Files keep their mode and everything else.
+#include <fmt/core.h>
+
+#include <map>
+
+#include "fixers/network_rewrite.h"
+#include "fixers/registry.h"
+#include "support/diff.h"
+
+namespace vmfix::fixers {
+
+namespace {
+
+using Rewrite = std::string (*)(std::string_view);
+
+Rewrite rewriter_for(const std::string& stack) {
+  if (stack == "ifcfg") return dhcp_ifcfg;
+  if (stack == "ifupdown") return dhcp_ifupdown;
+  if (stack == "netplan") return dhcp_netplan;
+  if (stack == "networkmanager") return dhcp_nm_keyfile;
+  if (stack == "systemd-networkd") return dhcp_networkd;
+  return nullptr;
+}
+
+struct Plan {
+  std::string file;
+  std::string before_text, after_text;
+  std::string before, after;  // one-line summaries
+};
+
+std::vector<Plan> plan(guest::Guest& guest, const inspect::Facts& facts) {
+  std::map<std::string, std::pair<Rewrite, std::string>> files;  // file -> rewriter, what it holds
+  for (const inspect::NetworkConfig& config : facts.network) {
+    Rewrite rewrite = rewriter_for(config.stack);
+    if (!rewrite) continue;
+    auto& [function, summary] = files[config.file];
+    function = rewrite;
+    std::string addresses;
+    for (const std::string& address : config.addresses) addresses += (addresses.empty() ? " " : ",") + address;
+    summary += fmt::format("{}{} {}{}{}", summary.empty() ? "" : "; ", config.interface, config.method, addresses,
+                           config.mac_binding.empty() ? "" : " mac " + config.mac_binding);
+  }
+  std::vector<Plan> plans;
+  for (const auto& [file, entry] : files) {
+    auto text = guest.read_if_exists(file);
+    if (!text) continue;
+    std::string rewritten = entry.first(*text);
+    if (rewritten != *text) plans.push_back({file, *text, rewritten, entry.second, "DHCP, no MAC binding"});
+  }
+  for (const std::string& file : guest.files_in("/etc/udev/rules.d", ".rules")) {
+    if (file.find("persistent-net") == std::string::npos) continue;
+    std::string text = guest.read(file);
+    std::string rewritten = without_mac_name_rules(text);
+    if (rewritten != text) plans.push_back({file, text, rewritten, "names pinned to MAC addresses", "rules removed"});
+  }
+  return plans;
+}
+
+class NetworkDhcpLinux : public Fixer {
+ public:
+  std::string_view id() const override { return "network-dhcp"; }
+  std::string_view summary() const override { return "Linux: static IPv4 and MAC bindings become DHCP in every network stack"; }
+  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
+
+  std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
+    std::vector<Finding> findings;
+    for (const Plan& p : plan(guest, facts))
+      findings.push_back({"network-dhcp", "blocker", "fail", "every network interface gets its address by DHCP",
+                          fmt::format("{}: {}", p.file, p.before)});
+    if (findings.empty()) findings.push_back({"network-dhcp", "blocker", "pass", "every network interface gets its address by DHCP", ""});
+    return findings;
+  }
+
+  std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
+    std::vector<Change> changes;
+    for (const Plan& p : plan(guest, facts)) {
+      auto info = guest.stat(p.file);
+      guest.write(p.file, p.after_text);
+      if (info) guest.chmod(info->mode, p.file);  // NetworkManager ignores keyfiles that are not 0600
+      changes.push_back({"network-dhcp", p.file, p.before, p.after, unified_diff(p.before_text, p.after_text, p.file)});
+    }
+    return changes;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Fixer> make_network_dhcp_linux() { return std::make_unique<NetworkDhcpLinux>(); }
+
+}  // namespace vmfix::fixers

@@ -1,0 +1,378 @@
+#include "fixers/network_rewrite.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <vector>
+
+#include "support/text.h"
+
+namespace vmfix::fixers {
+
+namespace {
+
+// Lines without their '\n' (a '\r' stays part of its line), and whether the text ended in one.
+struct Lines {
+  std::vector<std::string> lines;
+  bool final_newline = true;
+};
+
+Lines lines_of(std::string_view text) {
+  Lines result;
+  result.final_newline = text.empty() || text.back() == '\n';
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    result.lines.emplace_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return result;
+}
+
+std::string joined(const Lines& lines) {
+  std::string out;
+  for (size_t i = 0; i < lines.lines.size(); ++i) {
+    out += lines.lines[i];
+    if (i + 1 < lines.lines.size() || lines.final_newline) out += '\n';
+  }
+  return out;
+}
+
+bool is_ipv4(std::string_view address) {
+  return address.find(':') == std::string_view::npos && !address.empty() && std::isdigit(static_cast<unsigned char>(address[0]));
+}
+
+std::string unquoted(std::string_view value) {
+  value = trim(value);
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+    value = value.substr(1, value.size() - 2);
+  return std::string(value);
+}
+
+size_t indent_of(std::string_view line) {
+  size_t indent = line.find_first_not_of(" \t");
+  return indent == std::string_view::npos ? line.size() : indent;
+}
+
+bool blank_or_comment(std::string_view line) {
+  std::string_view body = trim(line);
+  return body.empty() || body.front() == '#';
+}
+
+// KEY of a "KEY=VALUE" line ("" for comments and other lines); `export KEY=` too.
+std::string assignment_key(std::string_view line) {
+  std::string_view body = trim(line);
+  if (body.empty() || body.front() == '#' || body.front() == ';') return "";
+  if (body.starts_with("export ")) body = trim(body.substr(7));
+  size_t eq = body.find('=');
+  if (eq == std::string_view::npos) return "";
+  return std::string(trim(body.substr(0, eq)));
+}
+
+bool key_matches(const std::string& key, const std::regex& pattern) { return std::regex_match(key, pattern); }
+
+}  // namespace
+
+std::string dhcp_ifcfg(std::string_view text) {
+  std::string device, bootproto;
+  bool has_ipv4 = false, member = false, has_bootproto = false;
+  for (const auto& [key, value] : parse_shell_assignments(text)) {
+    if (key == "DEVICE") device = value;
+    else if (key == "BOOTPROTO") bootproto = to_lower(value), has_bootproto = true;
+    else if (key.starts_with("IPADDR") && !value.empty()) has_ipv4 = true;
+    else if (key == "MASTER" || key == "BRIDGE" || (key == "SLAVE" && to_lower(value) == "yes")) member = true;
+  }
+  if (device == "lo") return std::string(text);
+  const bool to_dhcp = !member && has_ipv4 && (bootproto.empty() || bootproto == "static" || bootproto == "none");
+  static const std::regex addressing("(IPADDR|PREFIX|NETMASK|GATEWAY)[0-9]*|DNS[0-9]+|BROADCAST|NETWORK");
+  static const std::regex mac_binding("HWADDR|MACADDR");
+  Lines lines = lines_of(text);
+  std::vector<std::string> kept;
+  for (std::string& line : lines.lines) {
+    const std::string key = assignment_key(line);
+    if (key_matches(key, mac_binding)) continue;
+    if (to_dhcp && key_matches(key, addressing)) continue;
+    if (to_dhcp && key == "BOOTPROTO") {
+      size_t eq = line.find('=');
+      std::string value(trim(std::string_view(line).substr(eq + 1)));
+      char quote = !value.empty() && (value.front() == '"' || value.front() == '\'') ? value.front() : '\0';
+      line = line.substr(0, eq + 1) + (quote ? std::string(1, quote) + "dhcp" + quote : std::string("dhcp"));
+    }
+    kept.push_back(std::move(line));
+  }
+  if (to_dhcp && !has_bootproto) kept.push_back("BOOTPROTO=dhcp");
+  lines.lines = std::move(kept);
+  return joined(lines);
+}
+
+std::string dhcp_ifupdown(std::string_view text) {
+  static const std::vector<std::string> kStaticOptions{"address", "netmask", "gateway", "network", "broadcast",
+                                                       "dns-nameservers", "hwaddress", "pointopoint"};
+  Lines lines = lines_of(text);
+  std::vector<std::string> kept;
+  bool in_static = false;
+  for (std::string& line : lines.lines) {
+    std::string_view body = trim(line);
+    std::string word(body.substr(0, body.find_first_of(" \t")));
+    if (word == "iface") {
+      std::vector<std::string> words;
+      for (size_t at = 0; at < body.size();) {
+        size_t end = body.find_first_of(" \t", at);
+        if (end == std::string_view::npos) end = body.size();
+        if (end > at) words.emplace_back(body.substr(at, end - at));
+        at = end + 1;
+      }
+      in_static = words.size() >= 4 && words[1] != "lo" && words[2] == "inet" && words[3] == "static";
+      if (in_static) {
+        size_t at = line.rfind("static");
+        line = line.substr(0, at) + "dhcp" + line.substr(at + 6);
+      }
+    } else if (word == "auto" || word.starts_with("allow-") || word == "mapping" || word == "source" ||
+               word == "source-directory" || word == "no-auto-down" || word == "no-scripts") {
+      in_static = false;
+    } else if (in_static && std::find(kStaticOptions.begin(), kStaticOptions.end(), word) != kStaticOptions.end()) {
+      continue;
+    }
+    kept.push_back(std::move(line));
+  }
+  lines.lines = std::move(kept);
+  return joined(lines);
+}
+
+namespace {
+
+// netplan: the line index just past the subtree of the mapping key at `at` (deeper lines).
+size_t subtree_end(const std::vector<std::string>& lines, size_t at) {
+  const size_t indent = indent_of(lines[at]);
+  size_t end = at + 1;
+  for (size_t k = at + 1; k < lines.size(); ++k) {
+    if (blank_or_comment(lines[k])) continue;
+    if (indent_of(lines[k]) <= indent) break;
+    end = k + 1;
+  }
+  return end;
+}
+
+std::string yaml_key(std::string_view line) {
+  std::string_view body = trim(line);
+  if (body.empty() || body.front() == '#' || body.front() == '-') return "";
+  size_t colon = body.find(':');
+  if (colon == std::string_view::npos) return "";
+  return unquoted(body.substr(0, colon));
+}
+
+std::string yaml_value(std::string_view line) {
+  std::string_view body = trim(line);
+  size_t colon = body.find(':');
+  std::string_view value = colon == std::string_view::npos ? "" : body.substr(colon + 1);
+  size_t comment = value.find(" #");
+  if (comment != std::string_view::npos) value = value.substr(0, comment);
+  return std::string(trim(value));
+}
+
+// One interface block of netplan (the lines after "NAME:" that are deeper than it).
+void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, size_t end) {
+  size_t child_indent = 0;
+  for (size_t k = header + 1; k < end; ++k)
+    if (!blank_or_comment(lines[k])) {
+      child_indent = indent_of(lines[k]);
+      break;
+    }
+  if (child_indent == 0) return;
+  const std::string pad(child_indent, ' ');
+
+  // Is it static (IPv4 addresses) and is DHCP already on?
+  bool static_v4 = false, dhcp4_line = false;
+  for (size_t k = header + 1; k < end; ++k) {
+    if (indent_of(lines[k]) != child_indent) continue;
+    const std::string key = yaml_key(lines[k]);
+    if (key == "dhcp4") dhcp4_line = true;
+    if (key != "addresses") continue;
+    std::string value = yaml_value(lines[k]);
+    if (!value.empty()) static_v4 = value.find('.') != std::string::npos;
+    for (size_t item = k + 1; item < subtree_end(lines, k); ++item)
+      if (is_ipv4(unquoted(trim(trim(lines[item]).substr(1))))) static_v4 = true;
+  }
+
+  std::vector<std::string> out(lines.begin(), lines.begin() + static_cast<long>(header) + 1);
+  if (static_v4 && !dhcp4_line) out.push_back(pad + "dhcp4: true");
+  for (size_t k = header + 1; k < end;) {
+    const bool child = indent_of(lines[k]) == child_indent && !blank_or_comment(lines[k]);
+    const std::string key = child ? yaml_key(lines[k]) : "";
+    const size_t stop = child ? subtree_end(lines, k) : k + 1;
+    if (child && key == "set-name") { k = stop; continue; }
+    if (child && key == "match") {  // a MAC match stops matching on EC2: match any e* interface
+      bool by_mac = false;
+      for (size_t m = k + 1; m < stop; ++m) by_mac = by_mac || yaml_key(lines[m]) == "macaddress";
+      if (!by_mac && yaml_value(lines[k]).find("macaddress") == std::string::npos) {
+        for (size_t m = k; m < stop; ++m) out.push_back(lines[m]);
+      } else {
+        out.push_back(pad + "match:");
+        out.push_back(pad + "  name: \"e*\"");
+      }
+      k = stop;
+      continue;
+    }
+    if (child && static_v4) {
+      if (key == "gateway4" || key == "routes" || key == "nameservers") { k = stop; continue; }
+      if (key == "dhcp4") {
+        out.push_back(pad + "dhcp4: true");
+        k = stop;
+        continue;
+      }
+      if (key == "addresses") {
+        std::string value = yaml_value(lines[k]);
+        std::vector<std::string> v6;
+        if (!value.empty() && value.front() == '[') {
+          std::string_view list = std::string_view(value).substr(1, value.size() - 2);
+          for (size_t at = 0; at <= list.size();) {
+            size_t comma = list.find(',', at);
+            if (comma == std::string_view::npos) comma = list.size();
+            std::string item = unquoted(list.substr(at, comma - at));
+            if (!item.empty() && !is_ipv4(item)) v6.push_back(item);
+            at = comma + 1;
+          }
+          if (!v6.empty()) {
+            std::string kept_list;
+            for (const std::string& item : v6) kept_list += (kept_list.empty() ? "" : ", ") + ("\"" + item + "\"");
+            out.push_back(pad + "addresses: [" + kept_list + "]");
+          }
+        } else {
+          std::vector<std::string> items;
+          for (size_t item = k + 1; item < stop; ++item)
+            if (!is_ipv4(unquoted(trim(trim(lines[item]).substr(trim(lines[item]).empty() ? 0 : 1))))) items.push_back(lines[item]);
+          bool any = std::any_of(items.begin(), items.end(), [](const std::string& l) { return !blank_or_comment(l); });
+          if (any) {
+            out.push_back(lines[k]);
+            for (const std::string& item : items) out.push_back(item);
+          }
+        }
+        k = stop;
+        continue;
+      }
+    }
+    for (size_t m = k; m < stop; ++m) out.push_back(lines[m]);
+    k = stop;
+  }
+  for (size_t k = end; k < lines.size(); ++k) out.push_back(lines[k]);
+  lines = std::move(out);
+}
+
+}  // namespace
+
+std::string dhcp_netplan(std::string_view text) {
+  Lines lines = lines_of(text);
+  // Interfaces: depth-2 keys under network.{ethernets,bonds,bridges,vlans}. Walk from the end so
+  // edits do not shift the blocks still to visit.
+  std::vector<std::pair<size_t, size_t>> interfaces;  // header line, end
+  std::vector<std::pair<size_t, std::string>> path;
+  for (size_t k = 0; k < lines.lines.size(); ++k) {
+    const std::string& line = lines.lines[k];
+    if (blank_or_comment(line) || trim(line).front() == '-') continue;
+    const size_t indent = indent_of(line);
+    while (!path.empty() && path.back().first >= indent) path.pop_back();
+    const std::string key = yaml_key(line);
+    if (key.empty()) continue;
+    if (path.size() == 2 && path[0].second == "network" &&
+        (path[1].second == "ethernets" || path[1].second == "bonds" || path[1].second == "bridges" || path[1].second == "vlans" ||
+         path[1].second == "wifis"))
+      interfaces.emplace_back(k, subtree_end(lines.lines, k));
+    if (yaml_value(line).empty()) path.emplace_back(indent, key);
+  }
+  for (auto it = interfaces.rbegin(); it != interfaces.rend(); ++it)
+    netplan_interface_to_dhcp(lines.lines, it->first, it->second);
+  return joined(lines);
+}
+
+std::string dhcp_nm_keyfile(std::string_view text) {
+  bool manual = false, loopback = false;
+  std::string section;
+  for (std::string_view line : split_lines(text)) {
+    std::string_view body = trim(line);
+    if (body.starts_with('[') && body.ends_with(']')) section = std::string(body.substr(1, body.size() - 2));
+    else if (section == "ipv4" && assignment_key(body) == "method") manual = unquoted(body.substr(body.find('=') + 1)) == "manual";
+    else if (section == "connection" && assignment_key(body) == "type") loopback = unquoted(body.substr(body.find('=') + 1)) == "loopback";
+  }
+  if (loopback) return std::string(text);
+  static const std::regex addressing("address(es)?[0-9]*|gateway|dns|route[0-9]*");
+  Lines lines = lines_of(text);
+  std::vector<std::string> kept;
+  section.clear();
+  for (std::string& line : lines.lines) {
+    std::string_view body = trim(line);
+    if (body.starts_with('[') && body.ends_with(']')) section = std::string(body.substr(1, body.size() - 2));
+    const std::string key = assignment_key(line);
+    if ((section == "ethernet" || section == "802-3-ethernet") && key == "mac-address") continue;
+    if (section == "ipv4" && manual) {
+      if (key_matches(key, addressing)) continue;
+      if (key == "method") line = line.substr(0, line.find('=') + 1) + "auto";
+    }
+    kept.push_back(std::move(line));
+  }
+  lines.lines = std::move(kept);
+  return joined(lines);
+}
+
+std::string dhcp_networkd(std::string_view text) {
+  // First pass: is IPv4 static, and is DHCP already asked for?
+  bool static_v4 = false, dhcp_v4 = false, has_dhcp_key = false;
+  std::string section;
+  for (std::string_view line : split_lines(text)) {
+    std::string_view body = trim(line);
+    if (body.starts_with('[') && body.ends_with(']')) section = std::string(body.substr(1, body.size() - 2));
+    const std::string key = assignment_key(body);
+    std::string value = key.empty() ? "" : unquoted(body.substr(body.find('=') + 1));
+    if ((section == "Network" || section == "Address") && key == "Address" && is_ipv4(value)) static_v4 = true;
+    if (section == "Network" && key == "DHCP") {
+      has_dhcp_key = true;
+      dhcp_v4 = value == "yes" || value == "ipv4" || value == "both" || value == "true";
+    }
+  }
+  Lines lines = lines_of(text);
+  std::vector<std::string> kept;
+  section.clear();
+  bool match_had_mac = false, match_has_other = false, dropping_section = false;
+  size_t match_header = std::string::npos;
+  for (std::string& line : lines.lines) {
+    std::string_view body = trim(line);
+    if (body.starts_with('[') && body.ends_with(']')) {
+      section = std::string(body.substr(1, body.size() - 2));
+      dropping_section = static_v4 && (section == "Address" || section == "Route");
+      if (dropping_section) continue;
+      kept.push_back(line);
+      if (section == "Match") match_header = kept.size() - 1;
+      if (section == "Network" && static_v4 && !has_dhcp_key) kept.push_back("DHCP=ipv4");
+      continue;
+    }
+    if (dropping_section) continue;
+    const std::string key = assignment_key(line);
+    if (section == "Match" && (key == "MACAddress" || key == "PermanentMACAddress")) {
+      match_had_mac = true;
+      continue;
+    }
+    if (section == "Match" && !key.empty()) match_has_other = true;
+    if (section == "Network" && static_v4) {
+      if (key == "Gateway" || key == "DNS") continue;
+      if (key == "Address" && is_ipv4(unquoted(std::string_view(line).substr(line.find('=') + 1)))) continue;
+      if (key == "DHCP" && !dhcp_v4) {
+        line = line.substr(0, line.find('=') + 1) + "yes";
+      }
+    }
+    kept.push_back(std::move(line));
+  }
+  if (match_had_mac && !match_has_other && match_header != std::string::npos)
+    kept.insert(kept.begin() + static_cast<long>(match_header) + 1, "Name=en* eth*");
+  lines.lines = std::move(kept);
+  return joined(lines);
+}
+
+std::string without_mac_name_rules(std::string_view text) {
+  Lines lines = lines_of(text);
+  std::erase_if(lines.lines, [](const std::string& line) {
+    return !blank_or_comment(line) && line.find("ATTR{address}") != std::string::npos && line.find("NAME") != std::string::npos;
+  });
+  return joined(lines);
+}
+
+}  // namespace vmfix::fixers

@@ -1,0 +1,22 @@
+#pragma once
+// Rewriters that turn a static network configuration into DHCP, one per Linux network stack. Each
+// takes a file's text and returns the new text: only the lines that pin an address, a gateway,
+// static DNS or a MAC address change; comments, order and every other setting stay as they were.
+// Loopback and static IPv6 are left alone (the rules report IPv6); bond and bridge members only
+// lose their MAC binding.
+#include <string>
+#include <string_view>
+
+namespace vmfix::fixers {
+
+std::string dhcp_ifcfg(std::string_view text);       // RHEL/SUSE ifcfg-*
+std::string dhcp_ifupdown(std::string_view text);    // /etc/network/interfaces and its includes
+std::string dhcp_netplan(std::string_view text);     // /etc/netplan/*.yaml
+std::string dhcp_nm_keyfile(std::string_view text);  // NetworkManager *.nmconnection / keyfiles
+std::string dhcp_networkd(std::string_view text);    // systemd-networkd *.network
+
+// udev rules that pin interface names to MAC addresses (70-persistent-net.rules): the lines that
+// match ATTR{address} and set NAME are dropped.
+std::string without_mac_name_rules(std::string_view text);
+
+}  // namespace vmfix::fixers
