@@ -20,6 +20,7 @@
 #include "inspect/report.h"
 #include "rules/engine.h"
 #include "support/files.h"
+#include "support/text.h"
 
 namespace vmfix::cli {
 
@@ -203,8 +204,11 @@ int run_remediate(const Options& options) {
       }
       auto made = fixer->fix(guest, facts);
       fixer_results.push_back({{"id", fixer->id()}, {"status", made.empty() ? "unchanged" : "changed"}});
-      for (const auto& change : made)
-        changes.push_back({{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}});
+      for (const auto& change : made) {
+        ordered_json entry{{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}};
+        if (!change.diff.empty()) entry["diff"] = change.diff;
+        changes.push_back(std::move(entry));
+      }
     }
     inspect::refresh_facts(session, facts);
     image.output_format = output->format;
@@ -250,9 +254,12 @@ int run_remediate(const Options& options) {
     print_findings(findings, styles, options.verbosity);
     if (!checking) {
       fmt::print("\n{}\n", options.dry_run ? "planned changes (nothing written)" : "changes");
-      for (const auto& change : changes)
+      for (const auto& change : changes) {
         fmt::print("  {:<14} {}\n  {:<14}   {} -> {}\n", change["fixer"].get<std::string>(), change["target"].get<std::string>(), "",
                    change["before"].get<std::string>(), change["after"].get<std::string>());
+        if (change.contains("diff") && (options.dry_run || options.verbosity >= 2))
+          for (std::string_view line : split_lines(change["diff"].get<std::string>())) fmt::print("      {}\n", line);
+      }
       if (changes.empty()) fmt::print("  nothing to change\n");
     }
     fmt::print("\n{}\n", verdict_line(final_state.verdict, findings, styles));

@@ -158,29 +158,49 @@ TEST(Remediate, WindowsCheckDryRunAllAndReadyAfterwards) {
   for (const json& fixer : second_report["fixers"]) EXPECT_NE(fixer["status"], "changed");
 }
 
-// CentOS 7 from VMware: a static address no fixer here handles is a blocker, so --all writes
-// nothing and says why.
-TEST(Remediate, LinuxBlockerStopsTheOutput) {
+// CentOS 7 from VMware: skipping the network fixer leaves a blocker, so --all writes nothing and
+// says why; the full --all fixes network, tools and format, and the output checks ready.
+TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
   const fs::path source = fixture_image("centos7-vmware");
   TempDir scratch("vmfix-remediate-it");
   const fs::path output = scratch.path() / "centos.vmdk";
-  CliResult all = run_vmfix({"--all", "--json", "-o", output.string(), source.string()});
-  ASSERT_EQ(all.exit_status, 2) << all.err;
-  json report = json::parse(all.out);
-  EXPECT_EQ(report["verdict"], "blocked");
-  EXPECT_FALSE(report["output"]["written"].get<bool>());
+  const std::set<std::string> built_in{"network-dhcp", "vmware-tools", "image-format"};
+
+  CliResult skipped = run_vmfix({"--all", "--skip", "network-dhcp", "--json", "-o", output.string(), source.string()});
+  ASSERT_EQ(skipped.exit_status, 2) << skipped.err;
+  json blocked = json::parse(skipped.out);
+  EXPECT_EQ(blocked["verdict"], "blocked");
+  EXPECT_FALSE(blocked["output"]["written"].get<bool>());
   EXPECT_FALSE(fs::exists(output));
-  const std::set<std::string> failed_before = with_status(report["findings"], "fail", "before");
-  for (const char* id : {"network-dhcp", "vmware-tools", "image-format"}) EXPECT_TRUE(failed_before.count(id)) << id;
-  for (const json& finding : report["findings"]) {
-    if (finding["id"] == "network-dhcp") {
-      EXPECT_FALSE(finding["fixable"].get<bool>());
-    } else if (finding["id"] == "image-format") {
-      EXPECT_EQ(finding["status"], "fixed") << "the output would be streamOptimized";
-    } else if (finding["severity"] == "blocker") {
-      EXPECT_NE(finding["status"], "fail") << finding.dump(2);
-    }
+  for (const json& finding : blocked["findings"]) {
+    if (finding["id"] != "network-dhcp") continue;
+    EXPECT_EQ(finding["status"], "fail");
+    EXPECT_FALSE(finding["fixable"].get<bool>()) << "its fixer was skipped";
   }
+
+  CliResult all = run_vmfix({"--all", "--json", "-o", output.string(), source.string()});
+  ASSERT_EQ(all.exit_status, 0) << all.err;
+  json report = json::parse(all.out);
+  EXPECT_EQ(report["verdict"], "ready");
+  EXPECT_EQ(with_status(report["findings"], "fixed"), built_in);
+  for (const json& finding : report["findings"])
+    if (finding["severity"] == "blocker" && !built_in.count(finding["id"].get<std::string>())) {
+      EXPECT_NE(finding["before"]["status"], "fail") << finding["id"] << " (a false blocker?)";
+    }
+  bool ifcfg_diff = false;
+  for (const json& change : report["changes"])
+    if (change["target"] == "/etc/sysconfig/network-scripts/ifcfg-eth0") {
+      const std::string diff = change["diff"];
+      ifcfg_diff = diff.find("-BOOTPROTO=static") != std::string::npos && diff.find("+BOOTPROTO=dhcp") != std::string::npos;
+    }
+  EXPECT_TRUE(ifcfg_diff) << report["changes"].dump(2);
+
+  CliResult check = run_vmfix({"--check", "--json", output.string()});
+  ASSERT_EQ(check.exit_status, 0) << check.err << check.out;
+  json checked = json::parse(check.out);
+  EXPECT_EQ(checked["verdict"], "ready");
+  EXPECT_TRUE(with_status(checked["findings"], "fail").count("network-dhcp") == 0);
+  EXPECT_EQ(checked["image"]["disks"][0]["variant"], "streamOptimized");
 }
 
 TEST(Remediate, OutputRulesAreUsageErrors) {
