@@ -23,6 +23,7 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
                               "static addresses become DHCP: Windows TCP/IP interfaces; Linux ifcfg, ifupdown, netplan, "
                               "NetworkManager, networkd; MAC bindings dropped"));
   fixers.push_back(make_unattend(settings));
+  fixers.push_back(make_fstab());
   return fixers;
 }
 

@@ -29,5 +29,6 @@ std::unique_ptr<Fixer> make_network_dhcp_linux();
 std::unique_ptr<Fixer> make_vmware_tools_windows();
 std::unique_ptr<Fixer> make_vmware_tools_linux();
 std::unique_ptr<Fixer> make_unattend(const FixerSettings& settings);
+std::unique_ptr<Fixer> make_fstab();
 
 }  // namespace vmfix::fixers

@@ -1,0 +1,205 @@
+// fstab: on EC2 the disks get other kernel names (xvda on Xen, nvme0n1 on Nitro), so entries that
+// name /dev/sdX, /dev/vdX, /dev/hdX... mount nothing and the boot stops. They become UUID= (the
+// filesystem's own). Optical and floppy drives are gone on EC2: noauto,nofail. Network mounts get
+// nofail, so an unreachable server does not hold the boot. The same goes for resume= and crypttab.
+#include "fixers/fstab.h"
+
+#include <fmt/core.h>
+
+#include <regex>
+
+#include "fixers/registry.h"
+#include "support/diff.h"
+#include "support/text.h"
+
+namespace vmfix::fixers {
+
+namespace {
+
+// The whitespace-separated fields of a line, with where each starts.
+std::vector<std::pair<size_t, std::string>> fields_of(std::string_view line) {
+  std::vector<std::pair<size_t, std::string>> fields;
+  for (size_t at = 0; at < line.size();) {
+    size_t start = line.find_first_not_of(" \t", at);
+    if (start == std::string_view::npos) break;
+    size_t end = line.find_first_of(" \t", start);
+    if (end == std::string_view::npos) end = line.size();
+    fields.emplace_back(start, std::string(line.substr(start, end - start)));
+    at = end;
+  }
+  return fields;
+}
+
+std::string replace_field(std::string line, const std::pair<size_t, std::string>& field, const std::string& value) {
+  return line.replace(field.first, field.second.size(), value);
+}
+
+bool has_option(const std::string& options, std::string_view option) {
+  for (size_t at = 0; at <= options.size();) {
+    size_t comma = options.find(',', at);
+    if (comma == std::string::npos) comma = options.size();
+    if (std::string_view(options).substr(at, comma - at) == option) return true;
+    at = comma + 1;
+  }
+  return false;
+}
+
+std::string with_options(std::string options, std::initializer_list<std::string_view> wanted) {
+  for (std::string_view option : wanted)
+    if (!has_option(options, option)) options += (options.empty() ? "" : ",") + std::string(option);
+  return options;
+}
+
+bool removable(const std::string& spec, const std::string& type) {
+  return spec == "/dev/cdrom" || spec.starts_with("/dev/sr") || spec.starts_with("/dev/scd") || spec.starts_with("/dev/fd") ||
+         spec == "/dev/floppy" || spec.starts_with("/dev/dvd") || type == "iso9660" || type == "udf";
+}
+
+bool network_filesystem(const std::string& type) {
+  return type == "nfs" || type == "nfs4" || type == "cifs" || type == "smbfs" || type == "glusterfs" || type == "ceph" ||
+         type == "fuse.sshfs" || type == "davfs";
+}
+
+}  // namespace
+
+bool is_kernel_device_name(std::string_view spec) {
+  static const std::regex pattern(R"(/dev/((s|h|v|xv)d[a-z]+[0-9]*|nvme[0-9]+n[0-9]+(p[0-9]+)?|cciss/c[0-9]+d[0-9]+(p[0-9]+)?))");
+  return std::regex_match(std::string(spec), pattern);
+}
+
+std::string appliance_device(std::string_view guest_device) {
+  static const std::regex disk(R"(/dev/(s|h|v|xv)d([a-z]+)([0-9]*))");
+  static const std::regex nvme(R"(/dev/nvme([0-9]+)n[0-9]+(p([0-9]+))?)");
+  static const std::regex cciss(R"(/dev/cciss/c[0-9]+d([0-9]+)(p([0-9]+))?)");
+  std::smatch match;
+  const std::string device(guest_device);
+  if (std::regex_match(device, match, disk)) return "/dev/sd" + match[2].str() + match[3].str();
+  auto letter = [](int index) { return std::string(1, static_cast<char>('a' + index)); };
+  if (std::regex_match(device, match, nvme)) return "/dev/sd" + letter(std::stoi(match[1].str())) + match[3].str();
+  if (std::regex_match(device, match, cciss)) return "/dev/sd" + letter(std::stoi(match[1].str())) + match[3].str();
+  return "";
+}
+
+std::string rewrite_fstab(std::string_view text, const UuidOf& uuid_of, std::vector<std::string>* unresolved) {
+  std::string out;
+  for (std::string_view raw : split_lines(text)) {
+    std::string line(raw);
+    auto fields = fields_of(line);
+    if (fields.size() < 3 || fields[0].second.starts_with("#")) {
+      out += line + "\n";
+      continue;
+    }
+    const std::string spec = fields[0].second, type = fields[2].second;
+    std::string options = fields.size() >= 4 ? fields[3].second : "defaults";
+    std::string new_options = options;
+    if (removable(spec, type)) new_options = with_options(options, {"noauto", "nofail"});
+    else if (network_filesystem(type)) new_options = with_options(options, {"nofail"});
+    if (new_options != options) {
+      if (fields.size() >= 4) line = replace_field(line, fields[3], new_options);
+      else line += "\t" + new_options;
+    }
+    if (!removable(spec, type) && is_kernel_device_name(spec)) {
+      std::string uuid = uuid_of(spec);
+      if (!uuid.empty()) line = replace_field(line, fields[0], "UUID=" + uuid);
+      else if (unresolved) unresolved->push_back(spec);
+    }
+    out += line + "\n";
+  }
+  if (!text.empty() && text.back() != '\n' && !out.empty()) out.pop_back();
+  return out;
+}
+
+std::string rewrite_resume(std::string_view text, const UuidOf& uuid_of) {
+  static const std::regex resume(R"((resume|RESUME)=(/dev/[A-Za-z0-9/]+))");
+  std::string out(text), result;
+  std::smatch match;
+  std::string::const_iterator from = out.cbegin();
+  while (std::regex_search(from, out.cend(), match, resume)) {
+    result.append(from, match[0].first);
+    std::string uuid = is_kernel_device_name(match[2].str()) ? uuid_of(match[2].str()) : "";
+    result += uuid.empty() ? match[0].str() : match[1].str() + "=UUID=" + uuid;
+    from = match[0].second;
+  }
+  result.append(from, out.cend());
+  return result;
+}
+
+namespace {
+
+class FstabFixer : public Fixer {
+ public:
+  std::string_view id() const override { return "fstab"; }
+  std::string_view summary() const override {
+    return "Linux: fstab, crypttab and resume= name filesystems by UUID; CD-ROM/floppy noauto,nofail; network mounts nofail";
+  }
+  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
+
+  std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
+    std::vector<Finding> findings;
+    for (const Edit& edit : plan(guest, facts))
+      findings.push_back({"linux-fstab", "blocker", "fail", kMessage, fmt::format("{}: {}", edit.file, edit.why)});
+    for (const std::string& device : unresolved_)
+      findings.push_back({"linux-fstab", "blocker", "fail", kMessage, fmt::format("{} names no filesystem vmfix found", device)});
+    if (findings.empty()) findings.push_back({"linux-fstab", "blocker", "pass", kMessage, ""});
+    return findings;
+  }
+
+  std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
+    std::vector<Change> changes;
+    for (const Edit& edit : plan(guest, facts)) {
+      auto info = guest.stat(edit.file);
+      guest.write(edit.file, edit.after);
+      if (info) guest.chmod(info->mode, edit.file);
+      changes.push_back({"fstab", edit.file, edit.why, "UUID=, noauto/nofail where needed", unified_diff(edit.before, edit.after, edit.file)});
+    }
+    return changes;
+  }
+
+ private:
+  static constexpr const char* kMessage = "filesystems are named by UUID and removable or network mounts cannot stop the boot";
+  struct Edit {
+    std::string file, before, after, why;
+  };
+
+  std::vector<Edit> plan(guest::Guest& guest, const inspect::Facts& facts) {
+    unresolved_.clear();
+    UuidOf uuid_of = [&](const std::string& guest_device) -> std::string {
+      const std::string device = appliance_device(guest_device);
+      for (const auto& fs : facts.filesystems)
+        if (fs.device == device && !fs.uuid.empty()) return fs.uuid;
+      return "";
+    };
+    std::vector<Edit> edits;
+    auto consider = [&](const std::string& file, const std::string& after, const std::string& why) {
+      auto before = guest.read_if_exists(file);
+      if (before && *before != after) edits.push_back({file, *before, after, why});
+    };
+    if (auto fstab = guest.read_if_exists("/etc/fstab"))
+      consider("/etc/fstab", rewrite_fstab(*fstab, uuid_of, &unresolved_), "kernel device names or removable/network mounts");
+    if (auto crypttab = guest.read_if_exists("/etc/crypttab")) {
+      // crypttab's second field is the device: the same rule, through the fstab rewriter's field logic.
+      std::string after;
+      for (std::string_view raw : split_lines(*crypttab)) {
+        std::string line(raw);
+        auto fields = fields_of(line);
+        if (fields.size() >= 2 && !fields[0].second.starts_with("#") && is_kernel_device_name(fields[1].second)) {
+          std::string uuid = uuid_of(fields[1].second);
+          if (!uuid.empty()) line = replace_field(line, fields[1], "UUID=" + uuid);
+        }
+        after += line + "\n";
+      }
+      consider("/etc/crypttab", after, "a device named by its kernel name");
+    }
+    for (const char* file : {"/etc/default/grub", "/etc/initramfs-tools/conf.d/resume"})
+      if (auto text = guest.read_if_exists(file)) consider(file, rewrite_resume(*text, uuid_of), "resume= names a kernel device");
+    return edits;
+  }
+
+  std::vector<std::string> unresolved_;
+};
+
+}  // namespace
+
+std::unique_ptr<Fixer> make_fstab() { return std::make_unique<FstabFixer>(); }
+
+}  // namespace vmfix::fixers

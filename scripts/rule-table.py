@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Prints the README's rule table from profiles/*.json (a unit test checks the README lists every rule)."""
+import json
+import pathlib
+
+root = pathlib.Path(__file__).resolve().parent.parent
+current = json.loads((root / "profiles/aws-current.json").read_text())
+seed = {rule["id"]: rule for rule in json.loads((root / "profiles/aws-2017.json").read_text())["rules"]}
+
+
+def cell(text):
+    return text.replace("|", "\\|")
+
+
+print("| rule | area | severity 2017 / current | checks | requirement page item (2017 page; current table) "
+      "| AWS error it prevents | fixed by, or why it cannot be checked offline |")
+print("|---|---|---|---|---|---|---|")
+for rule in current["rules"]:
+    rule_id, old = rule["id"], seed.get(rule["id"])
+    severity = f"{old['severity'] if old else '-'} / {rule['severity']}"
+    fixer = rule.get("fixer", "")
+    fixed_by = "the output writer" if fixer == "output" else (f"`{fixer}`" if fixer else "")
+    if rule.get("offline"):
+        fixed_by = "offline: " + rule["offline"]
+    title = rule["title"] if not old or old["title"] == rule["title"] else f"2017: {old['title']}; current: {rule['title']}"
+    if not old:
+        covers = "current only: " + rule["covers"]
+    elif old["covers"] == rule["covers"]:
+        covers = rule["covers"]
+    else:
+        covers = f"{old['covers']}; current: {rule['covers']}"
+    print(f"| `{rule_id}` | {rule['area']} | {severity} | {cell(title)} | {cell(covers)} | "
+          f"{cell(rule.get('aws_message', ''))} | {cell(fixed_by)} |")

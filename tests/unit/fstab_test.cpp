@@ -1,0 +1,102 @@
+// The fstab rewriter on fstabs as installers write them and on the real files in the corpus.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "fixers/fstab.h"
+#include "fixers/registry.h"
+#include "guest/fake_guest.h"
+#include "support/files.h"
+#include "support/text.h"
+#include "tests/test_support.h"
+
+namespace vmfix::fixers {
+namespace {
+namespace fs = std::filesystem;
+
+const UuidOf kUuids = [](const std::string& device) -> std::string {
+  const std::string appliance = appliance_device(device);
+  if (appliance == "/dev/sda1") return "1111-boot";
+  if (appliance == "/dev/sda2") return "2222-root";
+  if (appliance == "/dev/sdb1") return "3333-data";
+  return "";
+};
+
+TEST(Fstab, DeviceNamesAndWhatTheyMapTo) {
+  for (const char* name : {"/dev/sda1", "/dev/hdb", "/dev/vda3", "/dev/xvdf1", "/dev/nvme0n1p2", "/dev/cciss/c0d0p1"})
+    EXPECT_TRUE(is_kernel_device_name(name)) << name;
+  for (const char* name : {"UUID=x", "LABEL=root", "/dev/mapper/vg-root", "/dev/md0", "/dev/disk/by-uuid/x", "tmpfs"})
+    EXPECT_FALSE(is_kernel_device_name(name)) << name;
+  EXPECT_EQ(appliance_device("/dev/vda2"), "/dev/sda2");
+  EXPECT_EQ(appliance_device("/dev/xvdb1"), "/dev/sdb1");
+  EXPECT_EQ(appliance_device("/dev/nvme1n1p1"), "/dev/sdb1");
+  EXPECT_EQ(appliance_device("/dev/cciss/c0d0p2"), "/dev/sda2");
+  EXPECT_EQ(appliance_device("/dev/mapper/x"), "");
+}
+
+TEST(Fstab, RewritesOnlyWhatBreaksOnEc2) {
+  const std::string before =
+      "# /etc/fstab: static file system information.\n"
+      "/dev/sda2   /         ext4    errors=remount-ro 0 1\n"
+      "/dev/sda1\t/boot\text4\tdefaults\t1 2\n"
+      "UUID=abcd  none      swap    sw    0 0\n"
+      "/dev/sdb1   /data     xfs     defaults  0 2\n"
+      "/dev/sr0    /media/cdrom0 udf,iso9660 user,noauto 0 0\n"
+      "/dev/fd0    /media/floppy auto rw,user 0 0\n"
+      "nas:/export /mnt/nas  nfs     rw,hard 0 0\n"
+      "/dev/sdc1   /scratch  ext4    defaults 0 2\n";
+  std::vector<std::string> unresolved;
+  const std::string after = rewrite_fstab(before, kUuids, &unresolved);
+  EXPECT_EQ(after,
+            "# /etc/fstab: static file system information.\n"
+            "UUID=2222-root   /         ext4    errors=remount-ro 0 1\n"
+            "UUID=1111-boot\t/boot\text4\tdefaults\t1 2\n"
+            "UUID=abcd  none      swap    sw    0 0\n"
+            "UUID=3333-data   /data     xfs     defaults  0 2\n"
+            "/dev/sr0    /media/cdrom0 udf,iso9660 user,noauto,nofail 0 0\n"
+            "/dev/fd0    /media/floppy auto rw,user,noauto,nofail 0 0\n"
+            "nas:/export /mnt/nas  nfs     rw,hard,nofail 0 0\n"
+            "/dev/sdc1   /scratch  ext4    defaults 0 2\n");
+  EXPECT_EQ(unresolved, std::vector<std::string>{"/dev/sdc1"});
+  EXPECT_EQ(rewrite_fstab(after, kUuids), after);
+  EXPECT_EQ(rewrite_resume("GRUB_CMDLINE_LINUX=\"resume=/dev/sda1 quiet\"\n", kUuids), "GRUB_CMDLINE_LINUX=\"resume=UUID=1111-boot quiet\"\n");
+  EXPECT_EQ(rewrite_resume("RESUME=/dev/mapper/swap\n", kUuids), "RESUME=/dev/mapper/swap\n");
+}
+
+TEST(Fstab, FixerUsesTheFilesystemsInspectionFound) {
+  guest::FakeGuest guest;
+  guest.add_file("/etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n/dev/vda1 /boot ext4 defaults 0 2\n");
+  inspect::Facts facts;
+  facts.os_type = "linux";
+  facts.filesystems.push_back({"/dev/sda1", "ext4", "", "b00t", "/boot", 1, 1, true});
+  facts.filesystems.push_back({"/dev/sda2", "ext4", "", "r00t", "/", 1, 1, true});
+  auto fixer = make_fstab();
+  auto changes = fixer->fix(guest, facts);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(guest.read("/etc/fstab"), "UUID=r00t / ext4 defaults 0 1\nUUID=b00t /boot ext4 defaults 0 2\n");
+  EXPECT_NE(changes[0].diff.find("+UUID=r00t / ext4 defaults 0 1"), std::string::npos);
+  for (const auto& finding : fixer->check(guest, facts)) EXPECT_EQ(finding.status, "pass");
+}
+
+TEST(FstabCorpus, RealFstabsKeepTheirShape) {
+  VMFIX_REQUIRE_CORPUS(corpus);
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(corpus / "linux/fstab/util-linux")) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("fstab") && name != "example.files-fstab") continue;
+    SCOPED_TRACE(name);
+    ++files;
+    const std::string text = read_host_file(entry.path());
+    const std::string after = rewrite_fstab(text, kUuids);
+    EXPECT_EQ(split_lines(after).size(), split_lines(text).size()) << "lines added or lost";
+    EXPECT_EQ(rewrite_fstab(after, kUuids), after);
+    for (std::string_view line : split_lines(after)) {
+      if (!trim(line).starts_with("#")) continue;
+      EXPECT_NE(text.find(std::string(line)), std::string::npos) << "a comment changed";
+    }
+  }
+  EXPECT_GE(files, 4);
+}
+
+}  // namespace
+}  // namespace vmfix::fixers
