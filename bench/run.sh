@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks vmfix against its peer tools, side by side in one run, on the project's fixtures.
 #   bench/run.sh [ROUNDS]     (default 2 rounds; each round runs every tool once per image)
-# Today: `vmfix --inspect` vs libguestfs's `virt-inspector` (the same question, the same
-# appliance). Both run under the same acceleration: the one vmfix's launch policy picked.
+#   1. `vmfix --inspect` and `vmfix --check` (inspection plus every rule of the profile) vs
+#      libguestfs's `virt-inspector` (inspection only), on the same images;
+#   2. on the Windows fixture, `vmfix --all` (check, 7 fixers in both control sets, unattend.xml,
+#      re-check, write a new VHD) vs a copy of the image plus `virt-win-reg --merge` of the same
+#      registry edits for the current control set only (bench/win-edits.reg): vmfix does more.
+# The real Debian 12 image of tests/acceptance/debian12.sh is added when it exists.
+# Everything runs under the same acceleration: the one vmfix's launch policy picked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
@@ -10,6 +15,8 @@ rounds=${1:-2}
 # Ubuntu rather than CentOS: the CentOS fixture has no rpm database, and virt-inspector fails on
 # that (vmfix notes it and goes on); a failed run is no measurement.
 images=$(./build/vmfix-fixtures build build/fixtures ubuntu1804-vmware win2012r2-vmware)
+debian=/var/tmp/vmfix-acceptance/debian12.vmdk
+[ -f "$debian" ] && images="$images $debian"
 
 # Let vmfix settle the acceleration question first, then give virt-inspector the same answer.
 cache="${VMFIX_CACHE_DIR:-/var/tmp/.vmfix-$(id -u)}/accel"
@@ -25,19 +32,36 @@ qemu_format() { qemu-img info --output=json "$1" | python3 -c 'import json, sys;
 seconds() { local start=$(date +%s.%N); "$@" >/dev/null 2>&1 || echo "  ! $1 failed" >&2; echo "$(date +%s.%N) - $start" | bc; }
 
 printf 'acceleration: %s, rounds: %s, machine: %s cores\n\n' "$accel" "$rounds" "$(nproc)"
-printf '%-22s %-16s %10s %10s %8s\n' image tool best_s mean_s ratio
+best() { printf '%s\n' "$@" | sort -n | head -n1; }
+mean() { printf '%s\n' "$@" | awk '{s+=$1} END {printf "%.1f", s/NR}'; }
+row() { printf '%-22s %-22s %10.1f %10s %8s\n' "$1" "$2" "$3" "$4" "$5"; }
+
+printf '%-22s %-22s %10s %10s %8s\n' image tool best_s mean_s ratio
 for image in $images; do
   name=$(basename "$image" | sed 's/-[0-9a-f]\{16\}\..*//')
-  declare -a ours=() theirs=()
+  declare -a inspect=() check=() theirs=()
   for ((r = 0; r < rounds; r++)); do
-    ours+=("$(seconds ./build/vmfix --inspect --json "$image")")
+    inspect+=("$(seconds ./build/vmfix --inspect --json "$image")")
+    check+=("$(seconds ./build/vmfix --check --json "$image")")
     theirs+=("$(seconds virt-inspector --format="$(qemu_format "$image")" -a "$image")")
   done
-  best() { printf '%s\n' "$@" | sort -n | head -n1; }
-  mean() { printf '%s\n' "$@" | awk '{s+=$1} END {printf "%.1f", s/NR}'; }
-  b_ours=$(best "${ours[@]}"); b_theirs=$(best "${theirs[@]}")
-  printf '%-22s %-16s %10.1f %10s %8s\n' "$name" "vmfix --inspect" "$b_ours" "$(mean "${ours[@]}")" \
-    "$(echo "scale=2; $b_ours / $b_theirs" | bc)"
-  printf '%-22s %-16s %10.1f %10s %8s\n' "$name" "virt-inspector" "$b_theirs" "$(mean "${theirs[@]}")" "1.00"
-  unset ours theirs
+  b_theirs=$(best "${theirs[@]}")
+  row "$name" "vmfix --inspect" "$(best "${inspect[@]}")" "$(mean "${inspect[@]}")" "$(echo "scale=2; $(best "${inspect[@]}") / $b_theirs" | bc)"
+  row "$name" "vmfix --check" "$(best "${check[@]}")" "$(mean "${check[@]}")" "$(echo "scale=2; $(best "${check[@]}") / $b_theirs" | bc)"
+  row "$name" "virt-inspector" "$b_theirs" "$(mean "${theirs[@]}")" "1.00"
+  unset inspect check theirs
 done
+
+# --all on Windows against virt-win-reg --merge of the same registry edits, each on a fresh copy.
+windows=$(echo "$images" | tr ' ' '\n' | grep win2012r2)
+scratch=$(mktemp -d /var/tmp/vmfix-bench-XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+declare -a all=() merge=()
+for ((r = 0; r < rounds; r++)); do
+  rm -f "$scratch"/*
+  all+=("$(seconds ./build/vmfix --all --json -o "$scratch/fixed.vhd" "$windows")")
+  merge+=("$(seconds sh -c "cp --sparse=always '$windows' '$scratch/copy.vhd' && virt-win-reg --merge '$scratch/copy.vhd' bench/win-edits.reg")")
+done
+b_merge=$(best "${merge[@]}")
+row win2012r2-vmware "vmfix --all" "$(best "${all[@]}")" "$(mean "${all[@]}")" "$(echo "scale=2; $(best "${all[@]}") / $b_merge" | bc)"
+row win2012r2-vmware "cp + virt-win-reg" "$b_merge" "$(mean "${merge[@]}")" "1.00"

@@ -250,7 +250,8 @@ int run_remediate(const Options& options) {
 
   if (!options.json) {
     Styles styles{isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr};
-    fmt::print("{} ({}), profile {}\n", vm.path.string(), facts.product_name.empty() ? facts.distro : facts.product_name, profile.id);
+    const std::string guest_name = facts.os_type == "windows" ? facts.product_name : fmt::format("{} {}", facts.distro, facts.product_name);
+    fmt::print("{} ({}), profile {}\n", vm.path.string(), guest_name, profile.id);
     print_findings(findings, styles, options.verbosity);
     if (!checking) {
       fmt::print("\n{}\n", options.dry_run ? "planned changes (nothing written)" : "changes");

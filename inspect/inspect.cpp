@@ -235,7 +235,7 @@ void read_guest_config(guest::Session& session, Facts& facts) {
     if (fs.mountpoint.empty()) continue;
     std::unique_ptr<struct guestfs_statvfs, decltype(&guestfs_free_statvfs)> st(
         guestfs_statvfs(session.handle(), fs.mountpoint.c_str()), guestfs_free_statvfs);
-    if (st) fs.free = static_cast<uint64_t>(st->bavail) * static_cast<uint64_t>(st->frsize);
+    if (st) fs.free = static_cast<uint64_t>(st->bfree) * static_cast<uint64_t>(st->frsize);  // root-reserved blocks count: the importer runs as root
   }
   derive_boot_mode(facts);
 }

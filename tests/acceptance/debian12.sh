@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Acceptance: a real Debian 12 guest, made with debootstrap (needs the Debian archive; minutes),
-# turned into a VMDK with GRUB installed by the guest's own grub-install, then inspected.
+# turned into a VMDK with GRUB installed by the guest's own grub-install, then inspected, then
+# remediated with vmfix --all and the output read back with guestfish and the guest's own dpkg.
 #   tests/acceptance/debian12.sh [WORKDIR]      (default /var/tmp/vmfix-acceptance)
 # Prints vmfix's JSON and checks the facts that matter; exits non-zero on a mismatch.
 set -euo pipefail
@@ -57,5 +58,33 @@ if not any(t["name"] == "open-vm-tools" and t["form"] == "package" for t in g["h
 if g["packages_count"] < 100: bad.append(f"packages_count {g['packages_count']}")
 if g["disks"][0]["partition_table"] != "mbr" or not g["disks"][0]["partitions"][0]["bootable"]: bad.append("disk")
 print("\nacceptance:", "OK" if not bad else "MISMATCH " + "; ".join(bad))
+sys.exit(1 if bad else 0)
+CHECK
+
+# --all: open-vm-tools purged by the guest's dpkg, DHCP, fstab; the output ready; dpkg consistent.
+fixed=$work/debian12-fixed.vmdk
+rm -f "$fixed"
+"$here/build/vmfix" --all --json -o "$fixed" "$image" > "$work/debian12-all.json" || { echo "vmfix --all failed"; exit 1; }
+readback=$(guestfish --ro -a "$fixed" -i <<'GUESTFISH'
+cat /etc/network/interfaces
+command "dpkg-query -W -f=${db:Status-Abbrev}|open-vm-tools"
+echo audit:
+command "dpkg --audit"
+GUESTFISH
+)
+echo "$readback"
+python3 - "$work/debian12-all.json" "$readback" <<'CHECK'
+import json, sys
+report, readback = json.load(open(sys.argv[1])), sys.argv[2]
+bad = []
+if report["verdict"] != "ready": bad.append("verdict " + report["verdict"])
+if not report["output"]["written"]: bad.append("not written")
+fixed = {f["id"] for f in report["findings"] if f["status"] == "fixed"}
+for rule in ("network-dhcp", "vmware-tools", "linux-fstab"):
+    if rule not in fixed: bad.append(rule + " not fixed")
+if "iface ens192 inet dhcp" not in readback or "address 10.9.8.7" in readback: bad.append("interfaces")
+if "ii|open-vm-tools" in readback: bad.append("open-vm-tools still installed")
+if readback.strip().split("audit:")[-1].strip(): bad.append("dpkg --audit reports problems")
+print("\nacceptance --all:", "OK" if not bad else "MISMATCH " + "; ".join(bad))
 sys.exit(1 if bad else 0)
 CHECK
