@@ -278,6 +278,14 @@ std::optional<BootConfig> read_boot_config(guest::Guest& guest, const std::vecto
       return read_grub2(guest, loader.config);  // a full config on the ESP (RHEL 7 style)
     if (loader.kind == "grub-legacy") return read_grub_legacy(guest, loader.config);
   }
+  // RHEL 9 style: a stub grub.cfg on the ESP, BLS entries and grubenv under /boot.
+  for (const Bootloader& loader : loaders)
+    if (loader.kind == "bls" && loader.location.empty()) {
+      for (const char* directory : {"/boot/grub2", "/boot/grub"})
+        if (guest.is_file(join_path(directory, "grubenv")))
+          return read_bls(guest, loader.config, read_grubenv(guest, directory));
+      return read_bls(guest, loader.config, {});
+    }
   return std::nullopt;
 }
 

@@ -138,6 +138,9 @@ LinuxFacts read_linux_facts(guest::Guest& guest, const std::vector<bootloader::B
                             text->find("title") != std::string::npos);
     if (is_menu) linux.grub_configs.push_back(loader.config);
   }
+  // BLS entries read through a stub config are the menu themselves.
+  const bool bls = std::any_of(loaders.begin(), loaders.end(), [](const auto& l) { return l.kind == "bls" && l.location.empty(); });
+  if (bls && linux.grub_configs.empty()) linux.grub_configs.push_back("/boot/loader/entries");
   read_ssh(guest, linux);
   read_key_users(guest, linux);
   read_firewall(guest, linux);

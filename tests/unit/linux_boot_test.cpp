@@ -213,3 +213,24 @@ TEST(LinuxAccess, HostFirewalls) {
 
 }  // namespace
 }  // namespace vmfix
+
+namespace vmfix {
+namespace {
+
+TEST(DefaultBootEntry, BlsBehindAStubOnTheEsp) {
+  guest::FakeGuest guest;
+  guest.add_file("/boot/efi/EFI/redhat/grub.cfg", "search --no-floppy --fs-uuid --set=dev 1234\nset prefix=($dev)/grub2\nconfigfile $prefix/grub.cfg\n");
+  guest.add_file("/boot/efi/EFI/redhat/grubx64.efi", "MZ");
+  guest.add_file("/boot/loader/entries/abc-5.14.0-427.el9.x86_64.conf", "title RHEL 9\nversion 5.14.0-427.el9.x86_64\nlinux /vmlinuz-5.14.0-427.el9.x86_64\ninitrd /initramfs-5.14.0-427.el9.x86_64.img\n");
+  guest.add_file("/boot/grub2/grubenv", "saved_entry=abc-5.14.0-427.el9.x86_64\n");
+  auto loaders = bootloader::detect_bootloaders(guest);
+  auto boot = bootloader::read_boot_config(guest, loaders);
+  ASSERT_TRUE(boot && boot->default_entry);
+  EXPECT_EQ(boot->kind, "bls");
+  EXPECT_EQ(boot->entries[*boot->default_entry].kernel, "/vmlinuz-5.14.0-427.el9.x86_64");
+  auto linux = inspect::read_linux_facts(guest, loaders);
+  EXPECT_EQ(linux.grub_configs, std::vector<std::string>{"/boot/loader/entries"});
+}
+
+}  // namespace
+}  // namespace vmfix
