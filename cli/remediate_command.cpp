@@ -161,7 +161,7 @@ int run_list_rules(const Options& options) {
   ordered_json list = ordered_json::array();
   for (const rules::Rule& rule : profile.rules) {
     list.push_back({{"id", rule.id}, {"area", rule.area}, {"severity", rule.severity}, {"os", rule.os},
-                    {"title", rule.title}, {"covers", rule.covers}, {"aws_message", rule.aws_message},
+                    {"title", rule.title}, {"covers", rule.covers}, {"reads", rule.reads}, {"aws_message", rule.aws_message},
                     {"fixer", rule.fixer}, {"offline", rule.offline}});
     if (!options.json)
       fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rule.severity, rule.area, rule.title,

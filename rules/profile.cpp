@@ -61,6 +61,12 @@ Profile parse_profile(const std::string& text) {
     rule.aws_message = field(entry, "aws_message", where, false);
     rule.fixer = field(entry, "fixer", where, false);
     rule.offline = field(entry, "offline", where, false);
+    for (const auto& fact : entry.value("reads", nlohmann::json::array())) {
+      if (!fact.is_string()) throw Error(fmt::format("profile {}: 'reads' must list strings", where));
+      rule.reads.push_back(fact.get<std::string>());
+    }
+    if (rule.offline.empty() && rule.reads.empty())
+      throw Error(fmt::format("profile {}: a checkable rule must say what it reads ('reads')", where));
     if (!seen.insert(rule.id).second) throw Error(fmt::format("profile {}: rule {} appears twice", profile.id, rule.id));
     if (!kSeverities.count(rule.severity)) throw Error(fmt::format("profile {}: severity '{}'", where, rule.severity));
     if (!kOses.count(rule.os)) throw Error(fmt::format("profile {}: os '{}'", where, rule.os));

@@ -15,6 +15,7 @@ struct Rule {
   std::string severity;  // "blocker", "warning", "info"
   std::string os;        // "any", "linux", "windows"
   std::string covers;    // the requirement page item(s) this rule stands for
+  std::vector<std::string> reads;  // the facts (report fields, files, hive keys) it decides on
   std::string aws_message;  // the import error it prevents, "" when none is known
   std::string fixer;        // fixer id, "output" (the output writer), or ""
   std::string offline;      // why it cannot be checked from the image; "" when it can

@@ -13,8 +13,8 @@ def cell(text):
 
 
 print("| rule | area | severity 2017 / current | checks | requirement page item (2017 page; current table) "
-      "| AWS error it prevents | fixed by, or why it cannot be checked offline |")
-print("|---|---|---|---|---|---|---|")
+      "| reads | AWS error it prevents | fixed by, or why it cannot be checked offline |")
+print("|---|---|---|---|---|---|---|---|")
 for rule in current["rules"]:
     rule_id, old = rule["id"], seed.get(rule["id"])
     severity = f"{old['severity'] if old else '-'} / {rule['severity']}"
@@ -29,5 +29,6 @@ for rule in current["rules"]:
         covers = rule["covers"]
     else:
         covers = f"{old['covers']}; current: {rule['covers']}"
-    print(f"| `{rule_id}` | {rule['area']} | {severity} | {cell(title)} | {cell(covers)} | "
+    reads = ", ".join(rule.get("reads", []))
+    print(f"| `{rule_id}` | {rule['area']} | {severity} | {cell(title)} | {cell(covers)} | {cell(reads)} | "
           f"{cell(rule.get('aws_message', ''))} | {cell(fixed_by)} |")

@@ -68,6 +68,7 @@ TEST(Profiles, BothLoadAndEveryRuleIsCheckedFixedOrExplained) {
       SCOPED_TRACE(name + " " + rule.id);
       EXPECT_TRUE(!rule.offline.empty() || evaluators().count(rule.id) || !rule.fixer.empty());
       EXPECT_FALSE(rule.covers.empty());
+      EXPECT_TRUE(!rule.offline.empty() || !rule.reads.empty());
     }
   }
   EXPECT_THROW(load_profile("aws-1999"), UsageError);
@@ -76,7 +77,8 @@ TEST(Profiles, BothLoadAndEveryRuleIsCheckedFixedOrExplained) {
 TEST(Profiles, ParserRefusesRulesThatWouldSilentlyNotRun) {
   const std::string head = R"({"id": "p", "title": "t", "source": "s", "rules": [)";
   auto rule = [](const std::string& id, const std::string& extra) {
-    return R"({"id": ")" + id + R"(", "area": "os", "title": "t", "severity": "blocker", "os": "any", "covers": "c")" + extra + "}";
+    return R"({"id": ")" + id + R"(", "area": "os", "title": "t", "severity": "blocker", "os": "any", "covers": "c", "reads": ["f"])" +
+           extra + "}";
   };
   EXPECT_NO_THROW(parse_profile(head + rule("os-single", "") + "]}"));
   EXPECT_THROW(parse_profile(head + rule("no-such-check", "") + "]}"), Error);
