@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "cli/common.h"
 #include "fixers/registry.h"
+#include "guest/cached_guest.h"
 #include "guest/libguestfs_guest.h"
 #include "guest/session.h"
 #include "image/output.h"
@@ -172,6 +174,13 @@ int run_list_rules(const Options& options) {
 }
 
 int run_remediate(const Options& options) {
+  // With -v, where the time goes: one line per step.
+  const auto started = std::chrono::steady_clock::now();
+  auto step = [&](std::string_view what) {
+    if (options.verbosity < 2) return;
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    fmt::print(stderr, "vmfix: [{:6.1f} s] {}\n", elapsed.count(), what);
+  };
   const bool checking = options.mode == Mode::check;
   const bool writing = !checking && !options.dry_run;
   if (options.in_place) throw UsageError("--in-place is not built yet; vmfix writes a new image (-o)");
@@ -188,11 +197,15 @@ int run_remediate(const Options& options) {
   Drives drives = prepare_drives(vm, !checking, work);
   guest::Session session(drives.drives, session_options(options));
   session.launch();
+  step("appliance launched");
   inspect::Facts facts =
       inspect::inspect_guest(session, drives.sources, checking ? inspect::MountMode::read_only : inspect::MountMode::read_write);
-  guest::LibguestfsGuest guest(session);
+  step("guest inspected");
+  guest::LibguestfsGuest appliance(session);
+  guest::CachedGuest guest(appliance);  // each hive crosses the appliance once each way
   rules::ImageFacts image = image_facts(vm);
   rules::Evaluation before = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});
+  step("rules checked");
 
   ordered_json fixer_results = ordered_json::array(), changes = ordered_json::array();
   std::optional<rules::Evaluation> after;
@@ -210,11 +223,15 @@ int run_remediate(const Options& options) {
         changes.push_back(std::move(entry));
       }
     }
-    inspect::refresh_facts(session, facts);
+    guest.flush();
+    step("fixers applied");
+    inspect::refresh_facts(session, guest, facts);
     image.output_format = output->format;
     after = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});
+    step("rules checked again");
   }
   session.shutdown();
+  step("appliance shut down");
 
   const rules::Evaluation& final_state = after ? *after : before;
   ordered_json findings = ordered_json::array();
@@ -226,6 +243,7 @@ int run_remediate(const Options& options) {
   if (write) {
     if (blocked) fmt::print(stderr, "vmfix: --force: writing {} although blockers remain; AWS will likely reject it\n", output->path.string());
     image::write_output(drives.overlays.front(), *output);
+    step("output written and verified");
   }
 
   ordered_json report;

@@ -215,8 +215,7 @@ void read_windows(guest::Guest& guest, Facts& facts) {
 }
 
 // The facts fixers can change: read after mounting, and again after fixing (refresh_facts).
-void read_guest_config(guest::Session& session, Facts& facts) {
-  guest::LibguestfsGuest guest(session);
+void read_guest_config(guest::Session& session, guest::Guest& guest, Facts& facts) {
   std::erase_if(facts.bootloaders, [](const auto& loader) { return loader.location.empty(); });  // keep other filesystems'
   facts.network.clear();
   facts.hypervisor_tools.clear();
@@ -256,10 +255,11 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   scan_unmounted_boot_filesystems(session, facts);
   mount_guest(g, mode, facts);
   facts.os_count = static_cast<int>(roots.size());
-  read_guest_config(session, facts);
+  guest::LibguestfsGuest guest(session);
+  read_guest_config(session, guest, facts);
   return facts;
 }
 
-void refresh_facts(guest::Session& session, Facts& facts) { read_guest_config(session, facts); }
+void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) { read_guest_config(session, guest, facts); }
 
 }  // namespace vmfix::inspect

@@ -17,7 +17,8 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
 
 // Reads again what fixers can change (network, tools, registry, kernels, free space), without
 // redoing the slow OS inspection: the re-check after fixing.
-void refresh_facts(guest::Session& session, Facts& facts);
+// `guest` is the session's guest as the fixers saw it (a CachedGuest serves hives from the host).
+void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts);
 
 // Boot mode from the partition tables and the boot loaders found (pure; unit-tested).
 void derive_boot_mode(Facts& facts);

@@ -1,0 +1,51 @@
+#pragma once
+// Whole files a session downloads and uploads (registry hives, tens of MB on real guests) kept on
+// the host: each crosses the appliance once each way, however many fixers check and edit it.
+// Uploads wait in the cache until flush(); reads of a waiting file see the new content.
+#include <filesystem>
+#include <map>
+
+#include "guest/guest.h"
+#include "support/files.h"
+
+namespace vmfix::guest {
+
+class CachedGuest : public Guest {
+ public:
+  explicit CachedGuest(Guest& inner) : inner_(inner) {}
+
+  // Uploads every file changed since the last flush. Unflushed changes are dropped on destruction.
+  void flush();
+
+  void download(const std::string& guest_path, const std::string& host_path) override;
+  void upload(const std::string& host_path, const std::string& guest_path) override;
+  std::optional<FileInfo> stat(const std::string& path) override;
+  std::string read(const std::string& path) override;
+  std::string read_prefix(const std::string& path, size_t length) override;
+  void write(const std::string& path, std::string_view content) override;
+  void rm(const std::string& path) override;
+  void rm_rf(const std::string& path) override;
+
+  std::vector<std::string> ls(const std::string& directory) override { return inner_.ls(directory); }
+  void mkdir_p(const std::string& path) override { inner_.mkdir_p(path); }
+  void chmod(uint32_t mode, const std::string& path) override { inner_.chmod(mode, path); }
+  void symlink(const std::string& target, const std::string& path) override { forget(path), inner_.symlink(target, path); }
+  std::string run(const std::vector<std::string>& argv) override { return inner_.run(argv); }
+  std::vector<Mountpoint> mountpoints() override { return inner_.mountpoints(); }
+  std::string resolve_case(const std::string& path) override { return inner_.resolve_case(path); }
+
+ private:
+  struct Entry {
+    std::filesystem::path file;
+    bool dirty = false;
+  };
+  Entry& cached(const std::string& guest_path);  // downloads it the first time
+  const Entry* waiting(const std::string& guest_path) const;
+  void forget(const std::string& path_or_directory);
+
+  Guest& inner_;
+  TempDir scratch_{"vmfix-guest-cache"};
+  std::map<std::string, Entry> files_;
+};
+
+}  // namespace vmfix::guest
