@@ -17,7 +17,7 @@ namespace vmfix::fixers {
 namespace {
 
 // The whitespace-separated fields of a line, with where each starts.
-std::vector<std::pair<size_t, std::string>> fields_of(std::string_view line) {
+std::vector<std::pair<size_t, std::string>> fields_of(std::string_view line) {  // with offsets: edits keep spacing
   std::vector<std::pair<size_t, std::string>> fields;
   for (size_t at = 0; at < line.size();) {
     size_t start = line.find_first_not_of(" \t", at);
@@ -147,9 +147,7 @@ class FstabFixer : public Fixer {
   std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
     std::vector<Change> changes;
     for (const Edit& edit : plan(guest, facts)) {
-      auto info = guest.stat(edit.file);
-      guest.write(edit.file, edit.after);
-      if (info) guest.chmod(info->mode, edit.file);
+      guest.replace_file(edit.file, edit.after);
       changes.push_back({"fstab", edit.file, edit.why, "UUID=, noauto/nofail where needed", unified_diff(edit.before, edit.after, edit.file)});
     }
     return changes;

@@ -77,9 +77,7 @@ class NetworkDhcpLinux : public Fixer {
   std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
     std::vector<Change> changes;
     for (const Plan& p : plan(guest, facts)) {
-      auto info = guest.stat(p.file);
-      guest.write(p.file, p.after_text);
-      if (info) guest.chmod(info->mode, p.file);  // NetworkManager ignores keyfiles that are not 0600
+      guest.replace_file(p.file, p.after_text);
       changes.push_back({"network-dhcp", p.file, p.before, p.after, unified_diff(p.before_text, p.after_text, p.file)});
     }
     return changes;

@@ -116,13 +116,7 @@ std::string dhcp_ifupdown(std::string_view text) {
     std::string_view body = trim(line);
     std::string word(body.substr(0, body.find_first_of(" \t")));
     if (word == "iface") {
-      std::vector<std::string> words;
-      for (size_t at = 0; at < body.size();) {
-        size_t end = body.find_first_of(" \t", at);
-        if (end == std::string_view::npos) end = body.size();
-        if (end > at) words.emplace_back(body.substr(at, end - at));
-        at = end + 1;
-      }
+      const std::vector<std::string> words = split_words(body);
       in_static = words.size() >= 4 && words[1] != "lo" && words[2] == "inet" && words[3] == "static";
       if (in_static) {
         size_t at = line.rfind("static");

@@ -148,7 +148,7 @@ class VmwareToolsLinux : public Fixer {
         else edited += std::string(line) + "\n";
       }
       if (!apt && edited.find("enabled=0") == std::string::npos) edited += "enabled=0\n";
-      guest.write(file, edited);
+      guest.replace_file(file, edited);
       changes.push_back({"vmware-tools", file, "VMware repository enabled", "disabled", ""});
     }
     return changes;

@@ -28,6 +28,12 @@ std::vector<std::string> Guest::files_in(const std::string& directory, std::stri
   return files;
 }
 
+void Guest::replace_file(const std::string& path, std::string_view content) {
+  auto info = stat(path);
+  write(path, content);
+  if (info) chmod(info->mode, path);
+}
+
 std::string join_path(std::string_view directory, std::string_view name) {
   std::string path(directory);
   if (path.empty() || path.back() != '/') path += '/';

@@ -61,6 +61,9 @@ class Guest {
   bool is_file(const std::string& path);
   bool is_dir(const std::string& path);
   std::optional<std::string> read_if_exists(const std::string& path);
+  // Writes a new content over an existing file and keeps its permission bits (NetworkManager, for
+  // one, ignores keyfiles that are not 0600).
+  void replace_file(const std::string& path, std::string_view content);
   // Regular files in `directory` whose name ends with `suffix`, as full paths; none if absent.
   std::vector<std::string> files_in(const std::string& directory, std::string_view suffix = "");
 };

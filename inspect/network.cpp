@@ -69,13 +69,7 @@ std::vector<NetworkConfig> read_ifupdown_stanzas(std::string_view file, std::str
   for (std::string_view line : split_lines(text)) {
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
-    std::vector<std::string> words;
-    for (size_t at = 0; at < line.size();) {
-      size_t end = line.find_first_of(" \t", at);
-      if (end == std::string_view::npos) end = line.size();
-      if (end > at) words.emplace_back(line.substr(at, end - at));
-      at = end + 1;
-    }
+    const std::vector<std::string> words = split_words(line);
     if (words[0] == "iface" && words.size() >= 4) {
       current = nullptr;
       if (words[1] == "lo") continue;

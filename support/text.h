@@ -9,6 +9,8 @@ namespace vmfix {
 
 std::string_view trim(std::string_view text);
 std::vector<std::string_view> split_lines(std::string_view text);
+// Words separated by spaces and tabs.
+std::vector<std::string> split_words(std::string_view text);
 bool starts_with_icase(std::string_view text, std::string_view prefix);
 bool equals_icase(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view text);

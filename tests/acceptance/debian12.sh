@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Acceptance: a real Debian 12 guest, made with debootstrap (needs the Debian archive; minutes),
-# turned into a VMDK with GRUB installed by the guest's own grub-install, then inspected, then
+# turned into a VMDK of about 3 GB with GRUB installed by the guest's own grub-install, then inspected, then
 # remediated with vmfix --all and the output read back with guestfish and the guest's own dpkg.
 #   tests/acceptance/debian12.sh [WORKDIR]      (default /var/tmp/vmfix-acceptance)
 # Prints vmfix's JSON and checks the facts that matter; exits non-zero on a mismatch.
@@ -23,7 +23,7 @@ fi
 
 if [ ! -f "$image" ]; then
   tar -C "$root" -cf "$work/root.tar" .
-  virt-make-fs --partition=mbr --type=ext4 --size=+300M --format=raw "$work/root.tar" "$work/debian12.raw"
+  virt-make-fs --partition=mbr --type=ext4 --size=+2G --format=raw "$work/root.tar" "$work/debian12.raw"
   rm -f "$work/root.tar"
   # What the Debian installer would have written, then GRUB installed by the guest itself.
   guestfish -a "$work/debian12.raw" <<'GUESTFISH'
