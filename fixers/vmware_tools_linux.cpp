@@ -175,10 +175,9 @@ class VmwareToolsLinux : public Fixer {
       why = fmt::format("no package manager vmfix can run for '{}'", facts.package_format);
     }
     // Kept (another package needs it, or the package manager cannot run): nothing of it starts.
-    if (guest.is_dir("/etc/systemd")) {
-      guest.mkdir_p("/etc/systemd/system");
-      for (const std::string& unit : kUnits) guest.symlink("/dev/null", "/etc/systemd/system/" + unit);
-    }
+    // Masks (harmless where systemd is absent, and what the check looks for) and SysV start links.
+    guest.mkdir_p("/etc/systemd/system");
+    for (const std::string& unit : kUnits) guest.symlink("/dev/null", "/etc/systemd/system/" + unit);
     for (const char* rc : {"/etc/rc.d", "/etc"})  // SysV start links
       for (int level = 0; level <= 6; ++level) {
         const std::string directory = fmt::format("{}/rc{}.d", rc, level);
