@@ -47,13 +47,6 @@ std::string rest_after_word(std::string_view text) {
   return space == std::string_view::npos ? "" : std::string(trim(text.substr(space)));
 }
 
-std::string unquote(std::string_view value) {
-  value = trim(value);
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-    value = value.substr(1, value.size() - 2);
-  return std::string(value);
-}
-
 std::map<std::string, std::string> read_grubenv(guest::Guest& guest, const std::string& directory) {
   std::map<std::string, std::string> env;
   auto text = guest.read_if_exists(join_path(directory, "grubenv"));

@@ -43,13 +43,6 @@ bool is_ipv4(std::string_view address) {
   return address.find(':') == std::string_view::npos && !address.empty() && std::isdigit(static_cast<unsigned char>(address[0]));
 }
 
-std::string unquoted(std::string_view value) {
-  value = trim(value);
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-    value = value.substr(1, value.size() - 2);
-  return std::string(value);
-}
-
 size_t indent_of(std::string_view line) {
   size_t indent = line.find_first_not_of(" \t");
   return indent == std::string_view::npos ? line.size() : indent;
@@ -153,7 +146,7 @@ std::string yaml_key(std::string_view line) {
   if (body.empty() || body.front() == '#' || body.front() == '-') return "";
   size_t colon = body.find(':');
   if (colon == std::string_view::npos) return "";
-  return unquoted(body.substr(0, colon));
+  return unquote(body.substr(0, colon));
 }
 
 std::string yaml_value(std::string_view line) {
@@ -186,7 +179,7 @@ void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, s
     std::string value = yaml_value(lines[k]);
     if (!value.empty()) static_v4 = value.find('.') != std::string::npos;
     for (size_t item = k + 1; item < subtree_end(lines, k); ++item)
-      if (is_ipv4(unquoted(trim(trim(lines[item]).substr(1))))) static_v4 = true;
+      if (is_ipv4(unquote(trim(trim(lines[item]).substr(1))))) static_v4 = true;
   }
 
   std::vector<std::string> out(lines.begin(), lines.begin() + static_cast<long>(header) + 1);
@@ -223,7 +216,7 @@ void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, s
           for (size_t at = 0; at <= list.size();) {
             size_t comma = list.find(',', at);
             if (comma == std::string_view::npos) comma = list.size();
-            std::string item = unquoted(list.substr(at, comma - at));
+            std::string item = unquote(list.substr(at, comma - at));
             if (!item.empty() && !is_ipv4(item)) v6.push_back(item);
             at = comma + 1;
           }
@@ -235,7 +228,7 @@ void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, s
         } else {
           std::vector<std::string> items;
           for (size_t item = k + 1; item < stop; ++item)
-            if (!is_ipv4(unquoted(trim(trim(lines[item]).substr(trim(lines[item]).empty() ? 0 : 1))))) items.push_back(lines[item]);
+            if (!is_ipv4(unquote(trim(trim(lines[item]).substr(trim(lines[item]).empty() ? 0 : 1))))) items.push_back(lines[item]);
           bool any = std::any_of(items.begin(), items.end(), [](const std::string& l) { return !blank_or_comment(l); });
           if (any) {
             out.push_back(lines[k]);
@@ -285,8 +278,8 @@ std::string dhcp_nm_keyfile(std::string_view text) {
   for (std::string_view line : split_lines(text)) {
     std::string_view body = trim(line);
     if (body.starts_with('[') && body.ends_with(']')) section = std::string(body.substr(1, body.size() - 2));
-    else if (section == "ipv4" && assignment_key(body) == "method") manual = unquoted(body.substr(body.find('=') + 1)) == "manual";
-    else if (section == "connection" && assignment_key(body) == "type") loopback = unquoted(body.substr(body.find('=') + 1)) == "loopback";
+    else if (section == "ipv4" && assignment_key(body) == "method") manual = unquote(body.substr(body.find('=') + 1)) == "manual";
+    else if (section == "connection" && assignment_key(body) == "type") loopback = unquote(body.substr(body.find('=') + 1)) == "loopback";
   }
   if (loopback) return std::string(text);
   static const std::regex addressing("address(es)?[0-9]*|gateway|dns|route[0-9]*");
@@ -316,7 +309,7 @@ std::string dhcp_networkd(std::string_view text) {
     std::string_view body = trim(line);
     if (body.starts_with('[') && body.ends_with(']')) section = std::string(body.substr(1, body.size() - 2));
     const std::string key = assignment_key(body);
-    std::string value = key.empty() ? "" : unquoted(body.substr(body.find('=') + 1));
+    std::string value = key.empty() ? "" : unquote(body.substr(body.find('=') + 1));
     if ((section == "Network" || section == "Address") && key == "Address" && is_ipv4(value)) static_v4 = true;
     if (section == "Network" && key == "DHCP") {
       has_dhcp_key = true;
@@ -348,7 +341,7 @@ std::string dhcp_networkd(std::string_view text) {
     if (section == "Match" && !key.empty()) match_has_other = true;
     if (section == "Network" && static_v4) {
       if (key == "Gateway" || key == "DNS") continue;
-      if (key == "Address" && is_ipv4(unquoted(std::string_view(line).substr(line.find('=') + 1)))) continue;
+      if (key == "Address" && is_ipv4(unquote(std::string_view(line).substr(line.find('=') + 1)))) continue;
       if (key == "DHCP" && !dhcp_v4) {
         line = line.substr(0, line.find('=') + 1) + "yes";
       }

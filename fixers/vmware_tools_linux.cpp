@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "fixers/registry.h"
 #include "support/text.h"
@@ -33,6 +34,19 @@ bool vmware_path(const std::string& path) {
   for (std::string_view marker : {"vmware", "vmtoolsd", "vmhgfs", "vmxnet", "vmci", "vsock", "vmblock", "vmmemctl", "vmsync"})
     if (lower.find(marker) != std::string::npos) return true;
   return false;
+}
+
+// SysV runlevel links (/etc/rc.d/rcN.d and /etc/rcN.d) whose name passes `wanted`.
+std::vector<std::string> rc_links(guest::Guest& guest, const std::function<bool(const std::string&)>& wanted) {
+  std::vector<std::string> links;
+  for (const char* rc : {"/etc/rc.d", "/etc"})
+    for (int level = 0; level <= 6; ++level) {
+      const std::string directory = fmt::format("{}/rc{}.d", rc, level);
+      if (!guest.is_dir(directory)) continue;
+      for (const std::string& name : guest.ls(directory))
+        if (name.size() > 3 && wanted(name)) links.push_back(join_path(directory, name));
+    }
+  return links;
 }
 
 struct Plan {
@@ -85,13 +99,8 @@ Plan plan(guest::Guest& guest, const inspect::Facts& facts) {
     for (const char* path : {"/etc/init.d/vmware-tools", "/etc/rc.d/init.d/vmware-tools", "/etc/systemd/system/vmware-tools.service",
                              "/usr/bin/vmware-uninstall-tools.pl"})
       if (guest.exists(path)) p.tarball_files.push_back(path);
-    for (const char* rc : {"/etc/rc.d", "/etc"})
-      for (int level = 0; level <= 6; ++level) {
-        const std::string directory = fmt::format("{}/rc{}.d", rc, level);
-        if (!guest.is_dir(directory)) continue;
-        for (const std::string& name : guest.ls(directory))
-          if (name.size() > 3 && name.substr(3) == "vmware-tools") p.tarball_files.push_back(join_path(directory, name));
-      }
+    for (const std::string& link : rc_links(guest, [](const std::string& name) { return name.substr(3) == "vmware-tools"; }))
+      p.tarball_files.push_back(link);
     for (const char* directory : {"/usr/lib/vmware-tools", "/etc/vmware-tools"})
       if (guest.is_dir(directory)) p.tarball_dirs.push_back(directory);
     std::sort(p.tarball_files.begin(), p.tarball_files.end());
@@ -178,14 +187,10 @@ class VmwareToolsLinux : public Fixer {
     // Masks (harmless where systemd is absent, and what the check looks for) and SysV start links.
     guest.mkdir_p("/etc/systemd/system");
     for (const std::string& unit : kUnits) guest.symlink("/dev/null", "/etc/systemd/system/" + unit);
-    for (const char* rc : {"/etc/rc.d", "/etc"})  // SysV start links
-      for (int level = 0; level <= 6; ++level) {
-        const std::string directory = fmt::format("{}/rc{}.d", rc, level);
-        if (!guest.is_dir(directory)) continue;
-        for (const std::string& name : guest.ls(directory))
-          if (name.starts_with("S") && (name.ends_with("open-vm-tools") || name.ends_with("vmware-tools")))
-            guest.rm(join_path(directory, name));
-      }
+    for (const std::string& link : rc_links(guest, [](const std::string& name) {
+           return name.starts_with("S") && (name.ends_with("open-vm-tools") || name.ends_with("vmware-tools"));
+         }))
+      guest.rm(link);  // SysV start links
     for (const std::string& package : packages)
       changes.push_back({"vmware-tools", "package " + package, "installed",
                          fmt::format("kept, its services masked ({}: {})", argv.empty() ? "" : argv[0], one_line(why)), ""});

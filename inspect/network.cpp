@@ -32,12 +32,6 @@ void for_each_ini_entry(std::string_view text,
   }
 }
 
-std::string unquote(std::string_view value) {
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-    value = value.substr(1, value.size() - 2);
-  return std::string(value);
-}
-
 bool is_true(std::string_view value) {
   std::string v = to_lower(value);
   return v == "yes" || v == "true" || v == "on" || v == "1";

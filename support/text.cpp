@@ -13,6 +13,13 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
+std::string unquote(std::string_view value) {
+  value = trim(value);
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+    value = value.substr(1, value.size() - 2);
+  return std::string(value);
+}
+
 std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> words;
   for (size_t at = 0; at < text.size();) {

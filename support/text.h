@@ -9,6 +9,8 @@ namespace vmfix {
 
 std::string_view trim(std::string_view text);
 std::vector<std::string_view> split_lines(std::string_view text);
+// Surrounding blanks, then one pair of matching single or double quotes, removed.
+std::string unquote(std::string_view value);
 // Words separated by spaces and tabs.
 std::vector<std::string> split_words(std::string_view text);
 bool starts_with_icase(std::string_view text, std::string_view prefix);
