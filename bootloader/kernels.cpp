@@ -96,13 +96,14 @@ BootConfig read_bls(guest::Guest& guest, const std::string& grub_cfg, const std:
   // grub's blscfg lists entries newest first.
   std::sort(boot.entries.begin(), boot.entries.end(),
             [](const BootEntry& a, const BootEntry& b) { return version_less(b.id, a.id); });
+  for (size_t i = 0; i < boot.entries.size(); ++i) boot.entries[i].path = std::to_string(i);
   auto saved = env.find("saved_entry");
   if (saved == env.end() || saved->second.empty()) {
     boot.default_evidence = fmt::format("{} uses BLS entries and grubenv has no saved_entry", grub_cfg);
     return boot;
   }
   std::vector<std::string> index_paths;
-  for (size_t i = 0; i < boot.entries.size(); ++i) index_paths.push_back(std::to_string(i));
+  for (size_t i = 0; i < boot.entries.size(); ++i) index_paths.push_back(boot.entries[i].path = std::to_string(i));
   choose_default(boot, index_paths, saved->second, "grubenv saved_entry");
   return boot;
 }
@@ -138,6 +139,7 @@ BootConfig read_grub2(guest::Guest& guest, const std::string& config) {
       BootEntry entry;
       entry.title = words.empty() ? "" : words.front();
       if (words.size() > 1) entry.id = words.back();
+      entry.path = path;
       boot.entries.push_back(std::move(entry));
       index_paths.push_back(path);
       blocks.push_back(Block::entry);
@@ -194,7 +196,7 @@ BootConfig read_grub_legacy(guest::Guest& guest, const std::string& config) {
       word = word.substr(0, eq);
     }
     if (word == "default") default_value = rest;
-    else if (word == "title") boot.entries.push_back({rest, "", "", "", ""});
+    else if (word == "title") boot.entries.push_back({rest, "", "", "", "", ""});
     else if (word == "kernel" && !boot.entries.empty()) {
       boot.entries.back().kernel = first_word(rest);
       boot.entries.back().options = rest_after_word(rest);
@@ -208,7 +210,7 @@ BootConfig read_grub_legacy(guest::Guest& guest, const std::string& config) {
     default_value = saved ? first_word(*saved) : "0";
   }
   std::vector<std::string> index_paths;
-  for (size_t i = 0; i < boot.entries.size(); ++i) index_paths.push_back(std::to_string(i));
+  for (size_t i = 0; i < boot.entries.size(); ++i) index_paths.push_back(boot.entries[i].path = std::to_string(i));
   choose_default(boot, index_paths, default_value, fmt::format("{} default", config));
   return boot;
 }

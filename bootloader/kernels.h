@@ -23,6 +23,7 @@ struct BootEntry {
   std::string kernel;   // as written in the config
   std::string initrd;
   std::string options;  // kernel command line
+  std::string path;     // GRUB's menu path for `default`/saved_entry: "0", "1>2"
 };
 
 struct BootConfig {

@@ -16,6 +16,7 @@ struct Finding {
   std::string status;    // "pass", "fail", "fixed", "unknown", "skipped"
   std::string message;
   std::string evidence;  // file, key and value found
+  bool fixable = true;   // false: the fixer sees the failure but cannot repair it (evidence says why)
 };
 
 struct Change {

@@ -188,8 +188,9 @@ class FstabFixer : public Fixer {
       }
       consider("/etc/crypttab", after, "a device named by its kernel name");
     }
-    for (const char* file : {"/etc/default/grub", "/etc/initramfs-tools/conf.d/resume"})
-      if (auto text = guest.read_if_exists(file)) consider(file, rewrite_resume(*text, uuid_of), "resume= names a kernel device");
+    // The kernel command line's resume= is the grub fixer's (with root=); this is initramfs-tools' own.
+    if (auto text = guest.read_if_exists("/etc/initramfs-tools/conf.d/resume"))
+      consider("/etc/initramfs-tools/conf.d/resume", rewrite_resume(*text, uuid_of), "resume= names a kernel device");
     return edits;
   }
 

@@ -24,6 +24,8 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
                               "NetworkManager, networkd; MAC bindings dropped"));
   fixers.push_back(make_unattend(settings));
   fixers.push_back(make_fstab());
+  fixers.push_back(make_grub());
+  fixers.push_back(make_initramfs());  // last: it reads the menu the grub fixer leaves
   return fixers;
 }
 

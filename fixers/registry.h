@@ -30,5 +30,7 @@ std::unique_ptr<Fixer> make_vmware_tools_windows();
 std::unique_ptr<Fixer> make_vmware_tools_linux();
 std::unique_ptr<Fixer> make_unattend(const FixerSettings& settings);
 std::unique_ptr<Fixer> make_fstab();
+std::unique_ptr<Fixer> make_grub();
+std::unique_ptr<Fixer> make_initramfs();
 
 }  // namespace vmfix::fixers

@@ -30,8 +30,15 @@ std::vector<std::string> Guest::files_in(const std::string& directory, std::stri
 
 void Guest::replace_file(const std::string& path, std::string_view content) {
   auto info = stat(path);
-  write(path, content);
-  if (info) chmod(info->mode, path);
+  write(path, content);  // through a symlink, to its target, whose mode stays as it was
+  if (info && info->kind != FileInfo::Kind::symlink) chmod(info->mode, path);
+}
+
+std::string Guest::find_program(std::initializer_list<std::string_view> names) {
+  for (std::string_view directory : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"})
+    for (std::string_view name : names)
+      if (std::string path = join_path(directory, name); is_file(path)) return path;
+  return "";
 }
 
 std::string join_path(std::string_view directory, std::string_view name) {

@@ -2,6 +2,7 @@
 // The Guest interface: every fixer and every config probe reads and edits the guest through it.
 // Two implementations: LibguestfsGuest (the real appliance) and FakeGuest (in memory, for tests).
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,8 @@ class Guest {
   void replace_file(const std::string& path, std::string_view content);
   // Regular files in `directory` whose name ends with `suffix`, as full paths; none if absent.
   std::vector<std::string> files_in(const std::string& directory, std::string_view suffix = "");
+  // The first of `names` found in /usr/sbin, /sbin, /usr/bin or /bin, as a full path; "" if none.
+  std::string find_program(std::initializer_list<std::string_view> names);
 };
 
 std::string join_path(std::string_view directory, std::string_view name);

@@ -40,6 +40,7 @@ std::optional<Outcome> outcome_from_fixer(const Context& context, const Rule& ru
     if (outcome.message.empty() || finding.status == "fail") outcome.message = finding.message;
     if (finding.status == "fail") {
       outcome.status = "fail";
+      outcome.fixable = outcome.fixable && finding.fixable;
       if (!finding.evidence.empty()) outcome.evidence.push_back(finding.evidence);
     } else if (outcome.status.empty()) {
       outcome.status = finding.status;
@@ -82,7 +83,7 @@ Evaluation evaluate(const Context& context) {
     }
     if (result.outcome.status == "fail" && !rule.fixer.empty()) {
       fixers::Fixer* fixer = find_fixer(context, rule.fixer);
-      result.fixable = rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts));
+      result.fixable = rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts) && result.outcome.fixable);
     }
     evaluation.results.push_back(std::move(result));
   }

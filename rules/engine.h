@@ -29,6 +29,7 @@ struct Outcome {
   std::string status;  // "pass", "fail", "unknown", "skipped"
   std::string message;
   std::vector<std::string> evidence;
+  bool fixable = true;  // false when the owning fixer says it cannot repair this failure
 };
 
 struct Result {

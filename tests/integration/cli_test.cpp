@@ -102,10 +102,10 @@ TEST(Cli, WhatIsNotBuiltSaysSoWithExit64) {
 TEST(Cli, ListFixers) {
   CliResult text = run_vmfix({"--list-fixers"});
   EXPECT_EQ(text.exit_status, 0);
-  for (const char* id : {"vmware-tools", "rtc-utc", "rdp", "autologon", "pagefile", "network-dhcp", "unattend", "fstab"})
+  for (const char* id : {"vmware-tools", "rtc-utc", "rdp", "autologon", "pagefile", "network-dhcp", "unattend", "fstab", "grub", "initramfs"})
     EXPECT_NE(text.out.find(id), std::string::npos) << id;
   CliResult json_list = run_vmfix({"--list-fixers", "--json"});
-  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 8u);
+  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 10u);
 }
 
 TEST(Cli, ListRulesOfEachProfile) {

@@ -164,7 +164,7 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
   const fs::path source = fixture_image("centos7-vmware");
   TempDir scratch("vmfix-remediate-it");
   const fs::path output = scratch.path() / "centos.vmdk";
-  const std::set<std::string> built_in{"network-dhcp", "vmware-tools", "image-format", "linux-fstab"};
+  const std::set<std::string> built_in{"network-dhcp", "vmware-tools", "image-format", "linux-fstab", "linux-grub-root", "linux-grub-console"};
 
   CliResult skipped = run_vmfix({"--all", "--skip", "network-dhcp", "--json", "-o", output.string(), source.string()});
   ASSERT_EQ(skipped.exit_status, 2) << skipped.err;
@@ -194,12 +194,21 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
       ifcfg_diff = diff.find("-BOOTPROTO=static") != std::string::npos && diff.find("+BOOTPROTO=dhcp") != std::string::npos;
     }
   EXPECT_TRUE(ifcfg_diff) << report["changes"].dump(2);
+  bool grub_diff = false;  // no grub2-mkconfig in the fixture: grub.cfg is edited in place
+  for (const json& change : report["changes"])
+    if (change["target"] == "/boot/grub2/grub.cfg") {
+      const std::string diff = change["diff"];
+      grub_diff = diff.find("-\tlinux16 /vmlinuz-3.10.0-1160.el7.x86_64 root=/dev/sda3") != std::string::npos &&
+                  diff.find("console=tty0 console=ttyS0,115200\n") != std::string::npos;
+    }
+  EXPECT_TRUE(grub_diff) << report["changes"].dump(2);
 
   CliResult check = run_vmfix({"--check", "--json", output.string()});
   ASSERT_EQ(check.exit_status, 0) << check.err << check.out;
   json checked = json::parse(check.out);
   EXPECT_EQ(checked["verdict"], "ready");
   EXPECT_TRUE(with_status(checked["findings"], "fail").count("network-dhcp") == 0);
+  EXPECT_TRUE(with_status(checked["findings"], "pass").count("linux-initramfs-drivers")) << "read from the image's gzip initramfs";
   EXPECT_EQ(checked["image"]["disks"][0]["variant"], "streamOptimized");
 }
 

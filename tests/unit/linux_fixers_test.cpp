@@ -7,21 +7,13 @@
 #include "guest/fake_guest.h"
 #include "inspect/network.h"
 #include "inspect/tools.h"
+#include "tests/unit/fixture_guest.h"
 
 namespace vmfix::fixers {
 namespace {
 
-void load_fixture(guest::FakeGuest& guest, const std::string& name) {
-  const fixtures::FixtureSpec& spec = fixtures::find_fixture(name);
-  for (const auto& directory : spec.directories) guest.mkdir_p(directory);
-  for (const auto& file : spec.files) {
-    std::string content = file.content;
-    for (size_t at; (at = content.find("{{uuid:")) != std::string::npos;)
-      content.replace(at, content.find("}}", at) + 2 - at, "0b5e9a3c-1111-2222-3333-444455556666");
-    guest.add_file(file.path, content, file.mode);
-  }
-  for (const auto& [link, target] : spec.symlinks) guest.add_symlink(link, target);
-}
+using test::fixer_named;
+using test::load_fixture;
 
 inspect::Facts linux_facts(guest::FakeGuest& guest, std::vector<std::string> packages, const std::string& format) {
   inspect::Facts facts;
@@ -32,12 +24,6 @@ inspect::Facts linux_facts(guest::FakeGuest& guest, std::vector<std::string> pac
   facts.network = inspect::detect_linux_network(guest);
   facts.hypervisor_tools = inspect::detect_linux_tools(guest, facts.packages);
   return facts;
-}
-
-std::unique_ptr<Fixer> fixer_named(const std::string& id) {
-  for (auto& fixer : all_fixers())
-    if (fixer->id() == id) return std::move(fixer);
-  return nullptr;
 }
 
 bool any_failing(Fixer& fixer, guest::Guest& guest, const inspect::Facts& facts) {

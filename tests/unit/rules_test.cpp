@@ -282,7 +282,7 @@ TEST(LinuxRules, GrubChecksReadTheGuest) {
   guest::FakeGuest guest;
   guest.add_file("/boot/vmlinuz-4.15.0-213-generic", "k");
   facts.linux.boot = bootloader::BootConfig{"grub2", "/boot/grub/grub.cfg",
-                                            {{"Ubuntu", "", "/boot/vmlinuz-4.15.0-213-generic", "/boot/initrd.img-4.15.0-213-generic", ""}},
+                                            {{"Ubuntu", "", "/boot/vmlinuz-4.15.0-213-generic", "/boot/initrd.img-4.15.0-213-generic", "", "0"}},
                                             0, "default 0"};
   facts.linux.grub_configs = {"/boot/grub/grub.cfg", "/boot/grub/menu.lst"};
   Evaluation evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});

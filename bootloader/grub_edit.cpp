@@ -1,0 +1,329 @@
+#include "bootloader/grub_edit.h"
+
+#include <fmt/core.h>
+
+#include <cctype>
+#include <charconv>
+#include <optional>
+
+#include "support/error.h"
+#include "support/text.h"
+
+namespace vmfix::bootloader {
+
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// [start, end) of each blank-separated word of `text`.
+std::vector<std::pair<size_t, size_t>> word_spans(std::string_view text) {
+  std::vector<std::pair<size_t, size_t>> spans;
+  for (size_t at = 0; at < text.size();) {
+    while (at < text.size() && is_blank(text[at])) ++at;
+    if (at == text.size()) break;
+    size_t end = at;
+    while (end < text.size() && !is_blank(text[end])) ++end;
+    spans.emplace_back(at, end);
+    at = end;
+  }
+  return spans;
+}
+
+std::optional<int> parse_int(std::string_view text) {
+  int value = 0;
+  text = trim(text);
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// A kernel (not memtest, not a Xen hypervisor): what gets a console= and root=.
+bool is_linux_kernel(std::string_view path) {
+  std::string_view name = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+  for (std::string_view prefix : {"vmlinuz", "vmlinux", "kernel-", "bzImage"})
+    if (name.starts_with(prefix)) return true;
+  return false;
+}
+
+// One line of a menu file split where an edit needs it: indentation and keyword, the kernel
+// path and what follows it.
+struct KernelLine {
+  std::string head;  // "\tlinux16 /vmlinuz-X " (everything up to the arguments)
+  std::string args;
+};
+
+std::optional<KernelLine> kernel_line(std::string_view line, const std::vector<std::string_view>& keywords) {
+  auto spans = word_spans(line);
+  if (spans.size() < 2) return std::nullopt;
+  std::string_view keyword = line.substr(spans[0].first, spans[0].second - spans[0].first);
+  bool wanted = false;
+  for (std::string_view candidate : keywords) wanted = wanted || keyword == candidate;
+  if (!wanted || !is_linux_kernel(line.substr(spans[1].first, spans[1].second - spans[1].first))) return std::nullopt;
+  size_t args_at = spans.size() > 2 ? spans[2].first : line.size();
+  return KernelLine{std::string(line.substr(0, args_at)), std::string(line.substr(args_at))};
+}
+
+const std::vector<std::string_view> kGrub2Kernel = {"linux", "linux16", "linuxefi"};
+const std::vector<std::string_view> kAnyKernel = {"linux", "linux16", "linuxefi", "kernel"};
+
+std::string join_lines(const std::vector<std::string>& lines, std::string_view original) {
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  if (!original.empty() && original.back() != '\n' && !out.empty()) out.pop_back();
+  return out;
+}
+
+std::vector<std::string> lines_of(std::string_view text) {
+  std::vector<std::string> lines;
+  for (std::string_view line : split_lines(text)) lines.emplace_back(line);
+  return lines;
+}
+
+// "KEY=value" (optionally after "export "), uncommented: the key, and where the value starts.
+std::optional<std::pair<std::string, size_t>> assignment(std::string_view line) {
+  size_t at = 0;
+  while (at < line.size() && is_blank(line[at])) ++at;
+  if (line.substr(at).starts_with("export ")) at += 7;
+  size_t eq = line.find('=', at);
+  if (eq == std::string_view::npos || eq == at) return std::nullopt;
+  for (size_t i = at; i < eq; ++i)
+    if (!std::isalnum(static_cast<unsigned char>(line[i])) && line[i] != '_') return std::nullopt;
+  return std::pair{std::string(line.substr(at, eq - at)), eq + 1};
+}
+
+// A shell value at `from` in `line`: its text without quotes, and the line rebuilt around a new one.
+struct ShellValue {
+  std::string text;
+  char quote = 0;  // '"', '\'' or 0
+  size_t start = 0, end = 0;  // the whole value, quotes included
+};
+
+ShellValue shell_value(const std::string& line, size_t from) {
+  ShellValue value{"", 0, from, from};
+  if (from < line.size() && (line[from] == '"' || line[from] == '\'')) {
+    value.quote = line[from];
+    size_t close = line.find(value.quote, from + 1);
+    while (close != std::string::npos && value.quote == '"' && line[close - 1] == '\\') close = line.find('"', close + 1);
+    value.end = close == std::string::npos ? line.size() : close + 1;
+    value.text = line.substr(from + 1, (close == std::string::npos ? line.size() : close) - from - 1);
+  } else {
+    value.end = from;
+    while (value.end < line.size() && !is_blank(line[value.end]) && line[value.end] != '#' && line[value.end] != ';') ++value.end;
+    value.text = line.substr(from, value.end - from);
+  }
+  return value;
+}
+
+std::string with_value(const std::string& line, const ShellValue& old, const std::string& text) {
+  char quote = old.quote;
+  if (quote == 0 && text.find_first_of(" \t") != std::string::npos) quote = '"';
+  std::string value = quote ? std::string(1, quote) + text + quote : text;
+  return line.substr(0, old.start) + value + line.substr(old.end);
+}
+
+std::string with_device_uuids(std::string_view args, const DeviceUuid& uuid_of) {
+  std::string out(args);
+  auto spans = word_spans(out);
+  for (auto it = spans.rbegin(); it != spans.rend(); ++it) {  // from the end: offsets stay valid
+    std::string_view word = std::string_view(out).substr(it->first, it->second - it->first);
+    for (std::string_view key : {"root=", "resume="}) {
+      if (!word.starts_with(key) || !word.substr(key.size()).starts_with("/dev/")) continue;
+      std::string uuid = uuid_of(std::string(word.substr(key.size())));
+      if (!uuid.empty()) out.replace(it->first, it->second - it->first, std::string(key) + "UUID=" + uuid);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool has_serial_console(std::string_view args) {
+  for (auto [start, end] : word_spans(args))
+    if (args.substr(start, end - start).starts_with("console=ttyS0")) return true;
+  return false;
+}
+
+bool timeout_too_long(int seconds) { return seconds < 0 || seconds > kMaxTimeout; }
+
+std::string ec2_kernel_args(std::string_view args, const DeviceUuid& uuid_of) {
+  std::string out = with_device_uuids(args, uuid_of);
+  if (has_serial_console(out)) return out;
+  bool has_tty0 = false;
+  for (auto [start, end] : word_spans(out)) has_tty0 = has_tty0 || std::string_view(out).substr(start, end - start) == "console=tty0";
+  std::string addition = has_tty0 ? std::string(kSerialConsole) : "console=tty0 " + std::string(kSerialConsole);
+  size_t last = out.find_last_not_of(" \t");
+  if (last == std::string::npos) return addition + out;
+  return out.substr(0, last + 1) + " " + addition + out.substr(last + 1);
+}
+
+std::string ec2_default_grub(std::string_view text, const DeviceUuid& uuid_of, bool stale_default) {
+  std::vector<std::string> lines = lines_of(text);
+  std::optional<size_t> cmdline, cmdline_default, timeout, grub_default;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto found = assignment(lines[i]);
+    if (!found) continue;
+    if (found->first == "GRUB_CMDLINE_LINUX") cmdline = i;
+    else if (found->first == "GRUB_CMDLINE_LINUX_DEFAULT") cmdline_default = i;
+    else if (found->first == "GRUB_TIMEOUT") timeout = i;
+    else if (found->first == "GRUB_DEFAULT") grub_default = i;
+  }
+  auto edit = [&](size_t index, auto&& change) {
+    auto found = assignment(lines[index]);
+    ShellValue value = shell_value(lines[index], found->second);
+    std::string changed = change(value.text);
+    if (changed != value.text) lines[index] = with_value(lines[index], value, changed);
+  };
+  auto value_of = [&](std::optional<size_t> index) {
+    return index ? shell_value(lines[*index], assignment(lines[*index])->second).text : std::string();
+  };
+  if (cmdline_default) edit(*cmdline_default, [&](const std::string& v) { return with_device_uuids(v, uuid_of); });
+  bool console = has_serial_console(value_of(cmdline)) || has_serial_console(value_of(cmdline_default));
+  if (cmdline) {
+    edit(*cmdline, [&](const std::string& v) { return console ? with_device_uuids(v, uuid_of) : ec2_kernel_args(v, uuid_of); });
+  } else if (!console) {
+    lines.push_back(fmt::format("GRUB_CMDLINE_LINUX=\"{}\"", ec2_kernel_args("", uuid_of)));
+  }
+  if (timeout)
+    edit(*timeout, [](const std::string& v) {
+      auto seconds = parse_int(v);
+      return seconds && timeout_too_long(*seconds) ? std::to_string(kTimeout) : v;
+    });
+  if (stale_default && grub_default) edit(*grub_default, [](const std::string& v) { return v == "saved" ? v : "0"; });
+  return join_lines(lines, text);
+}
+
+std::string ec2_grub_cfg(std::string_view text, const DeviceUuid& uuid_of, bool timeouts) {
+  std::vector<std::string> lines = lines_of(text);
+  for (std::string& line : lines) {
+    if (auto kernel = kernel_line(line, kGrub2Kernel)) {
+      line = kernel->head + ec2_kernel_args(kernel->args, uuid_of);
+      continue;
+    }
+    std::string_view trimmed = trim(line);
+    if (!timeouts || !trimmed.starts_with("set timeout=")) continue;
+    auto seconds = parse_int(unquote(trimmed.substr(12)));
+    if (seconds && timeout_too_long(*seconds))
+      line = line.substr(0, line.find("set timeout=")) + "set timeout=" + std::to_string(kTimeout);
+  }
+  return join_lines(lines, text);
+}
+
+bool grub_cfg_uses_saved_entry(std::string_view text) {
+  for (std::string_view line : split_lines(text)) {
+    line = trim(line);
+    if (line.starts_with("set default=") && unquote(line.substr(12)) == "${saved_entry}") return true;
+  }
+  return false;
+}
+
+std::string with_grub_cfg_default(std::string_view text, const std::string& value) {
+  std::vector<std::string> lines = lines_of(text);
+  bool found = false;
+  for (std::string& line : lines) {
+    std::string_view trimmed = trim(line);
+    if (!trimmed.starts_with("set default=")) continue;
+    std::string old = unquote(trimmed.substr(12));
+    if (old == "${saved_entry}" || old == "${next_entry}") continue;
+    line = line.substr(0, line.find("set default=")) + "set default=\"" + value + "\"";
+    found = true;
+  }
+  if (!found) lines.insert(lines.begin(), "set default=\"" + value + "\"");
+  return join_lines(lines, text);
+}
+
+std::string ec2_grub_legacy(std::string_view text, const DeviceUuid& uuid_of, int default_index) {
+  std::vector<std::string> lines = lines_of(text);
+  bool default_set = false;
+  for (std::string& line : lines) {
+    if (auto kernel = kernel_line(line, {"kernel"})) {
+      line = kernel->head + ec2_kernel_args(kernel->args, uuid_of);
+      continue;
+    }
+    std::string_view trimmed = trim(line);
+    for (std::string_view key : {"timeout", "default"}) {
+      if (!trimmed.starts_with(key) || trimmed.size() == key.size() || (trimmed[key.size()] != '=' && !is_blank(trimmed[key.size()])))
+        continue;
+      std::string indent = line.substr(0, line.find(key));
+      if (key == "timeout") {
+        auto seconds = parse_int(trimmed.substr(key.size() + 1));
+        if (seconds && timeout_too_long(*seconds)) line = indent + "timeout=" + std::to_string(kTimeout);
+      } else if (default_index >= 0) {
+        line = indent + "default=" + std::to_string(default_index);
+        default_set = true;
+      }
+    }
+  }
+  if (default_index >= 0 && !default_set) lines.insert(lines.begin(), "default=" + std::to_string(default_index));
+  return join_lines(lines, text);
+}
+
+std::string ec2_bls_entry(std::string_view text, const DeviceUuid& uuid_of) {
+  std::vector<std::string> lines = lines_of(text);
+  for (std::string& line : lines) {
+    auto spans = word_spans(line);
+    if (spans.empty() || std::string_view(line).substr(spans[0].first, spans[0].second - spans[0].first) != "options") continue;
+    if (line.find("$kernelopts") != std::string::npos) continue;  // the options live in grubenv
+    size_t args_at = spans.size() > 1 ? spans[1].first : line.size();
+    line = line.substr(0, args_at) + ec2_kernel_args(line.substr(args_at), uuid_of);
+  }
+  return join_lines(lines, text);
+}
+
+std::vector<std::string> linux_command_lines(std::string_view config) {
+  std::vector<std::string> found;
+  for (std::string_view line : split_lines(config))
+    if (auto kernel = kernel_line(line, kAnyKernel)) found.push_back(kernel->args);
+  return found;
+}
+
+std::vector<int> menu_timeouts(std::string_view config) {
+  std::vector<int> found;
+  for (std::string_view line : split_lines(config)) {
+    line = trim(line);
+    std::string_view value;
+    if (line.starts_with("set timeout=")) value = line.substr(12);
+    else if (line.starts_with("timeout") && line.size() > 7 && (line[7] == '=' || is_blank(line[7]))) value = line.substr(8);
+    else continue;
+    if (auto seconds = parse_int(unquote(value))) found.push_back(*seconds);
+  }
+  return found;
+}
+
+std::map<std::string, std::string> parse_grubenv(std::string_view block) {
+  std::map<std::string, std::string> variables;
+  for (std::string_view line : split_lines(block.substr(0, block.rfind('\n') + 1))) {
+    if (line.empty() || line.front() == '#') continue;
+    size_t eq = line.find('=');
+    if (eq != std::string_view::npos) variables[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+  }
+  return variables;
+}
+
+std::string grubenv_with(std::string_view block, const std::string& key, const std::string& value) {
+  const size_t size = std::max<size_t>(block.size(), 1024);
+  std::string escaped;
+  for (char c : value) {  // grub-editenv's escapes
+    if (c == '\\') escaped += "\\\\";
+    else if (c == '\n') escaped += "\\n";
+    else escaped += c;
+  }
+  std::string body;
+  bool replaced = false;
+  size_t content_end = block.rfind('\n');
+  std::string_view content = content_end == std::string_view::npos ? std::string_view() : block.substr(0, content_end + 1);
+  if (content.empty()) content = "# GRUB Environment Block\n";
+  for (std::string_view line : split_lines(content)) {
+    if (!line.empty() && line.front() != '#' && line.substr(0, line.find('=')) == key) {
+      if (!replaced) body += key + "=" + escaped + "\n";
+      replaced = true;
+      continue;
+    }
+    body += std::string(line) + "\n";
+  }
+  if (!replaced) body += key + "=" + escaped + "\n";
+  if (body.size() > size) throw Error(fmt::format("the GRUB environment block cannot hold {}={}: it is full", key, value));
+  body.resize(size, '#');
+  return body;
+}
+
+}  // namespace vmfix::bootloader

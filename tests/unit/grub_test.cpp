@@ -1,0 +1,255 @@
+// GRUB edits for EC2 (console, UUIDs, timeout, default entry) on the texts GRUB 2, GRUB legacy and
+// BLS write, and the grub fixer on the Linux fixtures' files: check, fix, check again, fix again.
+#include <gtest/gtest.h>
+
+#include "bootloader/detect.h"
+#include "bootloader/grub_edit.h"
+#include "bootloader/kernels.h"
+#include "fixers/registry.h"
+#include "fixtures/fixture.h"
+#include "guest/fake_guest.h"
+#include "tests/unit/fixture_guest.h"
+
+namespace vmfix::bootloader {
+namespace {
+
+const DeviceUuid kUuids = [](const std::string& device) -> std::string {
+  if (device == "/dev/sda3") return "1111-root";
+  if (device == "/dev/sda2") return "2222-swap";
+  return "";
+};
+
+TEST(GrubEdit, KernelArgumentsGetTheSerialConsoleAndUuids) {
+  EXPECT_EQ(ec2_kernel_args("root=/dev/sda3 ro quiet", kUuids), "root=UUID=1111-root ro quiet console=tty0 console=ttyS0,115200");
+  EXPECT_EQ(ec2_kernel_args("ro  maybe-ubiquity", kUuids), "ro  maybe-ubiquity console=tty0 console=ttyS0,115200") << "spacing kept";
+  EXPECT_EQ(ec2_kernel_args("ro console=tty0 ", kUuids), "ro console=tty0 console=ttyS0,115200 ");
+  EXPECT_EQ(ec2_kernel_args("ro console=ttyS0,9600n8", kUuids), "ro console=ttyS0,9600n8") << "a serial console is kept as set";
+  EXPECT_EQ(ec2_kernel_args("", kUuids), "console=tty0 console=ttyS0,115200");
+  EXPECT_EQ(ec2_kernel_args("root=/dev/mapper/vg-root resume=/dev/sda2 console=ttyS0", kUuids),
+            "root=/dev/mapper/vg-root resume=UUID=2222-swap console=ttyS0");
+  EXPECT_EQ(ec2_kernel_args("root=/dev/sdz9 console=ttyS0", kUuids), "root=/dev/sdz9 console=ttyS0") << "unknown devices stay";
+  const std::string once = ec2_kernel_args("root=/dev/sda3 ro", kUuids);
+  EXPECT_EQ(ec2_kernel_args(once, kUuids), once);
+}
+
+TEST(GrubEdit, DefaultGrubKeepsEverythingElse) {
+  const std::string centos = "GRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
+                             "GRUB_DEFAULT=saved\n# the console\nGRUB_CMDLINE_LINUX=\"crashkernel=auto resume=/dev/sda2 rhgb quiet\"\n";
+  const std::string edited = ec2_default_grub(centos, kUuids);
+  EXPECT_EQ(edited, "GRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
+                    "GRUB_DEFAULT=saved\n# the console\n"
+                    "GRUB_CMDLINE_LINUX=\"crashkernel=auto resume=UUID=2222-swap rhgb quiet console=tty0 console=ttyS0,115200\"\n");
+  EXPECT_EQ(ec2_default_grub(edited, kUuids), edited);
+
+  const std::string ubuntu = "GRUB_DEFAULT=0\nGRUB_TIMEOUT_STYLE=hidden\nGRUB_TIMEOUT=10\nGRUB_CMDLINE_LINUX_DEFAULT='maybe-ubiquity'\nGRUB_CMDLINE_LINUX=\n";
+  EXPECT_EQ(ec2_default_grub(ubuntu, kUuids),
+            "GRUB_DEFAULT=0\nGRUB_TIMEOUT_STYLE=hidden\nGRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX_DEFAULT='maybe-ubiquity'\n"
+            "GRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200\"\n");
+  EXPECT_EQ(ec2_default_grub("GRUB_TIMEOUT=-1\n", kUuids), "GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200\"\n");
+  EXPECT_EQ(ec2_default_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet console=ttyS0,115200n8\"\n", kUuids),
+            "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet console=ttyS0,115200n8\"\n")
+      << "a console in GRUB_CMDLINE_LINUX_DEFAULT counts";
+  EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=\"Old kernel\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, true),
+            "GRUB_DEFAULT=\"0\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n");
+  EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, true),
+            "GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n") << "a saved default is repaired in grubenv";
+}
+
+const char* kDebianCfg = R"(set default="0"
+if [ "${recordfail}" = 1 ] ; then
+  set timeout=30
+else
+  set timeout=-1
+fi
+menuentry 'Debian GNU/Linux' --class debian $menuentry_id_option 'gnulinux-simple-1111' {
+	linux	/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda3 ro  quiet
+	initrd	/boot/initrd.img-6.1.0-28-amd64
+}
+submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-advanced-1111' {
+	menuentry 'Debian GNU/Linux, with Linux 6.1.0-28-amd64 (recovery mode)' {
+		linux	/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda3 ro single
+	}
+}
+menuentry 'Memory test (memtest86+x64.bin)' {
+	linux16	/boot/memtest86+x64.bin
+}
+)";
+
+TEST(GrubEdit, GrubCfgKernelLinesAndTimeouts) {
+  const std::string edited = ec2_grub_cfg(kDebianCfg, kUuids);
+  auto lines = linux_command_lines(edited);
+  ASSERT_EQ(lines.size(), 2u) << "memtest is not a Linux kernel";
+  EXPECT_EQ(lines[0], "root=UUID=1111-root ro  quiet console=tty0 console=ttyS0,115200");
+  EXPECT_EQ(lines[1], "root=UUID=1111-root ro single console=tty0 console=ttyS0,115200");
+  EXPECT_NE(edited.find("\tlinux16\t/boot/memtest86+x64.bin\n"), std::string::npos);
+  EXPECT_EQ(menu_timeouts(edited), (std::vector<int>{1, 1}));
+  EXPECT_EQ(menu_timeouts(ec2_grub_cfg(kDebianCfg, kUuids, false)), (std::vector<int>{30, -1}));
+  EXPECT_EQ(ec2_grub_cfg(edited, kUuids), edited);
+  EXPECT_FALSE(grub_cfg_uses_saved_entry(kDebianCfg));
+  EXPECT_EQ(with_grub_cfg_default(kDebianCfg, "1>0").substr(0, 18), "set default=\"1>0\"\n");
+  EXPECT_TRUE(grub_cfg_uses_saved_entry("if [ x ]; then\n  set default=\"${saved_entry}\"\nfi\n"));
+}
+
+TEST(GrubEdit, GrubLegacyMenu) {
+  const std::string menu = "default=3\ntimeout 30\nhiddenmenu\ntitle CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n"
+                           "\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro root=/dev/sda3 rhgb quiet\n\tinitrd /initramfs-2.6.32-754.el6.x86_64.img\n";
+  const std::string edited = ec2_grub_legacy(menu, kUuids, 0);
+  EXPECT_EQ(edited, "default=0\ntimeout=1\nhiddenmenu\ntitle CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n"
+                    "\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro root=UUID=1111-root rhgb quiet console=tty0 console=ttyS0,115200\n"
+                    "\tinitrd /initramfs-2.6.32-754.el6.x86_64.img\n");
+  EXPECT_EQ(ec2_grub_legacy(edited, kUuids), edited);
+}
+
+TEST(GrubEdit, BlsEntriesAndGrubenv) {
+  const std::string entry = "title RHEL\nversion 4.18.0\nlinux /vmlinuz-4.18.0\ninitrd /initramfs-4.18.0.img $tuned_initrd\noptions root=/dev/sda3 ro\n";
+  EXPECT_EQ(ec2_bls_entry(entry, kUuids),
+            "title RHEL\nversion 4.18.0\nlinux /vmlinuz-4.18.0\ninitrd /initramfs-4.18.0.img $tuned_initrd\n"
+            "options root=UUID=1111-root ro console=tty0 console=ttyS0,115200\n");
+  EXPECT_EQ(ec2_bls_entry("options $kernelopts $tuned_params\n", kUuids), "options $kernelopts $tuned_params\n");
+
+  std::string block = "# GRUB Environment Block\nsaved_entry=abc\nkernelopts=root=/dev/sda3 ro\n";
+  block.resize(1024, '#');
+  std::string edited = grubenv_with(block, "kernelopts", "root=UUID=1111-root ro");
+  EXPECT_EQ(edited.size(), 1024u);
+  EXPECT_EQ(parse_grubenv(edited), (std::map<std::string, std::string>{{"saved_entry", "abc"}, {"kernelopts", "root=UUID=1111-root ro"}}));
+  edited = grubenv_with(edited, "boot_success", "1");
+  EXPECT_EQ(parse_grubenv(edited).at("boot_success"), "1");
+  EXPECT_EQ(edited.substr(0, 25), "# GRUB Environment Block\n");
+  EXPECT_THROW(grubenv_with(block, "kernelopts", std::string(1100, 'x')), Error);
+  EXPECT_EQ(grubenv_with("", "saved_entry", "0").size(), 1024u) << "a missing block is created";
+}
+
+}  // namespace
+}  // namespace vmfix::bootloader
+
+namespace vmfix::fixers {
+namespace {
+
+using test::load_fixture;
+constexpr const char* kRootUuid = test::kFixtureUuid;
+std::unique_ptr<Fixer> grub_fixer() { return test::fixer_named("grub"); }
+
+inspect::Facts facts_of(guest::Guest& guest) {
+  inspect::Facts facts = test::linux_boot_facts(guest);
+  facts.filesystems = {{"/dev/sda3", "xfs", "", kRootUuid, "/", {}, {}, {}}, {"/dev/sda4", "swap", "", "5555-swap", "", {}, {}, {}}};
+  return facts;
+}
+
+std::map<std::string, std::string> statuses(Fixer& fixer, guest::Guest& guest, const inspect::Facts& facts) {
+  std::map<std::string, std::string> found;
+  for (const Finding& finding : fixer.check(guest, facts))
+    if (found[finding.rule] != "fail") found[finding.rule] = finding.status;
+  return found;
+}
+
+TEST(GrubFixer, EveryLinuxFixtureBootsWithASerialConsole) {
+  for (const char* name : {"centos7-vmware", "ubuntu1804-vmware", "debian11-gpt-bios", "rhel8-uefi"}) {
+    SCOPED_TRACE(name);
+    guest::FakeGuest guest;
+    load_fixture(guest, name);
+    inspect::Facts facts = facts_of(guest);
+    auto fixer = grub_fixer();
+    ASSERT_TRUE(fixer->applies(facts));
+    auto before = statuses(*fixer, guest, facts);
+    EXPECT_EQ(before["linux-grub-console"], "fail");
+    EXPECT_EQ(before["linux-grub-default"], "pass");
+    auto changes = fixer->fix(guest, facts);
+    ASSERT_FALSE(changes.empty());
+    for (const Change& change : changes) EXPECT_EQ(change.fixer, "grub");
+    // What the boot menu says now, read as inspection reads it.
+    facts = facts_of(guest);
+    ASSERT_TRUE(facts.linux.boot && facts.linux.boot->default_entry);
+    const std::string& options = facts.linux.boot->entries[*facts.linux.boot->default_entry].options;
+    EXPECT_TRUE(bootloader::has_serial_console(options)) << options;
+    EXPECT_NE(options.find("console=tty0"), std::string::npos) << options;
+    EXPECT_EQ(options.find("root=/dev/"), std::string::npos) << options;
+    auto after = statuses(*fixer, guest, facts);
+    EXPECT_EQ(after["linux-grub-console"], "pass");
+    EXPECT_EQ(after["linux-grub-root"], "pass");
+    EXPECT_EQ(after["linux-grub-default"], "pass");
+    EXPECT_TRUE(fixer->fix(guest, facts).empty()) << "a second run changed something";
+    if (auto defaults = guest.read_if_exists("/etc/default/grub")) {
+      EXPECT_NE(defaults->find("console=ttyS0,115200"), std::string::npos) << "later kernels get the console too";
+    }
+  }
+}
+
+TEST(GrubFixer, CentosDeviceRootBecomesUuidAndGrubenvKeepsItsSize) {
+  guest::FakeGuest guest;
+  load_fixture(guest, "centos7-vmware");
+  inspect::Facts facts = facts_of(guest);
+  auto fixer = grub_fixer();
+  EXPECT_EQ(statuses(*fixer, guest, facts)["linux-grub-root"], "fail") << "the fixture's grub.cfg says root=/dev/sda3";
+  fixer->fix(guest, facts);
+  EXPECT_NE(guest.read("/boot/grub2/grub.cfg").find(std::string("root=UUID=") + kRootUuid), std::string::npos);
+
+  // A saved_entry naming a kernel that is gone: grubenv points at the entry that boots.
+  guest::FakeGuest stale;
+  load_fixture(stale, "centos7-vmware");
+  std::string block = "# GRUB Environment Block\nsaved_entry=CentOS Linux (3.10.0-957.el7.x86_64) 7 (Core)\n";
+  block.resize(1024, '#');
+  stale.add_file("/boot/grub2/grubenv", block);
+  stale.add_file("/boot/grub2/grub.cfg", "if [ \"${next_entry}\" ] ; then\n  set default=\"${next_entry}\"\nelse\n  set default=\"${saved_entry}\"\nfi\n" +
+                                             stale.read("/boot/grub2/grub.cfg"));
+  facts = facts_of(stale);
+  auto found = fixer->check(stale, facts);
+  auto it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
+  ASSERT_NE(it, found.end());
+  EXPECT_EQ(it->status, "fail");
+  EXPECT_TRUE(it->fixable);
+  fixer->fix(stale, facts);
+  const std::string env = stale.read("/boot/grub2/grubenv");
+  EXPECT_EQ(env.size(), 1024u);
+  EXPECT_EQ(bootloader::parse_grubenv(env).at("saved_entry"), "0");
+  EXPECT_EQ(statuses(*fixer, stale, facts_of(stale))["linux-grub-default"], "pass");
+
+  // No entry boots an installed kernel, and no grub-mkconfig to write one: failing, not fixable.
+  guest::FakeGuest broken;
+  load_fixture(broken, "centos7-vmware");
+  broken.rm("/boot/initramfs-3.10.0-1160.el7.x86_64.img");
+  found = fixer->check(broken, facts_of(broken));
+  it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
+  ASSERT_NE(it, found.end());
+  EXPECT_EQ(it->status, "fail");
+  EXPECT_FALSE(it->fixable) << it->evidence;
+}
+
+TEST(GrubFixer, RegeneratesWithTheGuestsGrubMkconfigAndChecksWhatItWrote) {
+  for (bool mkconfig_honours_defaults : {true, false}) {
+    SCOPED_TRACE(mkconfig_honours_defaults);
+    guest::FakeGuest guest;
+    load_fixture(guest, "debian11-gpt-bios");
+    guest.add_file("/usr/sbin/grub-mkconfig", "#!/bin/sh\n", 0755);
+    const std::string original = guest.read("/boot/grub/grub.cfg");
+    guest.on_run([&](const std::vector<std::string>& argv) -> std::string {
+      // A stand-in for grub-mkconfig: one entry, with GRUB_CMDLINE_LINUX's console when honoured.
+      EXPECT_EQ(argv.back(), "/boot/grub/grub.cfg");
+      std::string args = mkconfig_honours_defaults ? "console=tty0 console=ttyS0,115200" : "quiet";
+      guest.write("/boot/grub/grub.cfg", "set default=\"0\"\nmenuentry 'Debian GNU/Linux' {\n\tlinux\t/boot/vmlinuz-5.10.0-28-amd64 root=UUID=" +
+                                             std::string(kRootUuid) + " ro " + args + "\n\tinitrd\t/boot/initrd.img-5.10.0-28-amd64\n}\n");
+      return "";
+    });
+    inspect::Facts facts = facts_of(guest);
+    auto fixer = grub_fixer();
+    EXPECT_EQ(statuses(*fixer, guest, facts)["linux-grub-console"], "fail");
+    auto changes = fixer->fix(guest, facts);
+    ASSERT_EQ(guest.commands_run().size(), 1u);
+    EXPECT_EQ(guest.commands_run()[0], (std::vector<std::string>{"/usr/bin/env", "GRUB_DISABLE_OS_PROBER=true", "/usr/sbin/grub-mkconfig",
+                                                                 "-o", "/boot/grub/grub.cfg"}));
+    ASSERT_EQ(changes.size(), 2u);  // /etc/default/grub, grub.cfg
+    if (mkconfig_honours_defaults) {
+      EXPECT_EQ(changes[1].after, "regenerated with /usr/sbin/grub-mkconfig");
+    } else {  // the generated menu lacks the console: the original is edited in place instead
+      EXPECT_EQ(changes[1].after, "edited in place instead");
+      EXPECT_NE(changes[1].before.find("without console=ttyS0"), std::string::npos);
+      EXPECT_EQ(guest.read("/boot/grub/grub.cfg"), bootloader::ec2_grub_cfg(original, [](const std::string&) { return std::string(); }));
+    }
+    facts = facts_of(guest);
+    EXPECT_EQ(statuses(*fixer, guest, facts)["linux-grub-console"], "pass");
+    EXPECT_TRUE(fixer->fix(guest, facts).empty());
+    EXPECT_EQ(guest.commands_run().size(), 1u) << "nothing left to regenerate for";
+  }
+}
+
+}  // namespace
+}  // namespace vmfix::fixers
