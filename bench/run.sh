@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Benchmarks vmfix against its peer tools, side by side in one run, on the project's fixtures.
-#   bench/run.sh [ROUNDS]     (default 2 rounds; each round runs every tool once per image)
+#   bench/run.sh [ROUNDS] [SECTION...]   (default 2 rounds; sections: inspect windows-all debian-all,
+#                                         default all three; each round runs every tool once per image)
 #   1. `vmfix --inspect` and `vmfix --check` (inspection plus every rule of the profile) vs
 #      libguestfs's `virt-inspector` (inspection only), on the same images;
 #   2. on the Windows fixture, `vmfix --all` (check, 7 fixers in both control sets, unattend.xml,
 #      re-check, write a new VHD) vs a copy of the image plus `virt-win-reg --merge` of the same
 #      registry edits for the current control set only (bench/win-edits.reg): vmfix does more.
+#   3. on the real Debian 12 image, `vmfix --all` vs virt-customize doing less (--uninstall
+#      open-vm-tools, --write a DHCP /etc/network/interfaces, --delete the persistent-net rules)
+#      on a qcow2 overlay of the source, then `qemu-img convert` of that overlay to a
+#      streamOptimized VMDK, the output vmfix writes; both times, and virt-customize's alone.
 # The real Debian 12 image of tests/acceptance/debian12.sh is added when it exists.
 # Everything runs under the same acceleration: the one vmfix's launch policy picked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
+shift || true
+sections=${*:-inspect windows-all debian-all}
+wants() { [[ " $sections " == *" $1 "* ]]; }
 [ -x build/vmfix ] || ./scripts/build.sh
 # Ubuntu rather than CentOS: the CentOS fixture has no rpm database, and virt-inspector fails on
 # that (vmfix notes it and goes on); a failed run is no measurement.
@@ -43,7 +51,7 @@ mean() { printf '%s\n' "$@" | awk '{s+=$1} END {printf "%.1f", s/NR}'; }
 row() { printf '%-22s %-22s %10.1f %10s %8s\n' "$1" "$2" "$3" "$4" "$5"; }
 
 printf '%-22s %-22s %10s %10s %8s\n' image tool best_s mean_s ratio
-for image in $images; do
+wants inspect && for image in $images; do
   name=$(basename "$image" | sed 's/-[0-9a-f]\{16\}\..*//')
   declare -a inspect=() check=() theirs=()
   for ((r = 0; r < rounds; r++)); do
@@ -58,16 +66,39 @@ for image in $images; do
   unset inspect check theirs
 done
 
-# --all on Windows against virt-win-reg --merge of the same registry edits, each on a fresh copy.
-windows=$(echo "$images" | tr ' ' '\n' | grep win2012r2)
 scratch=$(mktemp -d /var/tmp/vmfix-bench-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
+
+# --all on Windows against virt-win-reg --merge of the same registry edits, each on a fresh copy.
+windows=$(echo "$images" | tr ' ' '\n' | grep win2012r2)
 declare -a all=() merge=()
-for ((r = 0; r < rounds; r++)); do
+wants windows-all && for ((r = 0; r < rounds; r++)); do
   rm -f "$scratch"/*
   all+=("$(seconds ./build/vmfix --all --json -o "$scratch/fixed.vhd" "$windows")")
   merge+=("$(seconds sh -c "cp --sparse=always '$windows' '$scratch/copy.vhd' && virt-win-reg --merge '$scratch/copy.vhd' bench/win-edits.reg")")
 done
-b_merge=$(best "${merge[@]}")
-row win2012r2-vmware "vmfix --all" "$(best "${all[@]}")" "$(mean "${all[@]}")" "$(echo "scale=2; $(best "${all[@]}") / $b_merge" | bc)"
-row win2012r2-vmware "cp + virt-win-reg" "$b_merge" "$(mean "${merge[@]}")" "1.00"
+if wants windows-all; then
+  b_merge=$(best "${merge[@]}")
+  row win2012r2-vmware "vmfix --all" "$(best "${all[@]}")" "$(mean "${all[@]}")" "$(echo "scale=2; $(best "${all[@]}") / $b_merge" | bc)"
+  row win2012r2-vmware "cp + virt-win-reg" "$b_merge" "$(mean "${merge[@]}")" "1.00"
+fi
+
+# --all on the real Debian 12 image against virt-customize doing less, then the same conversion.
+if wants debian-all && [ -f "$debian" ]; then
+  interfaces=$'auto lo\niface lo inet loopback\n\nauto ens192\niface ens192 inet dhcp\n'
+  declare -a vall=() customize=() pipeline=()
+  for ((r = 0; r < rounds; r++)); do
+    rm -f "$scratch"/*
+    vall+=("$(seconds ./build/vmfix --all --json -o "$scratch/fixed.vmdk" "$debian")")
+    qemu-img create -q -f qcow2 -b "$debian" -F vmdk "$scratch/overlay.qcow2"
+    c=$(seconds virt-customize -a "$scratch/overlay.qcow2" --uninstall open-vm-tools \
+        --write "/etc/network/interfaces:$interfaces" --delete /etc/udev/rules.d/70-persistent-net.rules)
+    v=$(seconds qemu-img convert -O vmdk -o subformat=streamOptimized "$scratch/overlay.qcow2" "$scratch/customized.vmdk")
+    customize+=("$c")
+    pipeline+=("$(echo "$c + $v" | bc)")
+  done
+  b_pipeline=$(best "${pipeline[@]}")
+  row debian12 "vmfix --all" "$(best "${vall[@]}")" "$(mean "${vall[@]}")" "$(echo "scale=2; $(best "${vall[@]}") / $b_pipeline" | bc)"
+  row debian12 "virt-customize+convert" "$b_pipeline" "$(mean "${pipeline[@]}")" "1.00"
+  row debian12 "virt-customize alone" "$(best "${customize[@]}")" "$(mean "${customize[@]}")" "-"
+fi

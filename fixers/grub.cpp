@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <cctype>
 #include <set>
 
 #include "bootloader/grub_edit.h"
@@ -40,6 +41,17 @@ std::string grubenv_path(guest::Guest& guest, const BootConfig& boot) {
   for (const char* directory : {"/boot/grub2", "/boot/grub"})
     if (guest.is_file(join_path(directory, "grubenv"))) return join_path(directory, "grubenv");
   return "/boot/grub2/grubenv";
+}
+
+// The appliance's name for the whole disk holding /boot ("/dev/sda"), "" when that is not a
+// plain partition (LVM, RAID).
+std::string disk_holding_boot(guest::Guest& guest) {
+  std::string device;
+  for (const guest::Mountpoint& mount : guest.mountpoints())
+    if (mount.path == "/boot" || (mount.path == "/" && device.empty())) device = mount.device;
+  if (!device.starts_with("/dev/sd") && !device.starts_with("/dev/vd")) return "";
+  while (!device.empty() && std::isdigit(static_cast<unsigned char>(device.back()))) device.pop_back();
+  return device;
 }
 
 bool boots(guest::Guest& guest, const BootEntry& entry) {
@@ -223,12 +235,19 @@ class GrubFixer : public Fixer {
     const std::string cfg = plan.boot->config;
     const std::string before = guest.read(cfg);
     std::string failure;
+    // Without a device map grub-probe counts the appliance's own disk too and writes hd1 hints;
+    // one naming the disk that holds /boot as hd0 keeps the menu as the guest's own GRUB wrote it.
+    const std::string device_map = join_path(directory_of(cfg), "device.map");
+    const std::string boot_disk = disk_holding_boot(guest);
+    const bool temporary_map = !boot_disk.empty() && !guest.exists(device_map);
+    if (temporary_map) guest.write(device_map, "(hd0) " + boot_disk + "\n");
     try {
       // os-prober would list the appliance's own disks as other systems.
       guest.run({"/usr/bin/env", "GRUB_DISABLE_OS_PROBER=true", plan.mkconfig, "-o", cfg});
     } catch (const Error& error) {
       failure = fmt::format("{} failed: {}", plan.mkconfig, error.what());
     }
+    if (temporary_map) guest.rm(device_map);
     std::string after = guest.read_if_exists(cfg).value_or("");
     if (failure.empty()) {
       auto command_lines = bootloader::linux_command_lines(after);

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include <filesystem>
+#include <map>
 
 #include "bootloader/initramfs.h"
 #include "bootloader/kernels.h"
@@ -45,15 +46,32 @@ struct Assessment {
   std::string unreadable;  // why the initramfs could not be listed
 };
 
-Assessment assess(guest::Guest& guest, const inspect::Facts& facts) {
+// The file list of an initramfs, downloaded and listed once per version of the file (size and
+// mtime): check, fix and re-check read the same image otherwise, and it is tens of MiB.
+class ListingCache {
+ public:
+  const bootloader::InitramfsListing& get(guest::Guest& guest, const std::string& path) {
+    auto info = guest.stat(path);
+    std::pair<uint64_t, int64_t> key{info ? info->size : 0, info ? info->mtime_ns : 0};
+    auto it = entries_.find(path);
+    if (it != entries_.end() && it->second.first == key && info && info->kind == guest::FileInfo::Kind::file) return it->second.second;
+    TempDir scratch("vmfix-initramfs");
+    const std::string copy = (scratch.path() / "initrd").string();
+    guest.download(path, copy);
+    auto& entry = entries_[path];
+    entry = {key, bootloader::list_initramfs(read_host_file(copy))};
+    return entry.second;
+  }
+
+ private:
+  std::map<std::string, std::pair<std::pair<uint64_t, int64_t>, bootloader::InitramfsListing>> entries_;
+};
+
+Assessment assess(guest::Guest& guest, const inspect::Facts& facts, ListingCache& cache) {
   Assessment a{default_target(guest, facts), {}, ""};
   if (a.target.initrd.empty()) return a;
   try {
-    TempDir scratch("vmfix-initramfs");
-    const std::string copy = (scratch.path() / "initrd").string();
-    guest.download(a.target.initrd, copy);
-    auto listing = bootloader::list_initramfs(read_host_file(copy));
-    a.states = bootloader::ec2_driver_states(guest, a.target.version, listing.files);
+    a.states = bootloader::ec2_driver_states(guest, a.target.version, cache.get(guest, a.target.initrd).files);
   } catch (const BadInput& error) {
     a.unreadable = fmt::format("{}: {}", a.target.initrd, error.what());
   }
@@ -77,7 +95,7 @@ class InitramfsFixer : public Fixer {
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && !facts.linux.kernels.empty(); }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
-    Assessment a = assess(guest, facts);
+    Assessment a = assess(guest, facts, cache_);
     if (a.target.initrd.empty())
       return {{kRule, "blocker", "unknown", kMessage, fmt::format("kernel {} has no initramfs to read (see linux-initramfs)", a.target.version)}};
     if (!a.unreadable.empty()) return {{kRule, "blocker", "unknown", kMessage, a.unreadable}};
@@ -101,7 +119,7 @@ class InitramfsFixer : public Fixer {
   }
 
   std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
-    Assessment a = assess(guest, facts);
+    Assessment a = assess(guest, facts, cache_);
     std::vector<std::string> missing = modules_in_state(a, "not-in-initramfs");
     const std::string tool = rebuild_tool(guest);
     if (missing.empty() || tool.empty()) return {};
@@ -139,7 +157,7 @@ class InitramfsFixer : public Fixer {
       argv.insert(argv.end(), {a.target.initrd, a.target.version});
       guest.run(argv);
     }
-    Assessment after = assess(guest, facts);
+    Assessment after = assess(guest, facts, cache_);
     std::vector<std::string> still = after.unreadable.empty() ? modules_in_state(after, "not-in-initramfs") : std::vector<std::string>{"(unreadable)"};
     changes.push_back({"initramfs", a.target.initrd, fmt::format("without {}", fmt::join(missing, ", ")),
                        still.empty() ? fmt::format("rebuilt with {}", tool_name)
@@ -150,6 +168,7 @@ class InitramfsFixer : public Fixer {
 
  private:
   static std::string rebuild_tool(guest::Guest& guest) { return guest.find_program({"dracut", "update-initramfs", "mkinitrd"}); }
+  ListingCache cache_;
 };
 
 }  // namespace

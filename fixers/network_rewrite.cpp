@@ -99,6 +99,45 @@ std::string dhcp_ifcfg(std::string_view text) {
   return joined(lines);
 }
 
+namespace {
+
+// The primary NIC is brought up at boot through a name pattern mapped to its stanza ("auto
+// /e*/1=ens192"): EC2 calls it ens5 (Nitro) or eth0 (Xen), not what VMware called it. The auto
+// and allow- lines that named it lose it; `ifup -a` expands patterns, udev hotplug events do
+// not, hence auto. Patterns need ifupdown 0.8 or later (Debian 9+).
+void name_primary_by_pattern(std::vector<std::string>& lines) {
+  std::string primary;
+  for (const std::string& line : lines) {
+    const std::vector<std::string> words = split_words(trim(line));
+    if (words.size() >= 4 && words[0] == "iface" && words[2] == "inet" && words[3] == "dhcp" && words[1].starts_with("e") &&
+        words[1].find_first_of(".:") == std::string::npos) {
+      primary = words[1];
+      break;
+    }
+  }
+  if (primary.empty()) return;
+  std::vector<std::string> out;
+  bool placed = false;
+  for (std::string& line : lines) {
+    std::vector<std::string> words = split_words(trim(line));
+    if (words.empty() || (words[0] != "auto" && !words[0].starts_with("allow-")) ||
+        std::find(words.begin() + 1, words.end(), primary) == words.end()) {
+      out.push_back(std::move(line));
+      continue;
+    }
+    const std::string indent = line.substr(0, line.find(words[0]));
+    if (!placed) out.push_back(indent + "auto /e*/1=" + primary);
+    placed = true;
+    std::string rest;
+    for (size_t k = 1; k < words.size(); ++k)
+      if (words[k] != primary) rest += " " + words[k];
+    if (!rest.empty()) out.push_back(indent + words[0] + rest);
+  }
+  lines = std::move(out);
+}
+
+}  // namespace
+
 std::string dhcp_ifupdown(std::string_view text) {
   static const std::vector<std::string> kStaticOptions{"address", "netmask", "gateway", "network", "broadcast",
                                                        "dns-nameservers", "hwaddress", "pointopoint"};
@@ -123,6 +162,7 @@ std::string dhcp_ifupdown(std::string_view text) {
     }
     kept.push_back(std::move(line));
   }
+  name_primary_by_pattern(kept);
   lines.lines = std::move(kept);
   return joined(lines);
 }

@@ -34,7 +34,7 @@ const FakeGuest::Node& FakeGuest::node_or_throw(const std::string& path, const c
 
 FakeGuest& FakeGuest::add_file(const std::string& path, std::string_view content, uint32_t mode) {
   mkdir_p(parent_of(normalize(path)));
-  nodes_[normalize(path)] = Node{FileInfo::Kind::file, std::string(content), mode};
+  nodes_[normalize(path)] = Node{FileInfo::Kind::file, std::string(content), mode, ++writes_};
   return *this;
 }
 
@@ -52,7 +52,7 @@ FakeGuest& FakeGuest::add_mountpoint(const std::string& path, const std::string&
 std::optional<FileInfo> FakeGuest::stat(const std::string& path) {
   auto it = nodes_.find(normalize(path));
   if (it == nodes_.end()) return std::nullopt;
-  return FileInfo{it->second.kind, it->second.content.size(), it->second.mode};
+  return FileInfo{it->second.kind, it->second.content.size(), it->second.mode, it->second.mtime};
 }
 
 std::string FakeGuest::read_prefix(const std::string& path, size_t length) { return read(path).substr(0, length); }
@@ -72,7 +72,7 @@ void FakeGuest::write(const std::string& path, std::string_view content) {
   if (existing != nodes_.end() && existing->second.kind == FileInfo::Kind::directory)
     throw GuestError(fmt::format("write: {}: Is a directory", path));
   uint32_t mode = existing != nodes_.end() ? existing->second.mode : 0644;
-  nodes_[key] = Node{FileInfo::Kind::file, std::string(content), mode};
+  nodes_[key] = Node{FileInfo::Kind::file, std::string(content), mode, ++writes_};
 }
 
 std::vector<std::string> FakeGuest::ls(const std::string& directory) {

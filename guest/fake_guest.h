@@ -42,6 +42,7 @@ class FakeGuest : public Guest {
     FileInfo::Kind kind;
     std::string content;  // file data, or symlink target
     uint32_t mode;
+    int64_t mtime = 0;  // the write that made it, counted
   };
   static std::string normalize(const std::string& path);
   static std::string parent_of(const std::string& path);
@@ -49,6 +50,7 @@ class FakeGuest : public Guest {
 
   std::map<std::string, Node> nodes_;
   std::vector<Mountpoint> mountpoints_;
+  int64_t writes_ = 0;
   CommandHandler command_handler_;
   std::vector<std::vector<std::string>> commands_run_;
 };

@@ -23,6 +23,7 @@ struct FileInfo {
   Kind kind = Kind::file;
   uint64_t size = 0;
   uint32_t mode = 0;  // permission bits only
+  int64_t mtime_ns = 0;  // modification time; FakeGuest counts writes instead
 };
 
 struct Mountpoint {

@@ -29,6 +29,7 @@ std::optional<FileInfo> LibguestfsGuest::stat(const std::string& path) {
                               : FileInfo::Kind::other;
   info.size = static_cast<uint64_t>(st->st_size);
   info.mode = static_cast<uint32_t>(mode & 07777);
+  info.mtime_ns = st->st_mtime_sec * 1000000000 + st->st_mtime_nsec;
   return info;
 }
 

@@ -3,9 +3,12 @@
 # seconds) and integration tests (real appliance launches, a few minutes).
 #   scripts/test.sh -L unit           only the unit tests
 #   scripts/test.sh -L integration    only the integration tests
+#   scripts/test.sh -L slow           the slow acceptance test (debootstrap, boots the result; ~15 min)
+# With no arguments everything but the slow label runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 cd build
+if [ $# -eq 0 ]; then set -- -LE slow; fi
 ctest --output-on-failure --parallel 2 --timeout 1500 "$@"

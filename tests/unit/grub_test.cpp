@@ -221,9 +221,11 @@ TEST(GrubFixer, RegeneratesWithTheGuestsGrubMkconfigAndChecksWhatItWrote) {
     load_fixture(guest, "debian11-gpt-bios");
     guest.add_file("/usr/sbin/grub-mkconfig", "#!/bin/sh\n", 0755);
     const std::string original = guest.read("/boot/grub/grub.cfg");
+    guest.add_mountpoint("/", "/dev/sda2");
     guest.on_run([&](const std::vector<std::string>& argv) -> std::string {
       // A stand-in for grub-mkconfig: one entry, with GRUB_CMDLINE_LINUX's console when honoured.
       EXPECT_EQ(argv.back(), "/boot/grub/grub.cfg");
+      EXPECT_EQ(guest.read_if_exists("/boot/grub/device.map"), "(hd0) /dev/sda\n") << "hints for the guest's disk, not the appliance's";
       std::string args = mkconfig_honours_defaults ? "console=tty0 console=ttyS0,115200" : "quiet";
       guest.write("/boot/grub/grub.cfg", "set default=\"0\"\nmenuentry 'Debian GNU/Linux' {\n\tlinux\t/boot/vmlinuz-5.10.0-28-amd64 root=UUID=" +
                                              std::string(kRootUuid) + " ro " + args + "\n\tinitrd\t/boot/initrd.img-5.10.0-28-amd64\n}\n");
@@ -234,6 +236,7 @@ TEST(GrubFixer, RegeneratesWithTheGuestsGrubMkconfigAndChecksWhatItWrote) {
     EXPECT_EQ(statuses(*fixer, guest, facts)["linux-grub-console"], "fail");
     auto changes = fixer->fix(guest, facts);
     ASSERT_EQ(guest.commands_run().size(), 1u);
+    EXPECT_FALSE(guest.exists("/boot/grub/device.map")) << "the temporary device map is gone";
     EXPECT_EQ(guest.commands_run()[0], (std::vector<std::string>{"/usr/bin/env", "GRUB_DISABLE_OS_PROBER=true", "/usr/sbin/grub-mkconfig",
                                                                  "-o", "/boot/grub/grub.cfg"}));
     ASSERT_EQ(changes.size(), 2u);  // /etc/default/grub, grub.cfg

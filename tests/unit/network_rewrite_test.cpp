@@ -88,7 +88,7 @@ TEST(NetworkRewrite, IfupdownStanzas) {
       "\tmtu 9000\n\niface ens192 inet6 static\n\taddress fd00::40/64\n";
   EXPECT_EQ(dhcp_ifupdown(before),
             "# The loopback network interface\nauto lo\niface lo inet loopback\n\n# The primary network interface\n"
-            "allow-hotplug ens192\niface ens192 inet dhcp\n"
+            "auto /e*/1=ens192\niface ens192 inet dhcp\n"
             "\t# dns-* options are implemented by the resolvconf package\n\tdns-search corp.example\n"
             "\tmtu 9000\n\niface ens192 inet6 static\n\taddress fd00::40/64\n");
 }
@@ -189,6 +189,16 @@ TEST(NetworkRewriteCorpus, IfupdownFiles) {
     for (auto line : split_lines(text)) {
       std::string edited(line);
       if (auto at = edited.rfind("inet static"); at != std::string::npos) allowed.insert(std::string(trim(edited.replace(at, 11, "inet dhcp"))));
+      // auto/allow- lines naming the primary NIC name it by pattern: "auto /e*/1=eth0".
+      std::vector<std::string> words = split_words(edited);
+      if (words.empty() || (words[0] != "auto" && !words[0].starts_with("allow-"))) continue;
+      for (size_t k = 1; k < words.size(); ++k) {
+        allowed.insert("auto /e*/1=" + words[k]);
+        std::string others = words[0];
+        for (size_t j = 1; j < words.size(); ++j)
+          if (j != k) others += " " + words[j];
+        allowed.insert(others);
+      }
     }
     changed += check_file(file, inspect::read_ifupdown_stanzas, dhcp_ifupdown, allowed);
   }
