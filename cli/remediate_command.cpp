@@ -216,6 +216,7 @@ int run_remediate(const Options& options) {
         continue;
       }
       auto made = fixer->fix(guest, facts);
+      if (!made.empty()) step(fmt::format("  fixer {}", fixer->id()));
       fixer_results.push_back({{"id", fixer->id()}, {"status", made.empty() ? "unchanged" : "changed"}});
       for (const auto& change : made) {
         ordered_json entry{{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}};

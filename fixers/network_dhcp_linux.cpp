@@ -25,6 +25,8 @@ Rewrite rewriter_for(const std::string& stack) {
   return nullptr;
 }
 
+constexpr const char* kSettleDropIn = "/etc/systemd/system/ifupdown-pre.service.d/50-vmfix-settle.conf";
+
 struct Plan {
   std::string file;
   std::string before_text, after_text;
@@ -44,11 +46,26 @@ std::vector<Plan> plan(guest::Guest& guest, const inspect::Facts& facts) {
                            config.mac_binding.empty() ? "" : " mac " + config.mac_binding);
   }
   std::vector<Plan> plans;
+  bool primary_by_pattern = false;
   for (const auto& [file, entry] : files) {
     auto text = guest.read_if_exists(file);
     if (!text) continue;
     std::string rewritten = entry.first(*text);
     if (rewritten != *text) plans.push_back({file, *text, rewritten, entry.second, "DHCP, no MAC binding"});
+    primary_by_pattern = primary_by_pattern || (entry.first == dhcp_ifupdown && rewritten.find(" /e*/1=") != std::string::npos);
+  }
+  // `ifup -a` matches "auto /e*/1=NAME" against the interfaces that exist when it runs. Debian's
+  // ifupdown-pre waits for udev only when ifquery lists an interface, which a pattern does not
+  // before the NIC's driver has loaded: without this wait a driver loaded from the root
+  // filesystem (not the initramfs) loses the race and the NIC stays down.
+  for (const char* unit : {"/lib/systemd/system/ifupdown-pre.service", "/usr/lib/systemd/system/ifupdown-pre.service"}) {
+    if (!primary_by_pattern || !guest.exists(unit)) continue;
+    const std::string content = "# Written by vmfix: networking waits for udev to create the NIC that \"auto /e*/1=...\" names.\n"
+                                "[Service]\nExecStart=\nExecStart=/bin/udevadm settle\n";
+    auto existing = guest.read_if_exists(kSettleDropIn);
+    if (existing != content)
+      plans.push_back({kSettleDropIn, existing.value_or(""), content, "ifup -a may run before the NIC exists", "networking waits for udev"});
+    break;
   }
   for (const std::string& file : guest.files_in("/etc/udev/rules.d", ".rules")) {
     if (file.find("persistent-net") == std::string::npos) continue;
@@ -77,6 +94,7 @@ class NetworkDhcpLinux : public Fixer {
   std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
     std::vector<Change> changes;
     for (const Plan& p : plan(guest, facts)) {
+      if (!guest.exists(p.file)) guest.mkdir_p(p.file.substr(0, p.file.rfind('/')));
       guest.replace_file(p.file, p.after_text);
       changes.push_back({"network-dhcp", p.file, p.before, p.after, unified_diff(p.before_text, p.after_text, p.file)});
     }

@@ -60,6 +60,15 @@ std::string CachedGuest::read_prefix(const std::string& path, size_t length) {
   return inner_.read_prefix(path, length);
 }
 
+std::string CachedGuest::run(const std::vector<std::string>& argv) {
+  flush();
+  struct Forget {
+    std::map<std::string, Entry>& files;
+    ~Forget() { files.clear(); }
+  } forget_all{files_};
+  return inner_.run(argv);
+}
+
 void CachedGuest::write(const std::string& path, std::string_view content) {
   forget(path);
   inner_.write(path, content);

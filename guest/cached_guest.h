@@ -30,7 +30,9 @@ class CachedGuest : public Guest {
   void mkdir_p(const std::string& path) override { inner_.mkdir_p(path); }
   void chmod(uint32_t mode, const std::string& path) override { inner_.chmod(mode, path); }
   void symlink(const std::string& target, const std::string& path) override { forget(path), inner_.symlink(target, path); }
-  std::string run(const std::vector<std::string>& argv) override { return inner_.run(argv); }
+  // A guest command sees every edit made so far (flush first) and may change any file: the cache
+  // is emptied after it.
+  std::string run(const std::vector<std::string>& argv) override;
   std::vector<Mountpoint> mountpoints() override { return inner_.mountpoints(); }
   std::string resolve_case(const std::string& path) override { return inner_.resolve_case(path); }
 

@@ -77,6 +77,10 @@ struct WindowsFacts {
   std::vector<WindowsService> services;      // of the current control set
   bool system_hive_dirty = false;            // sequence numbers differ and logs sit beside it
   std::string system_hive_state;             // registry::GuestHive's description of it
+  bool accounts_read = false;                // the SAM hive was read
+  std::string accounts_evidence;             // the SAM's path, or why it could not be read
+  std::vector<std::string> enabled_accounts;       // local accounts that can log on
+  std::vector<std::string> accounts_without_password;  // enabled, and no password stored
 };
 
 // Remote access and boot on Linux.

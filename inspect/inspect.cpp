@@ -13,6 +13,7 @@
 #include "inspect/tools.h"
 #include "inspect/windows.h"
 #include "registry/guest_hive.h"
+#include "registry/sam.h"
 #include "support/files.h"
 
 namespace vmfix::inspect {
@@ -184,6 +185,28 @@ void read_packages(guestfs_h* g, Facts& facts) {
   std::sort(facts.packages.begin(), facts.packages.end());
 }
 
+// Local accounts from the SAM hive: which can log on, and which of those have no password.
+void read_accounts(guest::Guest& guest, const std::string& config, const std::filesystem::path& scratch, WindowsFacts& windows) {
+  const std::string sam_path = guest.resolve_case(config + "/SAM");
+  windows.accounts_evidence = sam_path;
+  if (!guest.is_file(sam_path)) {
+    windows.accounts_evidence = sam_path + " is missing";
+    return;
+  }
+  try {
+    guest.download(sam_path, (scratch / "SAM").string());
+    registry::Hive sam(scratch / "SAM", registry::Hive::Mode::read_only);
+    for (const registry::SamAccount& account : registry::read_sam_accounts(sam)) {
+      if (account.disabled) continue;
+      windows.enabled_accounts.push_back(account.name);
+      if (!account.has_password) windows.accounts_without_password.push_back(account.name);
+    }
+    windows.accounts_read = true;
+  } catch (const registry::HiveError& error) {
+    windows.accounts_evidence = error.what();
+  }
+}
+
 void read_windows(guest::Guest& guest, Facts& facts) {
   TempDir scratch("vmfix-hives");
   const std::string config = guest.resolve_case(facts.windows_systemroot + "/System32/config");
@@ -207,6 +230,7 @@ void read_windows(guest::Guest& guest, Facts& facts) {
   facts.windows.system_hive_state = health.dirty ? fmt::format("{}: sequence numbers differ{}", system_path,
                                                                health.logs.empty() ? ", no logs beside it" : ", logs beside it")
                                                  : fmt::format("{}: clean", system_path);
+  read_accounts(guest, config, scratch.path(), facts.windows);
   if (auto hiberfil = guest.stat(guest.resolve_case("/hiberfil.sys")); hiberfil && hiberfil->kind == guest::FileInfo::Kind::file)
   {
     facts.windows.hiberfil_size = hiberfil->size;

@@ -88,6 +88,9 @@ ordered_json to_json(const Facts& facts) {
                       {"fast_startup", w.fast_startup},
                       {"hiberfil_size", optional_number(w.hiberfil_size)},
                       {"system_hive_state", w.system_hive_state},
+                      {"accounts", w.accounts_read ? ordered_json{{"enabled", w.enabled_accounts},
+                                                                  {"without_password", w.accounts_without_password}}
+                                                   : ordered_json{{"unread", w.accounts_evidence}}},
                       {"services", services}};
   }
   if (facts.os_type == "linux") {

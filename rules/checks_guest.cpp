@@ -98,8 +98,14 @@ Outcome check_antivirus(const Context& c) {
   return fail("disable these until the import is done", found);
 }
 
-Outcome check_windows_passwords(const Context&) {
-  return unknown("account passwords are stored in the SAM hive, which this version does not read");
+Outcome check_windows_passwords(const Context& c) {
+  const auto& windows = c.facts.windows;
+  if (!windows.accounts_read) return unknown("the SAM hive could not be read", {windows.accounts_evidence});
+  if (!windows.accounts_without_password.empty())
+    return fail(fmt::format("enabled accounts without a password: {}", fmt::join(windows.accounts_without_password, ", ")),
+                {windows.accounts_evidence});
+  return pass(fmt::format("enabled accounts, all with a password: {}", windows.enabled_accounts.empty() ? "(none)" : fmt::format("{}", fmt::join(windows.enabled_accounts, ", "))),
+              {windows.accounts_evidence});
 }
 
 Outcome check_dotnet(const Context& c) {

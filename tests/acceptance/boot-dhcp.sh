@@ -2,6 +2,7 @@
 # Slow acceptance test: boots an image vmfix remediated under qemu (software emulation, user-mode
 # network, a virtio NIC whose name the guest has never seen) and shows it gets an address by DHCP.
 #   tests/acceptance/boot-dhcp.sh IMAGE [TIMEOUT_SECONDS]
+#   VMFIX_BOOT_DISK=nvme attaches the disk as NVMe (as on Nitro) instead of virtio-blk.
 # The image is never written: a qcow2 overlay gets a one-shot unit that prints the guest's IPv4
 # addresses to the serial console and powers off. The kernel's own messages reach the same log
 # only because vmfix put console=ttyS0 on the command line. Exits non-zero unless the guest
@@ -21,15 +22,19 @@ write /etc/systemd/system/vmfix-probe.service "[Unit]\nDescription=vmfix boot pr
 ln-sf /etc/systemd/system/vmfix-probe.service /etc/systemd/system/multi-user.target.wants/vmfix-probe.service
 GUESTFISH
 
+disk=(-drive "file=$work/probe.qcow2,format=qcow2,if=virtio")
+if [ "${VMFIX_BOOT_DISK:-virtio}" = nvme ]; then
+  disk=(-drive "file=$work/probe.qcow2,format=qcow2,if=none,id=disk0" -device nvme,drive=disk0,serial=vmfix0)
+fi
 start=$(date +%s)
 timeout "$limit" qemu-system-x86_64 -machine pc,accel=tcg -cpu max -m 1024 -smp 1 -display none -monitor none \
   -serial "file:$work/serial.log" -no-reboot \
-  -drive "file=$work/probe.qcow2,format=qcow2,if=virtio" -nic user,model=virtio-net-pci || true
+  "${disk[@]}" -nic user,model=virtio-net-pci || true
 elapsed=$(( $(date +%s) - start ))
 log=$work/serial.log
 tr -d '\r' < "$log" | grep -a -E "Linux version|VMFIX-PROBE|DHCP|Reached target|Failed" | head -40 || true
 if grep -a -q "VMFIX-PROBE-ADDRESSES.*10\.0\.2\.15" "$log"; then
-  echo "boot-dhcp: OK: booted and got 10.0.2.15 by DHCP in ${elapsed}s"
+  echo "boot-dhcp: OK: booted from ${VMFIX_BOOT_DISK:-virtio} and got 10.0.2.15 by DHCP in ${elapsed}s"
   exit 0
 fi
 echo "boot-dhcp: FAILED after ${elapsed}s; last lines of the serial console:"

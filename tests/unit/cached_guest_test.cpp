@@ -38,5 +38,33 @@ TEST(CachedGuest, DownloadsOnceUploadsOnFlush) {
   EXPECT_THROW(guest.download("/Windows/System32/config/SYSTEM", local), GuestError);
 }
 
+// A guest command (update-initramfs, grub-mkconfig, dpkg) sees the edits made so far and can
+// change any file: what it leaves is what the next download gets.
+TEST(CachedGuest, ACommandSeesPendingUploadsAndEmptiesTheCache) {
+  FakeGuest inner;
+  inner.add_file("/boot/initrd.img-6.1.0", "host-only");
+  inner.add_file("/etc/initramfs-tools/modules", "");
+  CachedGuest guest(inner);
+  TempDir host("vmfix-cache-test");
+  const std::string local = (host.path() / "copy").string();
+  guest.download("/boot/initrd.img-6.1.0", local);
+  write_host_file_atomic(local, "nvme\n");
+  guest.upload(local, "/etc/initramfs-tools/modules");
+  inner.on_run([&](const std::vector<std::string>&) {
+    EXPECT_EQ(inner.read("/etc/initramfs-tools/modules"), "nvme\n") << "the command ran before the upload";
+    inner.write("/boot/initrd.img-6.1.0", "with nvme");
+    return std::string();
+  });
+  guest.run({"update-initramfs", "-u"});
+  guest.download("/boot/initrd.img-6.1.0", local);
+  EXPECT_EQ(read_host_file(local), "with nvme") << "a stale copy came from the cache";
+  inner.on_run([](const std::vector<std::string>&) -> std::string { throw GuestError("dracut failed"); });
+  guest.download("/boot/initrd.img-6.1.0", local);
+  inner.write("/boot/initrd.img-6.1.0", "half written");
+  EXPECT_THROW(guest.run({"dracut", "-f"}), GuestError);
+  guest.download("/boot/initrd.img-6.1.0", local);
+  EXPECT_EQ(read_host_file(local), "half written") << "a failing command empties the cache too";
+}
+
 }  // namespace
 }  // namespace vmfix::guest

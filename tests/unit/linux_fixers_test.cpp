@@ -126,3 +126,33 @@ TEST(LinuxFixers, VmwareToolsPackagesGoThroughThePackageManagerOrAreMasked) {
 
 }  // namespace
 }  // namespace vmfix::fixers
+
+namespace vmfix::fixers {
+namespace {
+
+// Debian with ifupdown: the primary NIC comes up by pattern, and networking waits for udev so a
+// NIC whose driver loads late still matches it.
+TEST(LinuxFixers, IfupdownPatternAndUdevSettle) {
+  guest::FakeGuest guest;
+  guest.add_file("/etc/network/interfaces", "auto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n"
+                                            "    address 10.9.8.7/24\n    gateway 10.9.8.1\n");
+  guest.add_file("/lib/systemd/system/ifupdown-pre.service", "[Service]\nExecStart=/bin/sh -c 'udevadm settle'\n");
+  inspect::Facts facts = linux_facts(guest, {"ifupdown"}, "deb");
+  auto fixer = test::fixer_named("network-dhcp");
+  auto changes = fixer->fix(guest, facts);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(guest.read("/etc/network/interfaces"), "auto lo\niface lo inet loopback\n\nauto /e*/1=ens192\niface ens192 inet dhcp\n");
+  const std::string dropin = guest.read("/etc/systemd/system/ifupdown-pre.service.d/50-vmfix-settle.conf");
+  EXPECT_NE(dropin.find("ExecStart=\nExecStart=/bin/udevadm settle\n"), std::string::npos) << dropin;
+  facts = linux_facts(guest, {"ifupdown"}, "deb");
+  EXPECT_FALSE(any_failing(*fixer, guest, facts));
+  EXPECT_TRUE(fixer->fix(guest, facts).empty());
+
+  guest::FakeGuest sysv;  // no ifupdown-pre.service: no drop-in
+  sysv.add_file("/etc/network/interfaces", "auto eth0\niface eth0 inet static\n    address 10.0.0.2/8\n");
+  EXPECT_EQ(fixer->fix(sysv, linux_facts(sysv, {}, "deb")).size(), 1u);
+  EXPECT_FALSE(sysv.exists("/etc/systemd/system/ifupdown-pre.service.d"));
+}
+
+}  // namespace
+}  // namespace vmfix::fixers
