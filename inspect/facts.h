@@ -71,6 +71,7 @@ struct WindowsFacts {
   std::string install_language;   // LANGID in hex, "0409" is US English
   std::vector<std::string> dotnet;           // "v3.5 SP1", "v4 Full release 378675"
   std::vector<std::string> pending_reboot;   // the keys and values that say so
+  std::string automatic_install;             // the AUOptions setting that installs updates unasked, "" if none
   bool fast_startup = false;                 // HiberbootEnabled=1
   std::optional<uint64_t> hiberfil_size;     // hiberfil.sys at the system drive root
   std::string hiberfil_signature;            // its first 4 bytes: "hibr"/"HIBR" while hibernated

@@ -85,6 +85,7 @@ ordered_json to_json(const Facts& facts) {
                       {"install_language", w.install_language},
                       {"dotnet", w.dotnet},
                       {"pending_reboot", w.pending_reboot},
+                      {"automatic_install", w.automatic_install},
                       {"fast_startup", w.fast_startup},
                       {"hiberfil_size", optional_number(w.hiberfil_size)},
                       {"system_hive_state", w.system_hive_state},

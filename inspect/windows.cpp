@@ -152,8 +152,20 @@ WindowsFacts read_windows_facts(registry::Hive& system, const std::string& contr
   }
   windows.dotnet = read_dotnet(*software);
   for (const char* key : {"Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending",
-                          "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"})
+                          "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\PackagesPending",
+                          "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired",
+                          "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Services\\Pending"})
     if (software->find(key)) windows.pending_reboot.push_back(std::string("HKLM\\SOFTWARE\\") + key);
+  // AUOptions 4: download and install on a schedule, restarting as needed (policy first: it wins).
+  for (const char* key : {"Policies\\Microsoft\\Windows\\WindowsUpdate\\AU", "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update"}) {
+    auto node = software->find(key);
+    if (!node) continue;
+    if (dword_value(*software, *node, "NoAutoUpdate") == 1u) break;
+    if (auto options = dword_value(*software, *node, "AUOptions")) {
+      if (*options == 4u) windows.automatic_install = fmt::format("HKLM\\SOFTWARE\\{}\\AUOptions=4", key);
+      break;
+    }
+  }
   return windows;
 }
 

@@ -126,8 +126,13 @@ Outcome check_unattend(const Context& c) {
 }
 
 Outcome check_windows_updates(const Context& c) {
-  if (c.facts.windows.pending_reboot.empty()) return pass("no pending reboot or update installation");
-  return fail("updates or file renames wait for a reboot; the first boot on EC2 would install them", c.facts.windows.pending_reboot);
+  const auto& windows = c.facts.windows;
+  if (!windows.pending_reboot.empty())
+    return fail("updates or file renames wait for a reboot; the first boot on EC2 would install them", windows.pending_reboot);
+  if (!windows.automatic_install.empty())
+    return fail("Windows Update installs updates on its own schedule and restarts; AWS asks that the computer not be set to install software when it reboots",
+                {windows.automatic_install});
+  return pass("no pending reboot or update installation, and Windows Update does not install on its own");
 }
 
 Outcome check_dirty_hive(const Context& c) {
