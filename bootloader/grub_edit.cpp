@@ -60,7 +60,9 @@ std::optional<KernelLine> kernel_line(std::string_view line, const std::vector<s
   for (std::string_view candidate : keywords) wanted = wanted || keyword == candidate;
   if (!wanted || !is_linux_kernel(line.substr(spans[1].first, spans[1].second - spans[1].first))) return std::nullopt;
   size_t args_at = spans.size() > 2 ? spans[2].first : line.size();
-  return KernelLine{std::string(line.substr(0, args_at)), std::string(line.substr(args_at))};
+  KernelLine split{std::string(line.substr(0, args_at)), std::string(line.substr(args_at))};
+  if (spans.size() == 2 && !split.head.empty() && !is_blank(split.head.back())) split.head += ' ';  // "linux /vmlinuz"
+  return split;
 }
 
 const std::vector<std::string_view> kGrub2Kernel = {"linux", "linux16", "linuxefi"};
@@ -130,6 +132,7 @@ std::string with_device_uuids(std::string_view args, const DeviceUuid& uuid_of) 
       if (!word.starts_with(key) || !word.substr(key.size()).starts_with("/dev/")) continue;
       std::string uuid = uuid_of(std::string(word.substr(key.size())));
       if (!uuid.empty()) out.replace(it->first, it->second - it->first, std::string(key) + "UUID=" + uuid);
+      break;  // `word` views the old text: done with this word
     }
   }
   return out;
@@ -239,7 +242,7 @@ std::string ec2_grub_legacy(std::string_view text, const DeviceUuid& uuid_of, in
       line = kernel->head + ec2_kernel_args(kernel->args, uuid_of);
       continue;
     }
-    std::string_view trimmed = trim(line);
+    const std::string trimmed(trim(line));  // a copy: `line` is rewritten below
     for (std::string_view key : {"timeout", "default"}) {
       if (!trimmed.starts_with(key) || trimmed.size() == key.size() || (trimmed[key.size()] != '=' && !is_blank(trimmed[key.size()])))
         continue;
@@ -264,7 +267,7 @@ std::string ec2_bls_entry(std::string_view text, const DeviceUuid& uuid_of) {
     if (spans.empty() || std::string_view(line).substr(spans[0].first, spans[0].second - spans[0].first) != "options") continue;
     if (line.find("$kernelopts") != std::string::npos) continue;  // the options live in grubenv
     size_t args_at = spans.size() > 1 ? spans[1].first : line.size();
-    line = line.substr(0, args_at) + ec2_kernel_args(line.substr(args_at), uuid_of);
+    line = line.substr(0, args_at) + (spans.size() > 1 ? "" : " ") + ec2_kernel_args(line.substr(args_at), uuid_of);
   }
   return join_lines(lines, text);
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <set>
 
 #include "support/error.h"
@@ -29,6 +30,10 @@ std::string gunzip(std::string_view in, size_t limit) {
   std::string out;
   z_stream z{};
   if (inflateInit2(&z, 15 + 32) != Z_OK) throw Error("zlib: cannot initialise");
+  struct End {
+    z_stream& z;
+    ~End() { inflateEnd(&z); }
+  } end{z};
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), UINT32_MAX));
   int status = Z_OK;
@@ -39,6 +44,7 @@ std::string gunzip(std::string_view in, size_t limit) {
     z.avail_out = kChunk;
     status = inflate(&z, Z_NO_FLUSH);
     out.resize(used + kChunk - z.avail_out);
+    grow(out, limit);
     if (status == Z_STREAM_END) {
       // gzip members may follow one another; zero padding or anything else ends the stream.
       if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) break;
@@ -47,9 +53,7 @@ std::string gunzip(std::string_view in, size_t limit) {
     }
     if (status != Z_OK && status != Z_BUF_ERROR) break;
     if (status == Z_BUF_ERROR && z.avail_in == 0) break;
-    grow(out, limit);
   }
-  inflateEnd(&z);
   if (status != Z_STREAM_END && out.empty()) throw BadInput("initramfs: damaged gzip data");
   return out;
 }
@@ -59,6 +63,10 @@ std::string unxz(std::string_view in, bool lzma_alone, size_t limit) {
   lzma_stream s = LZMA_STREAM_INIT;
   lzma_ret ret = lzma_alone ? lzma_alone_decoder(&s, UINT64_MAX) : lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED);
   if (ret != LZMA_OK) throw Error("liblzma: cannot initialise");
+  struct End {
+    lzma_stream& s;
+    ~End() { lzma_end(&s); }
+  } end{s};
   s.next_in = reinterpret_cast<const uint8_t*>(in.data());
   s.avail_in = in.size();
   while (true) {
@@ -72,26 +80,27 @@ std::string unxz(std::string_view in, bool lzma_alone, size_t limit) {
     if (ret != LZMA_OK) break;  // trailing padding after the stream, or damage
     grow(out, limit);
   }
-  lzma_end(&s);
   if (ret != LZMA_STREAM_END && out.empty()) throw BadInput("initramfs: damaged xz/lzma data");
   return out;
 }
 
 std::string unzstd(std::string_view in, size_t limit) {
   std::string out;
-  ZSTD_DStream* stream = ZSTD_createDStream();
+  std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
+  if (!stream) throw Error("zstd: cannot initialise");
   ZSTD_inBuffer input{in.data(), in.size(), 0};
   size_t status = 0;
-  while (input.pos < input.size) {
+  bool full = false;  // the last call filled its buffer: the decoder may hold more output
+  while (input.pos < input.size || full) {
     size_t used = out.size();
     out.resize(used + kChunk);
     ZSTD_outBuffer output{out.data() + used, kChunk, 0};
-    status = ZSTD_decompressStream(stream, &output, &input);
+    status = ZSTD_decompressStream(stream.get(), &output, &input);
     out.resize(used + output.pos);
     if (ZSTD_isError(status)) break;  // padding after the last frame, or damage
+    full = output.pos == kChunk;
     grow(out, limit);
   }
-  ZSTD_freeDStream(stream);
   if (ZSTD_isError(status) && out.empty()) throw BadInput(fmt::format("initramfs: damaged zstd data ({})", ZSTD_getErrorName(status)));
   return out;
 }
@@ -144,7 +153,7 @@ size_t align4(size_t value) { return (value + 3) & ~size_t{3}; }
 size_t read_cpio(std::string_view data, size_t at, std::vector<std::string>& files) {
   constexpr size_t kHeader = 110;
   while (true) {
-    if (data.size() - at < kHeader || (!has_magic(data.substr(at), "070701") && !has_magic(data.substr(at), "070702")))
+    if (at > data.size() || data.size() - at < kHeader || (!has_magic(data.substr(at), "070701") && !has_magic(data.substr(at), "070702")))
       throw BadInput("initramfs: a cpio archive ends without its trailer");
     std::string_view header = data.substr(at, kHeader);
     uint64_t file_size = hex_field(header, 6), name_size = hex_field(header, 11);

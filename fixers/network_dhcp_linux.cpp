@@ -5,7 +5,9 @@
 #include <fmt/core.h>
 
 #include <map>
+#include <optional>
 
+#include "bootloader/kernels.h"
 #include "fixers/network_rewrite.h"
 #include "fixers/registry.h"
 #include "support/diff.h"
@@ -16,9 +18,23 @@ namespace {
 
 using Rewrite = std::string (*)(std::string_view);
 
-Rewrite rewriter_for(const std::string& stack) {
+// ifupdown 0.8 (Debian 9, Ubuntu 16.04) and later read interface name patterns; 0.7 does not.
+bool ifupdown_reads_patterns(guest::Guest& guest) {
+  auto status = guest.read_if_exists("/var/lib/dpkg/status");
+  if (!status) return false;
+  size_t stanza = status->find("Package: ifupdown\n");
+  if (stanza == std::string::npos) return false;
+  size_t end = status->find("\n\n", stanza);
+  std::string_view fields = std::string_view(*status).substr(stanza, end == std::string::npos ? std::string::npos : end - stanza);
+  size_t version = fields.find("\nVersion: ");
+  if (version == std::string_view::npos) return false;
+  std::string value(fields.substr(version + 10, fields.find('\n', version + 1) - version - 10));
+  return !bootloader::version_less(value, "0.8");
+}
+
+Rewrite rewriter_for(const std::string& stack, bool ifupdown_patterns) {
   if (stack == "ifcfg") return dhcp_ifcfg;
-  if (stack == "ifupdown") return dhcp_ifupdown;
+  if (stack == "ifupdown") return ifupdown_patterns ? static_cast<Rewrite>(dhcp_ifupdown) : dhcp_ifupdown_by_name;
   if (stack == "netplan") return dhcp_netplan;
   if (stack == "networkmanager") return dhcp_nm_keyfile;
   if (stack == "systemd-networkd") return dhcp_networkd;
@@ -35,8 +51,10 @@ struct Plan {
 
 std::vector<Plan> plan(guest::Guest& guest, const inspect::Facts& facts) {
   std::map<std::string, std::pair<Rewrite, std::string>> files;  // file -> rewriter, what it holds
+  std::optional<bool> patterns;
   for (const inspect::NetworkConfig& config : facts.network) {
-    Rewrite rewrite = rewriter_for(config.stack);
+    if (config.stack == "ifupdown" && !patterns) patterns = ifupdown_reads_patterns(guest);
+    Rewrite rewrite = rewriter_for(config.stack, patterns.value_or(false));
     if (!rewrite) continue;
     auto& [function, summary] = files[config.file];
     function = rewrite;
@@ -52,7 +70,7 @@ std::vector<Plan> plan(guest::Guest& guest, const inspect::Facts& facts) {
     if (!text) continue;
     std::string rewritten = entry.first(*text);
     if (rewritten != *text) plans.push_back({file, *text, rewritten, entry.second, "DHCP, no MAC binding"});
-    primary_by_pattern = primary_by_pattern || (entry.first == dhcp_ifupdown && rewritten.find(" /e*/1=") != std::string::npos);
+    primary_by_pattern = primary_by_pattern || (entry.first == static_cast<Rewrite>(dhcp_ifupdown) && rewritten.find(" /e*/1=") != std::string::npos);
   }
   // `ifup -a` matches "auto /e*/1=NAME" against the interfaces that exist when it runs. Debian's
   // ifupdown-pre waits for udev only when ifquery lists an interface, which a pattern does not

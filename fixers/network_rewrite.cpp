@@ -138,7 +138,10 @@ void name_primary_by_pattern(std::vector<std::string>& lines) {
 
 }  // namespace
 
-std::string dhcp_ifupdown(std::string_view text) {
+std::string dhcp_ifupdown(std::string_view text) { return dhcp_ifupdown(text, true); }
+std::string dhcp_ifupdown_by_name(std::string_view text) { return dhcp_ifupdown(text, false); }
+
+std::string dhcp_ifupdown(std::string_view text, bool primary_by_pattern) {
   static const std::vector<std::string> kStaticOptions{"address", "netmask", "gateway", "network", "broadcast",
                                                        "dns-nameservers", "hwaddress", "pointopoint"};
   Lines lines = lines_of(text);
@@ -162,7 +165,7 @@ std::string dhcp_ifupdown(std::string_view text) {
     }
     kept.push_back(std::move(line));
   }
-  name_primary_by_pattern(kept);
+  if (primary_by_pattern) name_primary_by_pattern(kept);
   lines.lines = std::move(kept);
   return joined(lines);
 }

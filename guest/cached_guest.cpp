@@ -9,7 +9,7 @@ namespace fs = std::filesystem;
 CachedGuest::Entry& CachedGuest::cached(const std::string& guest_path) {
   auto it = files_.find(guest_path);
   if (it != files_.end()) return it->second;
-  Entry entry{scratch_.path() / fmt::format("{}", files_.size()), false};
+  Entry entry{scratch_.path() / fmt::format("{}", next_name_++), false};
   inner_.download(guest_path, entry.file.string());
   return files_.emplace(guest_path, entry).first->second;
 }
@@ -39,7 +39,7 @@ void CachedGuest::download(const std::string& guest_path, const std::string& hos
 
 void CachedGuest::upload(const std::string& host_path, const std::string& guest_path) {
   auto it = files_.find(guest_path);
-  if (it == files_.end()) it = files_.emplace(guest_path, Entry{scratch_.path() / fmt::format("{}", files_.size()), false}).first;
+  if (it == files_.end()) it = files_.emplace(guest_path, Entry{scratch_.path() / fmt::format("{}", next_name_++), false}).first;
   fs::copy_file(host_path, it->second.file, fs::copy_options::overwrite_existing);
   it->second.dirty = true;
 }

@@ -48,6 +48,7 @@ class CachedGuest : public Guest {
   Guest& inner_;
   TempDir scratch_{"vmfix-guest-cache"};
   std::map<std::string, Entry> files_;
+  size_t next_name_ = 0;  // host file names are never reused, even after forget()
 };
 
 }  // namespace vmfix::guest

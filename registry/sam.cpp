@@ -23,6 +23,7 @@ constexpr uint16_t kAcbPasswordNotRequired = 0x0004;
 // A stored NT hash is 16 bytes after a 4-byte header (RC4 era), or longer (AES, Windows 10 1607
 // and later); an entry of 4 bytes or less is the header alone: no password.
 constexpr uint32_t kHeaderOnly = 4;
+constexpr uint32_t kAesHeader = 0x18;
 
 uint32_t u32(const std::string& data, size_t at) {
   uint32_t value = 0;
@@ -57,7 +58,11 @@ std::vector<SamAccount> read_sam_accounts(Hive& sam) {
     account.name = utf16le_to_utf8(std::string_view(v->data).substr(name_at, name_length));
     const uint64_t hash_at = kVData + uint64_t{u32(v->data, kNtHashEntry)}, hash_length = u32(v->data, kNtHashEntry + 4);
     if (hash_length > kHeaderOnly && hash_at + hash_length > v->data.size()) throw fail("its NT hash entry lies outside V");
-    account.has_password = hash_length > kHeaderOnly;
+    // The entry's revision (its third and fourth bytes): 1 is RC4 (header, then the hash), 2 is
+    // AES (header, data offset and salt: 0x18 bytes, then the encrypted hash, if any).
+    uint16_t revision = 1;
+    if (hash_length >= kHeaderOnly) std::memcpy(&revision, v->data.data() + hash_at + 2, 2);
+    account.has_password = hash_length > (revision == 2 ? kAesHeader : kHeaderOnly);
     accounts.push_back(std::move(account));
   }
   std::sort(accounts.begin(), accounts.end(), [](const SamAccount& a, const SamAccount& b) { return a.rid < b.rid; });
@@ -80,7 +85,8 @@ std::string sam_v_value(const std::string& name, uint32_t nt_hash_length) {
   v += utf16;
   put(kNtHashEntry, static_cast<uint32_t>(v.size() - kVData));
   put(kNtHashEntry + 4, nt_hash_length);
-  if (nt_hash_length > 0) v += std::string("\x03\x00\x01\x00", 4) + std::string(nt_hash_length > 4 ? nt_hash_length - 4 : 0, '\x5a');
+  const char* header = nt_hash_length >= kAesHeader ? "\x03\x00\x02\x00" : "\x03\x00\x01\x00";  // AES or RC4 revision
+  if (nt_hash_length > 0) v += std::string(header, 4) + std::string(nt_hash_length > 4 ? nt_hash_length - 4 : 0, '\x5a');
   return v;
 }
 

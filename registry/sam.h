@@ -24,8 +24,9 @@ struct SamAccount {
 std::vector<SamAccount> read_sam_accounts(Hive& sam);
 
 // F and V values laid out as Windows writes them, for fixtures and tests: `acb` account-control
-// bits; an NT hash entry of `nt_hash_length` bytes (4: the header alone, no password; 20: an
-// RC4-era hash; 0x38: an AES-era one), its bytes filler, never a real hash.
+// bits; an NT hash entry of `nt_hash_length` bytes (4: the RC4 header alone, no password; 20: an
+// RC4-era hash; 0x18: the AES header alone, no password; 0x38: an AES-era hash), filler bytes,
+// never a real hash.
 std::string sam_f_value(uint16_t acb);
 std::string sam_v_value(const std::string& name, uint32_t nt_hash_length);
 inline constexpr uint16_t kAcbNormalAccount = 0x0010;

@@ -88,6 +88,9 @@ TEST(GrubEdit, GrubCfgKernelLinesAndTimeouts) {
   EXPECT_FALSE(grub_cfg_uses_saved_entry(kDebianCfg));
   EXPECT_EQ(with_grub_cfg_default(kDebianCfg, "1>0").substr(0, 18), "set default=\"1>0\"\n");
   EXPECT_TRUE(grub_cfg_uses_saved_entry("if [ x ]; then\n  set default=\"${saved_entry}\"\nfi\n"));
+  EXPECT_EQ(ec2_grub_cfg("menuentry 'bare' {\n\tlinux /vmlinuz-6.1.0\n}\n", kUuids),
+            "menuentry 'bare' {\n\tlinux /vmlinuz-6.1.0 console=tty0 console=ttyS0,115200\n}\n") << "a kernel line without arguments";
+  EXPECT_EQ(ec2_bls_entry("options\n", kUuids), "options console=tty0 console=ttyS0,115200\n");
 }
 
 TEST(GrubEdit, GrubLegacyMenu) {

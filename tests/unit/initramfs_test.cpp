@@ -43,7 +43,7 @@ TEST(Initramfs, ReadsEveryCompressionTheKernelUnpacks) {
   test::write_file(early / "kernel/x86/microcode/GenuineIntel.bin", std::string(3000, 'u'));
   const std::string microcode = build_archive(early, "cat");
 
-  for (const char* compressor : {"cat", "gzip -9", "xz --check=crc32", "xz --format=lzma", "zstd -q -19", "lz4 -l -q"}) {
+  for (const char* compressor : {"cat", "gzip -9", "xz --check=crc32", "xz --format=lzma", "zstd -q -19", "zstd -q --no-check", "lz4 -l -q"}) {
     SCOPED_TRACE(compressor);
     const std::string main = build_archive(tree, compressor);
     InitramfsListing listing = list_initramfs(microcode + main);
@@ -98,6 +98,12 @@ TEST(Initramfs, DamagedImagesAreErrorsNotCrashes) {
   // A bomb: the limit stops decompression.
   const std::string zeros = run_host_checked({"sh", "-c", "head -c 50000000 /dev/zero | gzip -1"});
   EXPECT_THROW(list_initramfs(zeros, 10 << 20), BadInput);
+  // ... also when it is spread over many small gzip members.
+  const std::string members = run_host_checked({"sh", "-c", "for i in $(seq 40); do head -c 1000000 /dev/zero | gzip -1; done"});
+  EXPECT_THROW(list_initramfs(members, 10 << 20), BadInput);
+  // A cpio entry padded past the end of the image.
+  std::string entry = "070701" + std::string(6 * 8, '0') + "00000001" + std::string(4 * 8, '0') + "00000002" + "00000000" + "a";
+  EXPECT_THROW(list_initramfs(entry + std::string(1, '\0') + "x"), BadInput);
 }
 
 }  // namespace

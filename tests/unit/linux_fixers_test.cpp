@@ -137,6 +137,7 @@ TEST(LinuxFixers, IfupdownPatternAndUdevSettle) {
   guest.add_file("/etc/network/interfaces", "auto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n"
                                             "    address 10.9.8.7/24\n    gateway 10.9.8.1\n");
   guest.add_file("/lib/systemd/system/ifupdown-pre.service", "[Service]\nExecStart=/bin/sh -c 'udevadm settle'\n");
+  guest.add_file("/var/lib/dpkg/status", "Package: ifupdown\nStatus: install ok installed\nVersion: 0.8.41\n\nPackage: zlib1g\nVersion: 1:1.2.13\n");
   inspect::Facts facts = linux_facts(guest, {"ifupdown"}, "deb");
   auto fixer = test::fixer_named("network-dhcp");
   auto changes = fixer->fix(guest, facts);
@@ -148,10 +149,12 @@ TEST(LinuxFixers, IfupdownPatternAndUdevSettle) {
   EXPECT_FALSE(any_failing(*fixer, guest, facts));
   EXPECT_TRUE(fixer->fix(guest, facts).empty());
 
-  guest::FakeGuest sysv;  // no ifupdown-pre.service: no drop-in
-  sysv.add_file("/etc/network/interfaces", "auto eth0\niface eth0 inet static\n    address 10.0.0.2/8\n");
-  EXPECT_EQ(fixer->fix(sysv, linux_facts(sysv, {}, "deb")).size(), 1u);
-  EXPECT_FALSE(sysv.exists("/etc/systemd/system/ifupdown-pre.service.d"));
+  guest::FakeGuest jessie;  // ifupdown 0.7 reads no patterns; no ifupdown-pre.service: no drop-in
+  jessie.add_file("/etc/network/interfaces", "auto eth0\niface eth0 inet static\n    address 10.0.0.2/8\n");
+  jessie.add_file("/var/lib/dpkg/status", "Package: ifupdown\nVersion: 0.7.53.1\n");
+  EXPECT_EQ(fixer->fix(jessie, linux_facts(jessie, {}, "deb")).size(), 1u);
+  EXPECT_EQ(jessie.read("/etc/network/interfaces"), "auto eth0\niface eth0 inet dhcp\n");
+  EXPECT_FALSE(jessie.exists("/etc/systemd/system/ifupdown-pre.service.d"));
 }
 
 }  // namespace

@@ -54,9 +54,12 @@ TEST_F(SamHive, EnabledAccountWithoutPasswordAndAesHashes) {
   add("000003E9", f_value(0x0210), v_value("deploy", 4));     // enabled, header only: no password
   add("000003EA", f_value(0x0210), v_value("admin2", 0x38));  // enabled, AES-era hash entry
   add("000003EB", f_value(0x0211), v_value("old", 0));        // disabled, no hash at all
+  add("000003EC", f_value(0x0210), v_value("kiosk", 0x18));   // enabled, AES header alone: no password
   Hive hive(file_, Hive::Mode::read_only);
   auto accounts = read_sam_accounts(hive);
-  ASSERT_EQ(accounts.size(), 3u);
+  ASSERT_EQ(accounts.size(), 4u);
+  EXPECT_EQ(accounts[3].name, "kiosk");
+  EXPECT_FALSE(accounts[3].has_password);
   EXPECT_EQ(accounts[0].name, "deploy");
   EXPECT_FALSE(accounts[0].disabled);
   EXPECT_FALSE(accounts[0].has_password);
