@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 
+#include "bootloader/grub_edit.h"
 #include "support/text.h"
 
 namespace vmfix::bootloader {
@@ -48,15 +49,8 @@ std::string rest_after_word(std::string_view text) {
 }
 
 std::map<std::string, std::string> read_grubenv(guest::Guest& guest, const std::string& directory) {
-  std::map<std::string, std::string> env;
-  auto text = guest.read_if_exists(join_path(directory, "grubenv"));
-  if (!text) return env;
-  for (std::string_view line : split_lines(*text)) {
-    if (line.empty() || line.front() == '#') continue;
-    size_t eq = line.find('=');
-    if (eq != std::string_view::npos) env[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
-  }
-  return env;
+  auto block = guest.read_if_exists(join_path(directory, "grubenv"));
+  return block ? parse_grubenv(*block) : std::map<std::string, std::string>{};
 }
 
 // Chooses the default from GRUB's "default" value: an index ("0", "1>2"), an entry id or title.

@@ -109,6 +109,13 @@ std::string rewrite_fstab(std::string_view text, const UuidOf& uuid_of, std::vec
   return out;
 }
 
+std::string filesystem_uuid(const inspect::Facts& facts, const std::string& guest_device) {
+  const std::string device = appliance_device(guest_device);
+  for (const auto& fs : facts.filesystems)
+    if (fs.device == device && !fs.uuid.empty()) return fs.uuid;
+  return "";
+}
+
 std::string rewrite_resume(std::string_view text, const UuidOf& uuid_of) {
   static const std::regex resume(R"((resume|RESUME)=(/dev/[A-Za-z0-9/]+))");
   std::string out(text), result;
@@ -161,12 +168,7 @@ class FstabFixer : public Fixer {
 
   std::vector<Edit> plan(guest::Guest& guest, const inspect::Facts& facts) {
     unresolved_.clear();
-    UuidOf uuid_of = [&](const std::string& guest_device) -> std::string {
-      const std::string device = appliance_device(guest_device);
-      for (const auto& fs : facts.filesystems)
-        if (fs.device == device && !fs.uuid.empty()) return fs.uuid;
-      return "";
-    };
+    UuidOf uuid_of = [&](const std::string& guest_device) { return filesystem_uuid(facts, guest_device); };
     std::vector<Edit> edits;
     auto consider = [&](const std::string& file, const std::string& after, const std::string& why) {
       auto before = guest.read_if_exists(file);

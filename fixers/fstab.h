@@ -5,10 +5,15 @@
 #include <string_view>
 #include <vector>
 
+#include "inspect/facts.h"
+
 namespace vmfix::fixers {
 
 // The UUID of the filesystem a guest device name ("/dev/sda2", "/dev/vda1") holds; "" if none.
 using UuidOf = std::function<std::string(const std::string& guest_device)>;
+
+// The UUID inspection found for the filesystem on a guest device name ("/dev/vda2"); "" if none.
+std::string filesystem_uuid(const inspect::Facts& facts, const std::string& guest_device);
 
 // /dev/sdX, /dev/hdX, /dev/vdX, /dev/xvdX, /dev/nvmeXnY[pZ], /dev/cciss/cXdY[pZ].
 bool is_kernel_device_name(std::string_view spec);

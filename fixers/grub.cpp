@@ -158,11 +158,9 @@ class GrubFixer : public Fixer {
   DeviceUuid uuid_lookup(const inspect::Facts& facts, std::set<std::string>* unresolved) {
     return [&facts, unresolved](const std::string& device) -> std::string {
       if (!is_kernel_device_name(device)) return "";
-      const std::string appliance = appliance_device(device);
-      for (const auto& fs : facts.filesystems)
-        if (fs.device == appliance && !fs.uuid.empty()) return fs.uuid;
-      if (unresolved) unresolved->insert(device);
-      return "";
+      std::string uuid = filesystem_uuid(facts, device);
+      if (uuid.empty() && unresolved) unresolved->insert(device);
+      return uuid;
     };
   }
 
