@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks vmfix against its peer tools, side by side in one run, on the project's fixtures.
-#   bench/run.sh [ROUNDS] [SECTION...]   (default 2 rounds; sections: inspect windows-all debian-all,
-#                                         default all three; each round runs every tool once per image)
+#   bench/run.sh [ROUNDS] [SECTION...]   (default 2 rounds; sections: inspect windows-all debian-all
+#                                         output ova-input, default all; each round runs every tool
+#                                         once per image)
 #   1. `vmfix --inspect` and `vmfix --check` (inspection plus every rule of the profile) vs
 #      libguestfs's `virt-inspector` (inspection only), on the same images;
 #   2. on the Windows fixture, `vmfix --all` (check, 7 fixers in both control sets, unattend.xml,
@@ -11,13 +12,19 @@
 #      open-vm-tools, --write a DHCP /etc/network/interfaces, --delete the persistent-net rules)
 #      on a qcow2 overlay of the source, then `qemu-img convert` of that overlay to a
 #      streamOptimized VMDK, the output vmfix writes; both times, and virt-customize's alone.
+#   4. writing the output: for each format, the time vmfix takes from the appliance's shutdown to a
+#      verified output (convert, fsync, verify, rename; for an OVA also the manifest and the tar)
+#      vs `qemu-img convert` of the same source to the same format (for an OVA: to a
+#      streamOptimized VMDK), on the Debian 12 image (else the Windows fixture);
+#   5. an OVA input: seconds until the appliance is up, from the OVA and from the bare disk, and
+#      what `tar -x` alone would have cost first (vmfix reads the disks inside the archive).
 # The real Debian 12 image of tests/acceptance/debian12.sh is added when it exists.
 # Everything runs under the same acceleration: the one vmfix's launch policy picked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
 shift || true
-sections=${*:-inspect windows-all debian-all}
+sections=${*:-inspect windows-all debian-all output ova-input}
 wants() { [[ " $sections " == *" $1 "* ]]; }
 [ -x build/vmfix ] || ./scripts/build.sh
 # Ubuntu rather than CentOS: the CentOS fixture has no rpm database, and virt-inspector fails on
@@ -101,4 +108,75 @@ if wants debian-all && [ -f "$debian" ]; then
   row debian12 "vmfix --all" "$(best "${vall[@]}")" "$(mean "${vall[@]}")" "$(echo "scale=2; $(best "${vall[@]}") / $b_pipeline" | bc)"
   row debian12 "virt-customize+convert" "$b_pipeline" "$(mean "${pipeline[@]}")" "1.00"
   row debian12 "virt-customize alone" "$(best "${customize[@]}")" "$(mean "${customize[@]}")" "-"
+fi
+
+# The seconds between two of vmfix's -v step lines ("vmfix: [  12.3 s] what").
+step_gap() {
+  awk -v from="$2" -v to="$3" '
+    index($0, from) { split($0, a, /[][]/); t0 = a[2] + 0 }
+    index($0, to)   { split($0, a, /[][]/); t1 = a[2] + 0 }
+    END { printf "%.1f", t1 - t0 }' "$1"
+}
+source_image=$debian
+[ -f "$source_image" ] || source_image=$windows
+source_format=$(qemu_format "$source_image")
+
+if wants output; then
+  for format in vmdk vhd vhdx raw ova; do
+    declare -a ours=() peer=()
+    case $format in
+      vmdk | ova) peer_args=(-O vmdk -o subformat=streamOptimized) ;;
+      vhd) peer_args=(-O vpc -o subformat=dynamic,force_size=on) ;;
+      vhdx) peer_args=(-O vhdx) ;;
+      raw) peer_args=(-O raw) ;;
+    esac
+    for ((r = 0; r < rounds; r++)); do
+      rm -rf "$scratch"/*
+      # A fixer that changes nothing on either guest's image quickly: the output is the same data.
+      ./build/vmfix --fix rtc-utc --force -v --output-format "$format" -o "$scratch/out.$format" "$source_image" \
+        >/dev/null 2>"$scratch/steps.log" || true
+      [ -f "$scratch/out.$format" ] || { echo "  ! vmfix wrote no $format" >&2; continue; }
+      ours+=("$(step_gap "$scratch/steps.log" "appliance shut down" "output written and verified")")
+      rm -f "$scratch/out.$format"
+      peer+=("$(seconds qemu-img convert -f "$source_format" "${peer_args[@]}" "$source_image" "$scratch/peer.img")")
+    done
+    [ ${#ours[@]} -gt 0 ] || continue
+    b_peer=$(best "${peer[@]}")
+    row "$(basename "$source_image" .vmdk)" "vmfix writes $format" "$(best "${ours[@]}")" "$(mean "${ours[@]}")" \
+      "$(echo "scale=2; $(best "${ours[@]}") / $b_peer" | bc)"
+    row "$(basename "$source_image" .vmdk)" "qemu-img convert" "$b_peer" "$(mean "${peer[@]}")" "1.00"
+    unset ours peer
+  done
+fi
+
+if wants ova-input; then
+  rm -rf "$scratch"/*
+  mkdir -p "$scratch/ova"
+  qemu-img convert -f "$source_format" -O vmdk -o subformat=streamOptimized "$source_image" "$scratch/ova/disk1.vmdk"
+  size=$(stat -c %s "$scratch/ova/disk1.vmdk")
+  cat >"$scratch/ova/vm.ovf" <<OVF
+<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">
+  <References><File ovf:href="disk1.vmdk" ovf:id="file1" ovf:size="$size"/></References>
+  <DiskSection><Info>disks</Info><Disk ovf:capacity="1" ovf:diskId="vmdisk1" ovf:fileRef="file1"/></DiskSection>
+  <VirtualSystem ovf:id="bench"><Info>vm</Info><VirtualHardwareSection><Info>hw</Info>
+    <Item><rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType></Item>
+  </VirtualHardwareSection></VirtualSystem>
+</Envelope>
+OVF
+  tar --format=ustar -C "$scratch/ova" -cf "$scratch/vm.ova" vm.ovf disk1.vmdk
+  declare -a from_ova=() from_disk=() untar=()
+  for ((r = 0; r < rounds; r++)); do
+    ./build/vmfix --check -v "$scratch/vm.ova" >/dev/null 2>"$scratch/ova.log" || true
+    from_ova+=("$(awk '/appliance launched/ { split($0, a, /[][]/); printf "%.1f", a[2] + 0 }' "$scratch/ova.log")")
+    ./build/vmfix --check -v "$scratch/ova/disk1.vmdk" >/dev/null 2>"$scratch/disk.log" || true
+    from_disk+=("$(awk '/appliance launched/ { split($0, a, /[][]/); printf "%.1f", a[2] + 0 }' "$scratch/disk.log")")
+    mkdir -p "$scratch/x" && sync
+    untar+=("$(seconds tar -C "$scratch/x" -xf "$scratch/vm.ova")")
+    rm -rf "$scratch/x"
+  done
+  row "ova ($(du -h "$scratch/vm.ova" | cut -f1))" "launched, from the OVA" "$(best "${from_ova[@]}")" "$(mean "${from_ova[@]}")" "-"
+  row "ova" "launched, from the VMDK" "$(best "${from_disk[@]}")" "$(mean "${from_disk[@]}")" "-"
+  row "ova" "tar -x alone" "$(best "${untar[@]}")" "$(mean "${untar[@]}")" "-"
 fi

@@ -8,6 +8,7 @@
 #include "cli/options.h"
 #include "cli/remediate_command.h"
 #include "support/error.h"
+#include "support/interrupt.h"
 
 namespace {
 
@@ -32,6 +33,7 @@ int fail(const std::string& message, int exit_code, bool json) {
 
 int main(int argc, char** argv) {
   using namespace vmfix;
+  interrupt::install();
   bool json = false;
   for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
   try {

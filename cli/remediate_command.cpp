@@ -43,6 +43,48 @@ rules::ImageFacts image_facts(const image::VmSource& vm) {
   return image;
 }
 
+// --in-place: the source itself, raw or qcow2 (formats qemu edits in place, that hold one disk).
+image::OutputSpec in_place_target(const image::VmSource& vm, const Options& options) {
+  const image::SourceImage& disk = vm.disks.front();
+  if (vm.kind != "disk" || (disk.format != image::Format::raw && disk.format != image::Format::qcow2))
+    throw UsageError(fmt::format("--in-place edits raw and qcow2 images only; {} is {}: vmfix writes a new image instead (-o)",
+                                 vm.path.string(), vm.kind == "disk" ? std::string(image::to_string(disk.format)) : vm.kind));
+  if (options.output_format && *options.output_format != image::to_string(disk.format))
+    throw UsageError("--in-place keeps the image's format; --output-format does not apply");
+  if (options.verbosity > 0 && !options.dry_run)
+    fmt::print(stderr, "vmfix: --in-place: {} itself will be changed (once nothing blocks the import)\n", vm.path.string());
+  return {vm.path, std::string(image::to_string(disk.format)), {vm.path}};
+}
+
+// What the output will be, for the second look: its format and what its VM description holds.
+void describe_output(const image::OutputSpec& output, const image::VmSource& vm, bool in_place, rules::ImageFacts& image) {
+  image.output_format = output.format;
+  if (in_place) return;
+  if (output.format != "ova") {
+    image.ovf_nics = image.ovf_cdroms = image.ovf_floppies = -1;  // bare disks carry no drives
+  } else if (vm.ovf) {
+    image.ovf_nics = std::min(vm.ovf->nics, 1);
+    image.ovf_cdroms = image.ovf_floppies = 0;
+  } else {
+    image.ovf_nics = 1;
+    image.ovf_cdroms = image.ovf_floppies = 0;
+  }
+}
+
+bool blocked_by_guest(const rules::Evaluation& evaluation) {
+  for (const auto& result : evaluation.results)
+    if (result.rule->severity == "blocker" && result.outcome.status == "fail" && result.rule->id != "image-format") return true;
+  return false;
+}
+
+image::GuestSummary guest_summary(const inspect::Facts& facts, const image::VmSource& vm) {
+  image::GuestSummary summary;
+  summary.name = vm.path.stem().string();
+  summary.os_type = facts.os_type == "windows" ? "windows" : "linux";
+  summary.bits = facts.arch == "i386" || facts.arch == "i686" ? 32 : 64;
+  return summary;
+}
+
 // --fix picks fixers; --skip removes them; otherwise every fixer may run.
 std::vector<std::unique_ptr<fixers::Fixer>> chosen_fixers(const Options& options) {
   fixers::FixerSettings settings;
@@ -183,14 +225,12 @@ int run_remediate(const Options& options) {
   };
   const bool checking = options.mode == Mode::check;
   const bool writing = !checking && !options.dry_run;
-  if (options.in_place) throw UsageError("--in-place is not built yet; vmfix writes a new image (-o)");
   const rules::Profile& profile = rules::load_profile(options.profile);
   auto fixers = chosen_fixers(options);
   const image::VmSource vm = image::open_vm(options.images.front());
-  if (writing && vm.disks.size() > 1)
-    throw UsageError("writing a multi-disk (OVA) output is not built yet; use --check or --dry-run on it");
   std::optional<image::OutputSpec> output;
-  if (!checking) output = image::choose_output(vm, options.output, options.output_format);
+  if (options.in_place) output = in_place_target(vm, options);
+  else if (!checking) output = image::choose_output(vm, options.output, options.output_format);
 
   // --check reads; the others edit overlays (for --dry-run, overlays that are thrown away).
   TempDir work("vmfix-work");
@@ -227,7 +267,7 @@ int run_remediate(const Options& options) {
     guest.flush();
     step("fixers applied");
     inspect::refresh_facts(session, guest, facts);
-    image.output_format = output->format;
+    describe_output(*output, vm, options.in_place, image);
     after = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});
     step("rules checked again");
   }
@@ -239,12 +279,21 @@ int run_remediate(const Options& options) {
   for (size_t i = 0; i < final_state.results.size(); ++i)
     findings.push_back(finding_json(final_state.results[i], after ? &before.results[i] : nullptr));
 
-  const bool blocked = final_state.verdict == "blocked";
+  // In place, the image's own format is the user's to convert: only the guest's blockers hold the
+  // edits back.
+  const bool blocked = options.in_place ? blocked_by_guest(final_state) : final_state.verdict == "blocked";
   const bool write = writing && (!blocked || options.force);
+  image::WriteResult written;
   if (write) {
     if (blocked) fmt::print(stderr, "vmfix: --force: writing {} although blockers remain; AWS will likely reject it\n", output->path.string());
-    image::write_output(drives.overlays.front(), *output);
-    step("output written and verified");
+    const bool progress = !options.json && options.verbosity > 0 && isatty(STDERR_FILENO) == 1;
+    if (options.in_place) {
+      image::commit_overlay(drives.overlays.front(), progress);
+      step("changes written into the source");
+    } else {
+      written = image::write_output(vm, drives.overlays, *output, guest_summary(facts, vm), progress);
+      step("output written and verified");
+    }
   }
 
   ordered_json report;
@@ -257,6 +306,9 @@ int run_remediate(const Options& options) {
   report["image"] = image_json(vm);
   report["output"] = output ? ordered_json{{"path", output->path.string()}, {"format", output->format}, {"written", write}}
                             : ordered_json(nullptr);
+  if (output && output->files.size() > 1) report["output"]["files"] = output->files;
+  if (options.in_place) report["output"]["in_place"] = true;
+  if (!written.removed_from_ovf.empty()) report["output"]["removed_from_ovf"] = written.removed_from_ovf;
   if (write && blocked) report["output"]["forced"] = true;
   report["findings"] = findings;
   if (!checking) {
@@ -283,8 +335,13 @@ int run_remediate(const Options& options) {
       if (changes.empty()) fmt::print("  nothing to change\n");
     }
     fmt::print("\n{}\n", verdict_line(final_state.verdict, findings, styles));
-    if (write) fmt::print("wrote {} ({})\n", output->path.string(), output->format);
-    else if (writing) fmt::print("not written: blockers remain (see above; --force writes anyway)\n");
+    if (write && options.in_place) fmt::print("changed {} in place\n", output->path.string());
+    else if (write) {
+      for (const auto& file : output->files) fmt::print("wrote {} ({})\n", file.string(), output->format);
+      for (const auto& removed : written.removed_from_ovf) fmt::print("  the OVF no longer has: {}\n", removed);
+    } else if (writing) {
+      fmt::print("not written: blockers remain (see above; --force writes anyway)\n");
+    }
   }
   // --dry-run answers "what is there to fix": the verdict before; the others: the state left.
   return rules::exit_code_of(options.dry_run ? before.verdict : final_state.verdict);

@@ -36,22 +36,45 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
   return entries;
 }
 
+namespace {
+
+class Digest {
+ public:
+  explicit Digest(const std::string& algorithm) : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    const EVP_MD* md = algorithm == "SHA1" ? EVP_sha1() : algorithm == "SHA256" ? EVP_sha256() : EVP_sha512();
+    if (!context_ || EVP_DigestInit_ex(context_.get(), md, nullptr) != 1) throw Error("cannot start a digest");
+  }
+  void add(std::string_view bytes) { EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size()); }
+  std::string hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(context_.get(), digest, &length);
+    std::string text;
+    for (unsigned int i = 0; i < length; ++i) text += fmt::format("{:02x}", digest[i]);
+    return text;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context_;
+};
+
+}  // namespace
+
 std::string digest_of(const ByteSource& bytes, const std::string& algorithm) {
-  const EVP_MD* md = algorithm == "SHA1" ? EVP_sha1() : algorithm == "SHA256" ? EVP_sha256() : EVP_sha512();
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!context || EVP_DigestInit_ex(context.get(), md, nullptr) != 1) throw Error("cannot start a digest");
+  Digest digest(algorithm);
   constexpr size_t kChunk = 4 << 20;
   for (uint64_t at = 0; at < bytes.size; at += kChunk) {
     std::string chunk = bytes.read(at, kChunk);
     if (chunk.empty()) throw BadInput(fmt::format("{}: shorter than expected", bytes.name));
-    EVP_DigestUpdate(context.get(), chunk.data(), chunk.size());
+    digest.add(chunk);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context.get(), digest, &length);
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
+  return digest.hex();
+}
+
+std::string digest_of(std::string_view bytes, const std::string& algorithm) {
+  Digest digest(algorithm);
+  digest.add(bytes);
+  return digest.hex();
 }
 
 }  // namespace vmfix::image

@@ -18,5 +18,6 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
 
 // Lower-case hex digest of the bytes; `algorithm` as in the manifest.
 std::string digest_of(const ByteSource& bytes, const std::string& algorithm);
+std::string digest_of(std::string_view bytes, const std::string& algorithm);
 
 }  // namespace vmfix::image

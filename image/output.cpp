@@ -10,14 +10,21 @@
 #include <nlohmann/json.hpp>
 
 #include "image/detect.h"
+#include "image/manifest.h"
+#include "image/ova.h"
+#include "image/ovf.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/interrupt.h"
 #include "support/process.h"
+#include "support/progress.h"
 
 namespace vmfix::image {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr const char* kFormats = "raw, vhd, vhd-fixed, vhdx, vmdk, ova";
 
 std::string extension_of(const std::string& format) {
   if (format == "vhd" || format == "vhd-fixed") return ".vhd";
@@ -26,7 +33,7 @@ std::string extension_of(const std::string& format) {
 }
 
 std::vector<std::string> convert_options(const std::string& format) {
-  if (format == "vmdk") return {"-O", "vmdk", "-o", "subformat=streamOptimized"};
+  if (format == "vmdk" || format == "ova") return {"-O", "vmdk", "-o", "subformat=streamOptimized"};
   // force_size keeps the exact size: without it qemu rounds VHDs to a CHS geometry.
   if (format == "vhd") return {"-O", "vpc", "-o", "subformat=dynamic,force_size=on"};
   if (format == "vhd-fixed") return {"-O", "vpc", "-o", "subformat=fixed,force_size=on"};
@@ -43,16 +50,111 @@ void fsync_path(const fs::path& path, bool directory) {
   ::close(fd);
 }
 
+uint64_t virtual_size(const fs::path& image) {
+  auto info = nlohmann::json::parse(run_host_checked({"qemu-img", "info", "--output=json", "-f", "qcow2", image.string()}));
+  return info.value("virtual-size", uint64_t{0});
+}
+
+// A name for the members of an OVA: letters, digits, '.', '-' and '_', short enough for tar.
+std::string member_stem(const fs::path& output) {
+  std::string stem;
+  for (char c : output.stem().string())
+    stem += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
+  if (stem.empty()) stem = "vm";
+  return stem.substr(0, 80);
+}
+
+void check_free_space(const std::vector<fs::path>& overlays, const std::string& format, const fs::path& directory) {
+  // What qemu-img says the converted disks need, against what the directory has. qemu cannot
+  // measure VHD, VHDX or VMDK: a sparse qcow2 (or a full raw image) stands in for them. An OVA
+  // holds its disks a second time while it is packed.
+  const bool full = format == "raw" || format == "vhd-fixed";
+  uint64_t needed = 0;
+  for (const fs::path& overlay : overlays) {
+    auto measure = nlohmann::json::parse(run_host_checked(
+        {"qemu-img", "measure", "--output=json", "-O", full ? "raw" : "qcow2", overlay.string()}));
+    needed += measure.value("required", uint64_t{0});
+  }
+  if (format == "ova") needed *= 2;
+  struct statvfs st {};
+  if (::statvfs(directory.c_str(), &st) != 0) return;
+  const uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (needed > available)
+    throw Error(fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
+}
+
+// qemu-img convert with its progress folded into `line` (`base` bytes done before this disk).
+void convert(const fs::path& overlay, const fs::path& target, const std::string& format, ProgressLine& line, uint64_t base,
+             uint64_t size) {
+  std::vector<std::string> argv{"qemu-img", "convert", "-p", "-f", "qcow2"};
+  for (std::string& option : convert_options(format)) argv.push_back(std::move(option));
+  argv.push_back(overlay.string());
+  argv.push_back(target.string());
+  run_host_checked(argv, [&](std::string_view chunk) {
+    if (double percent = qemu_img_percent(chunk); percent >= 0)
+      line.set(base + static_cast<uint64_t>(static_cast<double>(size) * percent / 100));
+  });
+}
+
+// The OVA: streamOptimized disks, the OVF rewritten (or written) for AWS, a SHA256 manifest; the
+// OVF first, then the manifest, then the disks, as VMware's own tools lay them out.
+WriteResult pack_ova(const VmSource& vm, const std::vector<fs::path>& disks, const std::vector<uint64_t>& sizes,
+                     const fs::path& partial, const GuestSummary& guest, bool progress) {
+  const std::string stem = member_stem(partial);
+  std::vector<OvaDisk> ova_disks;
+  size_t index = 0;
+  if (vm.ovf) {
+    for (const OvfDisk& disk : vm.ovf->disks)
+      if (!disk.file_href.empty() && index < disks.size()) {
+        ova_disks.push_back({disk.disk_id, fs::path(disks[index]).filename().string(), fs::file_size(disks[index]), sizes[index]});
+        ++index;
+      }
+  } else {
+    for (; index < disks.size(); ++index)
+      ova_disks.push_back({"", disks[index].filename().string(), fs::file_size(disks[index]), sizes[index]});
+  }
+  if (ova_disks.size() != disks.size()) throw Error("the OVF's disks and the disks written do not match");
+  WriteResult result;
+  std::string descriptor;
+  if (vm.ovf) {
+    OvfForAws rewritten = ovf_for_aws(vm.ovf_text, ova_disks, vm.path.string());
+    descriptor = std::move(rewritten.xml);
+    result.removed_from_ovf = std::move(rewritten.removed);
+  } else {
+    descriptor = ovf_for_disks(guest.name.empty() ? stem : guest.name, guest.os_type, guest.bits, ova_disks);
+  }
+  const std::string ovf_name = stem + ".ovf", manifest_name = stem + ".mf";
+  std::string manifest = fmt::format("SHA256({})= {}\n", ovf_name,
+                                     digest_of(std::string_view(descriptor), "SHA256"));
+  uint64_t total = 0;
+  for (const fs::path& disk : disks) total += fs::file_size(disk);
+  {
+    ProgressLine line(fmt::format("checksumming {}", partial.filename().string()), total, progress);
+    for (const fs::path& disk : disks) {
+      manifest += fmt::format("SHA256({})= {}\n", disk.filename().string(),
+                              digest_of(ByteSource{disk, 0, fs::file_size(disk), disk.string()}, "SHA256"));
+      line.add(fs::file_size(disk));
+    }
+  }
+  std::vector<TarInput> members{{ovf_name, descriptor, {}}, {manifest_name, manifest, {}}};
+  for (const fs::path& disk : disks) members.push_back({disk.filename().string(), "", disk});
+  ProgressLine line(fmt::format("packing {}", partial.filename().string()), total, progress);
+  write_tar(partial, members, [&](uint64_t bytes) { line.add(bytes); });
+  return result;
+}
+
 }  // namespace
 
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
                          const std::optional<std::string>& format) {
   OutputSpec spec;
   if (format) {
-    if (*format == "ova") throw UsageError("OVA output is not built yet; choose vmdk, vhd, vhd-fixed, vhdx or raw");
-    if (*format != "raw" && *format != "vhd" && *format != "vhd-fixed" && *format != "vhdx" && *format != "vmdk")
-      throw UsageError(fmt::format("unknown output format '{}' (raw, vhd, vhd-fixed, vhdx, vmdk, ova)", *format));
+    if (*format != "raw" && *format != "vhd" && *format != "vhd-fixed" && *format != "vhdx" && *format != "vmdk" &&
+        *format != "ova")
+      throw UsageError(fmt::format("unknown output format '{}' ({})", *format, kFormats));
     spec.format = *format;
+  } else if (vm.kind != "disk") {
+    spec.format = "ova";
   } else {
     switch (vm.disks.front().format) {
       case Format::raw: spec.format = "raw"; break;
@@ -70,58 +172,109 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
       throw UsageError(fmt::format("{} exists; give -o to name the output (vmfix overwrites only what you name)",
                                    spec.path.string()));
   }
+  spec.files.push_back(spec.path);
+  if (spec.format != "ova") {
+    // The other disks of a multi-disk VM go beside the first: NAME-disk2.EXT, ... Those names were
+    // not given by the user, so they are never overwritten.
+    for (size_t i = 1; i < vm.disks.size(); ++i) {
+      fs::path extra = spec.path.parent_path() / fmt::format("{}-disk{}{}", spec.path.stem().string(), i + 1,
+                                                             spec.path.extension().string());
+      if (fs::exists(extra))
+        throw UsageError(fmt::format("{} exists (the output's disk {}); move it away or choose another -o", extra.string(), i + 1));
+      spec.files.push_back(extra);
+    }
+  }
   // Never over any file the source reads: the image, its extents, the OVF's disks.
   std::vector<fs::path> sources{vm.path};
   for (const SourceImage& disk : vm.disks) {
     sources.push_back(disk.bytes.file);
     sources.insert(sources.end(), disk.extent_files.begin(), disk.extent_files.end());
   }
-  for (const fs::path& source : sources)
-    if (fs::exists(spec.path) && fs::exists(source) && fs::equivalent(spec.path, source))
-      throw UsageError(fmt::format("the output would replace {}, which the source reads; use --in-place to edit "
-                                   "the source", source.string()));
+  for (const fs::path& file : spec.files)
+    for (const fs::path& source : sources)
+      if (fs::exists(file) && fs::exists(source) && fs::equivalent(file, source))
+        throw UsageError(fmt::format("the output would replace {}, which the source reads; use --in-place to edit "
+                                     "the source", source.string()));
   return spec;
 }
 
-void write_output(const fs::path& overlay, const OutputSpec& output) {
+WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overlays, const OutputSpec& output,
+                         const GuestSummary& guest, bool progress) {
   const fs::path directory = output.path.has_parent_path() ? output.path.parent_path() : fs::path(".");
-  // Free space: what qemu-img says the converted image needs, against what the directory has.
-  // qemu cannot measure VHD or VHDX: a sparse qcow2 (or a full raw image) stands in for them.
-  const bool full = output.format == "raw" || output.format == "vhd-fixed";
-  auto measure = nlohmann::json::parse(run_host_checked(
-      {"qemu-img", "measure", "--output=json", "-O", full ? "raw" : "qcow2", overlay.string()}));
-  struct statvfs st {};
-  if (::statvfs(directory.c_str(), &st) == 0) {
-    const uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-    const uint64_t needed = measure.value("required", uint64_t{0});
-    if (needed > available)
-      throw Error(fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
-  }
+  interrupt::remove_stale_partials(directory);
+  check_free_space(overlays, output.format, directory);
   // A private directory beside the output (same filesystem, so the rename is atomic): nobody can
-  // plant a link under the name qemu-img writes to.
-  std::string private_dir = (directory / ".vmfix-partial-XXXXXX").string();
+  // plant a link under the names qemu-img writes to, and an interrupted run leaves nothing under
+  // the output's name.
+  std::string private_dir = (directory / (interrupt::partial_prefix() + "XXXXXX")).string();
   if (::mkdtemp(private_dir.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
-  const fs::path partial = fs::path(private_dir) / output.path.filename();
+  interrupt::RemoveOnInterrupt remove_on_interrupt(private_dir);
+  WriteResult result;
   try {
-    std::vector<std::string> argv{"qemu-img", "convert", "-q", "-f", "qcow2"};
-    for (std::string& option : convert_options(output.format)) argv.push_back(std::move(option));
-    argv.push_back(overlay.string());
-    argv.push_back(partial.string());
-    run_host_checked(argv);
-    fsync_path(partial, false);
-    verify_output(partial, output.format);
-    fs::rename(partial, output.path);
+    const bool ova = output.format == "ova";
+    std::vector<uint64_t> sizes;
+    uint64_t total = 0;
+    for (const fs::path& overlay : overlays) total += sizes.emplace_back(virtual_size(overlay));
+    // The disks: for an OVA, loose streamOptimized VMDKs first, packed below.
+    std::vector<fs::path> written;
+    for (size_t i = 0; i < overlays.size(); ++i)
+      written.push_back(ova ? fs::path(private_dir) / fmt::format("{}-disk{}.vmdk", member_stem(output.path), i + 1)
+                            : fs::path(private_dir) / output.files.at(i).filename());
+    {
+      ProgressLine line(fmt::format("writing {}", output.path.filename().string()), total, progress);
+      uint64_t base = 0;
+      for (size_t i = 0; i < overlays.size(); ++i) {
+        convert(overlays[i], written[i], output.format, line, base, sizes[i]);
+        base += sizes[i];
+        if (!ova) fsync_path(written[i], false);
+        verify_output(written[i], ova ? "vmdk" : output.format, {sizes[i]});
+      }
+    }
+    if (ova) {
+      const fs::path partial = fs::path(private_dir) / output.path.filename();
+      result = pack_ova(vm, written, sizes, partial, guest, progress);
+      verify_output(partial, "ova", sizes);
+      written = {partial};
+    }
+    // The extra disks first, the named output last: once it is there, the whole set is.
+    for (size_t i = written.size(); i-- > 0;) fs::rename(written[i], output.files.at(i));
     fsync_path(directory, true);
-    fs::remove(private_dir);
+    fs::remove_all(private_dir);
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(private_dir, ignored);
     throw;
   }
+  return result;
 }
 
-void verify_output(const fs::path& path, const std::string& format) {
+void commit_overlay(const fs::path& overlay, bool progress) {
+  ProgressLine line("writing the changes into the source", 100, progress);
+  run_host_checked({"qemu-img", "commit", "-p", "-f", "qcow2", overlay.string()}, [&](std::string_view chunk) {
+    if (double percent = qemu_img_percent(chunk); percent >= 0) line.set(static_cast<uint64_t>(percent));
+  });
+}
+
+void verify_output(const fs::path& path, const std::string& format, const std::vector<uint64_t>& sizes) {
   const std::string name = path.string();
+  auto check_size = [&](const SourceImage& disk, size_t index) {
+    if (index < sizes.size() && disk.virtual_size && disk.virtual_size != sizes[index])
+      throw Error(fmt::format("{}: written disk holds {} bytes, the source {}", disk.bytes.name, disk.virtual_size, sizes[index]));
+  };
+  if (format == "ova") {
+    VmSource written = open_vm(path);  // the tar layout, the OVF, the manifest's digests, each disk
+    if (written.kind != "ova" || written.manifest != "verified")
+      throw Error(fmt::format("{}: written OVA does not verify (manifest {})", name, written.manifest));
+    if (!sizes.empty() && written.disks.size() != sizes.size())
+      throw Error(fmt::format("{}: written OVA holds {} disks, not {}", name, written.disks.size(), sizes.size()));
+    for (size_t i = 0; i < written.disks.size(); ++i) {
+      const SourceImage& disk = written.disks[i];
+      if (disk.format != Format::vmdk || disk.variant != "streamOptimized")
+        throw Error(fmt::format("{}: written OVA holds {}, not a streamOptimized VMDK", name, disk.bytes.name));
+      check_size(disk, i);
+    }
+    return;
+  }
   if (format == "vmdk") {
     std::string header = read_host_bytes(path, 0, 512);
     uint32_t version = 0, flags = 0;
@@ -134,6 +287,7 @@ void verify_output(const fs::path& path, const std::string& format) {
   }
   // Our own reader: footer checksums, grain tables, truncation.
   SourceImage written = open_image(path);
+  check_size(written, 0);
   if (format.starts_with("vhd") && format != "vhdx" && written.format != Format::vhd)
     throw Error(fmt::format("{}: written image is not a VHD", name));
   if (format == "vmdk" || format == "vhdx")

@@ -1,10 +1,11 @@
 #pragma once
-// Writing the result: converted from the overlays to a format AWS accepts, under a temporary
-// name in the destination directory, fsynced, verified, then renamed. Nothing partial is ever
-// left under the output's name.
+// Writing the result: converted from the overlays to a format AWS accepts, under a private
+// temporary directory beside the output, fsynced, verified, then renamed into place. Nothing
+// partial is ever left under the output's name.
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "image/vm_source.h"
 
@@ -12,16 +13,37 @@ namespace vmfix::image {
 
 struct OutputSpec {
   std::filesystem::path path;
-  std::string format;  // "raw", "vhd", "vhd-fixed", "vhdx", "vmdk" (always streamOptimized)
+  std::string format;  // "raw", "vhd", "vhd-fixed", "vhdx", "vmdk" (always streamOptimized), "ova"
+  // One file per disk for the disk formats (the first is `path`, the others "NAME-diskN.EXT");
+  // for "ova", just `path`.
+  std::vector<std::filesystem::path> files;
 };
 
-// -o and --output-format, else beside the input in its format when AWS accepts it, else VMDK.
+// -o and --output-format; else beside the input: an OVA for an OVA or OVF, else the input's format
+// when AWS accepts it, else streamOptimized VMDK.
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
                          const std::optional<std::string>& format);
 
-void write_output(const std::filesystem::path& overlay, const OutputSpec& output);
+// What an OVA's descriptor says about the guest when the input brought no OVF.
+struct GuestSummary {
+  std::string name;
+  std::string os_type = "linux";  // "windows" or "linux"
+  int bits = 64;
+};
 
-// Checks a written image: VMDK header (KDMV, version 3, compressed grains), VHD footer, qemu-img check.
-void verify_output(const std::filesystem::path& path, const std::string& format);
+struct WriteResult {
+  std::vector<std::string> removed_from_ovf;  // drives, NICs and files the OVF no longer has
+};
+
+// `overlays` hold the disks in the VM's order. `progress`: draw a progress line on stderr.
+WriteResult write_output(const VmSource& vm, const std::vector<std::filesystem::path>& overlays,
+                         const OutputSpec& output, const GuestSummary& guest, bool progress);
+
+// --in-place: the overlay's changes written into the image beneath it (only the changed clusters).
+void commit_overlay(const std::filesystem::path& overlay, bool progress);
+
+// Checks a written image: VMDK header (KDMV, version 3, compressed grains), VHD footer, OVA layout
+// and manifest, qemu-img check; and, when `sizes` are given, each disk's virtual size.
+void verify_output(const std::filesystem::path& path, const std::string& format, const std::vector<uint64_t>& sizes = {});
 
 }  // namespace vmfix::image

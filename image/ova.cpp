@@ -2,8 +2,14 @@
 
 #include <fmt/core.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
 #include <set>
 
 #include "support/error.h"
@@ -148,6 +154,134 @@ std::vector<TarMember> read_tar_members(const std::filesystem::path& archive) {
     at = next;
   }
   return members;
+}
+
+namespace {
+
+void put_octal(std::string& block, size_t at, size_t length, uint64_t value) {
+  std::string digits = fmt::format("{:0{}o}", value, length - 1);
+  std::memcpy(block.data() + at, digits.data(), length - 1);  // the last byte stays NUL
+}
+
+std::string tar_header(const std::string& name, uint64_t size, char type) {
+  std::string block(kBlock, '\0');
+  std::memcpy(block.data(), name.data(), name.size());
+  put_octal(block, 100, 8, 0644);
+  put_octal(block, 108, 8, 0);
+  put_octal(block, 116, 8, 0);
+  put_octal(block, 124, 12, size < (1ULL << 33) ? size : 0);  // larger: the pax record before it says
+  put_octal(block, 136, 12, static_cast<uint64_t>(std::time(nullptr)));
+  block[156] = type;
+  std::memcpy(block.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(block.data() + 265, "root", 4);
+  std::memcpy(block.data() + 297, "root", 4);
+  std::memset(block.data() + 148, ' ', 8);
+  uint64_t sum = 0;
+  for (unsigned char c : block) sum += c;
+  put_octal(block, 148, 7, sum);  // six digits, NUL, then the space already there
+  return block;
+}
+
+// "NN size=...\n", where NN counts the whole record, its own digits included.
+std::string pax_record(const std::string& key, const std::string& value) {
+  const size_t body = key.size() + value.size() + 3;  // space, '=', newline
+  size_t length = body + 1;
+  while (std::to_string(length).size() + body != length) ++length;
+  return fmt::format("{} {}={}\n", length, key, value);
+}
+
+class ArchiveFile {
+ public:
+  explicit ArchiveFile(const std::filesystem::path& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw_errno(fmt::format("cannot create {}", path.string()));
+  }
+  ~ArchiveFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ArchiveFile(const ArchiveFile&) = delete;
+  ArchiveFile& operator=(const ArchiveFile&) = delete;
+
+  void write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw_errno(fmt::format("cannot write {}", path_.string()));
+      bytes.remove_prefix(static_cast<size_t>(n));
+      offset_ += static_cast<uint64_t>(n);
+    }
+  }
+
+  // The whole of `file`, by copy_file_range where the kernel can (no trip through user space).
+  void copy(const std::filesystem::path& file, uint64_t size, const std::function<void(uint64_t)>& on_copied) {
+    int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) throw_errno(fmt::format("cannot read {}", file.string()));
+    std::unique_ptr<int, void (*)(int*)> closer(&in, [](int* fd) { ::close(*fd); });
+    bool kernel_copy = true;
+    std::string buffer;
+    for (uint64_t left = size; left > 0;) {
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, 64 << 20));
+      ssize_t n = 0;
+      if (kernel_copy) {
+        n = ::copy_file_range(in, nullptr, fd_, nullptr, chunk, 0);
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+          kernel_copy = false;  // another filesystem, or an old kernel: through a buffer
+          continue;
+        }
+        if (n > 0) offset_ += static_cast<uint64_t>(n);
+      } else {
+        buffer.resize(std::min<size_t>(chunk, 1 << 20));
+        n = ::read(in, buffer.data(), buffer.size());
+        if (n > 0) write(std::string_view(buffer.data(), static_cast<size_t>(n)));
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0) throw Error(fmt::format("{} shrank while it was being archived", file.string()));
+      if (n < 0) throw_errno(fmt::format("cannot copy {} into {}", file.string(), path_.string()));
+      left -= static_cast<uint64_t>(n);
+      if (on_copied) on_copied(static_cast<uint64_t>(n));
+    }
+  }
+
+  void pad() {
+    if (const uint64_t partial = offset_ % kBlock) write(std::string(kBlock - partial, '\0'));
+  }
+
+  void finish() {
+    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+      fd_ = -1;
+      throw_errno(fmt::format("cannot write {}", path_.string()));
+    }
+    fd_ = -1;
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+};
+
+}  // namespace
+
+void write_tar(const std::filesystem::path& archive, const std::vector<TarInput>& inputs,
+               const std::function<void(uint64_t)>& on_copied) {
+  ArchiveFile out(archive);
+  for (const TarInput& input : inputs) {
+    if (input.name.empty() || input.name.size() > 99 || input.name.find('/') != std::string::npos)
+      throw Error(fmt::format("cannot archive '{}': member names are plain names under 100 bytes", input.name));
+    const uint64_t size = input.file.empty() ? input.content.size() : std::filesystem::file_size(input.file);
+    if (size >= (1ULL << 33)) {
+      const std::string records = pax_record("size", std::to_string(size));
+      out.write(tar_header("PaxHeaders/" + input.name.substr(0, 80), records.size(), 'x'));
+      out.write(records);
+      out.pad();
+    }
+    out.write(tar_header(input.name, size, '0'));
+    if (input.file.empty()) out.write(input.content);
+    else out.copy(input.file, size, on_copied);
+    out.pad();
+  }
+  out.write(std::string(2 * kBlock, '\0'));
+  out.finish();
 }
 
 }  // namespace vmfix::image

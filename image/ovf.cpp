@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <memory>
 
 #include "support/error.h"
@@ -79,6 +80,24 @@ uint64_t allocation_unit(std::string units, const std::string& where) {
   throw BadInput(fmt::format("{}: unknown capacity unit '{}'", where, units));
 }
 
+// The deployment configuration an OVF deploys by default ("" when it offers none): its
+// DeploymentOptionSection's ovf:default one, else the first.
+std::string default_configuration(xmlNode* envelope) {
+  auto options = children(child(envelope, "DeploymentOptionSection"), "Configuration");
+  for (xmlNode* option : options)
+    if (attribute(option, "default") == "true") return attribute(option, "id");
+  return options.empty() ? "" : attribute(options.front(), "id");
+}
+
+// Items without ovf:configuration belong to every configuration; the others name theirs.
+bool in_configuration(xmlNode* item, const std::string& configuration) {
+  const std::string names = attribute(item, "configuration");
+  if (names.empty() || configuration.empty()) return true;
+  for (const std::string& name : split_words(names))
+    if (name == configuration) return true;
+  return false;
+}
+
 }  // namespace
 
 // Untrusted XML: no DTD, no entities, no network; a parse error is BadInput naming `what`.
@@ -146,9 +165,18 @@ Ovf parse_ovf(std::string_view xml, const std::string& where) {
   }
   xmlNode* hardware = child(system, "VirtualHardwareSection");
   std::map<std::string, std::string> controllers;  // InstanceID -> kind
-  auto items = children(hardware, "Item");
-  for (xmlNode* item : children(hardware, "StorageItem")) items.push_back(item);
-  for (xmlNode* item : children(hardware, "EthernetPortItem")) items.push_back(item);
+  std::vector<xmlNode*> items;
+  const std::string configuration = default_configuration(envelope);
+  std::set<std::string> other_configurations_disks;
+  for (const char* kind : {"Item", "StorageItem", "EthernetPortItem"})
+    for (xmlNode* item : children(hardware, kind)) {
+      if (in_configuration(item, configuration)) {
+        items.push_back(item);
+      } else if (text(child(item, "ResourceType")) == "17") {
+        const std::string resource = text(child(item, "HostResource"));
+        other_configurations_disks.insert(resource.substr(resource.rfind('/') + 1));
+      }
+    }
   for (xmlNode* item : items) {
     const std::string type = text(child(item, "ResourceType"));
     const std::string id = text(child(item, "InstanceID"));
@@ -183,8 +211,275 @@ Ovf parse_ovf(std::string_view xml, const std::string& where) {
   for (xmlNode* config : children(hardware, "Config"))
     if (attribute(config, "key") == "firmware") ovf.firmware = attribute(config, "value");
   // Disks that no hardware item attaches still belong to the VM; keep them, after the attached.
-  for (auto& [id, disk] : disks) ovf.disks.push_back(disk);
+  // Those of another deployment configuration do not.
+  for (auto& [id, disk] : disks)
+    if (!other_configurations_disks.contains(id)) ovf.disks.push_back(disk);
   return ovf;
+}
+
+namespace {
+
+constexpr std::string_view kStreamOptimized = "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized";
+
+xmlAttr* attribute_node(xmlNode* node, std::string_view name) {
+  for (xmlAttr* attr = node->properties; attr; attr = attr->next)
+    if (local(attr->name) == name) return attr;
+  return nullptr;
+}
+
+// Sets an attribute by local name, in the namespace it already has, else in that of `like`.
+void set_attribute(xmlNode* node, std::string_view name, const std::string& value, std::string_view like) {
+  const auto* content = reinterpret_cast<const xmlChar*>(value.c_str());
+  if (xmlAttr* existing = attribute_node(node, name)) {
+    xmlSetNsProp(node, existing->ns, existing->name, content);
+    return;
+  }
+  xmlAttr* model = attribute_node(node, like);
+  const std::string owned(name);
+  xmlSetNsProp(node, model ? model->ns : nullptr, reinterpret_cast<const xmlChar*>(owned.c_str()), content);
+}
+
+void drop_attribute(xmlNode* node, std::string_view name) {
+  if (xmlAttr* attr = attribute_node(node, name)) xmlRemoveProp(attr);
+}
+
+// Unlinks and frees `node`, and the indentation before it, so the output stays tidy.
+void remove_node(xmlNode* node) {
+  if (xmlNode* before = node->prev; before && before->type == XML_TEXT_NODE && xmlIsBlankNode(before)) {
+    xmlUnlinkNode(before);
+    xmlFreeNode(before);
+  }
+  xmlUnlinkNode(node);
+  xmlFreeNode(node);
+}
+
+std::vector<xmlNode*> hardware_items(xmlNode* hardware) {
+  std::vector<xmlNode*> items;
+  for (xmlNode* node = hardware ? hardware->children : nullptr; node; node = node->next)
+    if (node->type == XML_ELEMENT_NODE &&
+        (local(node->name) == "Item" || local(node->name) == "StorageItem" || local(node->name) == "EthernetPortItem"))
+      items.push_back(node);
+  return items;
+}
+
+// True when an attribute or the text of `node` (not its descendants) names `reference`.
+bool refers_to(xmlNode* node, const std::string& reference) {
+  for (xmlAttr* attr = node->properties; attr; attr = attr->next) {
+    xmlChar* value = xmlNodeListGetString(node->doc, attr->children, 1);
+    const bool found = value && std::string_view(reinterpret_cast<const char*>(value)) == reference;
+    xmlFree(value);
+    if (found) return true;
+  }
+  for (xmlNode* text_node = node->children; text_node; text_node = text_node->next)
+    if (text_node->type == XML_TEXT_NODE && text_node->content &&
+        trim(reinterpret_cast<const char*>(text_node->content)) == reference)
+      return true;
+  return false;
+}
+
+// Elements under `node` that name `reference`, outermost first (an Item whose HostResource does).
+void collect_referrers(xmlNode* node, const std::string& reference, std::vector<xmlNode*>& found) {
+  for (xmlNode* c = node->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (refers_to(c, reference)) found.push_back(c);
+    else collect_referrers(c, reference, found);
+  }
+}
+
+std::string xml_escape(const std::string& text) {
+  std::string escaped;
+  for (char c : text) {
+    switch (c) {
+      case '&': escaped += "&amp;"; break;
+      case '<': escaped += "&lt;"; break;
+      case '>': escaped += "&gt;"; break;
+      case '"': escaped += "&quot;"; break;
+      default: escaped += c;
+    }
+  }
+  return escaped;
+}
+
+}  // namespace
+
+OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& disks, const std::string& where) {
+  Document document = parse_untrusted_xml(source_xml, where, "OVF");
+  xmlNode* envelope = xmlDocGetRootElement(document.get());
+  if (!envelope || local(envelope->name) != "Envelope") throw BadInput(fmt::format("{}: not an OVF descriptor (no Envelope)", where));
+  OvfForAws result;
+  auto kept_disk = [&](const std::string& id) -> const OvaDisk* {
+    for (const OvaDisk& disk : disks)
+      if (disk.disk_id == id) return &disk;
+    return nullptr;
+  };
+
+  // Disks: each kept one points at its new file; the others (blank disks) go.
+  std::map<std::string, const OvaDisk*> file_of_disk;  // fileRef -> the disk written for it
+  std::vector<std::string> removed_disks;
+  for (xmlNode* disk : children(child(envelope, "DiskSection"), "Disk")) {
+    const std::string id = attribute(disk, "diskId");
+    const OvaDisk* kept = kept_disk(id);
+    if (!kept) {
+      result.removed.push_back(fmt::format("disk '{}' (no data to import)", id));
+      removed_disks.push_back(id);
+      remove_node(disk);
+      continue;
+    }
+    file_of_disk[attribute(disk, "fileRef")] = kept;
+    set_attribute(disk, "capacity", std::to_string(kept->capacity), "diskId");
+    set_attribute(disk, "capacityAllocationUnits", "byte", "diskId");
+    set_attribute(disk, "format", std::string(kStreamOptimized), "diskId");
+    drop_attribute(disk, "populatedSize");
+  }
+  std::vector<std::string> removed_files;
+  for (xmlNode* file : children(child(envelope, "References"), "File")) {
+    const std::string id = attribute(file, "id");
+    auto written = file_of_disk.find(id);
+    if (written == file_of_disk.end()) {
+      result.removed.push_back(fmt::format("file '{}' (not a disk)", attribute(file, "href")));
+      removed_files.push_back(id);
+      remove_node(file);
+      continue;
+    }
+    set_attribute(file, "href", written->second->href, "id");
+    set_attribute(file, "size", std::to_string(written->second->file_size), "id");
+    drop_attribute(file, "compression");
+    drop_attribute(file, "chunkSize");
+  }
+
+  // Deployment options: the default configuration is the VM that was exported; it stays, alone.
+  const std::string configuration = default_configuration(envelope);
+  if (xmlNode* options = child(envelope, "DeploymentOptionSection")) {
+    result.removed.push_back(fmt::format("deployment options (configuration '{}' kept)", configuration));
+    remove_node(options);
+  }
+  // Hardware: no removable media, one NIC, no disk that is not in the OVA.
+  for (xmlNode* system : children(envelope, "VirtualSystem")) {
+    for (xmlNode* hardware : children(system, "VirtualHardwareSection")) {
+      int nics = 0;
+      for (xmlNode* item : hardware_items(hardware)) {
+        if (!in_configuration(item, configuration)) {
+          remove_node(item);
+          continue;
+        }
+        drop_attribute(item, "configuration");
+        const std::string type = text(child(item, "ResourceType"));
+        const std::string name = text(child(item, "ElementName"));
+        const std::string label = name.empty() ? "" : " '" + name + "'";
+        std::string why;
+        if (type == "14") why = "floppy drive";
+        else if (type == "15" || type == "16") why = "CD/DVD drive";
+        else if (type == "10" && ++nics > 1) why = "network adapter (AWS gives the instance one)";
+        else if (type == "17") {
+          const std::string resource = text(child(item, "HostResource"));
+          if (resource.empty() || !kept_disk(resource.substr(resource.rfind('/') + 1))) why = "disk without data";
+        }
+        if (why.empty()) continue;
+        result.removed.push_back(why + label);
+        remove_node(item);
+      }
+    }
+    // What still names a removed file or disk (an nvram ExtraConfig, an ISO's HostResource).
+    std::vector<xmlNode*> referrers;
+    for (const std::string& id : removed_files) collect_referrers(system, "ovf:/file/" + id, referrers);
+    for (const std::string& id : removed_disks) collect_referrers(system, "ovf:/disk/" + id, referrers);
+    for (xmlNode* node : referrers) remove_node(node);
+  }
+
+  xmlChar* buffer = nullptr;
+  int size = 0;
+  xmlDocDumpMemoryEnc(document.get(), &buffer, &size, "UTF-8");
+  if (!buffer) throw Error(fmt::format("{}: cannot write the OVF", where));
+  result.xml.assign(reinterpret_cast<const char*>(buffer), static_cast<size_t>(size));
+  xmlFree(buffer);
+  return result;
+}
+
+std::string ovf_for_disks(const std::string& name, const std::string& os_type, int bits, const std::vector<OvaDisk>& disks) {
+  std::string references, disk_section, items;
+  for (size_t i = 0; i < disks.size(); ++i) {
+    references += fmt::format("    <File ovf:href=\"{}\" ovf:id=\"file{}\" ovf:size=\"{}\"/>\n", xml_escape(disks[i].href), i + 1,
+                              disks[i].file_size);
+    disk_section += fmt::format("    <Disk ovf:capacity=\"{}\" ovf:capacityAllocationUnits=\"byte\" ovf:diskId=\"vmdisk{}\" "
+                                "ovf:fileRef=\"file{}\" ovf:format=\"{}\"/>\n",
+                                disks[i].capacity, i + 1, i + 1, kStreamOptimized);
+    items += fmt::format(
+        "      <Item>\n        <rasd:AddressOnParent>{}</rasd:AddressOnParent>\n        <rasd:ElementName>Hard disk {}</rasd:ElementName>\n"
+        "        <rasd:HostResource>ovf:/disk/vmdisk{}</rasd:HostResource>\n        <rasd:InstanceID>{}</rasd:InstanceID>\n"
+        "        <rasd:Parent>3</rasd:Parent>\n        <rasd:ResourceType>17</rasd:ResourceType>\n      </Item>\n",
+        i, i + 1, i + 1, 10 + i);
+  }
+  const bool windows = os_type == "windows";
+  const std::string os_name = fmt::format("{} {}-bit", windows ? "Windows" : "Linux", bits);
+  const std::string vmware_type = windows ? (bits == 64 ? "windows9Server64Guest" : "windows9Guest")
+                                          : (bits == 64 ? "otherLinux64Guest" : "otherLinuxGuest");
+  const std::string escaped = xml_escape(name);
+  return fmt::format(R"(<?xml version="1.0" encoding="UTF-8"?>
+<!-- written by vmfix for AWS VM Import -->
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+    xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+    xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData"
+    xmlns:vmw="http://www.vmware.com/schema/ovf">
+  <References>
+{}  </References>
+  <DiskSection>
+    <Info>Virtual disks</Info>
+{}  </DiskSection>
+  <NetworkSection>
+    <Info>Networks</Info>
+    <Network ovf:name="VM Network">
+      <Description>The network of the VM's one adapter</Description>
+    </Network>
+  </NetworkSection>
+  <VirtualSystem ovf:id="{}">
+    <Info>A virtual machine</Info>
+    <Name>{}</Name>
+    <OperatingSystemSection ovf:id="1" vmw:osType="{}">
+      <Info>The guest operating system</Info>
+      <Description>{}</Description>
+    </OperatingSystemSection>
+    <VirtualHardwareSection>
+      <Info>Virtual hardware</Info>
+      <System>
+        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>
+        <vssd:InstanceID>0</vssd:InstanceID>
+        <vssd:VirtualSystemIdentifier>{}</vssd:VirtualSystemIdentifier>
+        <vssd:VirtualSystemType>vmx-10</vssd:VirtualSystemType>
+      </System>
+      <Item>
+        <rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits>
+        <rasd:ElementName>2 virtual CPUs</rasd:ElementName>
+        <rasd:InstanceID>1</rasd:InstanceID>
+        <rasd:ResourceType>3</rasd:ResourceType>
+        <rasd:VirtualQuantity>2</rasd:VirtualQuantity>
+      </Item>
+      <Item>
+        <rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>
+        <rasd:ElementName>4096 MB of memory</rasd:ElementName>
+        <rasd:InstanceID>2</rasd:InstanceID>
+        <rasd:ResourceType>4</rasd:ResourceType>
+        <rasd:VirtualQuantity>4096</rasd:VirtualQuantity>
+      </Item>
+      <Item>
+        <rasd:ElementName>SCSI controller 0</rasd:ElementName>
+        <rasd:InstanceID>3</rasd:InstanceID>
+        <rasd:ResourceSubType>{}</rasd:ResourceSubType>
+        <rasd:ResourceType>6</rasd:ResourceType>
+      </Item>
+{}      <Item>
+        <rasd:AutomaticAllocation>true</rasd:AutomaticAllocation>
+        <rasd:Connection>VM Network</rasd:Connection>
+        <rasd:ElementName>Network adapter 1</rasd:ElementName>
+        <rasd:InstanceID>20</rasd:InstanceID>
+        <rasd:ResourceSubType>E1000</rasd:ResourceSubType>
+        <rasd:ResourceType>10</rasd:ResourceType>
+      </Item>
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>
+)",
+                     references, disk_section, escaped, escaped, vmware_type, os_name, escaped,
+                     windows ? "lsilogicsas" : "lsilogic", items);
 }
 
 }  // namespace vmfix::image

@@ -39,6 +39,29 @@ struct Ovf {
 // Throws BadInput naming `where` for a malformed or hostile descriptor.
 Ovf parse_ovf(std::string_view xml, const std::string& where);
 
+// A disk as it goes into an OVA that vmfix writes.
+struct OvaDisk {
+  std::string disk_id;     // the source OVF's diskId; "" when there was no OVF
+  std::string href;        // the streamOptimized VMDK's name in the OVA
+  uint64_t file_size = 0;  // bytes of that file
+  uint64_t capacity = 0;   // bytes the guest sees
+};
+
+struct OvfForAws {
+  std::string xml;
+  std::vector<std::string> removed;  // what was taken out, for the report
+};
+
+// The source OVF rewritten for AWS: the disks point at `disks` (streamOptimized, sizes and
+// capacities updated, no chunking or compression), CD-ROM, DVD and floppy drives go, one NIC stays,
+// and files that are not disks (ISOs, nvram) go with whatever refers to them. Everything else,
+// comments and order included, is kept. `disks` are those of the source with a file, by disk_id.
+OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& disks, const std::string& where);
+
+// A minimal OVF for a VM that came as bare disk images: one VM, its disks on one SCSI controller,
+// one NIC. `os_type` is "windows" or "linux"; `bits` 32 or 64.
+std::string ovf_for_disks(const std::string& name, const std::string& os_type, int bits, const std::vector<OvaDisk>& disks);
+
 // A Windows answer file (unattend.xml) given by the user: well-formed XML, no DTD or entities,
 // root element <unattend>. Throws BadInput otherwise.
 void check_answer_file(std::string_view xml, const std::string& where);

@@ -86,7 +86,7 @@ constexpr uint64_t kMaxDescriptor = 16 << 20;
 
 VmSource open_ova(const fs::path& path) {
   const std::string where = path.string();
-  VmSource vm{"ova", path, {}, std::nullopt, "", {}};
+  VmSource vm{"ova", path, {}, std::nullopt, "", "", {}};
   const auto members = read_tar_members(path);
   auto member = [&](const std::string& name) -> const TarMember* {
     std::string wanted = name;
@@ -106,7 +106,8 @@ VmSource open_ova(const fs::path& path) {
   const TarMember& descriptor = *descriptors.front();
   if (descriptor.size > kMaxDescriptor || (!manifests.empty() && manifests.front()->size > kMaxDescriptor))
     throw BadInput(fmt::format("{}: the OVF or manifest is implausibly large", where));
-  vm.ovf = parse_ovf(read_host_bytes(path, descriptor.offset, descriptor.size), where + ":" + descriptor.name);
+  vm.ovf_text = read_host_bytes(path, descriptor.offset, descriptor.size);
+  vm.ovf = parse_ovf(vm.ovf_text, where + ":" + descriptor.name);
   std::optional<std::string> manifest_text;
   if (!manifests.empty()) manifest_text = read_host_bytes(path, manifests.front()->offset, manifests.front()->size);
   auto bytes_of = [&](const std::string& name) -> std::optional<ByteSource> {
@@ -128,9 +129,10 @@ VmSource open_ova(const fs::path& path) {
 
 VmSource open_ovf(const fs::path& path) {
   const std::string where = path.string();
-  VmSource vm{"ovf", path, {}, std::nullopt, "", {}};
+  VmSource vm{"ovf", path, {}, std::nullopt, "", "", {}};
   if (fs::file_size(path) > kMaxDescriptor) throw BadInput(fmt::format("{}: the OVF is implausibly large", where));
-  vm.ovf = parse_ovf(read_host_file(path), where);
+  vm.ovf_text = read_host_file(path);
+  vm.ovf = parse_ovf(vm.ovf_text, where);
   const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::optional<std::string> manifest_text;
   fs::path manifest = path;
@@ -175,7 +177,7 @@ VmSource open_vm(const fs::path& path) {
   } catch (const Error& e) {
     throw BadInput(e.what());
   }
-  return VmSource{"disk", path, {open_image(path)}, std::nullopt, "", {}};
+  return VmSource{"disk", path, {open_image(path)}, std::nullopt, "", "", {}};
 }
 
 fs::path create_overlay(const SourceImage& image, const fs::path& directory, int index) {

@@ -16,6 +16,7 @@ struct VmSource {
   std::filesystem::path path;
   std::vector<SourceImage> disks;  // boot disk first
   std::optional<Ovf> ovf;
+  std::string ovf_text;            // the descriptor as it came, for the OVA vmfix writes
   std::string manifest;            // "verified", "absent" (OVA/OVF only)
   std::vector<std::string> notes;  // what the descriptor holds that is not in the image
 };

@@ -11,6 +11,7 @@ packages=(
   zlib1g-dev liblzma-dev libzstd-dev liblz4-dev
   libgtest-dev libgmock-dev
   qemu-utils fdisk gdisk xz-utils bc cpio zstd lz4 initramfs-tools
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "support/error.h"
+#include "support/interrupt.h"
 
 namespace vmfix {
 namespace fs = std::filesystem;
@@ -98,11 +99,13 @@ TempDir::TempDir(std::string_view prefix) {
   std::string pattern = fmt::format("{}/{}-XXXXXX", base && *base ? base : "/var/tmp", prefix);
   if (::mkdtemp(pattern.data()) == nullptr) throw_errno("cannot create a temporary directory");
   path_ = pattern;
+  on_interrupt_ = std::make_unique<interrupt::RemoveOnInterrupt>(path_);
 }
 
 TempDir::~TempDir() {
   std::error_code ignored;
   fs::remove_all(path_, ignored);
+  on_interrupt_.reset();
 }
 
 fs::path user_cache_dir() {

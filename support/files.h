@@ -2,10 +2,15 @@
 // Host file helpers: whole-file reads, atomic writes, and RAII temporary files and directories.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace vmfix {
+
+namespace interrupt {
+class RemoveOnInterrupt;
+}
 
 std::string read_host_file(const std::filesystem::path& path);
 
@@ -16,7 +21,8 @@ std::string read_host_bytes(const std::filesystem::path& path, uint64_t offset, 
 // reader sees either the old file or the complete new one.
 void write_host_file_atomic(const std::filesystem::path& path, std::string_view content);
 
-// A directory under $TMPDIR (or /var/tmp), removed with its contents on destruction.
+// A directory under $TMPDIR (or /var/tmp), removed with its contents on destruction, or when
+// vmfix is interrupted.
 class TempDir {
  public:
   explicit TempDir(std::string_view prefix = "vmfix");
@@ -27,6 +33,7 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+  std::unique_ptr<interrupt::RemoveOnInterrupt> on_interrupt_;
 };
 
 // Where vmfix keeps per-user state (the acceleration decision, the fixture cache).

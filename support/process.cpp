@@ -10,12 +10,13 @@
 #include <cerrno>
 
 #include "support/error.h"
+#include "support/interrupt.h"
 
 extern char** environ;
 
 namespace vmfix {
 
-ProcessResult run_host(const std::vector<std::string>& argv) {
+ProcessResult run_host(const std::vector<std::string>& argv, const std::function<void(std::string_view)>& on_output) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe");
   posix_spawn_file_actions_t actions;
@@ -35,6 +36,7 @@ ProcessResult run_host(const std::vector<std::string>& argv) {
     errno = spawn_error;
     throw_errno(fmt::format("cannot run {}", argv.front()));
   }
+  interrupt::add_child(pid);
   ProcessResult result;
   char buffer[8192];
   for (;;) {
@@ -42,17 +44,20 @@ ProcessResult run_host(const std::vector<std::string>& argv) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     result.output.append(buffer, static_cast<size_t>(n));
+    if (on_output) on_output(std::string_view(buffer, static_cast<size_t>(n)));
   }
   ::close(pipe_fds[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  interrupt::remove_child(pid);
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
 
-std::string run_host_checked(const std::vector<std::string>& argv) {
-  ProcessResult result = run_host(argv);
+std::string run_host_checked(const std::vector<std::string>& argv,
+                             const std::function<void(std::string_view)>& on_output) {
+  ProcessResult result = run_host(argv, on_output);
   if (result.exit_status != 0)
     throw Error(fmt::format("{} failed (exit {}): {}", fmt::join(argv, " "), result.exit_status, result.output));
   return result.output;

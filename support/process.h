@@ -1,6 +1,8 @@
 #pragma once
 // Running host programs (qemu-img) without a shell: argv in, exit status and output out.
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vmfix {
@@ -10,9 +12,12 @@ struct ProcessResult {
   std::string output;   // stdout and stderr together
 };
 
-ProcessResult run_host(const std::vector<std::string>& argv);
+// `on_output`, when given, sees the output as it arrives (for progress), in chunks.
+ProcessResult run_host(const std::vector<std::string>& argv,
+                       const std::function<void(std::string_view)>& on_output = {});
 
 // Runs and throws an Error naming the command and its output when it fails.
-std::string run_host_checked(const std::vector<std::string>& argv);
+std::string run_host_checked(const std::vector<std::string>& argv,
+                             const std::function<void(std::string_view)>& on_output = {});
 
 }  // namespace vmfix

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <spawn.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,9 +26,9 @@ std::optional<std::filesystem::path> corpus_dir() {
   return std::nullopt;
 }
 
-CliResult run_vmfix(const std::vector<std::string>& args, const std::vector<std::string>& environment) {
-  TempDir scratch("vmfix-cli-test");
-  const std::string out_path = (scratch.path() / "out").string(), err_path = (scratch.path() / "err").string();
+VmfixProcess::VmfixProcess(const std::vector<std::string>& args, const std::vector<std::string>& environment)
+    : scratch_(std::make_unique<TempDir>("vmfix-cli-test")) {
+  const std::string out_path = (scratch_->path() / "out").string(), err_path = (scratch_->path() / "err").string();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -44,18 +45,34 @@ CliResult run_vmfix(const std::vector<std::string>& args, const std::vector<std:
   std::vector<char*> c_env;
   for (auto& e : env) c_env.push_back(e.data());
   c_env.push_back(nullptr);
-  pid_t pid = 0;
-  int error = ::posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
+  int error = ::posix_spawn(&pid_, c_argv[0], &actions, nullptr, c_argv.data(), c_env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) throw Error(fmt::format("cannot run vmfix: {}", error));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+}
+
+VmfixProcess::~VmfixProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait();
   }
+}
+
+CliResult VmfixProcess::wait() {
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
   CliResult result;
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_host_file(out_path);
-  result.err = read_host_file(err_path);
+  result.out = read_host_file(scratch_->path() / "out");
+  result.err = read_host_file(scratch_->path() / "err");
   return result;
+}
+
+std::string VmfixProcess::err_so_far() const { return read_host_file(scratch_->path() / "err"); }
+
+CliResult run_vmfix(const std::vector<std::string>& args, const std::vector<std::string>& environment) {
+  return VmfixProcess(args, environment).wait();
 }
 
 void write_file(const std::filesystem::path& path, const std::string& content) {

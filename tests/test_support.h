@@ -2,11 +2,17 @@
 // Helpers shared by the unit and integration tests.
 #include <filesystem>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
 #include "support/process.h"
+
+namespace vmfix {
+class TempDir;
+}
 
 namespace vmfix::test {
 
@@ -24,6 +30,22 @@ struct CliResult {
   std::string err;
 };
 CliResult run_vmfix(const std::vector<std::string>& args, const std::vector<std::string>& environment = {});
+
+// vmfix running in the background, for tests that interrupt it. Killed on destruction.
+class VmfixProcess {
+ public:
+  VmfixProcess(const std::vector<std::string>& args, const std::vector<std::string>& environment = {});
+  ~VmfixProcess();
+  VmfixProcess(const VmfixProcess&) = delete;
+  VmfixProcess& operator=(const VmfixProcess&) = delete;
+  pid_t pid() const { return pid_; }
+  std::string err_so_far() const;
+  CliResult wait();
+
+ private:
+  std::unique_ptr<TempDir> scratch_;
+  pid_t pid_ = -1;
+};
 
 void write_file(const std::filesystem::path& path, const std::string& content);
 std::string random_bytes(size_t count, unsigned seed);

@@ -1,4 +1,4 @@
-// The CLI contract without an appliance: bad input, usage errors, honest "not built yet".
+// The CLI contract without an appliance: bad input and usage errors.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,10 +93,17 @@ TEST_F(BadInput, UnreadableFile) {
   EXPECT_EQ(split_lines(result.output).size(), 1u) << result.output;
 }
 
-TEST(Cli, WhatIsNotBuiltSaysSoWithExit64) {
-  CliResult result = run_vmfix({"--all", "--in-place", "x.img"});
+// --in-place edits what qemu edits in place, one disk: raw and qcow2, not VHD, VMDK or OVA.
+TEST(Cli, InPlaceOnlyForRawAndQcow2) {
+  TempDir scratch("vmfix-cli-test");
+  const fs::path vhd = scratch.path() / "disk.vhd";
+  run_host_checked({"qemu-img", "create", "-q", "-f", "vpc", vhd.string(), "8M"});
+  CliResult result = run_vmfix({"--all", "--in-place", vhd.string()});
   EXPECT_EQ(result.exit_status, 64);
-  EXPECT_NE(result.err.find("not built yet"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("--in-place edits raw and qcow2 images only"), std::string::npos) << result.err;
+  result = run_vmfix({"--all", "--in-place", "-o", "out.img", vhd.string()});
+  EXPECT_EQ(result.exit_status, 64);
+  EXPECT_NE(result.err.find("contradict"), std::string::npos) << result.err;
 }
 
 TEST(Cli, ListFixers) {

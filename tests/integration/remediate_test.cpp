@@ -222,7 +222,7 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
 
 TEST(Remediate, OutputRulesAreUsageErrors) {
   const fs::path source = fixture_image("win2012r2-vmware");
-  EXPECT_EQ(run_vmfix({"--all", "--output-format", "ova", "-o", "/tmp/x.ova", source.string()}).exit_status, 64);
+  EXPECT_EQ(run_vmfix({"--all", "--output-format", "qcow2", "-o", "/tmp/x.qcow2", source.string()}).exit_status, 64);
   EXPECT_EQ(run_vmfix({"--fix", "rtc-utc", "--in-place", source.string()}).exit_status, 64);
   EXPECT_EQ(run_vmfix({"--all", "-o", source.string(), source.string()}).exit_status, 64);
   EXPECT_EQ(run_vmfix({"--fix", "no-such-fixer", source.string()}).exit_status, 64);

@@ -105,6 +105,12 @@ TEST(Ovf, CorpusDescriptors) {
   EXPECT_EQ(two.cdroms, 1);
   EXPECT_EQ(two.nics, 1);
   EXPECT_THROW(parse_ovf(read_host_file(corpus / "ovf/govmomi/virtualsystemcollection.ovf"), "c"), BadInput);
+  // Deployment options: the default configuration ("large") is the VM; "small"'s disks are not.
+  Ovf options = parse_ovf(read_host_file(corpus / "ovf/govmomi/multiple_disks.ovf"), "options");
+  ASSERT_EQ(options.disks.size(), 4u);
+  EXPECT_EQ(options.disks[0].disk_id, "system_large");
+  EXPECT_EQ(options.disks[2].file_href, "disk2.vmdk");
+  EXPECT_EQ(options.disks[3].file_href, "") << "scratch_large is created at deployment";
 }
 
 TEST(Manifest, ParsesAndDigests) {

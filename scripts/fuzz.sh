@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/) with clang, address and undefined-behaviour sanitizers in
+# build-fuzz/, then runs each one for SECONDS (default 20) from a seed corpus: the third-party
+# corpus when ../shared is there, and small images, descriptors and archives made here.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: ovf vmdk_descriptor image tar manifest
+# A crash, a sanitizer report or a leak fails the run; the input that did it is left in
+# build-fuzz/crashes/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-20}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(ovf vmdk_descriptor image tar manifest)
+
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DVMFIX_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+cmake --build build-fuzz --parallel "$(nproc)" --target "${targets[@]/#/fuzz_}"
+
+seeds=build-fuzz/seeds
+corpus=../shared/corpus
+if [ ! -d "$seeds/image" ]; then
+  mkdir -p "$seeds"/{ovf,vmdk_descriptor,image,tar,manifest}
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  printf '\x55\xaa' | dd of="$work/mbr.raw" bs=1 seek=510 conv=notrunc status=none
+  truncate -s 1M "$work/mbr.raw"
+  for spec in "qcow2 -" "vpc subformat=dynamic" "vpc subformat=fixed" "vhdx -" "vmdk subformat=monolithicSparse" \
+              "vmdk subformat=streamOptimized" "vmdk subformat=monolithicFlat"; do
+    read -r format options <<<"$spec"
+    name="$format-${options#subformat=}"
+    args=(-q -f raw -O "$format")
+    [ "$options" = "-" ] || args+=(-o "$options")
+    qemu-img convert "${args[@]}" "$work/mbr.raw" "$work/$name.img"
+    if [ "$options" = "subformat=monolithicFlat" ]; then
+      cp "$work/$name.img" "$seeds/vmdk_descriptor/$name.txt"
+    else
+      cp "$work/$name.img" "$seeds/image/$name.img"
+    fi
+  done
+  cp "$work/mbr.raw" "$seeds/image/"
+  printf 'hello' >"$work/disk.vmdk"
+  printf '<Envelope/>' >"$work/vm.ovf"
+  tar --format=ustar -C "$work" -cf "$seeds/tar/ustar.tar" vm.ovf disk.vmdk
+  tar --format=pax -C "$work" -cf "$seeds/tar/pax.tar" vm.ovf disk.vmdk
+  tar --format=gnu -C "$work" -cf "$seeds/tar/gnu.tar" vm.ovf disk.vmdk
+  printf 'SHA256(vm.ovf)= %s\nSHA1(disk.vmdk)= %s\n' "$(sha256sum <"$work/vm.ovf" | cut -c1-64)" \
+    "$(sha1sum <"$work/disk.vmdk" | cut -c1-40)" >"$seeds/manifest/vm.mf"
+  if [ -d "$corpus" ]; then
+    find "$corpus/ovf" -name '*.ovf' -exec cp {} "$seeds/ovf/" \;
+    find "$corpus/ovf" -name '*.mf' -exec cp {} "$seeds/manifest/" \;
+    find "$corpus/ovf" -name '*.ova' -size -200k -exec cp {} "$seeds/tar/" \;
+    find "$corpus/disks" -type f -size -3M -exec cp {} "$seeds/image/" \;
+  fi
+fi
+
+mkdir -p build-fuzz/crashes
+for target in "${targets[@]}"; do
+  mkdir -p "build-fuzz/corpus/$target"
+  echo "fuzz: $target for ${seconds}s"
+  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
+      -artifact_prefix="build-fuzz/crashes/$target-" -print_final_stats=1 \
+      "build-fuzz/corpus/$target" "$seeds/$target" >"build-fuzz/$target.log" 2>&1; then
+    tail -40 "build-fuzz/$target.log"
+    echo "fuzz: $target FAILED; the input is in build-fuzz/crashes/" >&2
+    exit 1
+  fi
+  grep -E '^stat::number_of_executed_units|^stat::new_units_added' "build-fuzz/$target.log" | tr '\n' ' '
+  echo
+done

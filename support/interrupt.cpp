@@ -1,0 +1,121 @@
+#include "support/interrupt.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace vmfix::interrupt {
+namespace fs = std::filesystem;
+
+namespace {
+
+int wake_fds[2] = {-1, -1};
+
+struct Registry {
+  std::mutex mutex;
+  std::multiset<fs::path> paths;
+  std::set<pid_t> children;
+};
+
+Registry& registry() {
+  static Registry* instance = new Registry;  // never destroyed: the cleanup thread may outlive main
+  return *instance;
+}
+
+// The only thing a signal handler may safely do here: wake the cleanup thread.
+void on_signal(int signal_number) {
+  const unsigned char byte = static_cast<unsigned char>(signal_number);
+  const int saved = errno;
+  [[maybe_unused]] ssize_t ignored = ::write(wake_fds[1], &byte, 1);
+  errno = saved;
+}
+
+[[noreturn]] void clean_up_and_exit(int signal_number) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);  // held until _exit: nothing registers anything any more
+  for (pid_t child : r.children) ::kill(child, SIGTERM);
+  std::error_code ignored;
+  for (const fs::path& path : r.paths) fs::remove_all(path, ignored);
+  fmt::print(stderr, "vmfix: interrupted ({}); temporary files and partial output removed, the source is unchanged\n",
+             ::strsignal(signal_number));
+  ::_exit(128 + signal_number);
+}
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "host";
+  std::string name;
+  for (const char* c = buffer; *c; ++c)
+    name += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '.') ? *c : '_';
+  return name.empty() ? "host" : name;
+}
+
+}  // namespace
+
+void install() {
+  if (wake_fds[0] >= 0) return;
+  if (::pipe2(wake_fds, O_CLOEXEC) != 0) return;  // no cleanup on interrupt, but vmfix still works
+  registry();
+  std::thread([] {
+    unsigned char byte = 0;
+    for (;;) {
+      ssize_t n = ::read(wake_fds[0], &byte, 1);
+      if (n == 1) clean_up_and_exit(byte);
+      if (n < 0 && errno == EINTR) continue;
+      return;
+    }
+  }).detach();
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(signal_number, &action, nullptr);
+}
+
+RemoveOnInterrupt::RemoveOnInterrupt(fs::path path) : path_(std::move(path)) {
+  std::lock_guard lock(registry().mutex);
+  registry().paths.insert(path_);
+}
+
+RemoveOnInterrupt::~RemoveOnInterrupt() {
+  std::lock_guard lock(registry().mutex);
+  auto found = registry().paths.find(path_);
+  if (found != registry().paths.end()) registry().paths.erase(found);
+}
+
+void add_child(pid_t pid) {
+  std::lock_guard lock(registry().mutex);
+  registry().children.insert(pid);
+}
+
+void remove_child(pid_t pid) {
+  std::lock_guard lock(registry().mutex);
+  registry().children.erase(pid);
+}
+
+std::string partial_prefix() { return fmt::format(".vmfix-partial-{}-{}-", host_name(), ::getpid()); }
+
+void remove_stale_partials(const fs::path& directory) {
+  const std::string ours = fmt::format(".vmfix-partial-{}-", host_name());
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(ours) || !entry.is_directory(error) || entry.is_symlink(error)) continue;
+    const pid_t pid = static_cast<pid_t>(std::strtol(name.c_str() + ours.size(), nullptr, 10));
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
+    std::error_code ignored;
+    fs::remove_all(entry.path(), ignored);
+  }
+}
+
+}  // namespace vmfix::interrupt

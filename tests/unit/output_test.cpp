@@ -1,0 +1,294 @@
+// The output side of the format layer, on the host only (qemu-img, no appliance): the OVF
+// rewritten for AWS, the tar writer, and every input format written out as every output format.
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "image/detect.h"
+#include "image/manifest.h"
+#include "image/output.h"
+#include "image/ova.h"
+#include "image/ovf.h"
+#include "image/vm_source.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/interrupt.h"
+#include "support/process.h"
+#include "support/progress.h"
+#include "tests/test_support.h"
+
+namespace vmfix::image {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The disks of `ovf` that hold data, as vmfix would write them.
+std::vector<OvaDisk> written_disks(const Ovf& ovf) {
+  std::vector<OvaDisk> disks;
+  for (const OvfDisk& disk : ovf.disks)
+    if (!disk.file_href.empty())
+      disks.push_back({disk.disk_id, fmt::format("out-disk{}.vmdk", disks.size() + 1), 1000 + disks.size(),
+                       (disks.size() + 1) << 30});
+  return disks;
+}
+
+}  // namespace
+
+TEST(OvfForAws, CorpusDescriptorsKeepTheirDisksAndLoseDrivesAndExtraNics) {
+  VMFIX_REQUIRE_CORPUS(corpus);
+  int rewritten = 0, with_cdrom = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(corpus / "ovf")) {
+    if (entry.path().extension() != ".ovf") continue;
+    const std::string text = read_host_file(entry.path());
+    Ovf source;
+    try {
+      source = parse_ovf(text, entry.path().string());
+    } catch (const BadInput&) {
+      continue;  // the refused ones are ova_test's business
+    }
+    const auto disks = written_disks(source);
+    if (disks.empty()) continue;
+    SCOPED_TRACE(entry.path().string());
+    OvfForAws out = ovf_for_aws(text, disks, entry.path().string());
+    Ovf result = parse_ovf(out.xml, "rewritten");
+    ++rewritten;
+    if (source.cdroms > 0) ++with_cdrom;
+    EXPECT_EQ(result.cdroms, 0);
+    EXPECT_EQ(result.floppies, 0);
+    EXPECT_EQ(result.nics, std::min(source.nics, 1));
+    EXPECT_EQ(result.name, source.name);
+    EXPECT_EQ(result.os_type, source.os_type);
+    EXPECT_EQ(result.firmware, source.firmware);
+    ASSERT_EQ(result.disks.size(), disks.size());
+    ASSERT_EQ(result.files.size(), disks.size()) << "only the disks' files stay";
+    for (size_t i = 0; i < disks.size(); ++i) {
+      EXPECT_EQ(result.disks[i].disk_id, disks[i].disk_id);
+      EXPECT_EQ(result.disks[i].file_href, disks[i].href);
+      EXPECT_EQ(result.disks[i].capacity, disks[i].capacity);
+      EXPECT_NE(result.disks[i].format.find("streamOptimized"), std::string::npos);
+    }
+    for (const OvfFile& file : result.files) {
+      EXPECT_EQ(file.chunk_size, 0u);
+      EXPECT_TRUE(file.compression.empty());
+      EXPECT_EQ(file.size, 1000 + static_cast<uint64_t>(&file - result.files.data()));
+    }
+    const int removed_drives = source.cdroms + source.floppies + std::max(source.nics - 1, 0);
+    EXPECT_GE(static_cast<int>(out.removed.size()), removed_drives);
+  }
+  EXPECT_GE(rewritten, 20);
+  EXPECT_GE(with_cdrom, 5);
+}
+
+TEST(OvfForAws, FilesThatAreNotDisksGoWithWhatNamesThem) {
+  // An ISO in the CD-ROM and an nvram file, as vSphere exports them; a blank disk; two NICs.
+  const std::string extra =
+      R"(<Item><rasd:InstanceID>22</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
+      <Item><rasd:ElementName>Floppy drive 1</rasd:ElementName><rasd:InstanceID>23</rasd:InstanceID><rasd:ResourceType>14</rasd:ResourceType></Item>
+      <Item><rasd:HostResource>ovf:/disk/blank</rasd:HostResource><rasd:InstanceID>24</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType></Item>
+      <vmw:ExtraConfig ovf:required="false" vmw:key="nvram" vmw:value="ovf:/file/nvram"/>)";
+  std::string xml = test::ovf_descriptor({{"a.vmdk", 10}, {"b.vmdk", 20}}, extra);
+  xml.replace(xml.find("</References>"), 0, R"(<File ovf:href="vm.nvram" ovf:id="nvram" ovf:size="8684"/>)");
+  xml.replace(xml.find("</DiskSection>"), 0, R"(<Disk ovf:capacity="1" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="blank"/>)");
+  Ovf source = parse_ovf(xml, "vm.ovf");
+  ASSERT_EQ(source.nics, 2);
+  OvfForAws out = ovf_for_aws(xml, written_disks(source), "vm.ovf");
+  EXPECT_EQ(out.xml.find("nvram"), std::string::npos) << out.xml;
+  EXPECT_EQ(out.xml.find("blank"), std::string::npos) << out.xml;
+  EXPECT_NE(out.xml.find("firmware"), std::string::npos) << "unrelated settings stay";
+  Ovf result = parse_ovf(out.xml, "out");
+  EXPECT_EQ(result.nics, 1);
+  EXPECT_EQ(result.floppies, 0);
+  EXPECT_EQ(result.cdroms, 0);
+  EXPECT_EQ(result.disks.size(), 2u);
+  std::string removed;
+  for (const auto& what : out.removed) removed += what + "; ";
+  for (const char* expected : {"CD/DVD drive", "floppy drive 'Floppy drive 1'", "network adapter", "file 'vm.nvram'",
+                               "disk 'blank'"})
+    EXPECT_NE(removed.find(expected), std::string::npos) << expected << " in " << removed;
+}
+
+TEST(OvfForDisks, DescribesBareDisksAsOneVm) {
+  std::string xml = ovf_for_disks("web & db", "windows", 64, {{"", "x-disk1.vmdk", 111, 8ULL << 30}, {"", "x-disk2.vmdk", 222, 1 << 30}});
+  Ovf ovf = parse_ovf(xml, "generated");
+  EXPECT_EQ(ovf.name, "web & db");
+  EXPECT_EQ(ovf.nics, 1);
+  EXPECT_EQ(ovf.cdroms, 0);
+  ASSERT_EQ(ovf.disks.size(), 2u);
+  EXPECT_EQ(ovf.disks[0].file_href, "x-disk1.vmdk");
+  EXPECT_EQ(ovf.disks[0].capacity, 8ULL << 30);
+  EXPECT_EQ(ovf.disks[1].controller, "scsi");
+  EXPECT_EQ(ovf.files[1].size, 222u);
+}
+
+TEST(TarWriter, WritesWhatTarAndOurReaderRead) {
+  TempDir scratch("vmfix-tar-test");
+  const fs::path payload = scratch.path() / "payload.bin";
+  const std::string bytes = test::random_bytes(3 * 1024 * 1024 + 7, 3);
+  test::write_file(payload, bytes);
+  const fs::path archive = scratch.path() / "out.ova";
+  uint64_t copied = 0;
+  write_tar(archive, {{"vm.ovf", "<Envelope/>", {}}, {"vm.mf", "", {}}, {"vm-disk1.vmdk", "", payload}},
+            [&](uint64_t n) { copied += n; });
+  EXPECT_EQ(copied, bytes.size());
+  EXPECT_EQ(fs::file_size(archive) % 512, 0u);
+  auto members = read_tar_members(archive);
+  ASSERT_EQ(members.size(), 3u);
+  EXPECT_EQ(members[0].name, "vm.ovf");
+  EXPECT_EQ(read_host_bytes(archive, members[0].offset, members[0].size), "<Envelope/>");
+  EXPECT_EQ(members[1].size, 0u);
+  EXPECT_EQ(read_host_bytes(archive, members[2].offset, members[2].size), bytes);
+  // GNU tar agrees, member by member and byte for byte.
+  EXPECT_EQ(run_host_checked({"tar", "-tf", archive.string()}), "vm.ovf\nvm.mf\nvm-disk1.vmdk\n");
+  EXPECT_EQ(run_host_checked({"tar", "-xOf", archive.string(), "vm-disk1.vmdk"}), bytes);
+  // Never over an existing file; never a name with a path.
+  EXPECT_THROW(write_tar(archive, {{"x", "y", {}}}), Error);
+  EXPECT_THROW(write_tar(scratch.path() / "b.ova", {{"../x", "y", {}}}), Error);
+  EXPECT_THROW(write_tar(scratch.path() / "c.ova", {{std::string(120, 'n'), "y", {}}}), Error);
+}
+
+TEST(Interrupt, StalePartialsOfDeadProcessesAreRemovedOthersKept) {
+  TempDir scratch("vmfix-partials");
+  const std::string ours = interrupt::partial_prefix();  // ".vmfix-partial-HOST-PID-"
+  const std::string host_part = ours.substr(0, ours.rfind('-', ours.size() - 2) + 1);
+  // A pid that does not exist: past the kernel's maximum.
+  const fs::path dead = scratch.path() / (host_part + "2147483646-abcdef");
+  const fs::path alive = scratch.path() / (ours + "abcdef");
+  const fs::path other_host = scratch.path() / ".vmfix-partial-elsewhere-1-abcdef";
+  const fs::path user_file = scratch.path() / "image-vmfix.vmdk";
+  for (const fs::path& dir : {dead, alive, other_host}) {
+    fs::create_directory(dir);
+    test::write_file(dir / "image-vmfix.vmdk", "partial");
+  }
+  test::write_file(user_file, "finished");
+  interrupt::remove_stale_partials(scratch.path());
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(alive)) << "this process is alive";
+  EXPECT_TRUE(fs::exists(other_host)) << "another host's process cannot be judged from here";
+  EXPECT_EQ(read_host_file(user_file), "finished");
+}
+
+TEST(Progress, ReadsQemuImgPercentages) {
+  EXPECT_EQ(qemu_img_percent("    (0.00/100%)\r    (12.50/100%)\r"), 12.5);
+  EXPECT_EQ(qemu_img_percent("    (100.00/100%)\r"), 100.0);
+  EXPECT_LT(qemu_img_percent("no progress here"), 0);
+  EXPECT_LT(qemu_img_percent("(x/100%)"), 0);
+}
+
+// Every input format vmfix reads, written out as every output format: the output verifies, qemu-img
+// checks it, and its disks hold exactly the source's bytes (what the fixers changed aside: nothing
+// here).
+class RoundTrip : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("vmfix-roundtrip");
+    // A 6 MiB disk: an MBR with one partition, some data at both ends; a second 3 MiB disk.
+    std::string disk(6 << 20, '\0');
+    disk[446 + 4] = '\x83';
+    disk[446 + 8] = '\x00', disk[446 + 9] = '\x08';  // starts at sector 2048
+    disk[510] = '\x55', disk[511] = '\xaa';
+    const std::string data = test::random_bytes(256 * 1024, 7);
+    disk.replace(1 << 20, data.size(), data);
+    disk.replace(disk.size() - data.size(), data.size(), data);
+    test::write_file(path("boot.raw"), disk);
+    std::string second(3 << 20, '\0');
+    second[510] = '\x55', second[511] = '\xaa';
+    second.replace(4096, data.size(), data);
+    test::write_file(path("data.raw"), second);
+    auto convert = [](const char* from, const std::vector<std::string>& options, const std::string& to) {
+      std::vector<std::string> argv{"qemu-img", "convert", "-q", "-f", "raw"};
+      argv.insert(argv.end(), options.begin(), options.end());
+      argv.push_back(path(from).string());
+      argv.push_back(path(to).string());
+      run_host_checked(argv);
+    };
+    convert("boot.raw", {"-O", "qcow2"}, "boot.qcow2");
+    convert("boot.raw", {"-O", "vmdk"}, "boot-sparse.vmdk");
+    convert("boot.raw", {"-O", "vmdk", "-o", "subformat=streamOptimized"}, "boot-stream.vmdk");
+    convert("boot.raw", {"-O", "vpc", "-o", "force_size=on"}, "boot-dynamic.vhd");
+    convert("boot.raw", {"-O", "vpc", "-o", "subformat=fixed,force_size=on"}, "boot-fixed.vhd");
+    convert("boot.raw", {"-O", "vhdx"}, "boot.vhdx");
+    convert("data.raw", {"-O", "vmdk", "-o", "subformat=streamOptimized"}, "data-stream.vmdk");
+    test::write_file(path("vm.ovf"), test::ovf_descriptor({{"boot-stream.vmdk", fs::file_size(path("boot-stream.vmdk"))},
+                                                            {"data-stream.vmdk", fs::file_size(path("data-stream.vmdk"))}}));
+    run_host_checked({"tar", "--format=ustar", "-C", dir_->path().string(), "-cf", path("vm.ova").string(), "vm.ovf",
+                      "boot-stream.vmdk", "data-stream.vmdk"});
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path path(const std::string& name) { return dir_->path() / name; }
+  static TempDir* dir_;
+};
+TempDir* RoundTrip::dir_ = nullptr;
+
+TEST_F(RoundTrip, EveryInputAsEveryOutput) {
+  const std::vector<std::string> inputs{"boot.raw", "boot.qcow2", "boot-sparse.vmdk", "boot-stream.vmdk", "boot-dynamic.vhd",
+                                        "boot-fixed.vhd", "boot.vhdx", "vm.ova", "vm.ovf"};
+  const std::vector<std::string> outputs{"raw", "vhd", "vhd-fixed", "vhdx", "vmdk", "ova"};
+  const std::map<std::string, std::string> qemu_format{{"raw", "raw"}, {"vhd", "vpc"}, {"vhd-fixed", "vpc"},
+                                                       {"vhdx", "vhdx"}, {"vmdk", "vmdk"}};
+  for (const std::string& input : inputs) {
+    const VmSource vm = open_vm(path(input));
+    TempDir work("vmfix-roundtrip-work");
+    std::vector<fs::path> overlays;
+    for (size_t i = 0; i < vm.disks.size(); ++i) overlays.push_back(create_overlay(vm.disks[i], work.path(), static_cast<int>(i)));
+    for (const std::string& format : outputs) {
+      SCOPED_TRACE(input + " -> " + format);
+      const fs::path out = work.path() / ("out." + format);
+      OutputSpec spec = choose_output(vm, out.string(), format);
+      ASSERT_EQ(spec.files.size(), format == "ova" ? 1u : vm.disks.size());
+      write_output(vm, overlays, spec, GuestSummary{"roundtrip", "linux", 64}, false);
+      for (const auto& entry : fs::directory_iterator(work.path()))
+        EXPECT_FALSE(entry.path().filename().string().starts_with(".vmfix-partial")) << "a partial directory stayed";
+      // Read back by our own reader, then compared by qemu, disk by disk.
+      std::vector<std::pair<std::string, std::string>> disks;  // qemu spec, format
+      if (format == "ova") {
+        VmSource written = open_vm(out);
+        EXPECT_EQ(written.manifest, "verified");
+        ASSERT_EQ(written.disks.size(), vm.disks.size());
+        for (size_t i = 0; i < written.disks.size(); ++i)
+          disks.push_back({create_overlay(written.disks[i], work.path(), 100 + static_cast<int>(i)).string(), "qcow2"});
+      } else {
+        for (const fs::path& file : spec.files) {
+          open_image(file);
+          auto info = nlohmann::json::parse(
+              run_host_checked({"qemu-img", "info", "--output=json", "-f", qemu_format.at(format), file.string()}));
+          EXPECT_EQ(info["virtual-size"], (&file == spec.files.data() ? 6 : 3) << 20);
+          if (format != "raw" && format != "vhd" && format != "vhd-fixed") {
+            EXPECT_EQ(run_host({"qemu-img", "check", "-q", "-f", qemu_format.at(format), file.string()}).exit_status, 0);
+          }
+          disks.push_back({file.string(), qemu_format.at(format)});
+        }
+      }
+      ASSERT_EQ(disks.size(), overlays.size());
+      for (size_t i = 0; i < disks.size(); ++i) {
+        ProcessResult same = run_host({"qemu-img", "compare", "-q", "-f", "qcow2", "-F", disks[i].second,
+                                       overlays[i].string(), disks[i].first});
+        EXPECT_EQ(same.exit_status, 0) << "disk " << i << " differs from its source: " << same.output;
+      }
+      for (const fs::path& file : spec.files) fs::remove(file);
+      for (int i = 100; i < 102; ++i) fs::remove(work.path() / fmt::format("disk{}.qcow2", i));
+    }
+  }
+}
+
+TEST_F(RoundTrip, OutputNamesAreNeverTheSourcesOrSomethingUnasked) {
+  const VmSource vm = open_vm(path("vm.ova"));
+  EXPECT_EQ(choose_output(vm, std::nullopt, std::nullopt).format, "ova") << "an OVA comes back as an OVA";
+  EXPECT_EQ(choose_output(vm, std::nullopt, std::nullopt).path, path("vm-vmfix.ova"));
+  OutputSpec two = choose_output(vm, path("x.vmdk").string(), "vmdk");
+  ASSERT_EQ(two.files.size(), 2u);
+  EXPECT_EQ(two.files[1], path("x-disk2.vmdk"));
+  test::write_file(path("y-disk2.vmdk"), "someone's file");
+  EXPECT_THROW(choose_output(vm, path("y.vmdk").string(), "vmdk"), UsageError);
+  EXPECT_THROW(choose_output(vm, path("vm.ova").string(), "ova"), UsageError);
+  EXPECT_THROW(choose_output(open_vm(path("vm.ovf")), path("boot-stream.vmdk").string(), "vmdk"), UsageError);
+  EXPECT_THROW(choose_output(vm, path("z").string(), "qcow2"), UsageError);
+  EXPECT_EQ(choose_output(open_vm(path("boot-fixed.vhd")), std::nullopt, std::nullopt).format, "vhd-fixed");
+  EXPECT_EQ(choose_output(open_vm(path("boot.qcow2")), std::nullopt, std::nullopt).format, "vmdk");
+}
+
+}  // namespace vmfix::image
