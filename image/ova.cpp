@@ -53,10 +53,15 @@ uint64_t number(std::string_view block, size_t at, size_t length, const std::str
   return value;
 }
 
+// False for a checksum field that is not even a number: this is also the "is it a tar?" test.
 bool checksum_ok(std::string_view block) {
   uint64_t sum = 0;
   for (size_t i = 0; i < kBlock; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(block[i]);
-  return sum == number(block, 148, 8, "tar");
+  try {
+    return sum == number(block, 148, 8, "tar");
+  } catch (const BadInput&) {
+    return false;
+  }
 }
 
 std::string normalise(std::string name, const std::string& archive) {

@@ -251,3 +251,19 @@ TEST_F(OvaTest, CorpusOvas) {
 }
 
 }  // namespace vmfix::image
+
+namespace vmfix::image {
+
+// Found by fuzz_tar: a header whose checksum field is not a number made the "is it a tar?" test
+// throw, so any file that merely looked like a tar was refused as a corrupt one.
+TEST(Tar, ANonNumericChecksumIsNotATarRatherThanAnError) {
+  std::string block(512, '\0');
+  block.replace(0, 6, "vm.ovf");
+  block.replace(257, 6, std::string("ustar\0", 6));
+  block.replace(148, 8, std::string("0114\x80 x\0", 8));
+  bool result = true;
+  EXPECT_NO_THROW(result = looks_like_tar(block));
+  EXPECT_FALSE(result);
+}
+
+}  // namespace vmfix::image
