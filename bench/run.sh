@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks vmfix against its peer tools, side by side in one run, on the project's fixtures.
 #   bench/run.sh [ROUNDS] [SECTION...]   (default 2 rounds; sections: inspect windows-all debian-all
-#                                         output ova-input, default all; each round runs every tool
+#                                         output ova-input batch, default all; each round runs every tool
 #                                         once per image)
 #   1. `vmfix --inspect` and `vmfix --check` (inspection plus every rule of the profile) vs
 #      libguestfs's `virt-inspector` (inspection only), on the same images;
@@ -12,19 +12,21 @@
 #      open-vm-tools, --write a DHCP /etc/network/interfaces, --delete the persistent-net rules)
 #      on a qcow2 overlay of the source, then `qemu-img convert` of that overlay to a
 #      streamOptimized VMDK, the output vmfix writes; both times, and virt-customize's alone.
-#   4. writing the output: for each format, the time vmfix takes from the appliance's shutdown to a
+#   4. writing the output: for each format (or those in BENCH_OUTPUT_FORMATS), the time vmfix takes from the appliance's shutdown to a
 #      verified output (convert, fsync, verify, rename; for an OVA also the manifest and the tar)
 #      vs `qemu-img convert` of the same source to the same format (for an OVA: to a
 #      streamOptimized VMDK), on the Debian 12 image (else the Windows fixture);
 #   5. an OVA input: seconds until the appliance is up, from the OVA and from the bare disk, and
-#      what `tar -x` alone would have cost first (vmfix reads the disks inside the archive).
+#      what `tar -x` alone would have cost first (vmfix reads the disks inside the archive);
+#   6. `vmfix batch --all` on 4 copies of the Windows fixture with -j 1 and with -j 2: wall time,
+#      throughput and the peak memory of a worker (the appliance's qemu, from the summary).
 # The real Debian 12 image of tests/acceptance/debian12.sh is added when it exists.
 # Everything runs under the same acceleration: the one vmfix's launch policy picked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
 shift || true
-sections=${*:-inspect windows-all debian-all output ova-input}
+sections=${*:-inspect windows-all debian-all output ova-input batch}
 wants() { [[ " $sections " == *" $1 "* ]]; }
 [ -x build/vmfix ] || ./scripts/build.sh
 # Ubuntu rather than CentOS: the CentOS fixture has no rpm database, and virt-inspector fails on
@@ -122,7 +124,7 @@ source_image=$debian
 source_format=$(qemu_format "$source_image")
 
 if wants output; then
-  for format in vmdk vhd vhdx raw ova; do
+  for format in ${BENCH_OUTPUT_FORMATS:-vmdk vhd vhdx raw ova}; do
     declare -a ours=() peer=()
     case $format in
       vmdk | ova) peer_args=(-O vmdk -o subformat=streamOptimized) ;;
@@ -179,4 +181,22 @@ OVF
   row "ova ($(du -h "$scratch/vm.ova" | cut -f1))" "launched, from the OVA" "$(best "${from_ova[@]}")" "$(mean "${from_ova[@]}")" "-"
   row "ova" "launched, from the VMDK" "$(best "${from_disk[@]}")" "$(mean "${from_disk[@]}")" "-"
   row "ova" "tar -x alone" "$(best "${untar[@]}")" "$(mean "${untar[@]}")" "-"
+fi
+
+if wants batch; then
+  rm -rf "$scratch"/*
+  mkdir -p "$scratch/library"
+  for name in app1 app2 app3 app4; do cp --sparse=always "$windows" "$scratch/library/$name.vhd"; done
+  for jobs in 1 2; do
+    declare -a wall=()
+    for ((r = 0; r < rounds; r++)); do
+      rm -rf "$scratch/out-$jobs"
+      wall+=("$(seconds ./build/vmfix batch --all -q -j "$jobs" "$scratch/library" -o "$scratch/out-$jobs")")
+    done
+    b=$(best "${wall[@]}")
+    row "4 x win2012r2" "batch -j $jobs" "$b" "$(mean "${wall[@]}")" "$(echo "scale=2; 4 * 60 / $b" | bc)/min"
+    unset wall
+  done
+  peak=$(python3 -c 'import json, sys; print(max(i["peak_rss_mib"] for i in json.load(open(sys.argv[1]))["images"]))' "$scratch/out-2/summary.json")
+  printf '%-22s %-22s %10s MiB (the largest process of a worker: its qemu)\n' "4 x win2012r2" "peak memory per worker" "$peak"
 fi

@@ -2,8 +2,11 @@
 #include <fmt/core.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "batch/batch.h"
 #include "cli/inspect_command.h"
 #include "cli/options.h"
 #include "cli/remediate_command.h"
@@ -37,6 +40,15 @@ int main(int argc, char** argv) {
   bool json = false;
   for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
   try {
+    if (argc > 1 && std::string_view(argv[1]) == "batch") {
+      if (std::find(argv + 2, argv + argc, std::string_view("--help")) != argv + argc) {
+        fmt::print("{}", batch::batch_usage());
+        return kExitReady;
+      }
+      batch::BatchOptions options = batch::parse_batch_options(std::vector<std::string>(argv + 2, argv + argc));
+      json = options.json;
+      return options.merge ? batch::run_merge(options) : batch::run_batch(options);
+    }
     cli::Options options = cli::parse_options(argc, argv);
     json = options.json;
     switch (options.mode) {

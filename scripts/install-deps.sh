@@ -8,7 +8,7 @@ packages=(
   libguestfs-dev libguestfs-tools guestfs-tools supermin linux-image-amd64 ntfs-3g dosfstools
   libhivex-dev libhivex-bin libwin-hivex-perl
   libboost-program-options-dev libfmt-dev nlohmann-json3-dev libxml2-dev libssl-dev
-  zlib1g-dev liblzma-dev libzstd-dev liblz4-dev
+  zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   qemu-utils fdisk gdisk xz-utils bc cpio zstd lz4 initramfs-tools
   clang libclang-rt-14-dev

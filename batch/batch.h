@@ -1,0 +1,44 @@
+#pragma once
+// vmfix batch: every image of a library through the single-image command, N at a time, each in
+// its own vmfix process (one failing never stops the others), journalled so that an interrupted
+// batch resumes, sharded for clusters, summarised as JSON and CSV.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmfix::batch {
+
+struct BatchOptions {
+  std::string mode = "all";  // "all", "check", "fix", "dry-run"
+  std::optional<std::string> fix, skip, output_format, unattend;
+  std::string profile = "aws-current";
+  std::string accel = "auto";
+  bool force = false;
+  std::filesystem::path source;      // a directory or a manifest
+  std::filesystem::path output_dir;  // -o
+  int jobs = 0;                      // 0: from the cores and the free memory
+  int shard_index = 0, shard_count = 1;
+  bool json = false;
+  int verbosity = 1;
+  bool merge = false;                          // --merge: combine shard summaries
+  std::vector<std::filesystem::path> inputs;   // --merge: directories or summary files
+};
+
+// `args` are those after "batch". Throws UsageError.
+BatchOptions parse_batch_options(const std::vector<std::string>& args);
+std::string batch_usage();
+
+// Exit: 0 every image done and ready, 1 every image done and some not ready, 65 some image failed
+// (its error is in the summary and its log), 64 usage.
+int run_batch(const BatchOptions& options);
+int run_merge(const BatchOptions& options);
+
+// The shard from SLURM_ARRAY_TASK_ID/COUNT/MIN or JOB_COMPLETION_INDEX with VMFIX_SHARD_COUNT (or
+// JOB_COMPLETIONS); nullopt when neither is set.
+std::optional<std::pair<int, int>> shard_from_environment();
+
+// How many appliances fit: the cores, and the memory available at about 1.3 GiB each; at least 1.
+int default_jobs();
+
+}  // namespace vmfix::batch

@@ -1,0 +1,265 @@
+#include "batch/library.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "image/ovf.h"
+#include "image/vmdk.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/text.h"
+
+namespace vmfix::batch {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string> kImageExtensions{".img", ".raw", ".qcow2", ".vmdk", ".vhd", ".vhdx", ".ova", ".ovf"};
+
+enum class Kind { none, image, ovf, descriptor };
+
+Kind sniff(const fs::path& file) {
+  std::string head;
+  try {
+    head = read_host_bytes(file, 0, 4096);
+  } catch (const Error&) {
+    return kImageExtensions.contains(to_lower(file.extension().string())) ? Kind::image : Kind::none;
+  }
+  auto at = [&](size_t offset, std::string_view magic) { return head.size() >= offset + magic.size() && head.compare(offset, magic.size(), magic) == 0; };
+  if (at(257, "ustar") || at(0, "QFI\xfb") || at(0, "KDMV") || at(0, "conectix") || at(0, "vhdxfile")) return Kind::image;
+  if (head.find("# Disk DescriptorFile") != std::string::npos) return Kind::descriptor;
+  if (head.find("<Envelope") != std::string::npos || head.find(":Envelope") != std::string::npos) return Kind::ovf;
+  const uint64_t size = fs::file_size(file);
+  if (size >= 512 && read_host_bytes(file, size - 512, 8) == "conectix") return Kind::image;  // a fixed VHD
+  return kImageExtensions.contains(to_lower(file.extension().string())) ? Kind::image : Kind::none;
+}
+
+// The files an OVF or a VMDK descriptor reads beside it; unreadable ones own nothing (and fail
+// when processed).
+std::vector<fs::path> owned_files(const fs::path& file, Kind kind) {
+  std::vector<fs::path> owned;
+  try {
+    const std::string text = read_host_bytes(file, 0, 16 << 20);
+    if (kind == Kind::ovf) {
+      for (const image::OvfFile& ref : image::parse_ovf(text, file.string()).files) owned.push_back(file.parent_path() / ref.href);
+      fs::path manifest = file;
+      owned.push_back(manifest.replace_extension(".mf"));
+    } else {
+      for (const image::VmdkExtent& extent : image::parse_vmdk_descriptor(text).extents)
+        owned.push_back(file.parent_path() / extent.file);
+    }
+  } catch (const Error&) {
+  }
+  return owned;
+}
+
+std::string name_for(const std::string& key) {
+  fs::path path(key);
+  std::string name = (path.parent_path() / path.stem()).string();
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
+  return name;
+}
+
+void make_names_unique(std::vector<LibraryImage>& images) {
+  std::set<std::string> taken;
+  for (LibraryImage& image : images) {
+    std::string name = image.name;
+    for (int n = 2; taken.contains(name); ++n) name = fmt::format("{}-{}", image.name, n);
+    image.name = name;
+    taken.insert(name);
+  }
+}
+
+std::optional<bool> as_bool(const std::string& text, const std::string& where) {
+  const std::string value = to_lower(trim(text));
+  if (value.empty()) return std::nullopt;
+  if (value == "true" || value == "yes" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "0") return false;
+  throw BadInput(fmt::format("{}: '{}' is not true or false", where, text));
+}
+
+std::optional<std::string> as_text(const std::string& text) {
+  std::string value(trim(text));
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
+// One CSV line: commas, double quotes around fields that hold them ("" is a quote).
+std::vector<std::string> csv_fields(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
+      else if (c == '"') quoted = false;
+      else fields.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+LibraryImage listed(const fs::path& manifest, const std::string& entry, ImageOptions options) {
+  if (entry.empty()) throw BadInput(fmt::format("{}: an entry without an image path", manifest.string()));
+  fs::path path = fs::path(entry).is_absolute() ? fs::path(entry) : manifest.parent_path() / entry;
+  LibraryImage image{fs::absolute(path).lexically_normal(), entry, name_for(entry), std::move(options)};
+  return image;
+}
+
+}  // namespace
+
+std::vector<LibraryImage> scan_directory(const fs::path& directory, const fs::path& exclude) {
+  if (!fs::is_directory(directory)) throw BadInput(fmt::format("{}: not a directory", directory.string()));
+  const fs::path root = fs::absolute(directory).lexically_normal();
+  const fs::path skip = exclude.empty() ? fs::path() : fs::weakly_canonical(fs::absolute(exclude));
+  std::vector<std::pair<fs::path, Kind>> candidates;
+  std::set<fs::path> owned;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, error);
+       it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (error) break;
+    const fs::path& path = it->path();
+    const bool hidden = path.filename().string().starts_with(".");
+    if (it->is_directory(error)) {
+      if (hidden || (!skip.empty() && fs::weakly_canonical(path) == skip)) it.disable_recursion_pending();
+      continue;
+    }
+    if (hidden || !it->is_regular_file(error)) continue;
+    const Kind kind = sniff(path);
+    if (kind == Kind::none) continue;
+    candidates.emplace_back(path, kind);
+    if (kind == Kind::ovf || kind == Kind::descriptor)
+      for (const fs::path& file : owned_files(path, kind)) owned.insert(file.lexically_normal());
+  }
+  std::vector<LibraryImage> images;
+  for (const auto& [path, kind] : candidates) {
+    if (owned.contains(path.lexically_normal())) continue;
+    const std::string key = path.lexically_relative(root).string();
+    images.push_back({path, key, name_for(key), {}});
+  }
+  std::sort(images.begin(), images.end(), [](const LibraryImage& a, const LibraryImage& b) { return a.key < b.key; });
+  make_names_unique(images);
+  return images;
+}
+
+std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
+  const std::string where = manifest.string();
+  std::string text;
+  try {
+    if (fs::file_size(manifest) > (64 << 20)) throw BadInput(fmt::format("{}: a manifest of that size is implausible", where));
+    text = read_host_file(manifest);
+  } catch (const BadInput&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw BadInput(fmt::format("{}: cannot read the manifest: {}", where, e.what()));
+  }
+  std::vector<LibraryImage> images;
+  const std::string_view start = trim(text);
+  if (start.starts_with("[")) {
+    nlohmann::json list;
+    try {
+      list = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw BadInput(fmt::format("{}: malformed JSON: {}", where, e.what()));
+    }
+    for (const auto& entry : list) {
+      if (entry.is_string()) {
+        images.push_back(listed(manifest, entry.get<std::string>(), {}));
+        continue;
+      }
+      if (!entry.is_object() || !entry.contains("image") || !entry["image"].is_string())
+        throw BadInput(fmt::format("{}: each entry is a path or an object with \"image\"", where));
+      ImageOptions options;
+      try {
+        if (entry.contains("output_format")) options.output_format = entry["output_format"].get<std::string>();
+        if (entry.contains("profile")) options.profile = entry["profile"].get<std::string>();
+        if (entry.contains("fix")) options.fix = entry["fix"].get<std::string>();
+        if (entry.contains("skip")) options.skip = entry["skip"].get<std::string>();
+        if (entry.contains("force")) options.force = entry["force"].get<bool>();
+      } catch (const nlohmann::json::exception& e) {
+        throw BadInput(fmt::format("{}: entry {}: {}", where, entry["image"].get<std::string>(), e.what()));
+      }
+      images.push_back(listed(manifest, entry["image"].get<std::string>(), options));
+    }
+  } else if (to_lower(std::string(start.substr(0, start.find('\n')))).find("image") != std::string::npos &&
+             start.substr(0, start.find('\n')).find(',') != std::string_view::npos) {
+    auto lines = split_lines(text);
+    const auto header = csv_fields(lines.front());
+    auto column = [&](const char* name) -> int {
+      for (size_t i = 0; i < header.size(); ++i)
+        if (to_lower(trim(header[i])) == name) return static_cast<int>(i);
+      return -1;
+    };
+    const int image_column = column("image");
+    if (image_column < 0) throw BadInput(fmt::format("{}: the CSV header has no 'image' column", where));
+    for (size_t n = 1; n < lines.size(); ++n) {
+      if (trim(lines[n]).empty()) continue;
+      const auto fields = csv_fields(lines[n]);
+      auto field = [&](const char* name) -> std::string {
+        const int i = column(name);
+        return i >= 0 && static_cast<size_t>(i) < fields.size() ? fields[static_cast<size_t>(i)] : "";
+      };
+      const std::string line_where = fmt::format("{}:{}", where, n + 1);
+      ImageOptions options{as_text(field("output_format")), as_text(field("profile")), as_text(field("fix")),
+                           as_text(field("skip")), as_bool(field("force"), line_where)};
+      images.push_back(listed(manifest, std::string(trim(field("image"))), options));
+    }
+  } else {
+    for (std::string_view line : split_lines(text)) {
+      line = trim(line);
+      if (line.empty() || line.starts_with("#")) continue;
+      images.push_back(listed(manifest, std::string(line), {}));
+    }
+  }
+  std::set<std::string> keys;
+  for (const LibraryImage& image : images)
+    if (!keys.insert(image.key).second) throw BadInput(fmt::format("{}: '{}' is listed twice", where, image.key));
+  make_names_unique(images);
+  return images;
+}
+
+std::string default_output_format(const fs::path& image) {
+  std::string head;
+  uint64_t size = 0;
+  try {
+    head = read_host_bytes(image, 0, 4096);
+    size = fs::file_size(image);
+  } catch (const std::exception&) {
+    return "vmdk";  // vmfix says what is wrong with it
+  }
+  auto at = [&](size_t offset, std::string_view magic) { return head.size() >= offset + magic.size() && head.compare(offset, magic.size(), magic) == 0; };
+  if (at(257, "ustar") || head.find("Envelope") != std::string::npos) return "ova";
+  if (at(0, "vhdxfile")) return "vhdx";
+  if (at(0, "conectix")) return "vhd";  // a dynamic VHD has a copy of its footer at the start
+  if (size >= 512) {
+    const std::string footer = read_host_bytes(image, size - 512, 512);
+    if (footer.compare(0, 8, "conectix") == 0) return static_cast<unsigned char>(footer[63]) == 2 ? "vhd-fixed" : "vhd";
+  }
+  if (at(0, "QFI\xfb") || at(0, "KDMV") || head.find("# Disk DescriptorFile") != std::string::npos) return "vmdk";
+  return "raw";
+}
+
+std::string output_extension(const std::string& format) {
+  if (format == "vhd" || format == "vhd-fixed") return ".vhd";
+  if (format == "raw") return ".img";
+  return "." + format;
+}
+
+std::vector<LibraryImage> shard_of(const std::vector<LibraryImage>& images, int index, int count) {
+  std::vector<LibraryImage> mine;
+  for (const LibraryImage& image : images)
+    if (static_cast<int>(fnv1a64(image.key) % static_cast<uint64_t>(count)) == index) mine.push_back(image);
+  return mine;
+}
+
+}  // namespace vmfix::batch

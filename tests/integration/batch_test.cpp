@@ -1,0 +1,111 @@
+// vmfix batch on a small library: two workers, one corrupt image, an interrupt, and a rerun that
+// finishes only what did not finish; then a third run that has nothing to do.
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/files.h"
+#include "support/process.h"
+#include "support/text.h"
+#include "tests/integration/environment.h"
+#include "tests/test_support.h"
+
+namespace vmfix::test {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json summary_of(const fs::path& out) { return json::parse(read_host_file(out / "summary.json")); }
+
+const json& image_in(const json& summary, const std::string& key) {
+  for (const json& image : summary["images"])
+    if (image["image"] == key) return image;
+  throw std::runtime_error("no " + key + " in the summary");
+}
+
+}  // namespace
+
+TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
+  TempDir scratch("vmfix-batch-it");
+  const fs::path lib = scratch.path() / "library", out = scratch.path() / "out";
+  for (const char* dir : {"library/east", "library/west"}) fs::create_directories(scratch.path() / dir);
+  // The same Windows guest twice, under one file name in two folders; a Linux guest; a VMDK cut short.
+  fs::copy_file(fixture_image("win2012r2-vmware"), lib / "east/app.vhd");
+  fs::copy_file(fixture_image("win2012r2-vmware"), lib / "west/app.vhd");
+  fs::copy_file(fixture_image("ubuntu1804-vmware"), lib / "ubuntu.vmdk");
+  const std::string ubuntu = read_host_file(lib / "ubuntu.vmdk");
+  write_file(lib / "truncated.vmdk", ubuntu.substr(0, ubuntu.size() / 2));
+  // A quick fixer that changes the Windows guests and leaves the Ubuntu one alone; --force writes
+  // every output whatever else the guests need.
+  const std::vector<std::string> args{"batch", "--fix", "rtc-utc", "--force", "-j", "2", lib.string(), "-o", out.string()};
+
+  // Interrupted once the first image is done: the others are left running or not started.
+  {
+    VmfixProcess batch(args, {cache_environment()});
+    for (int i = 0; i < 6000; ++i) {
+      if (fs::exists(out / "reports") && !fs::is_empty(out / "reports")) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // A report is written when its vmfix ends; give the batch a moment to journal it.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ::kill(batch.pid(), SIGTERM);
+    CliResult result = batch.wait();
+    EXPECT_EQ(result.exit_status, 128 + SIGTERM) << result.err;
+  }
+  // Which images finished before the interrupt, and when their outputs were written.
+  std::map<std::string, fs::file_time_type> finished;
+  {
+    std::string sql = run_host_checked({"sqlite3", (out / "journal.sqlite").string(),
+                                        "SELECT key, state, output FROM images WHERE state IN ('done', 'failed')"});
+    for (std::string_view line : split_lines(sql)) {
+      const std::string key(line.substr(0, line.find('|')));
+      const std::string output(line.substr(line.rfind('|') + 1));
+      finished[key] = output.empty() ? fs::file_time_type{} : fs::last_write_time(output);
+    }
+  }
+  ASSERT_FALSE(finished.empty()) << "the interrupt came before anything finished";
+  ASSERT_LT(finished.size(), 4u) << "the interrupt came after everything finished";
+
+  CliResult resumed = run_vmfix(args, {cache_environment()});
+  EXPECT_EQ(resumed.exit_status, 65) << "one image is corrupt: " << resumed.err;
+  json summary = summary_of(out);
+  EXPECT_EQ(summary["totals"]["images"], 4);
+  EXPECT_EQ(summary["totals"]["done"], 3);
+  EXPECT_EQ(summary["totals"]["failed"], 1);
+  EXPECT_EQ(summary["totals"]["reused"], static_cast<int>(finished.size()));
+  for (const auto& [key, written] : finished) {
+    EXPECT_TRUE(image_in(summary, key)["reused"].get<bool>()) << key << " was redone";
+    if (written != fs::file_time_type{}) {
+      EXPECT_EQ(fs::last_write_time(image_in(summary, key)["output"].get<std::string>()), written) << key << " was rewritten";
+    }
+  }
+  const json& broken = image_in(summary, "truncated.vmdk");
+  EXPECT_EQ(broken["state"], "failed");
+  EXPECT_EQ(broken["exit_code"], 65);
+  EXPECT_NE(broken["error"].get<std::string>().find("truncated"), std::string::npos) << broken["error"];
+  const json& east = image_in(summary, "east/app.vhd");
+  EXPECT_EQ(east["state"], "done");
+  EXPECT_EQ(east["output"], (out / "east_app-vmfix.vhd").string());
+  EXPECT_EQ(image_in(summary, "west/app.vhd")["output"], (out / "west_app-vmfix.vhd").string());
+  EXPECT_GE(east["changes"].get<int>(), 1);
+  EXPECT_GT(east["peak_rss_mib"].get<int>(), 100) << "the appliance's memory is counted";
+  EXPECT_TRUE(fs::exists(out / "reports/east_app.json"));
+  EXPECT_TRUE(fs::exists(out / "logs/truncated.log"));
+  const std::string csv = read_host_file(out / "summary.csv");
+  EXPECT_EQ(split_lines(csv).size(), 5u) << csv;
+  EXPECT_TRUE(csv.starts_with("image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error")) << csv;
+
+  // Nothing changed: nothing to do. A touched source whose content is the same is not redone.
+  fs::last_write_time(lib / "ubuntu.vmdk", fs::file_time_type::clock::now());
+  CliResult again = run_vmfix(args, {cache_environment()});
+  EXPECT_EQ(again.exit_status, 65) << again.err;
+  EXPECT_NE(again.err.find("0 to do"), std::string::npos) << again.err;
+  EXPECT_EQ(summary_of(out)["totals"]["reused"], 4);
+}
+
+}  // namespace vmfix::test

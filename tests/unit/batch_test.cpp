@@ -1,0 +1,187 @@
+// vmfix batch without an appliance: what a library holds, manifests in three forms, shards,
+// the shard from Slurm's and Kubernetes' environment, and the journal.
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <stdlib.h>
+
+#include "batch/batch.h"
+#include "batch/journal.h"
+#include "batch/library.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/process.h"
+#include "tests/test_support.h"
+
+namespace vmfix::batch {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> keys_of(const std::vector<LibraryImage>& images) {
+  std::vector<std::string> keys;
+  for (const LibraryImage& image : images) keys.push_back(image.key);
+  return keys;
+}
+
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> values) : values_(std::move(values)) {
+    for (const auto& [name, value] : values_) ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : values_) ::unsetenv(name.c_str());
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> values_;
+};
+
+}  // namespace
+
+TEST(BatchLibrary, ImagesByContentOrNameDisksOfAnOvfBelongToIt) {
+  TempDir scratch("vmfix-batch-test");
+  const fs::path lib = scratch.path() / "lib";
+  for (const char* dir : {"lib/a", "lib/b", "lib/vm", "lib/.hidden", "lib/out", "lib/flat"}) fs::create_directories(scratch.path() / dir);
+  auto image = [&](const std::string& name, const std::string& format) {
+    run_host_checked({"qemu-img", "create", "-q", "-f", format, (lib / name).string(), "4M"});
+  };
+  image("a/disk.vmdk", "vmdk");
+  image("b/disk.vmdk", "vmdk");  // the same name in another folder: its own output name
+  image("server", "qcow2");      // no extension: known by its content
+  image("win.vhd", "vpc");
+  image("vm/disk1.vmdk", "vmdk");  // named by vm.ovf: part of that image
+  image(".hidden/x.qcow2", "qcow2");
+  image("out/previous-vmfix.vmdk", "vmdk");  // the output directory is not scanned
+  run_host_checked({"qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", (lib / "flat/big.vmdk").string(), "4M"});
+  test::write_file(lib / "vm/vm.ovf", test::ovf_descriptor({{"disk1.vmdk", 1}}));
+  test::write_file(lib / "vm/vm.mf", "SHA256(vm.ovf)= 00\n");
+  test::write_file(lib / "broken.vmdk", "not a disk at all");  // by name: processed, and it will fail
+  test::write_file(lib / "notes.txt", "inventory notes");
+
+  auto images = scan_directory(lib, lib / "out");
+  EXPECT_EQ(keys_of(images), (std::vector<std::string>{"a/disk.vmdk", "b/disk.vmdk", "broken.vmdk", "flat/big.vmdk", "server",
+                                                       "vm/vm.ovf", "win.vhd"}));
+  EXPECT_EQ(images[0].name, "a_disk");
+  EXPECT_EQ(images[1].name, "b_disk");
+  EXPECT_TRUE(images[4].path.is_absolute());
+  EXPECT_EQ(default_output_format(lib / "server"), "vmdk") << "qcow2 comes back as VMDK";
+  EXPECT_EQ(default_output_format(lib / "win.vhd"), "vhd");
+  EXPECT_EQ(default_output_format(lib / "vm/vm.ovf"), "ova");
+  EXPECT_THROW(scan_directory(lib / "win.vhd", {}), BadInput);
+}
+
+TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
+  TempDir scratch("vmfix-batch-test");
+  const fs::path dir = scratch.path();
+  test::write_file(dir / "list.txt", "# the web tier\nweb1.vmdk\n\n/srv/images/db.vhd\n");
+  auto text = read_manifest(dir / "list.txt");
+  ASSERT_EQ(text.size(), 2u);
+  EXPECT_EQ(text[0].path, dir / "web1.vmdk");
+  EXPECT_EQ(text[1].path, "/srv/images/db.vhd");
+
+  test::write_file(dir / "list.json",
+                   R"([ "a.vmdk", {"image": "sub/b.ova", "output_format": "vhd", "skip": "unattend", "force": true} ])");
+  auto json = read_manifest(dir / "list.json");
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[1].path, dir / "sub/b.ova");
+  EXPECT_EQ(json[1].name, "sub_b");
+  EXPECT_EQ(json[1].options.output_format, "vhd");
+  EXPECT_EQ(json[1].options.skip, "unattend");
+  EXPECT_EQ(json[1].options.force, true);
+  EXPECT_FALSE(json[0].options.force.has_value());
+
+  test::write_file(dir / "list.csv", "image,output_format,profile,force\n\"x, y.vmdk\",vmdk,aws-2017,no\nz.vhd,,,\n");
+  auto csv = read_manifest(dir / "list.csv");
+  ASSERT_EQ(csv.size(), 2u);
+  EXPECT_EQ(csv[0].key, "x, y.vmdk");
+  EXPECT_EQ(csv[0].options.profile, "aws-2017");
+  EXPECT_EQ(csv[0].options.force, false);
+  EXPECT_FALSE(csv[1].options.output_format.has_value());
+
+  test::write_file(dir / "bad.json", R"([ {"path": "a.vmdk"} ])");
+  EXPECT_THROW(read_manifest(dir / "bad.json"), BadInput);
+  test::write_file(dir / "twice.txt", "a.vmdk\na.vmdk\n");
+  EXPECT_THROW(read_manifest(dir / "twice.txt"), BadInput);
+  test::write_file(dir / "broken.json", "[ \"a.vmdk\", ");
+  EXPECT_THROW(read_manifest(dir / "broken.json"), BadInput);
+  EXPECT_THROW(read_manifest(dir / "missing.txt"), BadInput);
+}
+
+TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
+  std::vector<LibraryImage> images;
+  for (int i = 0; i < 40; ++i) images.push_back({"/x", fmt::format("image-{}.vmdk", i), fmt::format("image-{}", i), {}});
+  std::set<std::string> seen;
+  for (int shard = 0; shard < 3; ++shard)
+    for (const auto& image : shard_of(images, shard, 3)) EXPECT_TRUE(seen.insert(image.key).second) << image.key;
+  EXPECT_EQ(seen.size(), images.size());
+  // A new image does not move the others to another shard.
+  auto before = keys_of(shard_of(images, 1, 3));
+  images.push_back({"/x", "new.vmdk", "new", {}});
+  auto after = keys_of(shard_of(images, 1, 3));
+  for (const auto& key : before) EXPECT_NE(std::find(after.begin(), after.end(), key), after.end()) << key;
+}
+
+TEST(BatchOptions, ShardFromSlurmKubernetesOrTheCommandLine) {
+  EXPECT_FALSE(shard_from_environment().has_value());
+  {
+    ScopedEnv slurm({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "4"}, {"SLURM_ARRAY_TASK_COUNT", "2"}});
+    EXPECT_EQ(shard_from_environment(), (std::pair<int, int>{1, 2}));
+    BatchOptions options = parse_batch_options({"lib", "-o", "out"});
+    EXPECT_EQ(options.shard_index, 1);
+    EXPECT_EQ(options.shard_count, 2);
+    options = parse_batch_options({"lib", "-o", "out", "--shard", "0/4"});  // the command line wins
+    EXPECT_EQ(options.shard_count, 4);
+  }
+  {
+    ScopedEnv k8s({{"JOB_COMPLETION_INDEX", "2"}, {"VMFIX_SHARD_COUNT", "3"}});
+    EXPECT_EQ(shard_from_environment(), (std::pair<int, int>{2, 3}));
+  }
+  {
+    ScopedEnv k8s(std::vector<std::pair<std::string, std::string>>{{"JOB_COMPLETION_INDEX", "2"}});
+    EXPECT_THROW(shard_from_environment(), UsageError) << "the count is needed";
+  }
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--shard", "2/2"}), UsageError);
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--shard", "x"}), UsageError);
+  EXPECT_THROW(parse_batch_options({"lib"}), UsageError) << "-o is required";
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--check", "--all"}), UsageError);
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "-j", "0"}), UsageError);
+  BatchOptions merge = parse_batch_options({"--merge", "out"});
+  EXPECT_TRUE(merge.merge);
+  EXPECT_EQ(merge.inputs.size(), 1u);
+  EXPECT_GE(default_jobs(), 1);
+}
+
+TEST(BatchJournal, RowsSurviveReopening) {
+  TempDir scratch("vmfix-batch-test");
+  {
+    Journal journal(scratch.path() / "journal.sqlite");
+    JournalEntry entry;
+    entry.key = "a/disk.vmdk";
+    entry.state = "running";
+    journal.put(entry);
+    entry.state = "done";
+    entry.verdict = "ready";
+    entry.changes = 7;
+    entry.seconds = 41.5;
+    entry.sha256 = "ab";
+    journal.put(entry);  // replaces
+    entry.key = "b.vhd";
+    entry.state = "failed";
+    entry.error = "b.vhd: truncated";
+    journal.put(entry);
+  }
+  Journal journal(scratch.path() / "journal.sqlite");
+  auto all = journal.all();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].state, "done");
+  EXPECT_EQ(all[0].changes, 7);
+  EXPECT_DOUBLE_EQ(all[0].seconds, 41.5);
+  EXPECT_EQ(journal.find("b.vhd")->error, "b.vhd: truncated");
+  EXPECT_FALSE(journal.find("c").has_value());
+  test::write_file(scratch.path() / "junk.sqlite", "this is not a database, but long enough to be read as one........");
+  EXPECT_THROW(Journal(scratch.path() / "junk.sqlite"), Error);
+}
+
+}  // namespace vmfix::batch
