@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   qemu-utils fdisk gdisk xz-utils bc cpio zstd lz4 initramfs-tools
   clang libclang-rt-14-dev
+  slurm-wlm munge
 )
 
 missing=()

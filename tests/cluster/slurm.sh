@@ -36,7 +36,8 @@ mkdir -p "$work/munge" && chmod 700 "$work/munge"
 dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$work/munge/munge.key"
 munged --force --key-file="$work/munge/munge.key" --socket="$work/munge/munge.socket" \
-  --pid-file="$work/munge/munged.pid" --log-file="$work/munged.log" --seed-file="$work/munge/seed" --foreground &
+  --pid-file="$work/munge/munged.pid" --log-file="$work/munged.log" --seed-file="$work/munge/seed" --foreground \
+  >>"$work/munged.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -S "$work/munge/munge.socket" ] && break; sleep 0.1; done
 [ -S "$work/munge/munge.socket" ] || fail "munged did not start"
@@ -73,9 +74,9 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=vmfix Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$work/slurm.conf"
-slurmctld -D -i &
+slurmctld -D -i >"$work/slurmctld.out" 2>&1 &
 pids+=($!)
-slurmd -D &
+slurmd -D >"$work/slurmd.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
   state=$(sinfo -h -o %t 2>/dev/null || true)

@@ -1,5 +1,5 @@
-// vmfix batch on a small library: two workers, one corrupt image, an interrupt, and a rerun that
-// finishes only what did not finish; then a third run that has nothing to do.
+// vmfix batch on a library of the six fixture images (one corrupt): two workers, an interrupt,
+// and a rerun that finishes only what did not finish; then a third run that has nothing to do.
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -34,13 +34,16 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   TempDir scratch("vmfix-batch-it");
   const fs::path lib = scratch.path() / "library", out = scratch.path() / "out";
   for (const char* dir : {"library/east", "library/west"}) fs::create_directories(scratch.path() / dir);
-  // The same Windows guest twice, under one file name in two folders; a Linux guest; a VMDK cut short.
+  // Every fixture, Windows and Linux, in four formats, two of them under one file name in two
+  // folders; and a VMDK cut short.
   fs::copy_file(fixture_image("win2012r2-vmware"), lib / "east/app.vhd");
-  fs::copy_file(fixture_image("win2012r2-vmware"), lib / "west/app.vhd");
-  fs::copy_file(fixture_image("ubuntu1804-vmware"), lib / "ubuntu.vmdk");
-  const std::string ubuntu = read_host_file(lib / "ubuntu.vmdk");
+  fs::copy_file(fixture_image("ubuntu1804-vmware"), lib / "west/app.vmdk");
+  fs::copy_file(fixture_image("centos7-vmware"), lib / "centos.vmdk");
+  fs::copy_file(fixture_image("debian11-gpt-bios"), lib / "debian.qcow2");
+  fs::copy_file(fixture_image("rhel8-uefi"), lib / "rhel.vhdx");
+  const std::string ubuntu = read_host_file(lib / "west/app.vmdk");
   write_file(lib / "truncated.vmdk", ubuntu.substr(0, ubuntu.size() / 2));
-  // A quick fixer that changes the Windows guests and leaves the Ubuntu one alone; --force writes
+  // A quick fixer that changes the Windows guest and leaves the Linux ones alone; --force writes
   // every output whatever else the guests need.
   const std::vector<std::string> args{"batch", "--fix", "rtc-utc", "--force", "-j", "2", lib.string(), "-o", out.string()};
 
@@ -69,13 +72,13 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
     }
   }
   ASSERT_FALSE(finished.empty()) << "the interrupt came before anything finished";
-  ASSERT_LT(finished.size(), 4u) << "the interrupt came after everything finished";
+  ASSERT_LT(finished.size(), 6u) << "the interrupt came after everything finished";
 
   CliResult resumed = run_vmfix(args, {cache_environment()});
   EXPECT_EQ(resumed.exit_status, 65) << "one image is corrupt: " << resumed.err;
   json summary = summary_of(out);
-  EXPECT_EQ(summary["totals"]["images"], 4);
-  EXPECT_EQ(summary["totals"]["done"], 3);
+  EXPECT_EQ(summary["totals"]["images"], 6);
+  EXPECT_EQ(summary["totals"]["done"], 5);
   EXPECT_EQ(summary["totals"]["failed"], 1);
   EXPECT_EQ(summary["totals"]["reused"], static_cast<int>(finished.size()));
   for (const auto& [key, written] : finished) {
@@ -91,21 +94,26 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   const json& east = image_in(summary, "east/app.vhd");
   EXPECT_EQ(east["state"], "done");
   EXPECT_EQ(east["output"], (out / "east_app-vmfix.vhd").string());
-  EXPECT_EQ(image_in(summary, "west/app.vhd")["output"], (out / "west_app-vmfix.vhd").string());
+  EXPECT_EQ(image_in(summary, "west/app.vmdk")["output"], (out / "west_app-vmfix.vmdk").string());
+  EXPECT_EQ(image_in(summary, "debian.qcow2")["output"], (out / "debian-vmfix.vmdk").string()) << "qcow2 becomes VMDK";
+  EXPECT_EQ(image_in(summary, "rhel.vhdx")["output"], (out / "rhel-vmfix.vhdx").string());
+  int outputs = 0;
+  for (const auto& entry : fs::directory_iterator(out)) outputs += entry.path().filename().string().find("-vmfix.") != std::string::npos;
+  EXPECT_EQ(outputs, 5);
   EXPECT_GE(east["changes"].get<int>(), 1);
   EXPECT_GT(east["peak_rss_mib"].get<int>(), 100) << "the appliance's memory is counted";
   EXPECT_TRUE(fs::exists(out / "reports/east_app.json"));
   EXPECT_TRUE(fs::exists(out / "logs/truncated.log"));
   const std::string csv = read_host_file(out / "summary.csv");
-  EXPECT_EQ(split_lines(csv).size(), 5u) << csv;
+  EXPECT_EQ(split_lines(csv).size(), 7u) << csv;
   EXPECT_TRUE(csv.starts_with("image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error")) << csv;
 
   // Nothing changed: nothing to do. A touched source whose content is the same is not redone.
-  fs::last_write_time(lib / "ubuntu.vmdk", fs::file_time_type::clock::now());
+  fs::last_write_time(lib / "west/app.vmdk", fs::file_time_type::clock::now());
   CliResult again = run_vmfix(args, {cache_environment()});
   EXPECT_EQ(again.exit_status, 65) << again.err;
   EXPECT_NE(again.err.find("0 to do"), std::string::npos) << again.err;
-  EXPECT_EQ(summary_of(out)["totals"]["reused"], 4);
+  EXPECT_EQ(summary_of(out)["totals"]["reused"], 6);
 }
 
 }  // namespace vmfix::test

@@ -107,6 +107,11 @@ TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
   test::write_file(dir / "broken.json", "[ \"a.vmdk\", ");
   EXPECT_THROW(read_manifest(dir / "broken.json"), BadInput);
   EXPECT_THROW(read_manifest(dir / "missing.txt"), BadInput);
+  // Two paths that flatten to one name get distinct output names.
+  test::write_file(dir / "clash.txt", "a/b_c.vmdk\na_b/c.vmdk\n");
+  auto clash = read_manifest(dir / "clash.txt");
+  EXPECT_EQ(clash[0].name, "a_b_c");
+  EXPECT_EQ(clash[1].name, "a_b_c-2");
 }
 
 TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
