@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
-#include <spawn.h>
+#include <fmt/ranges.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,9 +26,9 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/interrupt.h"
+#include "support/process.h"
 #include "support/text.h"
 
-extern char** environ;
 
 namespace vmfix::batch {
 namespace fs = std::filesystem;
@@ -125,6 +125,15 @@ std::string last_line(const fs::path& log) {
   return last;
 }
 
+// Name, size and mtime of each file the image reads besides itself.
+std::string companions_of(const fs::path& image) {
+  std::string text;
+  std::error_code error;
+  for (const fs::path& file : companion_files(image))
+    text += fmt::format("{}:{}:{};", file.filename().string(), fs::file_size(file, error), mtime_ns(file));
+  return text;
+}
+
 // One image being processed: the vmfix child, and the source's hash computed meanwhile.
 struct Job {
   LibraryImage image;
@@ -148,9 +157,10 @@ class Runner {
     return options_.shard_count > 1 ? fmt::format("-shard-{}-of-{}", options_.shard_index, options_.shard_count) : "";
   }
   bool finished_before(const LibraryImage& image, Journal& journal);
-  void start(const LibraryImage& image, Journal& journal);
+  bool start(const LibraryImage& image, Journal& journal);
   void finish(pid_t pid, int status, const rusage& usage, Journal& journal);
   std::vector<std::string> child_arguments(const Job& job) const;
+  std::string settings_of(const LibraryImage& image) const;
   void draw(bool final_line);
   ordered_json summary(Journal& journal) const;
 
@@ -163,9 +173,23 @@ class Runner {
   Clock::time_point started_ = Clock::now();
 };
 
+// What decides an image's result besides its content: the mode and the options it ran with.
+std::string Runner::settings_of(const LibraryImage& image) const {
+  Job job;
+  job.image = image;
+  job.report = "REPORT";
+  if (options_.mode == "all" || options_.mode == "fix") job.output = "OUTPUT";
+  std::vector<std::string> args = child_arguments(job);
+  args.erase(args.begin());  // the binary
+  args.pop_back();           // the image
+  return fmt::format("{}", fmt::join(args, " "));
+}
+
 bool Runner::finished_before(const LibraryImage& image, Journal& journal) {
   auto entry = journal.find(image.key);
   if (!entry) return false;
+  if (entry->settings != settings_of(image)) return false;  // asked for something else this time
+  if (entry->companions != companions_of(image.path)) return false;  // an OVF's disk changed
   // A bad input stays bad until it changes; anything else that failed (an appliance that did not
   // start, an interrupt) is tried again.
   const bool final_state = entry->state == "done" || (entry->state == "failed" && entry->exit_code == 65);
@@ -204,7 +228,7 @@ std::vector<std::string> Runner::child_arguments(const Job& job) const {
   return args;
 }
 
-void Runner::start(const LibraryImage& image, Journal& journal) {
+bool Runner::start(const LibraryImage& image, Journal& journal) {
   Job job;
   job.image = image;
   job.started = Clock::now();
@@ -236,23 +260,40 @@ void Runner::start(const LibraryImage& image, Journal& journal) {
   entry.mtime_ns = job.mtime;
   entry.report = job.report.string();
   entry.log = job.log.string();
+  entry.settings = settings_of(image);
+  entry.companions = companions_of(image.path);
   journal.put(entry);
 
   const std::vector<std::string> args = child_arguments(job);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, job.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  const int spawn_error = ::posix_spawn(&job.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0) throw Error(fmt::format("cannot start vmfix for {}: {}", image.key, std::strerror(spawn_error)));
-  interrupt::add_child(job.pid);
+  // The worker's stderr is its log; its stdout (the JSON report) is not needed: --report has it.
+  int spawn_error = 0;
+  const int log_fd = ::open(job.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (log_fd < 0 || null_fd < 0) {
+    spawn_error = errno;
+  } else {
+    try {
+      job.pid = spawn_child(args, null_fd, log_fd);  // SIGTERM reaches it should the batch die
+    } catch (const Error&) {
+      spawn_error = errno ? errno : EIO;
+    }
+  }
+  if (log_fd >= 0) ::close(log_fd);
+  if (null_fd >= 0) ::close(null_fd);
+  if (spawn_error != 0) {  // this image fails; the others go on
+    if (job.hash.valid()) job.hash.wait();
+    entry.state = "failed";
+    entry.exit_code = kExitInternal;
+    entry.error = fmt::format("cannot start vmfix (log {}): {}", job.log.string(), std::strerror(spawn_error));
+    entry.finished = utc_now();
+    journal.put(entry);
+    ++failed_;
+    if (options_.verbosity > 0) fmt::print(stderr, "vmfix batch: {}: FAILED: {}\n", image.key, entry.error);
+    return false;
+  }
   if (!progress_ && options_.verbosity > 1) fmt::print(stderr, "vmfix batch: started {}\n", image.key);
   running_.emplace(job.pid, std::move(job));
+  return true;
 }
 
 void Runner::finish(pid_t pid, int status, const rusage& usage, Journal& journal) {
@@ -272,6 +313,8 @@ void Runner::finish(pid_t pid, int status, const rusage& usage, Journal& journal
   entry.seconds = std::chrono::duration<double>(Clock::now() - job.started).count();
   entry.peak_rss_kib = usage.ru_maxrss;
   entry.finished = utc_now();
+  entry.settings = settings_of(job.image);
+  entry.companions = companions_of(job.image.path);
   bool reported = false;
   if (entry.exit_code <= 2 && fs::exists(job.report)) {
     try {
@@ -344,7 +387,7 @@ ordered_json totals_of(const ordered_json& images) {
 }
 
 void write_summary(const fs::path& directory, const std::string& suffix, const ordered_json& summary) {
-  write_host_file_atomic(directory / ("summary" + suffix + ".json"), summary.dump(2) + "\n");
+  write_host_file_atomic(directory / ("summary" + suffix + ".json"), summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   auto quoted = [](const std::string& text) {
     if (text.find_first_of(",\"\n") == std::string::npos) return text;
     std::string out = "\"";
@@ -417,7 +460,7 @@ int Runner::run() {
                        {"totals", totals_of(images)},
                        {"images", images}};
   write_summary(options_.output_dir, suffix(), summary);
-  if (options_.json) fmt::print("{}\n", summary.dump(2));
+  if (options_.json) fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else if (options_.verbosity > 0) print_totals(summary["totals"], options_.output_dir, suffix());
   return exit_code_of(summary["totals"]);
 }
@@ -496,7 +539,13 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
 std::optional<std::pair<int, int>> shard_from_environment() {
   std::optional<long> index, count;
   if (auto id = env_number("SLURM_ARRAY_TASK_ID")) {
-    index = *id - env_number("SLURM_ARRAY_TASK_MIN").value_or(0);
+    // --array=MIN-MAX[:STEP]: the task's place in the range. A list (--array=1,5,7) has no such
+    // place: it is refused below, rather than leaving shards unprocessed.
+    const long step = env_number("SLURM_ARRAY_TASK_STEP").value_or(1);
+    const long offset = *id - env_number("SLURM_ARRAY_TASK_MIN").value_or(0);
+    if (step < 1 || offset % step != 0)
+      throw UsageError(fmt::format("Slurm array task {} is not on its range's steps; use --array=0-N or --shard I/N", *id));
+    index = offset / step;
     count = env_number("SLURM_ARRAY_TASK_COUNT");
     if (!count) throw UsageError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
   } else if (auto completion = env_number("JOB_COMPLETION_INDEX")) {
@@ -508,7 +557,8 @@ std::optional<std::pair<int, int>> shard_from_environment() {
     return std::nullopt;
   }
   if (*count < 1 || *index < 0 || *index >= *count)
-    throw UsageError(fmt::format("the environment names shard {} of {}", *index, *count));
+    throw UsageError(fmt::format("the environment names shard {} of {} (a Slurm array must be a range, "
+                                 "--array=0-N[:STEP]; or give --shard I/N)", *index, *count));
   return std::pair<int, int>{static_cast<int>(*index), static_cast<int>(*count)};
 }
 
@@ -525,6 +575,8 @@ int run_batch(const BatchOptions& options) {
   if (options.shard_count > 1) images = shard_of(images, options.shard_index, options.shard_count);
   if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir))
     throw UsageError(fmt::format("{}: not a directory", options.output_dir.string()));
+  if (fs::is_directory(options.source) && fs::exists(options.output_dir) && fs::equivalent(options.source, options.output_dir))
+    throw UsageError("the output directory is the library itself: its outputs would be read as images next time; give another -o");
   return Runner(options, std::move(images)).run();
 }
 
@@ -576,7 +628,7 @@ int run_merge(const BatchOptions& options) {
                        {"totals", totals_of(images)}, {"images", images}};
   fs::create_directories(options.output_dir);
   write_summary(options.output_dir, "", summary);
-  if (options.json) fmt::print("{}\n", summary.dump(2));
+  if (options.json) fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else if (options.verbosity > 0) print_totals(summary["totals"], options.output_dir, "");
   if (!missing.empty()) {
     fmt::print(stderr, "vmfix batch --merge: {} of {} shard summaries are missing\n", missing.size(), count);

@@ -15,7 +15,7 @@ using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
 constexpr const char* kColumns =
     "key, state, size, mtime_ns, sha256, verdict, exit_code, findings, changes, output, report, log, seconds, "
-    "peak_rss_kib, error, finished";
+    "peak_rss_kib, error, finished, settings, companions";
 
 std::string text_column(sqlite3_stmt* statement, int column) {
   const unsigned char* text = sqlite3_column_text(statement, column);
@@ -40,6 +40,8 @@ JournalEntry read_row(sqlite3_stmt* s) {
   e.peak_rss_kib = sqlite3_column_int64(s, 13);
   e.error = text_column(s, 14);
   e.finished = text_column(s, 15);
+  e.settings = text_column(s, 16);
+  e.companions = text_column(s, 17);
   return e;
 }
 
@@ -59,7 +61,7 @@ Journal::Journal(const std::filesystem::path& file) : file_(file) {
     exec(
         "CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, state TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, "
         "sha256 TEXT, verdict TEXT, exit_code INTEGER, findings INTEGER, changes INTEGER, output TEXT, report TEXT, "
-        "log TEXT, seconds REAL, peak_rss_kib INTEGER, error TEXT, finished TEXT)");
+        "log TEXT, seconds REAL, peak_rss_kib INTEGER, error TEXT, finished TEXT, settings TEXT, companions TEXT)");
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -92,7 +94,7 @@ std::optional<JournalEntry> Journal::find(const std::string& key) {
 void Journal::put(const JournalEntry& e) {
   sqlite3_stmt* raw = nullptr;
   const std::string sql = fmt::format("INSERT OR REPLACE INTO images ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                      "?11, ?12, ?13, ?14, ?15, ?16)", kColumns);
+                                      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", kColumns);
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
     throw Error(fmt::format("{}: batch journal: {}", file_.string(), sqlite3_errmsg(db_)));
   Statement statement(raw, sqlite3_finalize);
@@ -115,6 +117,8 @@ void Journal::put(const JournalEntry& e) {
   integer(e.peak_rss_kib);
   text(e.error);
   text(e.finished);
+  text(e.settings);
+  text(e.companions);
   if (sqlite3_step(raw) != SQLITE_DONE)
     throw Error(fmt::format("{}: batch journal: {}", file_.string(), sqlite3_errmsg(db_)));
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "image/ovf.h"
@@ -56,22 +57,25 @@ std::vector<fs::path> owned_files(const fs::path& file, Kind kind) {
   return owned;
 }
 
+std::string key_hash(const std::string& key) { return fmt::format("{:08x}", fnv1a64(key) & 0xffffffffu); }
+
+// The key flattened into one file name; a long one is cut and made unique by a hash of the key.
 std::string name_for(const std::string& key) {
   fs::path path(key);
   std::string name = (path.parent_path() / path.stem()).string();
   for (char& c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
+  if (name.size() > 120) name = name.substr(0, 110) + "-" + key_hash(key);
   return name;
 }
 
+// Keys that flatten to the same name each get a hash of their key: a name depends on its own key
+// only, so an image added later never takes over an existing image's outputs.
 void make_names_unique(std::vector<LibraryImage>& images) {
-  std::set<std::string> taken;
-  for (LibraryImage& image : images) {
-    std::string name = image.name;
-    for (int n = 2; taken.contains(name); ++n) name = fmt::format("{}-{}", image.name, n);
-    image.name = name;
-    taken.insert(name);
-  }
+  std::map<std::string, int> uses;
+  for (const LibraryImage& image : images) ++uses[image.name];
+  for (LibraryImage& image : images)
+    if (uses[image.name] > 1) image.name += "-" + key_hash(image.key);
 }
 
 std::optional<bool> as_bool(const std::string& text, const std::string& where) {
@@ -226,6 +230,15 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
     if (!keys.insert(image.key).second) throw BadInput(fmt::format("{}: '{}' is listed twice", where, image.key));
   make_names_unique(images);
   return images;
+}
+
+std::vector<fs::path> companion_files(const fs::path& image) {
+  const Kind kind = sniff(image);
+  if (kind != Kind::ovf && kind != Kind::descriptor) return {};
+  std::vector<fs::path> files;
+  for (const fs::path& file : owned_files(image, kind))
+    if (fs::exists(file)) files.push_back(file);
+  return files;
 }
 
 std::string default_output_format(const fs::path& image) {

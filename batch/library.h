@@ -24,6 +24,9 @@ struct LibraryImage {
   ImageOptions options;
 };
 
+// The files an image reads besides itself: an OVF's disks and manifest, a VMDK descriptor's extents.
+std::vector<std::filesystem::path> companion_files(const std::filesystem::path& image);
+
 // The output format vmfix picks for this input by default (README, Output), from a glance at its
 // content: "ova" for an OVA or OVF, "raw", "vhd", "vhd-fixed", "vhdx", else "vmdk".
 std::string default_output_format(const std::filesystem::path& image);

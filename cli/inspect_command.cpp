@@ -31,9 +31,9 @@ int run_inspect(const Options& options) {
   report["image"] = image_json(vm);
   report["guest"] = inspect::to_json(facts);
   report["appliance_launches"] = guest::Session::launch_count();
-  if (options.report_file) write_host_file_atomic(*options.report_file, report.dump(2) + "\n");
+  if (options.report_file) write_host_file_atomic(*options.report_file, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   if (options.json) {
-    fmt::print("{}\n", report.dump(2));
+    fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return kExitReady;
   }
   fmt::print("{}", vm.path.string());

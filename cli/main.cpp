@@ -27,7 +27,7 @@ int fail(const std::string& message, int exit_code, bool json) {
   if (json) {
     nlohmann::ordered_json error{{"schema", "vmfix.error/1"},
                                  {"error", {{"message", one_line(message)}, {"exit_code", exit_code}}}};
-    fmt::print("{}\n", error.dump(2));
+    fmt::print("{}\n", error.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return exit_code;
 }

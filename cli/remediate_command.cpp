@@ -184,8 +184,8 @@ std::string verdict_line(const std::string& verdict, const ordered_json& finding
 }
 
 void emit(const Options& options, const ordered_json& report) {
-  if (options.report_file) write_host_file_atomic(*options.report_file, report.dump(2) + "\n");
-  if (options.json) fmt::print("{}\n", report.dump(2));
+  if (options.report_file) write_host_file_atomic(*options.report_file, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  if (options.json) fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace
@@ -196,7 +196,7 @@ int run_list_fixers(const Options& options) {
     if (options.json) list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}});
     else fmt::print("{:<14} {}\n", fixer->id(), fixer->summary());
   }
-  if (options.json) fmt::print("{}\n", list.dump(2));
+  if (options.json) fmt::print("{}\n", list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   return kExitReady;
 }
 
@@ -211,7 +211,7 @@ int run_list_rules(const Options& options) {
       fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rule.severity, rule.area, rule.title,
                  rule.fixer.empty() ? "" : fmt::format(" [fixer: {}]", rule.fixer));
   }
-  if (options.json) fmt::print("{}\n", ordered_json{{"profile", profile.id}, {"title", profile.title}, {"rules", list}}.dump(2));
+  if (options.json) fmt::print("{}\n", ordered_json{{"profile", profile.id}, {"title", profile.title}, {"rules", list}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   return kExitReady;
 }
 
@@ -288,7 +288,14 @@ int run_remediate(const Options& options) {
     if (blocked) fmt::print(stderr, "vmfix: --force: writing {} although blockers remain; AWS will likely reject it\n", output->path.string());
     const bool progress = !options.json && options.verbosity > 0 && isatty(STDERR_FILENO) == 1;
     if (options.in_place) {
-      image::commit_overlay(drives.overlays.front(), progress);
+      try {
+        image::commit_overlay(drives.overlays.front(), progress);
+      } catch (const Error& e) {
+        work.keep();  // the changes are only in the overlay now: the user must be able to finish
+        throw Error(fmt::format("writing the changes into {} failed, it may be partly written; the changes are in {} "
+                                "(finish with: qemu-img commit -f qcow2 {}): {}", vm.path.string(),
+                                drives.overlays.front().string(), drives.overlays.front().string(), e.what()));
+      }
       step("changes written into the source");
     } else {
       written = image::write_output(vm, drives.overlays, *output, guest_summary(facts, vm), progress);
@@ -343,7 +350,10 @@ int run_remediate(const Options& options) {
       fmt::print("not written: blockers remain (see above; --force writes anyway)\n");
     }
   }
-  // --dry-run answers "what is there to fix": the verdict before; the others: the state left.
+  // --dry-run answers "what is there to fix": the verdict before; the others: the state left. In
+  // place, a format AWS does not take (qcow2) is left for the user's own conversion: fixable.
+  if (options.in_place && !options.dry_run && final_state.verdict == "blocked" && !blocked_by_guest(final_state))
+    return kExitFixable;
   return rules::exit_code_of(options.dry_run ? before.verdict : final_state.verdict);
 }
 

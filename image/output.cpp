@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "image/detect.h"
@@ -209,7 +210,9 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
   std::string private_dir = (directory / (interrupt::partial_prefix() + "XXXXXX")).string();
   if (::mkdtemp(private_dir.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
   interrupt::RemoveOnInterrupt remove_on_interrupt(private_dir);
+  interrupt::InUse in_use(private_dir);
   WriteResult result;
+  std::vector<fs::path> placed;  // extra disks renamed into place before the named output
   try {
     const bool ova = output.format == "ova";
     std::vector<uint64_t> sizes;
@@ -236,12 +239,22 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
       verify_output(partial, "ova", sizes);
       written = {partial};
     }
-    // The extra disks first, the named output last: once it is there, the whole set is.
-    for (size_t i = written.size(); i-- > 0;) fs::rename(written[i], output.files.at(i));
+    // The extra disks first, the named output last: once it is there, the whole set is. Until
+    // then, extras already in place go again on an error or an interrupt.
+    std::vector<std::unique_ptr<interrupt::RemoveOnInterrupt>> unfinished;
+    for (size_t i = written.size(); i-- > 1;) {
+      unfinished.push_back(std::make_unique<interrupt::RemoveOnInterrupt>(output.files.at(i)));
+      fs::rename(written[i], output.files.at(i));
+      placed.push_back(output.files.at(i));
+    }
+    fs::rename(written[0], output.files.at(0));
+    placed.clear();
+    unfinished.clear();
     fsync_path(directory, true);
     fs::remove_all(private_dir);
   } catch (...) {
     std::error_code ignored;
+    for (const fs::path& extra : placed) fs::remove(extra, ignored);
     fs::remove_all(private_dir, ignored);
     throw;
   }
@@ -249,6 +262,7 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
 }
 
 void commit_overlay(const fs::path& overlay, bool progress) {
+  interrupt::Critical uninterrupted;  // half a commit would leave the source inconsistent
   ProgressLine line("writing the changes into the source", 100, progress);
   run_host_checked({"qemu-img", "commit", "-p", "-f", "qcow2", overlay.string()}, [&](std::string_view chunk) {
     if (double percent = qemu_img_percent(chunk); percent >= 0) line.set(static_cast<uint64_t>(percent));

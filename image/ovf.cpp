@@ -112,6 +112,9 @@ Document parse_untrusted_xml(std::string_view xml, const std::string& where, con
     throw BadInput(fmt::format("{}: malformed {}: {}", where, what,
                                error && error->message ? std::string(trim(error->message)) : "not XML"));
   }
+  // The text check above cannot see a DTD in UTF-16; the parsed document can.
+  if (document->intSubset || document->extSubset)
+    throw BadInput(fmt::format("{}: {} declares a DTD or entities; refusing it (external entities, entity bombs)", where, what));
   return document;
 }
 
@@ -135,6 +138,9 @@ Ovf parse_ovf(std::string_view xml, const std::string& where) {
     OvfFile entry{attribute(file, "id"), attribute(file, "href"), to_number(attribute(file, "size")),
                   attribute(file, "compression"), to_number(attribute(file, "chunkSize"))};
     if (entry.href.empty()) throw BadInput(fmt::format("{}: a File without href", where));
+    for (const OvfFile& seen : ovf.files)
+      if (seen.id == entry.id || seen.href == entry.href)
+        throw BadInput(fmt::format("{}: file '{}' is listed twice in References", where, entry.href));
     ovf.files.push_back(entry);
   }
   std::map<std::string, OvfDisk> disks;  // by disk id
@@ -150,7 +156,8 @@ Ovf parse_ovf(std::string_view xml, const std::string& where) {
     entry.capacity = to_number(attribute(disk, "capacity")) *
                      allocation_unit(attribute(disk, "capacityAllocationUnits"), where);
     entry.format = attribute(disk, "format");
-    disks[entry.disk_id] = entry;
+    if (!disks.emplace(entry.disk_id, entry).second)
+      throw BadInput(fmt::format("{}: disk '{}' is listed twice in DiskSection", where, entry.disk_id));
   }
 
   auto systems = children(envelope, "VirtualSystem");
@@ -277,12 +284,15 @@ bool refers_to(xmlNode* node, const std::string& reference) {
   return false;
 }
 
-// Elements under `node` that name `reference`, outermost first (an Item whose HostResource does).
-void collect_referrers(xmlNode* node, const std::string& reference, std::vector<xmlNode*>& found) {
+// The outermost elements under `node` that name any of `references` (an Item whose HostResource
+// does): one walk, each element at most once, none inside another, so each can be freed safely.
+void collect_referrers(xmlNode* node, const std::vector<std::string>& references, std::vector<xmlNode*>& found) {
   for (xmlNode* c = node->children; c; c = c->next) {
     if (c->type != XML_ELEMENT_NODE) continue;
-    if (refers_to(c, reference)) found.push_back(c);
-    else collect_referrers(c, reference, found);
+    if (std::any_of(references.begin(), references.end(), [&](const std::string& r) { return refers_to(c, r); }))
+      found.push_back(c);
+    else
+      collect_referrers(c, references, found);
   }
 }
 
@@ -380,9 +390,11 @@ OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& d
       }
     }
     // What still names a removed file or disk (an nvram ExtraConfig, an ISO's HostResource).
+    std::vector<std::string> references;
+    for (const std::string& id : removed_files) references.push_back("ovf:/file/" + id);
+    for (const std::string& id : removed_disks) references.push_back("ovf:/disk/" + id);
     std::vector<xmlNode*> referrers;
-    for (const std::string& id : removed_files) collect_referrers(system, "ovf:/file/" + id, referrers);
-    for (const std::string& id : removed_disks) collect_referrers(system, "ovf:/disk/" + id, referrers);
+    if (!references.empty()) collect_referrers(system, references, referrers);
     for (xmlNode* node : referrers) remove_node(node);
   }
 

@@ -104,7 +104,12 @@ TempDir::TempDir(std::string_view prefix) {
 
 TempDir::~TempDir() {
   std::error_code ignored;
-  fs::remove_all(path_, ignored);
+  if (!keep_) fs::remove_all(path_, ignored);
+  on_interrupt_.reset();
+}
+
+void TempDir::keep() {
+  keep_ = true;
   on_interrupt_.reset();
 }
 

@@ -30,9 +30,12 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
+  // Leaves the directory behind (it holds something the user must still have).
+  void keep();
 
  private:
   std::filesystem::path path_;
+  bool keep_ = false;
   std::unique_ptr<interrupt::RemoveOnInterrupt> on_interrupt_;
 };
 

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -21,6 +23,7 @@ namespace {
 int wake_fds[2] = {-1, -1};
 
 struct Registry {
+  std::mutex critical;  // held by a Critical section; the cleanup waits for it
   std::mutex mutex;
   std::multiset<fs::path> paths;
   std::set<pid_t> children;
@@ -41,12 +44,15 @@ void on_signal(int signal_number) {
 
 [[noreturn]] void clean_up_and_exit(int signal_number) {
   Registry& r = registry();
+  if (!r.critical.try_lock()) {
+    fmt::print(stderr, "vmfix: interrupted ({}); finishing the write into the source first\n", ::strsignal(signal_number));
+    r.critical.lock();
+  }
   std::lock_guard lock(r.mutex);  // held until _exit: nothing registers anything any more
   for (pid_t child : r.children) ::kill(child, SIGTERM);
   std::error_code ignored;
   for (const fs::path& path : r.paths) fs::remove_all(path, ignored);
-  fmt::print(stderr, "vmfix: interrupted ({}); temporary files and partial output removed, the source is unchanged\n",
-             ::strsignal(signal_number));
+  fmt::print(stderr, "vmfix: interrupted ({}); temporary files and partial output removed\n", ::strsignal(signal_number));
   ::_exit(128 + signal_number);
 }
 
@@ -92,6 +98,10 @@ RemoveOnInterrupt::~RemoveOnInterrupt() {
   if (found != registry().paths.end()) registry().paths.erase(found);
 }
 
+Critical::Critical() { registry().critical.lock(); }
+
+Critical::~Critical() { registry().critical.unlock(); }
+
 void add_child(pid_t pid) {
   std::lock_guard lock(registry().mutex);
   registry().children.insert(pid);
@@ -105,17 +115,32 @@ void remove_child(pid_t pid) {
 std::string partial_prefix() { return fmt::format(".vmfix-partial-{}-{}-", host_name(), ::getpid()); }
 
 void remove_stale_partials(const fs::path& directory) {
-  const std::string ours = fmt::format(".vmfix-partial-{}-", host_name());
   std::error_code error;
+  const auto a_minute_ago = fs::file_time_type::clock::now() - std::chrono::minutes(1);
   for (const auto& entry : fs::directory_iterator(directory, error)) {
     const std::string name = entry.path().filename().string();
-    if (!name.starts_with(ours) || !entry.is_directory(error) || entry.is_symlink(error)) continue;
-    const pid_t pid = static_cast<pid_t>(std::strtol(name.c_str() + ours.size(), nullptr, 10));
-    if (pid <= 0 || pid == ::getpid()) continue;
-    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
-    std::error_code ignored;
-    fs::remove_all(entry.path(), ignored);
+    if (!name.starts_with(".vmfix-partial-") || entry.is_symlink(error) || !entry.is_directory(error)) continue;
+    if (fs::last_write_time(entry.path(), error) > a_minute_ago || error) continue;  // just made: not locked yet
+    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {  // nobody holds it: its writer is gone
+      std::error_code ignored;
+      fs::remove_all(entry.path(), ignored);
+    }
+    ::close(fd);
   }
+}
+
+InUse::InUse(const fs::path& directory) {
+  fd_ = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+InUse::~InUse() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace vmfix::interrupt

@@ -27,13 +27,37 @@ class RemoveOnInterrupt {
   std::filesystem::path path_;
 };
 
+// While alive, an interrupt waits: for a step that must not be cut short (writing the changes into
+// the source with --in-place). The interrupt is honoured when it ends.
+class Critical {
+ public:
+  Critical();
+  ~Critical();
+  Critical(const Critical&) = delete;
+  Critical& operator=(const Critical&) = delete;
+};
+
 // While registered, a child process is sent SIGTERM if vmfix is interrupted.
 void add_child(pid_t pid);
 void remove_child(pid_t pid);
 
-// The name prefix for a private partial-output directory of this process, and the cleanup of
-// directories with that prefix in `directory` whose process (on this host) no longer exists.
+// The name prefix for a private partial-output directory of this process (".vmfix-partial-HOST-PID-",
+// for people reading a directory listing), and the cleanup of such directories in `directory` that
+// nobody uses any more: no lock on them (see InUse) and untouched for a minute. A lock, not the
+// process id, decides: it holds across containers with their own pid namespaces and on NFS.
 std::string partial_prefix();
 void remove_stale_partials(const std::filesystem::path& directory);
+
+// An flock on `directory` while alive: "a vmfix is writing here".
+class InUse {
+ public:
+  explicit InUse(const std::filesystem::path& directory);
+  ~InUse();
+  InUse(const InUse&) = delete;
+  InUse& operator=(const InUse&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace vmfix::interrupt

@@ -3,11 +3,13 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 #include <fcntl.h>
-#include <spawn.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "support/error.h"
 #include "support/interrupt.h"
@@ -16,27 +18,59 @@ extern char** environ;
 
 namespace vmfix {
 
-ProcessResult run_host(const std::vector<std::string>& argv, const std::function<void(std::string_view)>& on_output) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+namespace {
+
+std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const size_t colon = dirs.find(':');
+    std::string candidate = std::string(dirs.substr(0, colon));
+    candidate += (candidate.empty() ? "./" : "/") + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    dirs.remove_prefix(colon == std::string_view::npos ? dirs.size() : colon + 1);
+  }
+  errno = ENOENT;
+  throw_errno(fmt::format("cannot run {}", name));
+}
+
+}  // namespace
+
+pid_t spawn_child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
+  const std::string program = find_program(argv.front());
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  pid_t pid = 0;
-  int spawn_error = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
-  if (spawn_error != 0) {
-    ::close(pipe_fds[0]);
-    errno = spawn_error;
-    throw_errno(fmt::format("cannot run {}", argv.front()));
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) throw_errno("open /dev/null");
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {  // only async-signal-safe calls from here to execve
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before the line above
+    if (::dup2(null_fd, 0) < 0 || ::dup2(stdout_fd, 1) < 0 || ::dup2(stderr_fd, 2) < 0) ::_exit(127);
+    ::execve(program.c_str(), args.data(), environ);
+    ::_exit(127);
   }
+  ::close(null_fd);
+  if (pid < 0) throw_errno(fmt::format("cannot run {}", argv.front()));
   interrupt::add_child(pid);
+  return pid;
+}
+
+ProcessResult run_host(const std::vector<std::string>& argv, const std::function<void(std::string_view)>& on_output) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe");
+  pid_t pid = 0;
+  try {
+    pid = spawn_child(argv, pipe_fds[1], pipe_fds[1]);
+  } catch (...) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    throw;
+  }
+  ::close(pipe_fds[1]);
   ProcessResult result;
   char buffer[8192];
   for (;;) {

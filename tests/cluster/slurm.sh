@@ -87,16 +87,18 @@ done
 
 # The array job: two tasks, one CPU each, both at once.
 job=$(sbatch --parsable --array=0-1 --cpus-per-task=1 --output="$work/task-%a.log" --chdir="$work" \
-  --export=ALL --wrap "'$vmfix' batch --check -j 1 '$work/library' -o '$work/out'")
+  --export=ALL --wrap "'$vmfix' batch --check -j 1 '$work/library' -o '$work/out'; echo \$? >'$work/exit-'\$SLURM_ARRAY_TASK_ID")
 echo "slurm test: array job $job submitted"
 for _ in $(seq 1200); do
   [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
   sleep 0.5
 done
 [ -z "$(squeue -h -j "$job")" ] || fail "the array job did not finish in 10 minutes"
-# Each task exits 65 (a corrupt image in the library) or 0/1/2 (verdicts); a crash is neither.
+# Each task exits 65 (its shard holds the corrupt image) or 0/1 (verdicts); a crash is neither.
 for task in 0 1; do
   [ -f "$work/out/summary-shard-$task-of-2.json" ] || fail "task $task wrote no shard summary"
+  code=$(cat "$work/exit-$task" 2>/dev/null || echo none)
+  case "$code" in 0 | 1 | 65) ;; *) fail "task $task exited $code" ;; esac
 done
 
 "$vmfix" batch --merge "$work/out" --json >"$work/merged.json" || status=$?

@@ -117,3 +117,40 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
 }
 
 }  // namespace vmfix::test
+
+namespace vmfix::test {
+
+// What makes a finished image count as finished: the same options and the same files. A library of
+// bad inputs shows it without an appliance (each fails as soon as it is opened).
+TEST(Batch, OtherOptionsOrAChangedDiskMeanTheImageIsDoneAgain) {
+  TempDir scratch("vmfix-batch-it");
+  const fs::path lib = scratch.path() / "library", out = scratch.path() / "out";
+  fs::create_directories(lib / "vm");
+  write_file(lib / "broken.vmdk", "KDMV but nothing after it");
+  write_file(lib / "vm/disk1.vmdk", "not a disk either");
+  write_file(lib / "vm/vm.ovf", ovf_descriptor({{"disk1.vmdk", 17}}));
+  auto run = [&](const std::vector<std::string>& mode) {
+    std::vector<std::string> args{"batch"};
+    args.insert(args.end(), mode.begin(), mode.end());
+    args.insert(args.end(), {lib.string(), "-o", out.string()});
+    return run_vmfix(args, {cache_environment()});
+  };
+  CliResult first = run({"--check"});
+  EXPECT_EQ(first.exit_status, 65) << first.err;
+  EXPECT_NE(first.err.find("2 images, 2 to do"), std::string::npos) << first.err;
+  CliResult same = run({"--check"});
+  EXPECT_NE(same.err.find("2 images, 0 to do"), std::string::npos) << same.err;
+  CliResult other = run({"--all"});
+  EXPECT_NE(other.err.find("2 images, 2 to do"), std::string::npos) << "other options, other results: " << other.err;
+  write_file(lib / "vm/disk1.vmdk", "still not a disk, but another one");
+  CliResult changed = run({"--all"});
+  EXPECT_NE(changed.err.find("2 images, 1 to do"), std::string::npos) << "the OVF's disk changed: " << changed.err;
+  json summary = summary_of(out);
+  EXPECT_EQ(summary["totals"]["failed"], 2);
+  EXPECT_EQ(summary["totals"]["reused"], 1);
+  // The library is not its own output directory.
+  CliResult inside = run_vmfix({"batch", "--check", lib.string(), "-o", lib.string()});
+  EXPECT_EQ(inside.exit_status, 64) << inside.err;
+}
+
+}  // namespace vmfix::test

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "image/output.h"
 #include "image/ova.h"
+#include "image/vm_source.h"
 #include "support/files.h"
 #include "support/process.h"
 #include "support/text.h"
@@ -115,6 +117,40 @@ TEST(Output, OvaInOvaOutWithDrivesAndNicsRemoved) {
     EXPECT_EQ(finding_status(checked, id), "pass") << id;
 }
 
+// The Windows fixture written by vmfix's writer as each disk format AWS takes, then read back by
+// vmfix in one launch (an OVF naming all five): every output is a disk libguestfs reads, with the
+// source's size and partitions.
+TEST(Output, EveryDiskFormatOfAFixtureReadsBack) {
+  TempDir scratch("vmfix-output-it");
+  const fs::path dir = scratch.path();
+  const image::VmSource vm = image::open_vm(fixture_image("win2012r2-vmware"));
+  const fs::path overlay = image::create_overlay(vm.disks.front(), dir, 0);
+  std::vector<std::pair<std::string, uint64_t>> disks;
+  for (const char* format : {"raw", "vhd", "vhd-fixed", "vhdx", "vmdk"}) {
+    const fs::path out = dir / fmt::format("win-{}.disk", format);
+    image::write_output(vm, {overlay}, image::choose_output(vm, out.string(), std::string(format)), {}, false);
+    disks.push_back({out.filename().string(), fs::file_size(out)});
+  }
+  write_file(dir / "all.ovf", ovf_descriptor(disks));
+  CliResult inspect = run_vmfix({"--inspect", "--json", (dir / "all.ovf").string()}, {cache_environment()});
+  ASSERT_EQ(inspect.exit_status, 0) << inspect.err;
+  json report = json::parse(inspect.out);
+  ASSERT_EQ(report["image"]["disks"].size(), 5u);
+  const std::vector<std::string> formats{"raw", "vhd", "vhd", "vhdx", "vmdk"};
+  const std::vector<std::string> variants{"", "dynamic", "fixed", "", "streamOptimized"};
+  const json& guest = report["guest"];
+  ASSERT_EQ(guest["disks"].size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    SCOPED_TRACE(disks[i].first);
+    EXPECT_EQ(report["image"]["disks"][i]["format"], formats[i]);
+    EXPECT_EQ(report["image"]["disks"][i].value("variant", ""), variants[i]);
+    EXPECT_EQ(guest["disks"][i]["size"], fs::file_size(dir / "win-raw.disk")) << "the raw output is the disk, byte for byte";
+    EXPECT_EQ(guest["disks"][i]["partition_table"], "mbr");
+    EXPECT_EQ(guest["disks"][i]["partitions"].size(), guest["disks"][0]["partitions"].size());
+  }
+  EXPECT_EQ(guest["os_type"], "windows");
+}
+
 // --in-place edits a raw image itself, after saying so, and the edits are there for guestfish and
 // hivexregedit to read.
 TEST(Output, InPlaceEditsTheRawImageItself) {
@@ -209,7 +245,10 @@ TEST(Output, InterruptsLeaveTheSourceAndNoOutput) {
   }
   {
     VmfixProcess vmfix(args, environment);
-    std::this_thread::sleep_for(std::chrono::seconds(4));  // the appliance is starting
+    for (int i = 0; i < 600 && vmfix.err_so_far().find("launching the appliance") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // the appliance is starting
+    ASSERT_EQ(run_host({"pgrep", "-f", tmp.string()}).exit_status, 0) << "no qemu was running yet: " << vmfix.err_so_far();
     ::kill(vmfix.pid(), SIGKILL);
     vmfix.wait();
     EXPECT_FALSE(qemu_left()) << "qemu outlived vmfix";

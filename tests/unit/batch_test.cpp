@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <stdlib.h>
 
@@ -25,18 +26,29 @@ std::vector<std::string> keys_of(const std::vector<LibraryImage>& images) {
   return keys;
 }
 
+// Sets (or, with nullopt, unsets) variables for a scope, and puts back what was there.
 class ScopedEnv {
  public:
-  explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> values) : values_(std::move(values)) {
-    for (const auto& [name, value] : values_) ::setenv(name.c_str(), value.c_str(), 1);
+  explicit ScopedEnv(std::vector<std::pair<std::string, std::optional<std::string>>> values) {
+    for (auto& [name, value] : values) {
+      const char* before = std::getenv(name.c_str());
+      saved_.push_back({name, before ? std::optional<std::string>(before) : std::nullopt});
+      if (value) ::setenv(name.c_str(), value->c_str(), 1);
+      else ::unsetenv(name.c_str());
+    }
   }
   ~ScopedEnv() {
-    for (const auto& [name, value] : values_) ::unsetenv(name.c_str());
+    for (auto& [name, value] : saved_) {
+      if (value) ::setenv(name.c_str(), value->c_str(), 1);
+      else ::unsetenv(name.c_str());
+    }
   }
 
  private:
-  std::vector<std::pair<std::string, std::string>> values_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
+
+using Vars = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 }  // namespace
 
@@ -110,8 +122,13 @@ TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
   // Two paths that flatten to one name get distinct output names.
   test::write_file(dir / "clash.txt", "a/b_c.vmdk\na_b/c.vmdk\n");
   auto clash = read_manifest(dir / "clash.txt");
-  EXPECT_EQ(clash[0].name, "a_b_c");
-  EXPECT_EQ(clash[1].name, "a_b_c-2");
+  EXPECT_NE(clash[0].name, clash[1].name);
+  EXPECT_TRUE(clash[0].name.starts_with("a_b_c-"));
+  // The names hang on the keys alone: listed the other way round, each keeps its name.
+  test::write_file(dir / "clash2.txt", "a_b/c.vmdk\na/b_c.vmdk\n");
+  auto reversed = read_manifest(dir / "clash2.txt");
+  EXPECT_EQ(reversed[1].name, clash[0].name);
+  EXPECT_EQ(reversed[0].name, clash[1].name);
 }
 
 TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
@@ -129,9 +146,14 @@ TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
 }
 
 TEST(BatchOptions, ShardFromSlurmKubernetesOrTheCommandLine) {
+  // Whatever scheduler runs this test, it sees none.
+  ScopedEnv none(Vars{{"SLURM_ARRAY_TASK_ID", std::nullopt}, {"SLURM_ARRAY_TASK_MIN", std::nullopt},
+                      {"SLURM_ARRAY_TASK_COUNT", std::nullopt}, {"SLURM_ARRAY_TASK_STEP", std::nullopt},
+                      {"JOB_COMPLETION_INDEX", std::nullopt}, {"VMFIX_SHARD_COUNT", std::nullopt},
+                      {"JOB_COMPLETIONS", std::nullopt}});
   EXPECT_FALSE(shard_from_environment().has_value());
   {
-    ScopedEnv slurm({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "4"}, {"SLURM_ARRAY_TASK_COUNT", "2"}});
+    ScopedEnv slurm(Vars{{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "4"}, {"SLURM_ARRAY_TASK_COUNT", "2"}});
     EXPECT_EQ(shard_from_environment(), (std::pair<int, int>{1, 2}));
     BatchOptions options = parse_batch_options({"lib", "-o", "out"});
     EXPECT_EQ(options.shard_index, 1);
@@ -140,11 +162,22 @@ TEST(BatchOptions, ShardFromSlurmKubernetesOrTheCommandLine) {
     EXPECT_EQ(options.shard_count, 4);
   }
   {
-    ScopedEnv k8s({{"JOB_COMPLETION_INDEX", "2"}, {"VMFIX_SHARD_COUNT", "3"}});
+    // --array=10-14:2 is tasks 10, 12, 14: task 14 is the third.
+    ScopedEnv stepped(Vars{{"SLURM_ARRAY_TASK_ID", "14"}, {"SLURM_ARRAY_TASK_MIN", "10"}, {"SLURM_ARRAY_TASK_STEP", "2"},
+                           {"SLURM_ARRAY_TASK_COUNT", "3"}});
     EXPECT_EQ(shard_from_environment(), (std::pair<int, int>{2, 3}));
   }
   {
-    ScopedEnv k8s(std::vector<std::pair<std::string, std::string>>{{"JOB_COMPLETION_INDEX", "2"}});
+    // --array=1,5,7: a list, not a range.
+    ScopedEnv listed(Vars{{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_COUNT", "3"}});
+    EXPECT_THROW(shard_from_environment(), UsageError);
+  }
+  {
+    ScopedEnv k8s(Vars{{"JOB_COMPLETION_INDEX", "2"}, {"VMFIX_SHARD_COUNT", "3"}});
+    EXPECT_EQ(shard_from_environment(), (std::pair<int, int>{2, 3}));
+  }
+  {
+    ScopedEnv k8s(Vars{{"JOB_COMPLETION_INDEX", "2"}});
     EXPECT_THROW(shard_from_environment(), UsageError) << "the count is needed";
   }
   EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--shard", "2/2"}), UsageError);

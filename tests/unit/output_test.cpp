@@ -2,7 +2,13 @@
 // rewritten for AWS, the tar writer, and every input format written out as every output format.
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +24,8 @@
 #include "support/process.h"
 #include "support/progress.h"
 #include "tests/test_support.h"
+
+extern char** environ;
 
 namespace vmfix::image {
 namespace fs = std::filesystem;
@@ -87,7 +95,9 @@ TEST(OvfForAws, FilesThatAreNotDisksGoWithWhatNamesThem) {
       R"(<Item><rasd:InstanceID>22</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
       <Item><rasd:ElementName>Floppy drive 1</rasd:ElementName><rasd:InstanceID>23</rasd:InstanceID><rasd:ResourceType>14</rasd:ResourceType></Item>
       <Item><rasd:HostResource>ovf:/disk/blank</rasd:HostResource><rasd:InstanceID>24</rasd:InstanceID><rasd:ResourceType>17</rasd:ResourceType></Item>
-      <vmw:ExtraConfig ovf:required="false" vmw:key="nvram" vmw:value="ovf:/file/nvram"/>)";
+      <vmw:ExtraConfig ovf:required="false" vmw:key="nvram" vmw:value="ovf:/file/nvram"/>
+      <vmw:Wrapper vmw:value="ovf:/file/nvram"><vmw:Inner>ovf:/disk/blank</vmw:Inner></vmw:Wrapper>
+      <vmw:Both vmw:a="ovf:/file/nvram" vmw:b="ovf:/disk/blank"/>)";
   std::string xml = test::ovf_descriptor({{"a.vmdk", 10}, {"b.vmdk", 20}}, extra);
   xml.replace(xml.find("</References>"), 0, R"(<File ovf:href="vm.nvram" ovf:id="nvram" ovf:size="8684"/>)");
   xml.replace(xml.find("</DiskSection>"), 0, R"(<Disk ovf:capacity="1" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="blank"/>)");
@@ -107,6 +117,23 @@ TEST(OvfForAws, FilesThatAreNotDisksGoWithWhatNamesThem) {
   for (const char* expected : {"CD/DVD drive", "floppy drive 'Floppy drive 1'", "network adapter", "file 'vm.nvram'",
                                "disk 'blank'"})
     EXPECT_NE(removed.find(expected), std::string::npos) << expected << " in " << removed;
+}
+
+// libxml2 reads UTF-16; a DTD in it is refused as in UTF-8, and so are duplicate ids (which would
+// make one element stand for two).
+TEST(OvfForAws, RefusesDtdsInAnyEncodingAndDuplicateIds) {
+  const std::string utf8 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><!DOCTYPE e [<!ENTITY x \"y\">]><Envelope/>";
+  std::string utf16 = "\xff\xfe";
+  for (char c : utf8) utf16 += std::string{c, '\0'};
+  try {
+    parse_ovf(utf16, "utf16.ovf");
+    ADD_FAILURE() << "a DTD in UTF-16 was accepted";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("DTD"), std::string::npos) << e.what();
+  }
+  std::string twice = test::ovf_descriptor({{"a.vmdk", 10}});
+  twice.replace(twice.find("</References>"), 0, R"(<File ovf:href="b.vmdk" ovf:id="file0" ovf:size="1"/>)");
+  EXPECT_THROW(parse_ovf(twice, "twice.ovf"), BadInput);
 }
 
 TEST(OvfForDisks, DescribesBareDisksAsOneVm) {
@@ -148,25 +175,39 @@ TEST(TarWriter, WritesWhatTarAndOurReaderRead) {
   EXPECT_THROW(write_tar(scratch.path() / "c.ova", {{std::string(120, 'n'), "y", {}}}), Error);
 }
 
-TEST(Interrupt, StalePartialsOfDeadProcessesAreRemovedOthersKept) {
+TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
   TempDir scratch("vmfix-partials");
-  const std::string ours = interrupt::partial_prefix();  // ".vmfix-partial-HOST-PID-"
-  const std::string host_part = ours.substr(0, ours.rfind('-', ours.size() - 2) + 1);
-  // A pid that does not exist: past the kernel's maximum.
-  const fs::path dead = scratch.path() / (host_part + "2147483646-abcdef");
-  const fs::path alive = scratch.path() / (ours + "abcdef");
-  const fs::path other_host = scratch.path() / ".vmfix-partial-elsewhere-1-abcdef";
+  const fs::path dead = scratch.path() / ".vmfix-partial-elsewhere-17-abcdef";
+  const fs::path alive = scratch.path() / ".vmfix-partial-elsewhere-18-abcdef";
+  const fs::path fresh = scratch.path() / ".vmfix-partial-elsewhere-19-abcdef";
   const fs::path user_file = scratch.path() / "image-vmfix.vmdk";
-  for (const fs::path& dir : {dead, alive, other_host}) {
+  for (const fs::path& dir : {dead, alive, fresh}) {
     fs::create_directory(dir);
     test::write_file(dir / "image-vmfix.vmdk", "partial");
   }
+  const auto old = fs::file_time_type::clock::now() - std::chrono::minutes(5);
+  fs::last_write_time(dead, old);
+  fs::last_write_time(alive, old);
   test::write_file(user_file, "finished");
+  // Another process holds `alive`: a child, so the lock is not this process's own.
+  const std::string script = fmt::format("exec 9<'{}' && flock 9 && touch '{}/locked' && exec sleep 30", alive.string(),
+                                         scratch.path().string());
+  pid_t holder = 0;
+  std::vector<char*> argv{const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(script.c_str()), nullptr};
+  ASSERT_EQ(posix_spawnp(&holder, "sh", nullptr, nullptr, argv.data(), environ), 0);
+  for (int i = 0; i < 100 && !fs::exists(scratch.path() / "locked"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(fs::exists(scratch.path() / "locked"));
+  fs::last_write_time(alive, old);
+
   interrupt::remove_stale_partials(scratch.path());
-  EXPECT_FALSE(fs::exists(dead));
-  EXPECT_TRUE(fs::exists(alive)) << "this process is alive";
-  EXPECT_TRUE(fs::exists(other_host)) << "another host's process cannot be judged from here";
+  EXPECT_FALSE(fs::exists(dead)) << "nobody holds it and it is old";
+  EXPECT_TRUE(fs::exists(alive)) << "its writer holds the lock";
+  EXPECT_TRUE(fs::exists(fresh)) << "just made: its writer may not have locked it yet";
   EXPECT_EQ(read_host_file(user_file), "finished");
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  interrupt::remove_stale_partials(scratch.path());
+  EXPECT_FALSE(fs::exists(alive)) << "its writer is gone";
 }
 
 TEST(Progress, ReadsQemuImgPercentages) {
