@@ -45,6 +45,7 @@ if [ ! -d "$seeds/image" ]; then
   tar --format=gnu -C "$work" -cf "$seeds/tar/gnu.tar" vm.ovf disk.vmdk
   printf 'SHA256(vm.ovf)= %s\nSHA1(disk.vmdk)= %s\n' "$(sha256sum <"$work/vm.ovf" | cut -c1-64)" \
     "$(sha1sum <"$work/disk.vmdk" | cut -c1-40)" >"$seeds/manifest/vm.mf"
+  cp fuzz/seeds/ovf/* "$seeds/ovf/"  # hand-made: what broke once, or nearly did
   if [ -d "$corpus" ]; then
     find "$corpus/ovf" -name '*.ovf' -exec cp {} "$seeds/ovf/" \;
     find "$corpus/ovf" -name '*.mf' -exec cp {} "$seeds/manifest/" \;
