@@ -23,6 +23,7 @@
 #include "batch/library.h"
 #include "image/byte_source.h"
 #include "image/manifest.h"
+#include "image/output.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/interrupt.h"
@@ -161,6 +162,10 @@ class Runner {
   void finish(pid_t pid, int status, const rusage& usage, Journal& journal);
   std::vector<std::string> child_arguments(const Job& job) const;
   std::string settings_of(const LibraryImage& image) const;
+  // The image's own setting, else the command line's, else what vmfix picks for that input.
+  std::string output_format_of(const LibraryImage& image) const {
+    return image.options.output_format.value_or(options_.output_format.value_or(default_output_format(image.path)));
+  }
   void draw(bool final_line);
   ordered_json summary(Journal& journal) const;
 
@@ -221,8 +226,7 @@ std::vector<std::string> Runner::child_arguments(const Job& job) const {
   if (options_.unattend && options_.mode != "check") args.insert(args.end(), {"--unattend", *options_.unattend});
   if (own.force.value_or(options_.force) && options_.mode != "check") args.push_back("--force");
   if (!job.output.empty()) {
-    const std::string format = own.output_format.value_or(options_.output_format.value_or(default_output_format(job.image.path)));
-    args.insert(args.end(), {"--output-format", format, "-o", job.output.string()});
+    args.insert(args.end(), {"--output-format", output_format_of(job.image), "-o", job.output.string()});
   }
   args.insert(args.end(), {"-v", "--json", "--report", job.report.string(), job.image.path.string()});
   return args;
@@ -235,9 +239,7 @@ bool Runner::start(const LibraryImage& image, Journal& journal) {
   job.report = options_.output_dir / "reports" / (image.name + ".json");
   job.log = options_.output_dir / "logs" / (image.name + ".log");
   if (options_.mode == "all" || options_.mode == "fix") {
-    const std::string format =
-        image.options.output_format.value_or(options_.output_format.value_or(default_output_format(image.path)));
-    job.output = options_.output_dir / (image.name + "-vmfix" + output_extension(format));
+    job.output = options_.output_dir / (image.name + "-vmfix" + image::output_extension(output_format_of(image)));
   }
   std::error_code error;
   fs::remove(job.report, error);

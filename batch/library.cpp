@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <map>
 #include <set>
 
+#include "image/output.h"
 #include "image/ovf.h"
 #include "image/vmdk.h"
 #include "support/error.h"
@@ -22,20 +24,36 @@ const std::set<std::string> kImageExtensions{".img", ".raw", ".qcow2", ".vmdk", 
 
 enum class Kind { none, image, ovf, descriptor };
 
-Kind sniff(const fs::path& file) {
-  std::string head;
-  try {
-    head = read_host_bytes(file, 0, 4096);
-  } catch (const Error&) {
-    return kImageExtensions.contains(to_lower(file.extension().string())) ? Kind::image : Kind::none;
+// The first 4 KiB of a file and its last 512 bytes (where a fixed VHD keeps its footer).
+struct Glance {
+  std::string head, tail;
+  bool at(size_t offset, std::string_view magic) const {
+    return head.size() >= offset + magic.size() && head.compare(offset, magic.size(), magic) == 0;
   }
-  auto at = [&](size_t offset, std::string_view magic) { return head.size() >= offset + magic.size() && head.compare(offset, magic.size(), magic) == 0; };
-  if (at(257, "ustar") || at(0, "QFI\xfb") || at(0, "KDMV") || at(0, "conectix") || at(0, "vhdxfile")) return Kind::image;
-  if (head.find("# Disk DescriptorFile") != std::string::npos) return Kind::descriptor;
-  if (head.find("<Envelope") != std::string::npos || head.find(":Envelope") != std::string::npos) return Kind::ovf;
-  const uint64_t size = fs::file_size(file);
-  if (size >= 512 && read_host_bytes(file, size - 512, 8) == "conectix") return Kind::image;  // a fixed VHD
-  return kImageExtensions.contains(to_lower(file.extension().string())) ? Kind::image : Kind::none;
+  bool vhd_footer() const { return tail.compare(0, 8, "conectix") == 0; }
+};
+
+std::optional<Glance> glance(const fs::path& file) {
+  try {
+    Glance g{read_host_bytes(file, 0, 4096), ""};
+    const uint64_t size = fs::file_size(file);
+    if (size >= 512) g.tail = read_host_bytes(file, size - 512, 512);
+    return g;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+Kind sniff(const fs::path& file) {
+  const bool named_like_one = kImageExtensions.contains(to_lower(file.extension().string()));
+  const auto g = glance(file);
+  if (!g) return named_like_one ? Kind::image : Kind::none;
+  if (g->at(257, "ustar") || g->at(0, "QFI\xfb") || g->at(0, "KDMV") || g->at(0, "conectix") || g->at(0, "vhdxfile") ||
+      g->vhd_footer())
+    return Kind::image;
+  if (g->head.find("# Disk DescriptorFile") != std::string::npos) return Kind::descriptor;
+  if (g->head.find("<Envelope") != std::string::npos || g->head.find(":Envelope") != std::string::npos) return Kind::ovf;
+  return named_like_one ? Kind::image : Kind::none;
 }
 
 // The files an OVF or a VMDK descriptor reads beside it; unreadable ones own nothing (and fail
@@ -242,30 +260,19 @@ std::vector<fs::path> companion_files(const fs::path& image) {
 }
 
 std::string default_output_format(const fs::path& image) {
-  std::string head;
-  uint64_t size = 0;
-  try {
-    head = read_host_bytes(image, 0, 4096);
-    size = fs::file_size(image);
-  } catch (const std::exception&) {
-    return "vmdk";  // vmfix says what is wrong with it
-  }
-  auto at = [&](size_t offset, std::string_view magic) { return head.size() >= offset + magic.size() && head.compare(offset, magic.size(), magic) == 0; };
-  if (at(257, "ustar") || head.find("Envelope") != std::string::npos) return "ova";
-  if (at(0, "vhdxfile")) return "vhdx";
-  if (at(0, "conectix")) return "vhd";  // a dynamic VHD has a copy of its footer at the start
-  if (size >= 512) {
-    const std::string footer = read_host_bytes(image, size - 512, 512);
-    if (footer.compare(0, 8, "conectix") == 0) return static_cast<unsigned char>(footer[63]) == 2 ? "vhd-fixed" : "vhd";
-  }
-  if (at(0, "QFI\xfb") || at(0, "KDMV") || head.find("# Disk DescriptorFile") != std::string::npos) return "vmdk";
-  return "raw";
-}
-
-std::string output_extension(const std::string& format) {
-  if (format == "vhd" || format == "vhd-fixed") return ".vhd";
-  if (format == "raw") return ".img";
-  return "." + format;
+  const auto g = glance(image);
+  if (!g) return "vmdk";  // vmfix says what is wrong with it
+  if (g->at(257, "ustar") || g->head.find("Envelope") != std::string::npos) return image::default_output_format("ova", {}, "");
+  image::Format format = image::Format::raw;
+  std::string variant;
+  if (g->at(0, "vhdxfile")) format = image::Format::vhdx;
+  else if (g->vhd_footer()) {  // a dynamic VHD also has a copy of the footer at its start
+    format = image::Format::vhd;
+    variant = static_cast<unsigned char>(g->tail[63]) == 2 ? "fixed" : "dynamic";
+  } else if (g->at(0, "conectix")) format = image::Format::vhd;
+  else if (g->at(0, "QFI\xfb")) format = image::Format::qcow2;
+  else if (g->at(0, "KDMV") || g->head.find("# Disk DescriptorFile") != std::string::npos) format = image::Format::vmdk;
+  return image::default_output_format("disk", format, variant);
 }
 
 std::vector<LibraryImage> shard_of(const std::vector<LibraryImage>& images, int index, int count) {

@@ -27,12 +27,9 @@ struct LibraryImage {
 // The files an image reads besides itself: an OVF's disks and manifest, a VMDK descriptor's extents.
 std::vector<std::filesystem::path> companion_files(const std::filesystem::path& image);
 
-// The output format vmfix picks for this input by default (README, Output), from a glance at its
-// content: "ova" for an OVA or OVF, "raw", "vhd", "vhd-fixed", "vhdx", else "vmdk".
+// The output format vmfix picks for this input by default (image::default_output_format), from a
+// glance at its content rather than a full open (which would verify an OVA's digests).
 std::string default_output_format(const std::filesystem::path& image);
-
-// The extension vmfix gives an output of `format`.
-std::string output_extension(const std::string& format);
 
 // Every image under `directory`, recursively, in path order. A file is an image when its content
 // says so (tar, qcow2, VMDK, VHD, VHDX, OVF, VMDK descriptor) or its extension does (so a corrupt

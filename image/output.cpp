@@ -27,12 +27,6 @@ namespace {
 
 constexpr const char* kFormats = "raw, vhd, vhd-fixed, vhdx, vmdk, ova";
 
-std::string extension_of(const std::string& format) {
-  if (format == "vhd" || format == "vhd-fixed") return ".vhd";
-  if (format == "raw") return ".img";
-  return "." + format;
-}
-
 std::vector<std::string> convert_options(const std::string& format) {
   if (format == "vmdk" || format == "ova") return {"-O", "vmdk", "-o", "subformat=streamOptimized"};
   // force_size keeps the exact size: without it qemu rounds VHDs to a CHS geometry.
@@ -146,6 +140,22 @@ WriteResult pack_ova(const VmSource& vm, const std::vector<fs::path>& disks, con
 
 }  // namespace
 
+std::string default_output_format(const std::string& kind, Format format, const std::string& variant) {
+  if (kind != "disk") return "ova";
+  switch (format) {
+    case Format::raw: return "raw";
+    case Format::vhd: return variant == "fixed" ? "vhd-fixed" : "vhd";
+    case Format::vhdx: return "vhdx";
+    default: return "vmdk";  // VMDK is always written streamOptimized; qcow2 is not accepted by AWS
+  }
+}
+
+std::string output_extension(const std::string& format) {
+  if (format == "vhd" || format == "vhd-fixed") return ".vhd";
+  if (format == "raw") return ".img";
+  return "." + format;
+}
+
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
                          const std::optional<std::string>& format) {
   OutputSpec spec;
@@ -154,21 +164,14 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
         *format != "ova")
       throw UsageError(fmt::format("unknown output format '{}' ({})", *format, kFormats));
     spec.format = *format;
-  } else if (vm.kind != "disk") {
-    spec.format = "ova";
   } else {
-    switch (vm.disks.front().format) {
-      case Format::raw: spec.format = "raw"; break;
-      case Format::vhd: spec.format = vm.disks.front().variant == "fixed" ? "vhd-fixed" : "vhd"; break;
-      case Format::vhdx: spec.format = "vhdx"; break;
-      default: spec.format = "vmdk"; break;  // VMDK is always written streamOptimized; qcow2 is not accepted by AWS
-    }
+    spec.format = default_output_format(vm.kind, vm.disks.front().format, vm.disks.front().variant);
   }
   if (output) {
     spec.path = *output;
     if (fs::is_directory(spec.path)) throw UsageError(fmt::format("{}: is a directory; give a file name", *output));
   } else {
-    spec.path = vm.path.parent_path() / (vm.path.stem().string() + "-vmfix" + extension_of(spec.format));
+    spec.path = vm.path.parent_path() / (vm.path.stem().string() + "-vmfix" + output_extension(spec.format));
     if (fs::exists(spec.path))
       throw UsageError(fmt::format("{} exists; give -o to name the output (vmfix overwrites only what you name)",
                                    spec.path.string()));

@@ -19,6 +19,14 @@ struct OutputSpec {
   std::vector<std::filesystem::path> files;
 };
 
+// The format vmfix writes by default for an input of `kind` ("disk", "ova", "ovf") whose (first)
+// disk is `format`/`variant`: an OVA for an OVA or OVF, else the input's format when AWS accepts it
+// (raw, VHD, VHDX), else streamOptimized VMDK.
+std::string default_output_format(const std::string& kind, Format format, const std::string& variant);
+
+// The file extension of an output in `format` (".img", ".vhd", ".vhdx", ".vmdk", ".ova").
+std::string output_extension(const std::string& format);
+
 // -o and --output-format; else beside the input: an OVA for an OVA or OVF, else the input's format
 // when AWS accepts it, else streamOptimized VMDK.
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
