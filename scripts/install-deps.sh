@@ -13,6 +13,7 @@ packages=(
   qemu-utils fdisk gdisk xz-utils bc cpio zstd lz4 initramfs-tools
   clang libclang-rt-14-dev
   slurm-wlm munge
+  python3 procps util-linux hostname
 )
 
 missing=()
