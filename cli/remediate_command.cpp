@@ -85,8 +85,9 @@ image::GuestSummary guest_summary(const inspect::Facts& facts, const image::VmSo
   return summary;
 }
 
-// --fix picks fixers; --skip removes them; otherwise every fixer may run.
-std::vector<std::unique_ptr<fixers::Fixer>> chosen_fixers(const Options& options) {
+// --fix picks fixers; --skip removes them; otherwise every fixer may run, except gpt-to-mbr under
+// a profile that accepts GPT boot disks: converting those is the user's call (--fix gpt-to-mbr).
+std::vector<std::unique_ptr<fixers::Fixer>> chosen_fixers(const Options& options, const rules::Profile& profile) {
   fixers::FixerSettings settings;
   if (options.unattend_file) {
     try {
@@ -102,8 +103,10 @@ std::vector<std::unique_ptr<fixers::Fixer>> chosen_fixers(const Options& options
     if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
       throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));
   if (!options.fix_ids.empty()) return fixers::select_fixers(options.fix_ids, settings);
+  const bool needs_mbr = profile.limits.value("boot_partitioning", "mbr") == "mbr";
   std::erase_if(all, [&](auto& fixer) {
-    return std::find(options.skip_ids.begin(), options.skip_ids.end(), fixer->id()) != options.skip_ids.end();
+    return std::find(options.skip_ids.begin(), options.skip_ids.end(), fixer->id()) != options.skip_ids.end() ||
+           (fixer->id() == "gpt-to-mbr" && !needs_mbr);
   });
   return all;
 }
@@ -226,7 +229,7 @@ int run_remediate(const Options& options) {
   const bool checking = options.mode == Mode::check;
   const bool writing = !checking && !options.dry_run;
   const rules::Profile& profile = rules::load_profile(options.profile);
-  auto fixers = chosen_fixers(options);
+  auto fixers = chosen_fixers(options, profile);
   const image::VmSource vm = image::open_vm(options.images.front());
   std::optional<image::OutputSpec> output;
   if (options.in_place) output = in_place_target(vm, options);

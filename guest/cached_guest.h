@@ -34,6 +34,12 @@ class CachedGuest : public Guest {
   // is emptied after it.
   std::string run(const std::vector<std::string>& argv) override;
   std::vector<Mountpoint> mountpoints() override { return inner_.mountpoints(); }
+  std::string read_device(const std::string& device, uint64_t offset, size_t length) override {
+    return inner_.read_device(device, offset, length);
+  }
+  void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override {
+    inner_.write_device(device, offset, bytes);
+  }
   std::string resolve_case(const std::string& path) override { return inner_.resolve_case(path); }
 
  private:

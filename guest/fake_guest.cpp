@@ -49,6 +49,29 @@ FakeGuest& FakeGuest::add_mountpoint(const std::string& path, const std::string&
   return *this;
 }
 
+FakeGuest& FakeGuest::add_device(const std::string& device, std::string bytes) {
+  devices_[device] = std::move(bytes);
+  return *this;
+}
+
+const std::string& FakeGuest::device(const std::string& device) const {
+  auto it = devices_.find(device);
+  if (it == devices_.end()) throw GuestError(fmt::format("{}: no such device", device));
+  return it->second;
+}
+
+std::string FakeGuest::read_device(const std::string& device, uint64_t offset, size_t length) {
+  const std::string& bytes = this->device(device);
+  return offset >= bytes.size() ? std::string() : bytes.substr(offset, length);
+}
+
+void FakeGuest::write_device(const std::string& device, uint64_t offset, std::string_view bytes) {
+  auto it = devices_.find(device);
+  if (it == devices_.end()) throw GuestError(fmt::format("{}: no such device", device));
+  if (offset + bytes.size() > it->second.size()) throw GuestError(fmt::format("{}: write past the end of the device", device));
+  it->second.replace(offset, bytes.size(), bytes);
+}
+
 std::optional<FileInfo> FakeGuest::stat(const std::string& path) {
   auto it = nodes_.find(normalize(path));
   if (it == nodes_.end()) return std::nullopt;

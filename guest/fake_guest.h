@@ -17,6 +17,9 @@ class FakeGuest : public Guest {
   FakeGuest& add_file(const std::string& path, std::string_view content, uint32_t mode = 0644);
   FakeGuest& add_symlink(const std::string& path, const std::string& target);
   FakeGuest& add_mountpoint(const std::string& path, const std::string& device);
+  // A whole-disk device with these bytes; device() shows them after the code under test ran.
+  FakeGuest& add_device(const std::string& device, std::string bytes);
+  const std::string& device(const std::string& device) const;
   // Guest commands are answered by `handler`; without one, run() throws.
   void on_run(CommandHandler handler) { command_handler_ = std::move(handler); }
   const std::vector<std::vector<std::string>>& commands_run() const { return commands_run_; }
@@ -35,6 +38,8 @@ class FakeGuest : public Guest {
   void upload(const std::string& host_path, const std::string& guest_path) override;
   std::string run(const std::vector<std::string>& argv) override;
   std::vector<Mountpoint> mountpoints() override { return mountpoints_; }
+  std::string read_device(const std::string& device, uint64_t offset, size_t length) override;
+  void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override;
   std::string resolve_case(const std::string& path) override;
 
  private:
@@ -50,6 +55,7 @@ class FakeGuest : public Guest {
 
   std::map<std::string, Node> nodes_;
   std::vector<Mountpoint> mountpoints_;
+  std::map<std::string, std::string> devices_;
   int64_t writes_ = 0;
   CommandHandler command_handler_;
   std::vector<std::vector<std::string>> commands_run_;

@@ -106,6 +106,32 @@ std::vector<Mountpoint> LibguestfsGuest::mountpoints() {
   return result;
 }
 
+// The protocol carries at most a few MiB per message: large ranges go in pieces.
+constexpr size_t kDeviceChunk = 1 << 20;
+
+std::string LibguestfsGuest::read_device(const std::string& device, uint64_t offset, size_t length) {
+  std::string bytes;
+  while (bytes.size() < length) {
+    size_t want = std::min(kDeviceChunk, length - bytes.size());
+    size_t got = 0;
+    char* data = guestfs_pread_device(g_, device.c_str(), static_cast<int>(want), static_cast<int64_t>(offset + bytes.size()), &got);
+    if (data == nullptr) throw_last_error(g_, fmt::format("pread_device {}", device));
+    bytes.append(data, got);
+    std::free(data);
+    if (got < want) break;  // the end of the device
+  }
+  return bytes;
+}
+
+void LibguestfsGuest::write_device(const std::string& device, uint64_t offset, std::string_view bytes) {
+  for (size_t done = 0; done < bytes.size();) {
+    size_t piece = std::min(kDeviceChunk, bytes.size() - done);
+    int wrote = guestfs_pwrite_device(g_, device.c_str(), bytes.data() + done, piece, static_cast<int64_t>(offset + done));
+    if (wrote <= 0) throw_last_error(g_, fmt::format("pwrite_device {}", device));
+    done += static_cast<size_t>(wrote);
+  }
+}
+
 std::string LibguestfsGuest::resolve_case(const std::string& path) {
   char* resolved = guestfs_case_sensitive_path(g_, path.c_str());
   if (resolved == nullptr) return path;

@@ -23,6 +23,8 @@ class LibguestfsGuest : public Guest {
   void upload(const std::string& host_path, const std::string& guest_path) override;
   std::string run(const std::vector<std::string>& argv) override;
   std::vector<Mountpoint> mountpoints() override;
+  std::string read_device(const std::string& device, uint64_t offset, size_t length) override;
+  void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override;
   std::string resolve_case(const std::string& path) override;
 
  private:

@@ -284,6 +284,18 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   return facts;
 }
 
-void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) { read_guest_config(session, guest, facts); }
+void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) {
+  // Partition tables can change (gpt-to-mbr): read them again; the notes they gave stay once.
+  std::vector<std::string> sources;
+  for (const DiskFacts& disk : facts.disks) sources.push_back(disk.source);
+  const size_t notes = facts.notes.size();
+  facts.disks.clear();
+  read_disks(session.handle(), sources, facts);
+  std::vector<std::string> fresh(facts.notes.begin() + static_cast<std::ptrdiff_t>(notes), facts.notes.end());
+  facts.notes.resize(notes);
+  for (std::string& note : fresh)
+    if (std::find(facts.notes.begin(), facts.notes.end(), note) == facts.notes.end()) facts.notes.push_back(std::move(note));
+  read_guest_config(session, guest, facts);
+}
 
 }  // namespace vmfix::inspect
