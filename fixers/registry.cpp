@@ -24,6 +24,7 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
                               "NetworkManager, networkd; MAC bindings dropped"));
   fixers.push_back(make_unattend(settings));
   fixers.push_back(make_gpt_to_mbr());  // before grub: a regenerated grub.cfg then names msdos partitions
+  fixers.push_back(make_efi_fallback());
   fixers.push_back(make_fstab());
   fixers.push_back(make_grub());
   fixers.push_back(make_initramfs());  // last: it reads the menu the grub fixer leaves

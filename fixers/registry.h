@@ -30,6 +30,7 @@ std::unique_ptr<Fixer> make_vmware_tools_windows();
 std::unique_ptr<Fixer> make_vmware_tools_linux();
 std::unique_ptr<Fixer> make_unattend(const FixerSettings& settings);
 std::unique_ptr<Fixer> make_gpt_to_mbr();
+std::unique_ptr<Fixer> make_efi_fallback();
 std::unique_ptr<Fixer> make_fstab();
 std::unique_ptr<Fixer> make_grub();
 std::unique_ptr<Fixer> make_initramfs();

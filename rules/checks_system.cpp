@@ -265,11 +265,16 @@ Outcome check_boot_mode(const Context& c) {
     return pass("BIOS boot", {evidence});
   }
   if (policy == "unsupported") return fail("the guest boots by UEFI, which this profile does not import", {evidence});
-  if (f.os_type == "linux") {
-    bool fallback = std::any_of(f.bootloaders.begin(), f.bootloaders.end(), [](const auto& b) { return b.kind == "efi-fallback"; });
-    if (!fallback) return fail("a UEFI Linux guest needs the fallback loader EFI/BOOT/BOOTX64.EFI on its ESP", {evidence});
-  }
   return pass("UEFI boot, imported with --boot-mode uefi", {evidence});
+}
+
+// When the efi-fallback fixer is not selected, the facts tell.
+Outcome check_efi_fallback(const Context& c) {
+  const Facts& f = c.facts;
+  if (f.boot_mode != "uefi") return pass(fmt::format("boot mode {}", f.boot_mode));
+  for (const auto& loader : f.bootloaders)
+    if (loader.kind == "efi-fallback") return pass("the ESP has the fallback loader", {loader.config});
+  return fail("a UEFI Linux guest needs the fallback loader EFI/BOOT/BOOTX64.EFI on its ESP");
 }
 
 Outcome check_active_partition(const Context& c) {
@@ -447,6 +452,7 @@ void add_system_checks(std::map<std::string, Evaluator>& table) {
   table["image-rdm"] = check_image_rdm;
   table["boot-partitioning"] = check_boot_partitioning;
   table["boot-mode"] = check_boot_mode;
+  table["linux-efi-fallback"] = check_efi_fallback;
   table["boot-active-partition"] = check_active_partition;
   table["boot-disk-size"] = check_boot_disk_size;
   table["data-disk-size"] = check_data_disk_size;

@@ -20,6 +20,8 @@ for rule in current["rules"]:
     severity = f"{old['severity'] if old else '-'} / {rule['severity']}"
     fixer = rule.get("fixer", "")
     fixed_by = "the output writer" if fixer == "output" else (f"`{fixer}`" if fixer else "")
+    if old and old.get("fixer") and old.get("fixer") != fixer:
+        fixed_by = f"2017: `{old['fixer']}`" + (f"; current: {fixed_by}" if fixed_by else "")
     if rule.get("offline"):
         fixed_by = "offline: " + rule["offline"]
     title = rule["title"] if not old or old["title"] == rule["title"] else f"2017: {old['title']}; current: {rule['title']}"

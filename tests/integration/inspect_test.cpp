@@ -169,6 +169,24 @@ TEST(Inspect, Debian11OnGptWithBiosBootPartition) {
   EXPECT_EQ((*ens192)["method"], "static");
 }
 
+// Under the 2017 profile (MBR required) the GPT boot disk is a blocker that gpt-to-mbr owns; this
+// fixture has no runnable grub-install, so the fixer says it cannot convert and why. (The real
+// conversion, of a debootstrapped Debian 12, is tests/acceptance/debian12-gpt.sh.)
+TEST(Inspect, Debian11GptUnderAProfileThatNeedsMbr) {
+  CliResult result = run_vmfix({"--check", "--profile", "aws-2017", "--json", fixture_image("debian11-gpt-bios").string()});
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  json report = json::parse(result.out);
+  const json* partitioning = find_by(report["findings"], "id", "boot-partitioning");
+  ASSERT_TRUE(partitioning);
+  EXPECT_EQ((*partitioning)["status"], "fail");
+  EXPECT_EQ((*partitioning)["fixer"], "gpt-to-mbr");
+  EXPECT_EQ((*partitioning)["fixable"], false);
+  EXPECT_EQ((*partitioning)["evidence"], json::array({"the guest has no grub-install to put GRUB's boot code on the MBR disk"}));
+  const json* mode = find_by(report["findings"], "id", "boot-mode");
+  ASSERT_TRUE(mode);
+  EXPECT_EQ((*mode)["status"], "pass");
+}
+
 TEST(Inspect, Rhel8BootingThroughUefi) {
   json report = inspect(fixture_image("rhel8-uefi"));
   EXPECT_EQ(report["image"]["disks"][0]["format"], "vhdx");

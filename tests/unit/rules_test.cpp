@@ -158,9 +158,10 @@ TEST(LinuxRules, DiskLimitsAndBootMode) {
   EXPECT_EQ(find(run("aws-current", facts), "boot-partitioning").outcome.status, "pass");
   facts.boot_mode = "uefi";
   EXPECT_EQ(find(run("aws-2017", facts), "boot-mode").outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, "fail") << "no BOOTX64.EFI";
-  facts.bootloaders.push_back({"efi-fallback", "uefi", "/boot/efi/EFI/BOOT/BOOTX64.EFI", ""});
   EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, "fail") << "no BOOTX64.EFI";
+  facts.bootloaders.push_back({"efi-fallback", "uefi", "/boot/efi/EFI/BOOT/BOOTX64.EFI", ""});
+  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, "pass");
 
   facts.filesystems[0].free = 100ULL << 20;
   EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, "fail");
