@@ -29,6 +29,7 @@ struct DiskFacts {
   uint64_t size = 0;
   std::string partition_table;  // "mbr", "gpt" or "none"
   std::vector<PartitionFacts> partitions;
+  std::vector<std::string> table_problems;  // damage: bad CRCs, overlaps, entries past the end
 };
 
 struct FilesystemFacts {

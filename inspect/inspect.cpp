@@ -76,7 +76,7 @@ void read_disks(guestfs_h* g, const std::vector<std::string>& sources, Facts& fa
     };
     disk::PartitionTable table = disk::read_partition_table(read, disk.size);
     disk.partition_table = table.kind;
-    for (const std::string& problem : table.problems) facts.notes.push_back(fmt::format("{}: {}", disk.device, problem));
+    disk.table_problems = table.problems;
     for (const disk::Partition& p : table.partitions) {
       PartitionFacts partition;
       partition.number = p.number;
@@ -285,16 +285,11 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
 }
 
 void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) {
-  // Partition tables can change (gpt-to-mbr): read them again; the notes they gave stay once.
+  // Partition tables can change (gpt-to-mbr): read them again.
   std::vector<std::string> sources;
   for (const DiskFacts& disk : facts.disks) sources.push_back(disk.source);
-  const size_t notes = facts.notes.size();
   facts.disks.clear();
   read_disks(session.handle(), sources, facts);
-  std::vector<std::string> fresh(facts.notes.begin() + static_cast<std::ptrdiff_t>(notes), facts.notes.end());
-  facts.notes.resize(notes);
-  for (std::string& note : fresh)
-    if (std::find(facts.notes.begin(), facts.notes.end(), note) == facts.notes.end()) facts.notes.push_back(std::move(note));
   read_guest_config(session, guest, facts);
 }
 

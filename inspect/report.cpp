@@ -59,7 +59,8 @@ ordered_json to_json(const Facts& facts) {
                             {"size", p.size}, {"type", p.type}, {"role", p.role}, {"name", p.name},
                             {"bootable", p.bootable}});
     out["disks"].push_back({{"device", disk.device}, {"source", disk.source}, {"size", disk.size},
-                            {"partition_table", disk.partition_table}, {"partitions", partitions}});
+                            {"partition_table", disk.partition_table}, {"partitions", partitions},
+                            {"table_problems", disk.table_problems}});
   }
   out["boot_mode"] = facts.boot_mode;
   out["boot_mode_evidence"] = facts.boot_mode_evidence;

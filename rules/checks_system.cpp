@@ -249,6 +249,14 @@ Outcome check_boot_partitioning(const Context& c) {
   return pass(c.facts.boot_mode == "uefi" ? "GPT, imported with --boot-mode uefi" : "GPT is accepted", {evidence});
 }
 
+Outcome check_partition_tables(const Context& c) {
+  std::vector<std::string> problems;
+  for (const auto& disk : c.facts.disks)
+    for (const std::string& problem : disk.table_problems) problems.push_back(fmt::format("{}: {}", disk.device, problem));
+  if (problems.empty()) return pass(fmt::format("{} disk(s), every partition table consistent", c.facts.disks.size()));
+  return fail("a partition table is damaged; the importer and the guest may not read it as vmfix did", problems);
+}
+
 Outcome check_boot_mode(const Context& c) {
   const Facts& f = c.facts;
   std::string evidence = fmt::format("boot mode {}: {}", f.boot_mode, f.boot_mode_evidence);
@@ -452,6 +460,7 @@ void add_system_checks(std::map<std::string, Evaluator>& table) {
   table["image-rdm"] = check_image_rdm;
   table["boot-partitioning"] = check_boot_partitioning;
   table["boot-mode"] = check_boot_mode;
+  table["disk-partition-table"] = check_partition_tables;
   table["linux-efi-fallback"] = check_efi_fallback;
   table["boot-active-partition"] = check_active_partition;
   table["boot-disk-size"] = check_boot_disk_size;

@@ -104,6 +104,10 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   EXPECT_GT(east["peak_rss_mib"].get<int>(), 100) << "the appliance's memory is counted";
   EXPECT_TRUE(fs::exists(out / "reports/east_app.json"));
   EXPECT_TRUE(fs::exists(out / "logs/truncated.log"));
+  // The current profile accepts GPT: --all leaves the Debian fixture's table alone.
+  json debian = json::parse(read_host_file(out / "reports/debian.json"));
+  EXPECT_EQ(debian["guest"]["disks"][0]["partition_table"], "gpt");
+  for (const json& fixer : debian["fixers"]) EXPECT_NE(fixer["id"], "gpt-to-mbr");
   const std::string csv = read_host_file(out / "summary.csv");
   EXPECT_EQ(split_lines(csv).size(), 7u) << csv;
   EXPECT_TRUE(csv.starts_with("image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error")) << csv;

@@ -10,7 +10,7 @@ Facts facts_with(const std::string& os, const std::string& table, std::vector<st
   Facts facts;
   facts.os_type = os;
   facts.root_device = "/dev/sda2";
-  DiskFacts disk{"/dev/sda", "disk.img", 1 << 30, table, {}};
+  DiskFacts disk{"/dev/sda", "disk.img", 1 << 30, table, {}, {}};
   int number = 1;
   for (auto& role : roles) {
     PartitionFacts p;

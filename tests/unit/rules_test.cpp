@@ -30,7 +30,7 @@ inspect::Facts linux_facts(const std::string& distro, int major, int minor, cons
   facts.product_name = distro;
   facts.root_device = "/dev/sda1";
   facts.boot_mode = "bios";
-  facts.disks.push_back({"/dev/sda", "disk.img", 8ULL << 30, "mbr", {{1, "/dev/sda1", 1 << 20, 8ULL << 30, 8ULL << 30, "0x83", "linux", "", true}}});
+  facts.disks.push_back({"/dev/sda", "disk.img", 8ULL << 30, "mbr", {{1, "/dev/sda1", 1 << 20, 8ULL << 30, 8ULL << 30, "0x83", "linux", "", true}}, {}});
   facts.filesystems.push_back({"/dev/sda1", "ext4", "", "", "/", 8ULL << 30, 4ULL << 30, true});
   facts.mountpoints.push_back({"/", "/dev/sda1"});
   facts.linux.kernels.push_back({kernel, "/boot/vmlinuz-" + kernel, "/boot/initrd.img-" + kernel, true});
@@ -49,7 +49,7 @@ inspect::Facts windows_facts(const std::string& product, const std::string& edit
   facts.windows.install_language = "0409";
   facts.boot_mode = "bios";
   facts.root_device = "/dev/sda2";
-  facts.disks.push_back({"/dev/sda", "disk.vhd", 60ULL << 30, "mbr", {}});
+  facts.disks.push_back({"/dev/sda", "disk.vhd", 60ULL << 30, "mbr", {}, {}});
   facts.filesystems.push_back({"/dev/sda2", "ntfs", "", "", "/", 60ULL << 30, 20ULL << 30, std::nullopt});
   return facts;
 }
@@ -163,11 +163,20 @@ TEST(LinuxRules, DiskLimitsAndBootMode) {
   facts.bootloaders.push_back({"efi-fallback", "uefi", "/boot/efi/EFI/BOOT/BOOTX64.EFI", ""});
   EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, "pass");
 
+  EXPECT_EQ(find(run("aws-current", facts), "disk-partition-table").outcome.status, "pass");
+  facts.disks[0].table_problems = {"GPT entry array CRC32 is wrong"};
+  for (const char* profile : {"aws-2017", "aws-current"}) {
+    auto result = find(run(profile, facts), "disk-partition-table").outcome;
+    EXPECT_EQ(result.status, "fail");
+    EXPECT_EQ(result.evidence, (std::vector<std::string>{"/dev/sda: GPT entry array CRC32 is wrong"}));
+  }
+  facts.disks[0].table_problems.clear();
+
   facts.filesystems[0].free = 100ULL << 20;
   EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, "fail");
   facts.filesystems[0].type = "reiserfs";
   EXPECT_EQ(find(run("aws-current", facts), "root-filesystem").outcome.status, "fail");
-  for (int i = 0; i < 21; ++i) facts.disks.push_back({"/dev/sd" + std::string(1, static_cast<char>('b' + i)), "", 1 << 30, "none", {}});
+  for (int i = 0; i < 21; ++i) facts.disks.push_back({"/dev/sd" + std::string(1, static_cast<char>('b' + i)), "", 1 << 30, "none", {}, {}});
   EXPECT_EQ(find(run("aws-2017", facts), "volume-count").outcome.status, "pass") << "22 volumes";
   EXPECT_EQ(find(run("aws-current", facts), "volume-count").outcome.status, "fail") << "21 at most";
 }
