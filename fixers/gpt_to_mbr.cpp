@@ -25,7 +25,8 @@ namespace {
 
 constexpr const char* kId = "gpt-to-mbr";
 constexpr const char* kRule = "boot-partitioning";
-constexpr const char* kModules = "/usr/lib/grub/i386-pc";
+// Where grub-install finds the i386-pc modules: Debian, Ubuntu and RHEL; SUSE.
+const std::vector<std::string> kModuleDirs = {"/usr/lib/grub/i386-pc", "/usr/share/grub2/i386-pc"};
 constexpr uint64_t kDefaultCoreSectors = 128;  // 64 KiB: a core image with LVM and RAID modules fits
 constexpr uint64_t kCoreSlackSectors = 16;     // part_msdos instead of part_gpt, and room to grow
 
@@ -68,9 +69,10 @@ int boot_partition(const inspect::Facts& facts, const std::string& device) {
   return 0;
 }
 
+bool is_suse(const inspect::Facts& facts) { return facts.distro == "sles" || facts.distro.starts_with("opensuse"); }
+
 std::string module_package(const inspect::Facts& facts) {
-  if (facts.package_format == "rpm")
-    return facts.distro == "sles" || facts.distro == "opensuse" ? "grub2-i386-pc" : "grub2-pc-modules";
+  if (facts.package_format == "rpm") return is_suse(facts) ? "grub2-i386-pc" : "grub2-pc-modules";
   return "grub-pc-bin";
 }
 
@@ -131,13 +133,14 @@ void assess_loader(guest::Guest& guest, const inspect::Facts& facts, Assessment&
     return;
   }
   if (a.legacy) return;  // GRUB legacy carries its stage files in /boot/grub
-  if (guest.is_file(std::string(kModules) + "/boot.img")) return;
+  for (const std::string& dir : kModuleDirs)
+    if (guest.is_file(dir + "/boot.img")) return;
   a.package = cached_module_package(guest, facts);
   if (a.package.empty())
     a.reasons.push_back(fmt::format(
         "the guest has no GRUB modules for BIOS boot ({}) and none in its package cache: install the package {} in "
         "the guest first{}",
-        kModules, module_package(facts), facts.boot_mode == "uefi" ? ", or import it with UEFI boot (--profile aws-current)" : ""));
+        is_suse(facts) ? kModuleDirs[1] : kModuleDirs[0], module_package(facts), facts.boot_mode == "uefi" ? ", or import it with UEFI boot (--profile aws-current)" : ""));
 }
 
 Assessment assess(guest::Guest& guest, const inspect::Facts& facts) {
