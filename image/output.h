@@ -47,6 +47,11 @@ struct WriteResult {
 WriteResult write_output(const VmSource& vm, const std::vector<std::filesystem::path>& overlays,
                          const OutputSpec& output, const GuestSummary& guest, bool progress);
 
+// Throws when `available` bytes in `directory` cannot hold the output of these disks (virtual
+// `sizes`). Cheap when the disks' full size fits; else qemu-img measures what they hold.
+void check_output_space(const std::vector<std::filesystem::path>& overlays, const std::vector<uint64_t>& sizes,
+                        const std::string& format, uint64_t available, const std::filesystem::path& directory);
+
 // --in-place: the overlay's changes written into the image beneath it (only the changed clusters).
 void commit_overlay(const std::filesystem::path& overlay, bool progress);
 

@@ -149,6 +149,27 @@ TEST(OvfForDisks, DescribesBareDisksAsOneVm) {
   EXPECT_EQ(ovf.files[1].size, 222u);
 }
 
+// The free-space check: a cheap yes when the disks' full size fits, else qemu-img's measure of
+// what they hold, and a clear error when even that does not fit.
+TEST(OutputSpace, FullSizeBoundThenMeasureThenRefuse) {
+  TempDir dir("space");
+  const fs::path disk = dir.path() / "disk.qcow2";
+  run_host_checked({"qemu-img", "create", "-q", "-f", "qcow2", disk.string(), "1G"});
+  run_host_checked({"qemu-io", "-c", "write -P 7 0 8M", disk.string()});
+  const std::vector<fs::path> overlays{disk};
+  const std::vector<uint64_t> sizes{1ULL << 30};
+  EXPECT_NO_THROW(check_output_space(overlays, sizes, "vmdk", 2ULL << 30, dir.path()));
+  EXPECT_NO_THROW(check_output_space(overlays, sizes, "vhd", 64ULL << 20, dir.path())) << "8 MiB of data fits in 64 MiB";
+  EXPECT_NO_THROW(check_output_space(overlays, sizes, "raw", 1100ULL << 20, dir.path()));
+  try {
+    check_output_space(overlays, sizes, "raw", 512ULL << 20, dir.path());
+    ADD_FAILURE() << "a full 1 GiB raw image does not fit in 512 MiB";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), fmt::format("{}: 512 MiB free, the output needs 1024 MiB", dir.path().string()));
+  }
+  EXPECT_THROW(check_output_space(overlays, sizes, "ova", 10ULL << 20, dir.path()), Error) << "an OVA holds its disks twice";
+}
+
 TEST(TarWriter, WritesWhatTarAndOurReaderRead) {
   TempDir scratch("vmfix-tar-test");
   const fs::path payload = scratch.path() / "payload.bin";
