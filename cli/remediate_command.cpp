@@ -241,11 +241,11 @@ int run_remediate(const Options& options) {
   guest::Session session(drives.drives, session_options(options));
   session.launch();
   step("appliance launched");
-  inspect::Facts facts =
-      inspect::inspect_guest(session, drives.sources, checking ? inspect::MountMode::read_only : inspect::MountMode::read_write);
-  step("guest inspected");
   guest::LibguestfsGuest appliance(session);
   guest::CachedGuest guest(appliance);  // each hive crosses the appliance once each way
+  inspect::Facts facts = inspect::inspect_guest(
+      session, drives.sources, checking ? inspect::MountMode::read_only : inspect::MountMode::read_write, &guest);
+  step("guest inspected");
   rules::ImageFacts image = image_facts(vm);
   rules::Evaluation before = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});
   step("rules checked");

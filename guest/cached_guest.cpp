@@ -20,12 +20,14 @@ const CachedGuest::Entry* CachedGuest::waiting(const std::string& guest_path) co
 }
 
 void CachedGuest::forget(const std::string& path) {
+  changed();
   std::erase_if(files_, [&](const auto& item) {
     return item.first == path || (item.first.size() > path.size() && item.first.starts_with(path) && item.first[path.size()] == '/');
   });
 }
 
 void CachedGuest::flush() {
+  changed();
   for (auto& [guest_path, entry] : files_) {
     if (!entry.dirty) continue;
     inner_.upload(entry.file.string(), guest_path);
@@ -41,11 +43,13 @@ void CachedGuest::upload(const std::string& host_path, const std::string& guest_
   auto it = files_.find(guest_path);
   if (it == files_.end()) it = files_.emplace(guest_path, Entry{scratch_.path() / fmt::format("{}", next_name_++), false}).first;
   fs::copy_file(host_path, it->second.file, fs::copy_options::overwrite_existing);
-  it->second.dirty = true;
+  it->second.dirty = true;  // the guest itself changes at flush(), and lookups are forgotten then
 }
 
 std::optional<FileInfo> CachedGuest::stat(const std::string& path) {
-  auto info = inner_.stat(path);
+  auto known = stats_.find(path);
+  if (known == stats_.end()) known = stats_.emplace(path, inner_.stat(path)).first;
+  auto info = known->second;
   if (const Entry* entry = waiting(path); entry && info) info->size = fs::file_size(entry->file);
   return info;
 }
@@ -60,12 +64,18 @@ std::string CachedGuest::read_prefix(const std::string& path, size_t length) {
   return inner_.read_prefix(path, length);
 }
 
+std::string CachedGuest::resolve_case(const std::string& path) {
+  auto known = resolved_.find(path);
+  if (known == resolved_.end()) known = resolved_.emplace(path, inner_.resolve_case(path)).first;
+  return known->second;
+}
+
 std::string CachedGuest::run(const std::vector<std::string>& argv) {
   flush();
   struct Forget {
-    std::map<std::string, Entry>& files;
-    ~Forget() { files.clear(); }
-  } forget_all{files_};
+    CachedGuest& guest;
+    ~Forget() { guest.files_.clear(), guest.changed(); }
+  } forget_all{*this};
   return inner_.run(argv);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Whole files a session downloads and uploads (registry hives, tens of MB on real guests) kept on
 // the host: each crosses the appliance once each way, however many fixers check and edit it.
-// Uploads wait in the cache until flush(); reads of a waiting file see the new content.
+// Uploads wait in the cache until flush(); reads of a waiting file see the new content. Lookups
+// (stat, case resolution) are remembered until anything changes the guest: under software
+// emulation each costs a round trip of tens of milliseconds, and hive checks repeat them.
 #include <filesystem>
 #include <map>
 
@@ -27,8 +29,8 @@ class CachedGuest : public Guest {
   void rm_rf(const std::string& path) override;
 
   std::vector<std::string> ls(const std::string& directory) override { return inner_.ls(directory); }
-  void mkdir_p(const std::string& path) override { inner_.mkdir_p(path); }
-  void chmod(uint32_t mode, const std::string& path) override { inner_.chmod(mode, path); }
+  void mkdir_p(const std::string& path) override { changed(), inner_.mkdir_p(path); }
+  void chmod(uint32_t mode, const std::string& path) override { changed(), inner_.chmod(mode, path); }
   void symlink(const std::string& target, const std::string& path) override { forget(path), inner_.symlink(target, path); }
   // A guest command sees every edit made so far (flush first) and may change any file: the cache
   // is emptied after it.
@@ -38,9 +40,10 @@ class CachedGuest : public Guest {
     return inner_.read_device(device, offset, length);
   }
   void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override {
+    changed();
     inner_.write_device(device, offset, bytes);
   }
-  std::string resolve_case(const std::string& path) override { return inner_.resolve_case(path); }
+  std::string resolve_case(const std::string& path) override;
 
  private:
   struct Entry {
@@ -49,12 +52,15 @@ class CachedGuest : public Guest {
   };
   Entry& cached(const std::string& guest_path);  // downloads it the first time
   const Entry* waiting(const std::string& guest_path) const;
-  void forget(const std::string& path_or_directory);
+  void forget(const std::string& path_or_directory);  // and every remembered lookup
+  void changed() { stats_.clear(), resolved_.clear(); }
 
   Guest& inner_;
   TempDir scratch_{"vmfix-guest-cache"};
   std::map<std::string, Entry> files_;
   size_t next_name_ = 0;  // host file names are never reused, even after forget()
+  std::map<std::string, std::optional<FileInfo>> stats_;
+  std::map<std::string, std::string> resolved_;
 };
 
 }  // namespace vmfix::guest

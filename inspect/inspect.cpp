@@ -265,7 +265,7 @@ void read_guest_config(guest::Session& session, guest::Guest& guest, Facts& fact
 
 }  // namespace
 
-Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode) {
+Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode, guest::Guest* guest) {
   guestfs_h* g = session.handle();
   Facts facts;
   auto roots = take_strings(g, guestfs_inspect_os(g), "inspect_os");
@@ -279,8 +279,8 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   scan_unmounted_boot_filesystems(session, facts);
   mount_guest(g, mode, facts);
   facts.os_count = static_cast<int>(roots.size());
-  guest::LibguestfsGuest guest(session);
-  read_guest_config(session, guest, facts);
+  guest::LibguestfsGuest appliance(session);
+  read_guest_config(session, guest ? *guest : appliance, facts);
   return facts;
 }
 

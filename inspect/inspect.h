@@ -13,7 +13,10 @@ enum class MountMode { read_only, read_write };
 // Inspects the guest on `session`'s disks (sources[i] names disk i) and leaves its filesystems
 // mounted at their guest mountpoints, ready for the checks and fixers. A disk with no operating
 // system that libguestfs recognises is a BadInput.
-Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode);
+// `guest`, when given, is what reads the guest's configuration once it is mounted (a CachedGuest
+// the fixers use afterwards: hives then cross the appliance once).
+Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode,
+                    guest::Guest* guest = nullptr);
 
 // Reads again what fixers can change (network, tools, registry, kernels, free space), without
 // redoing the slow OS inspection: the re-check after fixing.

@@ -66,5 +66,32 @@ TEST(CachedGuest, ACommandSeesPendingUploadsAndEmptiesTheCache) {
   EXPECT_EQ(read_host_file(local), "half written") << "a failing command empties the cache too";
 }
 
+// Lookups are remembered until the guest changes through the cache (or a command runs).
+TEST(CachedGuest, RemembersLookupsUntilSomethingChanges) {
+  FakeGuest inner;
+  inner.add_file("/Windows/System32/config/SYSTEM.LOG1", "log");
+  CachedGuest guest(inner);
+  EXPECT_TRUE(guest.exists("/Windows/System32/config/SYSTEM.LOG1"));
+  EXPECT_EQ(guest.resolve_case("/windows/system32/CONFIG/system.log1"), "/Windows/System32/config/SYSTEM.LOG1");
+  inner.rm("/Windows/System32/config/SYSTEM.LOG1");  // behind the cache's back
+  EXPECT_TRUE(guest.exists("/Windows/System32/config/SYSTEM.LOG1")) << "remembered";
+  EXPECT_EQ(guest.resolve_case("/windows/system32/CONFIG/system.log1"), "/Windows/System32/config/SYSTEM.LOG1");
+
+  guest.write("/Windows/System32/config/other", "x");  // any change forgets every lookup
+  EXPECT_FALSE(guest.exists("/Windows/System32/config/SYSTEM.LOG1"));
+  EXPECT_EQ(guest.resolve_case("/windows/system32/CONFIG/system.log1"), "/Windows/System32/config/system.log1");
+
+  guest.mkdir_p("/data");
+  EXPECT_TRUE(guest.is_dir("/data"));
+  guest.rm_rf("/data");
+  EXPECT_FALSE(guest.exists("/data")) << "rm_rf forgets";
+  EXPECT_FALSE(guest.exists("/late"));
+  inner.add_file("/late", "made by a command");
+  EXPECT_FALSE(guest.exists("/late")) << "remembered";
+  inner.on_run([](const std::vector<std::string>&) { return std::string(); });
+  guest.run({"true"});
+  EXPECT_TRUE(guest.exists("/late")) << "a command may change anything";
+}
+
 }  // namespace
 }  // namespace vmfix::guest
