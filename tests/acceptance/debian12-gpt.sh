@@ -15,23 +15,17 @@ work=${1:-/var/tmp/vmfix-acceptance}
 root=$work/debian12-root
 image=$work/debian12-gpt.raw
 mkdir -p "$work"
-accel_cache="${VMFIX_CACHE_DIR:-/var/tmp/.vmfix-$(id -u)}/accel"
-if [ -f "$accel_cache" ] && [ "$(head -n1 "$accel_cache")" = tcg ]; then export LIBGUESTFS_BACKEND_SETTINGS=force_tcg; fi
-command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
+. "$here/tests/acceptance/common.sh"
+use_vmfix_acceleration
 fail() { echo "acceptance gpt: MISMATCH: $*"; exit 1; }
-
-if [ ! -x "$root/bin/bash" ]; then
-  debootstrap --variant=minbase \
-    --include=linux-image-amd64,grub-pc,ifupdown,systemd-sysv,open-vm-tools,isc-dhcp-client \
-    bookworm "$root" http://deb.debian.org/debian
-fi
+debian12_tree "$root"
 
 # 3 GiB: BIOS boot (sectors 2048-4095), root ext4, 64 MiB swap at the end.
 if [ ! -f "$image" ]; then
   tar -C "$root" -cf "$work/root.tar" .
   rm -f "$image.part"
   truncate -s 3G "$image.part"
-  guestfish -a "$image.part" <<'GUESTFISH'
+  guestfish -a "$image.part" <<GUESTFISH
 run
 part-init /dev/sda gpt
 part-add /dev/sda p 2048 4095
@@ -42,11 +36,11 @@ part-set-gpt-type /dev/sda 3 0657FD6D-A4AB-43C4-84E5-0933C84B4F4F
 mkfs ext4 /dev/sda2 label:debian-root
 mkswap /dev/sda3
 mount /dev/sda2 /
-tar-in /var/tmp/vmfix-acceptance/root.tar /
+tar-in $work/root.tar /
 write /etc/hostname "bookworm-gpt\n"
 write /etc/network/interfaces "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n    address 10.9.8.7/24\n    gateway 10.9.8.1\n"
 write /etc/fstab "LABEL=debian-root / ext4 errors=remount-ro 0 1\n"
-command "sh -c 'echo PARTUUID=$(blkid -s PARTUUID -o value /dev/sda3) none swap sw 0 0 >> /etc/fstab'"
+command "sh -c 'echo PARTUUID=\$(blkid -s PARTUUID -o value /dev/sda3) none swap sw 0 0 >> /etc/fstab'"
 command "grub-install --target=i386-pc /dev/sda"
 command "update-grub"
 GUESTFISH

@@ -10,16 +10,9 @@ work=${1:-/var/tmp/vmfix-acceptance}
 root=$work/debian12-root
 image=$work/debian12.vmdk
 mkdir -p "$work"
-# The libguestfs tools used here get the acceleration vmfix's launch policy settled on.
-accel_cache="${VMFIX_CACHE_DIR:-/var/tmp/.vmfix-$(id -u)}/accel"
-if [ -f "$accel_cache" ] && [ "$(head -n1 "$accel_cache")" = tcg ]; then export LIBGUESTFS_BACKEND_SETTINGS=force_tcg; fi
-command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
-
-if [ ! -x "$root/bin/bash" ]; then
-  debootstrap --variant=minbase \
-    --include=linux-image-amd64,grub-pc,ifupdown,systemd-sysv,open-vm-tools,isc-dhcp-client \
-    bookworm "$root" http://deb.debian.org/debian
-fi
+. "$here/tests/acceptance/common.sh"
+use_vmfix_acceleration
+debian12_tree "$root"
 
 if [ ! -f "$image" ]; then
   tar -C "$root" -cf "$work/root.tar" .
