@@ -109,10 +109,11 @@ TEST(Cli, InPlaceOnlyForRawAndQcow2) {
 TEST(Cli, ListFixers) {
   CliResult text = run_vmfix({"--list-fixers"});
   EXPECT_EQ(text.exit_status, 0);
-  for (const char* id : {"vmware-tools", "rtc-utc", "rdp", "autologon", "pagefile", "network-dhcp", "unattend", "fstab", "grub", "initramfs"})
+  for (const char* id : {"vmware-tools", "rtc-utc", "rdp", "autologon", "pagefile", "network-dhcp", "unattend", "fstab", "grub", "initramfs",
+                         "gpt-to-mbr", "efi-fallback"})
     EXPECT_NE(text.out.find(id), std::string::npos) << id;
   CliResult json_list = run_vmfix({"--list-fixers", "--json"});
-  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 10u);
+  EXPECT_EQ(nlohmann::json::parse(json_list.out).size(), 12u);
 }
 
 TEST(Cli, ListRulesOfEachProfile) {
