@@ -34,11 +34,6 @@ Drop drop_of(std::string_view guid) {
   return Drop::keep;
 }
 
-bool is_dynamic_disk(std::string_view guid) {
-  return equals_icase(guid, "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3") ||  // LDM metadata
-         equals_icase(guid, "AF9B60A0-1431-4F62-BC68-3311714A69AD");    // LDM data
-}
-
 std::string describe(const Partition& p) {
   std::string_view role = role_of_gpt_type(p.gpt_type);
   return fmt::format("partition {} ({}{}{})", p.number, role.empty() ? p.gpt_type : std::string(role),
@@ -107,6 +102,11 @@ std::optional<std::pair<size_t, size_t>> logical_run(const std::vector<Kept>& ke
 
 }  // namespace
 
+bool is_dynamic_disk_type(std::string_view guid) {
+  return equals_icase(guid, "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3") ||  // LDM metadata
+         equals_icase(guid, "AF9B60A0-1431-4F62-BC68-3311714A69AD");    // LDM data
+}
+
 uint8_t mbr_type_for_gpt(std::string_view guid) {
   static constexpr std::array<std::pair<std::string_view, uint8_t>, 21> kTypes{{
       {kEspGuid, 0xef},
@@ -162,7 +162,7 @@ GptToMbrResult plan_gpt_to_mbr(const PartitionTable& gpt, const GptToMbrRequest&
         continue;
       case Drop::keep: break;
     }
-    if (is_dynamic_disk(p.gpt_type)) {
+    if (is_dynamic_disk_type(p.gpt_type)) {
       reasons.push_back(fmt::format("{} belongs to a Windows dynamic disk (LDM), which has no MBR form here", describe(p)));
       continue;
     }

@@ -42,6 +42,9 @@ struct GptToMbrResult {
   std::vector<std::string> reasons;  // when not possible: every reason, each a full sentence
 };
 
+// A Windows dynamic disk's partition (LDM metadata or data): it has no MBR form.
+bool is_dynamic_disk_type(std::string_view type_guid);
+
 // The MBR type byte for a GPT type GUID (as gdisk maps them); 0 when there is no MBR equivalent.
 uint8_t mbr_type_for_gpt(std::string_view type_guid);
 

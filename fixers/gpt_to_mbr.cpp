@@ -16,6 +16,7 @@
 #include "disk/gpt_to_mbr.h"
 #include "disk/partition_types.h"
 #include "fixers/registry.h"
+#include "inspect/inspect.h"
 #include "support/diff.h"
 #include "support/text.h"
 
@@ -49,13 +50,6 @@ struct Assessment {
   bool is_gpt() const { return table.kind == "gpt"; }
   bool possible() const { return is_gpt() && result.possible && reasons.empty(); }
 };
-
-const inspect::DiskFacts* boot_disk(const inspect::Facts& facts) {
-  for (const inspect::DiskFacts& disk : facts.disks)
-    for (const inspect::PartitionFacts& p : disk.partitions)
-      if (p.device == facts.root_device) return &disk;
-  return facts.disks.empty() ? nullptr : &facts.disks.front();
-}
 
 // The partition number of the filesystem holding /boot (or /) when it is a partition of `device`.
 int boot_partition(const inspect::Facts& facts, const std::string& device) {
@@ -108,9 +102,8 @@ uint64_t core_image_sectors(guest::Guest& guest) {
 
 std::string windows_reason(const Assessment& a) {
   size_t partitions = a.table.partitions.size();
-  bool dynamic = std::any_of(a.table.partitions.begin(), a.table.partitions.end(), [](const disk::Partition& p) {
-    return equals_icase(p.gpt_type, "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3") || equals_icase(p.gpt_type, "AF9B60A0-1431-4F62-BC68-3311714A69AD");
-  });
+  bool dynamic = std::any_of(a.table.partitions.begin(), a.table.partitions.end(),
+                             [](const disk::Partition& p) { return disk::is_dynamic_disk_type(p.gpt_type); });
   return fmt::format(
       "a Windows GPT disk boots only by UEFI; booting it by BIOS needs the boot manager from Windows\\Boot\\PCAT, a "
       "new BCD store and MountedDevices rewritten, which vmfix does not do. AWS converts such a disk itself when the "
@@ -145,7 +138,7 @@ void assess_loader(guest::Guest& guest, const inspect::Facts& facts, Assessment&
 
 Assessment assess(guest::Guest& guest, const inspect::Facts& facts) {
   Assessment a;
-  const inspect::DiskFacts* disk = boot_disk(facts);
+  const inspect::DiskFacts* disk = inspect::boot_disk(facts);
   if (!disk) return a;
   a.device = disk->device;
   a.size = disk->size;
@@ -211,7 +204,7 @@ class GptToMbr : public Fixer {
            "(under profiles that need MBR, or when asked with --fix)";
   }
   bool applies(const inspect::Facts& facts) const override {
-    const inspect::DiskFacts* disk = boot_disk(facts);
+    const inspect::DiskFacts* disk = inspect::boot_disk(facts);
     return disk && disk->partition_table == "gpt" && (facts.os_type == "linux" || facts.os_type == "windows");
   }
 

@@ -4,14 +4,14 @@
 
 namespace vmfix::inspect {
 
-namespace {
-
 const DiskFacts* boot_disk(const Facts& facts) {
   for (const DiskFacts& disk : facts.disks)
     for (const PartitionFacts& partition : disk.partitions)
       if (partition.device == facts.root_device) return &disk;
   return facts.disks.empty() ? nullptr : &facts.disks.front();
 }
+
+namespace {
 
 bool has_partition(const Facts& facts, std::string_view role) {
   return std::any_of(facts.disks.begin(), facts.disks.end(), [&](const DiskFacts& disk) {

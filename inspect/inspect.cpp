@@ -55,7 +55,9 @@ void read_os(guestfs_h* g, const std::string& root, Facts& facts) {
 
 // The partition table is read from raw sectors and parsed on the host: one pread per table
 // instead of a parted run per partition in the appliance.
-void read_disks(guestfs_h* g, const std::vector<std::string>& sources, Facts& facts) {
+void read_disks(guest::Session& session, const std::vector<std::string>& sources, Facts& facts) {
+  guestfs_h* g = session.handle();
+  guest::LibguestfsGuest appliance(session);
   auto devices = take_strings(g, guestfs_list_devices(g), "list_devices");
   for (size_t i = 0; i < devices.size(); ++i) {
     DiskFacts disk;
@@ -66,13 +68,7 @@ void read_disks(guestfs_h* g, const std::vector<std::string>& sources, Facts& fa
     disk.size = static_cast<uint64_t>(size);
     auto read = [&](uint64_t offset, size_t length) -> std::string {
       if (offset >= disk.size) return "";
-      length = static_cast<size_t>(std::min<uint64_t>(length, disk.size - offset));
-      size_t got = 0;
-      char* data = guestfs_pread_device(g, disk.device.c_str(), static_cast<int>(length), static_cast<int64_t>(offset), &got);
-      if (data == nullptr) guest::throw_last_error(g, fmt::format("pread_device {}", disk.device));
-      std::string bytes(data, got);
-      std::free(data);
-      return bytes;
+      return appliance.read_device(disk.device, offset, static_cast<size_t>(std::min<uint64_t>(length, disk.size - offset)));
     };
     disk::PartitionTable table = disk::read_partition_table(read, disk.size);
     disk.partition_table = table.kind;
@@ -269,7 +265,7 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   guestfs_h* g = session.handle();
   Facts facts;
   auto roots = take_strings(g, guestfs_inspect_os(g), "inspect_os");
-  read_disks(g, sources, facts);
+  read_disks(session, sources, facts);
   if (roots.empty())
     throw BadInput("no operating system found on the disk(s): libguestfs inspection recognised none");
   if (roots.size() > 1)
@@ -289,7 +285,7 @@ void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) {
   std::vector<std::string> sources;
   for (const DiskFacts& disk : facts.disks) sources.push_back(disk.source);
   facts.disks.clear();
-  read_disks(session.handle(), sources, facts);
+  read_disks(session, sources, facts);
   read_guest_config(session, guest, facts);
 }
 

@@ -26,4 +26,7 @@ void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts);
 // Boot mode from the partition tables and the boot loaders found (pure; unit-tested).
 void derive_boot_mode(Facts& facts);
 
+// The disk holding the root filesystem's partition; the first disk when root is on LVM or RAID.
+const DiskFacts* boot_disk(const Facts& facts);
+
 }  // namespace vmfix::inspect
