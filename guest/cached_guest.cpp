@@ -15,19 +15,25 @@ CachedGuest::Entry& CachedGuest::cached(const std::string& guest_path) {
 }
 
 const CachedGuest::Entry* CachedGuest::waiting(const std::string& guest_path) const {
+  const Entry* entry = held(guest_path);
+  return entry && entry->dirty ? entry : nullptr;
+}
+
+const CachedGuest::Entry* CachedGuest::held(const std::string& guest_path) const {
   auto it = files_.find(guest_path);
-  return it != files_.end() && it->second.dirty ? &it->second : nullptr;
+  return it != files_.end() ? &it->second : nullptr;
 }
 
 void CachedGuest::forget(const std::string& path) {
-  changed();
-  std::erase_if(files_, [&](const auto& item) {
-    return item.first == path || (item.first.size() > path.size() && item.first.starts_with(path) && item.first[path.size()] == '/');
-  });
+  forget_lookups();
+  auto under = [&](const std::string& name) {
+    return !path.empty() && (name == path || (name.size() > path.size() && name.starts_with(path) && name[path.size()] == '/'));
+  };
+  std::erase_if(files_, [&](const auto& item) { return !item.second.dirty || under(item.first); });
 }
 
 void CachedGuest::flush() {
-  changed();
+  forget_lookups();
   for (auto& [guest_path, entry] : files_) {
     if (!entry.dirty) continue;
     inner_.upload(entry.file.string(), guest_path);
@@ -54,13 +60,12 @@ std::optional<FileInfo> CachedGuest::stat(const std::string& path) {
   return info;
 }
 
-std::string CachedGuest::read(const std::string& path) {
-  if (const Entry* entry = waiting(path)) return read_host_file(entry->file);
-  return inner_.read(path);
-}
+std::string CachedGuest::read(const std::string& path) { return read_host_file(cached(path).file); }
 
+// A prefix of a file not yet held (the header of an initramfs or a hibernation file) is read in
+// place: fetching the whole file for it would cost more than it saves.
 std::string CachedGuest::read_prefix(const std::string& path, size_t length) {
-  if (const Entry* entry = waiting(path)) return read_host_bytes(entry->file, 0, length);
+  if (const Entry* entry = held(path)) return read_host_bytes(entry->file, 0, length);
   return inner_.read_prefix(path, length);
 }
 
@@ -74,7 +79,7 @@ std::string CachedGuest::run(const std::vector<std::string>& argv) {
   flush();
   struct Forget {
     CachedGuest& guest;
-    ~Forget() { guest.files_.clear(), guest.changed(); }
+    ~Forget() { guest.forget({}); }
   } forget_all{*this};
   return inner_.run(argv);
 }
@@ -82,6 +87,9 @@ std::string CachedGuest::run(const std::vector<std::string>& argv) {
 void CachedGuest::write(const std::string& path, std::string_view content) {
   forget(path);
   inner_.write(path, content);
+  Entry entry{scratch_.path() / fmt::format("{}", next_name_++), false};
+  write_host_file_atomic(entry.file, content);
+  files_.emplace(path, entry);  // what the guest now holds under this name
 }
 
 void CachedGuest::rm(const std::string& path) {

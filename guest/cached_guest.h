@@ -1,9 +1,13 @@
 #pragma once
-// Whole files a session downloads and uploads (registry hives, tens of MB on real guests) kept on
-// the host: each crosses the appliance once each way, however many fixers check and edit it.
-// Uploads wait in the cache until flush(); reads of a waiting file see the new content. Lookups
-// (stat, case resolution) are remembered until anything changes the guest: under software
-// emulation each costs a round trip of tens of milliseconds, and hive checks repeat them.
+// Files a session reads, downloads and uploads (registry hives, grub.cfg, fstab, the package
+// database) kept on the host: each crosses the appliance once, however many inspectors, rules and
+// fixers read it. Under software emulation a file costs about 0.3 s to fetch, and inspection,
+// the rules and the re-check read the same dozen files several times over.
+// Uploads wait in the cache until flush(); reads of a waiting file see the new content.
+// Remembered contents and lookups (stat, case resolution) are dropped whenever anything changes
+// the guest by another way than an upload (a write, rm, symlink, device write or command): a file
+// may be reachable under two names (/etc/grub2.cfg and /boot/grub2/grub.cfg), so a write to one
+// name cannot tell which other copies went stale.
 #include <filesystem>
 #include <map>
 
@@ -29,8 +33,8 @@ class CachedGuest : public Guest {
   void rm_rf(const std::string& path) override;
 
   std::vector<std::string> ls(const std::string& directory) override { return inner_.ls(directory); }
-  void mkdir_p(const std::string& path) override { changed(), inner_.mkdir_p(path); }
-  void chmod(uint32_t mode, const std::string& path) override { changed(), inner_.chmod(mode, path); }
+  void mkdir_p(const std::string& path) override { forget_lookups(), inner_.mkdir_p(path); }
+  void chmod(uint32_t mode, const std::string& path) override { forget_lookups(), inner_.chmod(mode, path); }
   void symlink(const std::string& target, const std::string& path) override { forget(path), inner_.symlink(target, path); }
   // A guest command sees every edit made so far (flush first) and may change any file: the cache
   // is emptied after it.
@@ -40,7 +44,7 @@ class CachedGuest : public Guest {
     return inner_.read_device(device, offset, length);
   }
   void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override {
-    changed();
+    forget({});
     inner_.write_device(device, offset, bytes);
   }
   std::string resolve_case(const std::string& path) override;
@@ -52,8 +56,11 @@ class CachedGuest : public Guest {
   };
   Entry& cached(const std::string& guest_path);  // downloads it the first time
   const Entry* waiting(const std::string& guest_path) const;
-  void forget(const std::string& path_or_directory);  // and every remembered lookup
-  void changed() { stats_.clear(), resolved_.clear(); }
+  const Entry* held(const std::string& guest_path) const;  // waiting or remembered
+  // Drops the waiting uploads at or under `path_or_directory` (none for ""), every remembered
+  // content and every lookup.
+  void forget(const std::string& path_or_directory);
+  void forget_lookups() { stats_.clear(), resolved_.clear(); }
 
   Guest& inner_;
   TempDir scratch_{"vmfix-guest-cache"};

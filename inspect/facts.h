@@ -124,7 +124,7 @@ struct Facts {
   std::vector<HypervisorTool> hypervisor_tools;
   std::vector<std::string> packages;  // installed package names (Linux)
   bool packages_known = false;        // false when the package database could not be read
-  int os_count = 1;                   // operating systems libguestfs found on the disks
+  int os_count = 1;                   // operating systems found on the disks
   WindowsFacts windows;
   LinuxFacts linux;
   std::vector<std::string> notes;     // what inspection could not read, and why

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 
 #include "bootloader/detect.h"
@@ -134,11 +135,47 @@ void read_filesystems(guestfs_h* g, Facts& facts) {
       int64_t bytes = guestfs_blockdev_getsize64(g, device.c_str());
       if (bytes >= 0) fs.size = static_cast<uint64_t>(bytes);
     }
-    for (const guest::Mountpoint& mp : facts.mountpoints)
-      if (mp.device == fs.device) fs.mountpoint = mp.path;
     if (fs.type.rfind("ext", 0) == 0) fs.clean = ext_state_clean(g, fs.device);
     facts.filesystems.push_back(std::move(fs));
   }
+}
+
+struct WindowsRoot {
+  std::string device;
+  std::string systemroot;  // "/Windows", as the volume spells it
+  std::string arch;        // of its cmd.exe
+};
+
+// A Windows root is an NTFS volume holding %SystemRoot% with System32\config and cmd.exe, the
+// test libguestfs applies too. Disks whose filesystems are all of the kinds Windows uses are
+// searched for that directly: libguestfs's inspect_os would probe every filesystem for every OS
+// it knows, which costs 7-9 s under software emulation. nullopt when the disks hold anything
+// else (a Linux filesystem, LVM, md) or no root is found: then libguestfs decides.
+std::optional<std::vector<WindowsRoot>> find_windows_roots(guest::Session& session, const Facts& facts) {
+  static constexpr std::array<std::string_view, 4> kWindowsKinds{"ntfs", "vfat", "exfat", "refs"};
+  bool any_ntfs = false;
+  for (const FilesystemFacts& fs : facts.filesystems) {
+    if (std::find(kWindowsKinds.begin(), kWindowsKinds.end(), fs.type) == kWindowsKinds.end()) return std::nullopt;
+    any_ntfs = any_ntfs || fs.type == "ntfs";
+  }
+  if (!any_ntfs) return std::nullopt;
+  guestfs_h* g = session.handle();
+  guest::LibguestfsGuest guest(session);
+  std::vector<WindowsRoot> roots;
+  for (const FilesystemFacts& fs : facts.filesystems) {
+    if (fs.type != "ntfs" || guestfs_mount_ro(g, fs.device.c_str(), "/") != 0) continue;
+    for (const char* candidate : {"/Windows", "/WINNT", "/win32", "/win"}) {
+      const std::string systemroot = guest.resolve_case(candidate);
+      if (!guest.is_dir(guest.resolve_case(systemroot + "/System32/config"))) continue;
+      const std::string cmd = guest.resolve_case(systemroot + "/System32/cmd.exe");
+      if (!guest.is_file(cmd)) continue;
+      roots.push_back({fs.device, systemroot, pe_architecture(guest.read_prefix(cmd, 4096))});
+      break;
+    }
+    check(g, guestfs_umount_all(g), "umount_all");
+  }
+  if (roots.empty()) return std::nullopt;
+  return roots;
 }
 
 // Boot loaders on filesystems the OS does not mount (a Windows System Reserved partition, an
@@ -216,6 +253,13 @@ void read_windows(guest::Guest& guest, Facts& facts) {
     software = std::make_unique<registry::Hive>(scratch.path() / "SOFTWARE", registry::Hive::Mode::read_only);
   }
   facts.windows_current_control_set = resolve_current_control_set(system);
+  WindowsVersion version = read_windows_version(system, facts.windows_current_control_set, software.get());
+  facts.product_name = version.product_name;
+  facts.product_variant = version.product_variant;
+  facts.major_version = version.major;
+  facts.minor_version = version.minor;
+  facts.hostname = version.hostname;
+  if (facts.arch.empty()) facts.arch = version.arch;
   facts.network = read_windows_interfaces(system, facts.windows_current_control_set);
   facts.hypervisor_tools = read_windows_vmware(system, facts.windows_current_control_set, software.get());
   if (guest.is_dir(guest.resolve_case("/Program Files/VMware/VMware Tools")))
@@ -264,17 +308,30 @@ void read_guest_config(guest::Session& session, guest::Guest& guest, Facts& fact
 Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode, guest::Guest* guest) {
   guestfs_h* g = session.handle();
   Facts facts;
-  auto roots = take_strings(g, guestfs_inspect_os(g), "inspect_os");
   read_disks(session, sources, facts);
-  if (roots.empty())
-    throw BadInput("no operating system found on the disk(s): libguestfs inspection recognised none");
-  if (roots.size() > 1)
-    facts.notes.push_back(fmt::format("{} operating systems found; using the one on {}", roots.size(), roots.front()));
-  read_os(g, roots.front(), facts);
   read_filesystems(g, facts);
+  if (auto windows = find_windows_roots(session, facts)) {
+    const WindowsRoot& root = windows->front();
+    facts.os_count = static_cast<int>(windows->size());
+    facts.root_device = root.device;
+    facts.os_type = facts.distro = "windows";
+    facts.windows_systemroot = root.systemroot;
+    facts.arch = root.arch;
+    facts.mountpoints = {{"/", root.device}};
+  } else {
+    auto roots = take_strings(g, guestfs_inspect_os(g), "inspect_os");
+    if (roots.empty())
+      throw BadInput("no operating system found on the disk(s): libguestfs inspection recognised none");
+    facts.os_count = static_cast<int>(roots.size());
+    read_os(g, roots.front(), facts);
+  }
+  if (facts.os_count > 1)
+    facts.notes.push_back(fmt::format("{} operating systems found; using the one on {}", facts.os_count, facts.root_device));
+  for (FilesystemFacts& fs : facts.filesystems)
+    for (const guest::Mountpoint& mp : facts.mountpoints)
+      if (mp.device == fs.device) fs.mountpoint = mp.path;
   scan_unmounted_boot_filesystems(session, facts);
   mount_guest(g, mode, facts);
-  facts.os_count = static_cast<int>(roots.size());
   guest::LibguestfsGuest appliance(session);
   read_guest_config(session, guest ? *guest : appliance, facts);
   return facts;

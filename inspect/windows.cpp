@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 
 #include "support/text.h"
 
@@ -124,6 +126,51 @@ std::vector<std::string> read_dotnet(registry::Hive& software) {
 }
 
 }  // namespace
+
+WindowsVersion read_windows_version(registry::Hive& system, const std::string& control_set, registry::Hive* software) {
+  WindowsVersion version;
+  if (auto tcpip = system.find(control_set + "\\Services\\Tcpip\\Parameters"))
+    version.hostname = string_value(system, *tcpip, "Hostname");
+  if (auto name = system.find(control_set + "\\Control\\ComputerName\\ComputerName"); name && version.hostname.empty())
+    version.hostname = string_value(system, *name, "ComputerName");
+  if (auto environment = system.find(control_set + "\\Control\\Session Manager\\Environment")) {
+    const std::string machine = to_lower(string_value(system, *environment, "PROCESSOR_ARCHITECTURE"));
+    version.arch = machine == "amd64" ? "x86_64" : machine == "x86" ? "i386" : machine == "arm64" ? "aarch64" : machine == "arm" ? "arm" : "";
+  }
+  if (!software) return version;
+  auto current = software->find("Microsoft\\Windows NT\\CurrentVersion");
+  if (!current) return version;
+  version.product_name = string_value(*software, *current, "ProductName");
+  version.product_variant = string_value(*software, *current, "InstallationType");
+  auto major = dword_value(*software, *current, "CurrentMajorVersionNumber");
+  auto minor = dword_value(*software, *current, "CurrentMinorVersionNumber");
+  if (major) {  // Windows 10 and later; CurrentVersion stays "6.3" there
+    version.major = static_cast<int>(*major);
+    version.minor = static_cast<int>(minor.value_or(0));
+  } else if (int a = 0, b = 0; std::sscanf(string_value(*software, *current, "CurrentVersion").c_str(), "%d.%d", &a, &b) == 2) {
+    version.major = a;
+    version.minor = b;
+  }
+  std::string build = string_value(*software, *current, "CurrentBuildNumber");
+  if (build.empty()) build = string_value(*software, *current, "CurrentBuild");
+  if (version.major == 10 && std::atoi(build.c_str()) >= 22000 && version.product_name.starts_with("Windows 10"))
+    version.product_name.replace(0, 10, "Windows 11");
+  return version;
+}
+
+std::string pe_architecture(std::string_view header) {
+  auto u16 = [&](size_t at) { return static_cast<uint32_t>(static_cast<uint8_t>(header[at]) | static_cast<uint8_t>(header[at + 1]) << 8); };
+  if (header.size() < 0x40 || header.substr(0, 2) != "MZ") return "";
+  const size_t pe = u16(0x3c) | u16(0x3e) << 16;  // e_lfanew
+  if (pe > header.size() || header.size() - pe < 6 || header.substr(pe, 4) != std::string_view("PE\0\0", 4)) return "";
+  switch (u16(pe + 4)) {
+    case 0x8664: return "x86_64";
+    case 0x014c: return "i386";
+    case 0xaa64: return "aarch64";
+    case 0x01c4: return "arm";
+    default: return "";
+  }
+}
 
 WindowsFacts read_windows_facts(registry::Hive& system, const std::string& control_set, registry::Hive* software) {
   WindowsFacts windows;

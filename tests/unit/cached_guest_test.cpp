@@ -93,5 +93,54 @@ TEST(CachedGuest, RemembersLookupsUntilSomethingChanges) {
   EXPECT_TRUE(guest.exists("/late")) << "a command may change anything";
 }
 
+// Configuration files are read by inspection, by the rules and by the re-check: once from the
+// appliance until something changes the guest, whichever name the change went through.
+TEST(CachedGuest, ReadsCrossOnceUntilTheGuestChanges) {
+  FakeGuest inner;
+  inner.add_file("/boot/grub2/grub.cfg", "menuentry 'old'");
+  inner.add_file("/etc/fstab", "/dev/sda1 / ext4 defaults 0 1\n");
+  inner.add_device("/dev/sda", std::string(4096, '\0'));
+  CachedGuest guest(inner);
+  EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'old'");
+  inner.add_file("/boot/grub2/grub.cfg", "menuentry 'behind the back'");
+  EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'old'") << "the second read came from the cache";
+  EXPECT_EQ(guest.read_prefix("/boot/grub2/grub.cfg", 9), "menuentry");
+
+  guest.write("/etc/fstab", "UUID=1234 / ext4 defaults 0 1\n");
+  EXPECT_EQ(inner.read("/etc/fstab"), "UUID=1234 / ext4 defaults 0 1\n") << "a write goes through at once";
+  EXPECT_EQ(guest.read("/etc/fstab"), "UUID=1234 / ext4 defaults 0 1\n");
+  EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'behind the back'")
+      << "a write through one name may change a file known under another: every remembered content goes";
+
+  inner.add_file("/boot/grub2/grub.cfg", "regenerated");
+  guest.write_device("/dev/sda", 0, std::string(512, '\0'));
+  EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "regenerated") << "a device write forgets contents too";
+  inner.add_file("/boot/grub2/grub.cfg", "by grub-mkconfig");
+  inner.on_run([](const std::vector<std::string>&) { return std::string(); });
+  guest.run({"grub2-mkconfig", "-o", "/boot/grub2/grub.cfg"});
+  EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "by grub-mkconfig");
+  guest.rm("/boot/grub2/grub.cfg");
+  EXPECT_THROW(guest.read("/boot/grub2/grub.cfg"), GuestError);
+}
+
+// A hive waiting for upload survives other writes: it is the only copy of the edit.
+TEST(CachedGuest, PendingUploadsSurviveOtherChanges) {
+  FakeGuest inner;
+  inner.add_file("/Windows/System32/config/SYSTEM", "hive v1");
+  inner.mkdir_p("/Windows/Panther");
+  CachedGuest guest(inner);
+  TempDir host("vmfix-cache-test");
+  const std::string local = (host.path() / "copy").string();
+  write_host_file_atomic(local, "hive v2");
+  guest.upload(local, "/Windows/System32/config/SYSTEM");
+  guest.write("/Windows/Panther/unattend.xml", "<unattend/>");
+  guest.mkdir_p("/Windows/Setup/Scripts");
+  EXPECT_EQ(guest.read("/Windows/System32/config/SYSTEM"), "hive v2");
+  guest.flush();
+  EXPECT_EQ(inner.read("/Windows/System32/config/SYSTEM"), "hive v2");
+  guest.rm_rf("/Windows/System32");
+  EXPECT_THROW(guest.read("/Windows/System32/config/SYSTEM"), GuestError);
+}
+
 }  // namespace
 }  // namespace vmfix::guest
