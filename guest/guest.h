@@ -58,6 +58,7 @@ class Guest {
   // Raw bytes of a whole-disk device ("/dev/sda"), where partition tables and boot code live.
   // Reads stop at the end of the device.
   virtual std::string read_device(const std::string& device, uint64_t offset, size_t length) = 0;
+  // Returns once the bytes are on the device, where any reader finds them.
   virtual void write_device(const std::string& device, uint64_t offset, std::string_view bytes) = 0;
   // The real path of a case-insensitive (Windows) path; the path itself when nothing matches.
   virtual std::string resolve_case(const std::string& path) = 0;

@@ -130,6 +130,10 @@ void LibguestfsGuest::write_device(const std::string& device, uint64_t offset, s
     if (wrote <= 0) throw_last_error(g_, fmt::format("pwrite_device {}", device));
     done += static_cast<size_t>(wrote);
   }
+  // pwrite_device leaves the bytes in the appliance's page cache; a tool that reads the device
+  // another way must find them on it. Without this, grub-install run right after a GPT-to-MBR
+  // conversion once found no partition table on the disk and refused to install (1 run in 7).
+  check(g_, guestfs_blockdev_flushbufs(g_, device.c_str()), fmt::format("blockdev_flushbufs {}", device));
 }
 
 std::string LibguestfsGuest::resolve_case(const std::string& path) {

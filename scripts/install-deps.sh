@@ -11,6 +11,7 @@ packages=(
   zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   qemu-utils fdisk gdisk xz-utils bc cpio zstd lz4 initramfs-tools
+  grub2-common grub-pc-bin
   clang libclang-rt-14-dev
   slurm-wlm munge
   python3 procps util-linux hostname

@@ -220,6 +220,54 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
   EXPECT_EQ(checked["image"]["disks"][0]["variant"], "streamOptimized");
 }
 
+// The GPT fixture under the 2017 profile (MBR required): gpt-to-mbr converts it with the guest's
+// own grub-install, and the partition keeps its sectors. The converted image checks clean.
+TEST(Remediate, GptFixtureBecomesMbrUnderTheProfileThatNeedsIt) {
+  const fs::path source = fixture_image("debian11-gpt-bios");
+  TempDir scratch("vmfix-remediate-it");
+  const fs::path output = scratch.path() / "bullseye.img";
+  const std::string source_sum = run_host_checked({"sha256sum", source.string()});
+  const fs::path source_raw = scratch.path() / "source.raw";
+  run_host_checked({"qemu-img", "convert", "-O", "raw", source.string(), source_raw.string()});
+  json before = json::parse(run_host_checked({"sfdisk", "--json", source_raw.string()}))["partitiontable"];
+  ASSERT_EQ(before["label"], "gpt");
+  ASSERT_EQ(before["partitions"].size(), 2u);  // BIOS boot, root
+  const json& root = before["partitions"][1];
+
+  // --force: Debian 11 is not on the 2017 list, a blocker of its own that the output must not wait for.
+  CliResult fixed = run_vmfix({"--fix", "gpt-to-mbr", "--profile", "aws-2017", "--force", "--json", "--output-format", "raw",
+                               "-o", output.string(), source.string()});
+  ASSERT_FALSE(fixed.out.empty()) << fixed.err;
+  json report = json::parse(fixed.out);
+  ASSERT_TRUE(report["output"]["written"].get<bool>()) << fixed.err;
+  EXPECT_EQ(with_status(report["findings"], "fixed").count("boot-partitioning"), 1u) << report["findings"].dump(2);
+  EXPECT_EQ(run_host_checked({"sha256sum", source.string()}), source_sum) << "the source changed";
+
+  json after = json::parse(run_host_checked({"sfdisk", "--json", output.string()}))["partitiontable"];
+  EXPECT_EQ(after["label"], "dos");
+  ASSERT_EQ(after["partitions"].size(), 1u) << "the BIOS boot partition is dropped";
+  EXPECT_EQ(after["partitions"][0]["start"], root["start"]);
+  EXPECT_EQ(after["partitions"][0]["size"], root["size"]);
+  EXPECT_EQ(after["partitions"][0]["type"], "83");
+  EXPECT_EQ(after["partitions"][0]["bootable"], true);
+  run_host_checked({"sfdisk", "--verify", output.string()});
+  const std::string mbr = read_host_bytes(output, 0, 512);
+  EXPECT_NE(mbr.find("GRUB"), std::string::npos) << "no GRUB boot code in the MBR";
+  const uint64_t size = fs::file_size(output);
+  EXPECT_EQ(read_host_bytes(output, 512, 8).find("EFI PART"), std::string::npos) << "primary GPT header left";
+  EXPECT_EQ(read_host_bytes(output, size - 512, 8).find("EFI PART"), std::string::npos) << "backup GPT header left";
+  const std::string before_uuid = run_host_checked({"blkid", "-p", "-o", "value", "-s", "UUID", "--offset",
+                                                    std::to_string(root["start"].get<uint64_t>() * 512), source_raw.string()});
+  const std::string after_uuid = run_host_checked({"blkid", "-p", "-o", "value", "-s", "UUID", "--offset",
+                                                   std::to_string(root["start"].get<uint64_t>() * 512), output.string()});
+  EXPECT_EQ(after_uuid, before_uuid);
+
+  CliResult check = run_vmfix({"--check", "--profile", "aws-2017", "--json", output.string()});
+  json checked = json::parse(check.out);
+  EXPECT_EQ(with_status(checked["findings"], "pass").count("boot-partitioning"), 1u) << checked["findings"].dump(2);
+  EXPECT_EQ(checked["guest"]["disks"][0]["partition_table"], "mbr");
+}
+
 TEST(Remediate, OutputRulesAreUsageErrors) {
   const fs::path source = fixture_image("win2012r2-vmware");
   EXPECT_EQ(run_vmfix({"--all", "--output-format", "qcow2", "-o", "/tmp/x.qcow2", source.string()}).exit_status, 64);
