@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 namespace vmfix::guest {
 
 namespace fs = std::filesystem;
@@ -29,16 +31,32 @@ void CachedGuest::forget(const std::string& path) {
   auto under = [&](const std::string& name) {
     return !path.empty() && (name == path || (name.size() > path.size() && name.starts_with(path) && name[path.size()] == '/'));
   };
-  std::erase_if(files_, [&](const auto& item) { return !item.second.dirty || under(item.first); });
+  std::erase_if(files_, [&](auto& item) {
+    if (item.second.dirty && !under(item.first)) return false;
+    std::error_code ignored;
+    fs::remove(item.second.file, ignored);
+    return true;
+  });
 }
 
+// What was uploaded is what the guest now holds under those names; every other remembered
+// content may be the same file under another name, and goes.
 void CachedGuest::flush() {
   forget_lookups();
+  std::vector<std::string> uploaded;
   for (auto& [guest_path, entry] : files_) {
     if (!entry.dirty) continue;
     inner_.upload(entry.file.string(), guest_path);
     entry.dirty = false;
+    uploaded.push_back(guest_path);
   }
+  if (uploaded.empty()) return;
+  std::erase_if(files_, [&](auto& item) {
+    if (std::find(uploaded.begin(), uploaded.end(), item.first) != uploaded.end()) return false;
+    std::error_code ignored;
+    fs::remove(item.second.file, ignored);
+    return true;
+  });
 }
 
 void CachedGuest::download(const std::string& guest_path, const std::string& host_path) {

@@ -4,10 +4,10 @@
 // fixers read it. Under software emulation a file costs about 0.3 s to fetch, and inspection,
 // the rules and the re-check read the same dozen files several times over.
 // Uploads wait in the cache until flush(); reads of a waiting file see the new content.
-// Remembered contents and lookups (stat, case resolution) are dropped whenever anything changes
-// the guest by another way than an upload (a write, rm, symlink, device write or command): a file
-// may be reachable under two names (/etc/grub2.cfg and /boot/grub2/grub.cfg), so a write to one
-// name cannot tell which other copies went stale.
+// Remembered contents and lookups (stat, case resolution) are dropped whenever the guest changes
+// (a write, rm, symlink, device write, command, or the uploads of a flush): a file may be
+// reachable under two names (/etc/grub2.cfg and /boot/grub2/grub.cfg), so a change under one name
+// cannot tell which other copies went stale. Only what was just written or uploaded is kept.
 #include <filesystem>
 #include <map>
 

@@ -135,9 +135,16 @@ void read_filesystems(guestfs_h* g, Facts& facts) {
       int64_t bytes = guestfs_blockdev_getsize64(g, device.c_str());
       if (bytes >= 0) fs.size = static_cast<uint64_t>(bytes);
     }
-    if (fs.type.rfind("ext", 0) == 0) fs.clean = ext_state_clean(g, fs.device);
     facts.filesystems.push_back(std::move(fs));
   }
+}
+
+// Read after the OS is found, as before vmfix found Windows itself: libguestfs's inspection
+// mounts each filesystem and may replay an ext journal on the overlay, and the clean-shutdown
+// check has always seen the state after that.
+void read_ext_states(guestfs_h* g, Facts& facts) {
+  for (FilesystemFacts& fs : facts.filesystems)
+    if (fs.type.rfind("ext", 0) == 0) fs.clean = ext_state_clean(g, fs.device);
 }
 
 struct WindowsRoot {
@@ -164,15 +171,29 @@ std::optional<std::vector<WindowsRoot>> find_windows_roots(guest::Session& sessi
   std::vector<WindowsRoot> roots;
   for (const FilesystemFacts& fs : facts.filesystems) {
     if (fs.type != "ntfs" || guestfs_mount_ro(g, fs.device.c_str(), "/") != 0) continue;
-    for (const char* candidate : {"/Windows", "/WINNT", "/win32", "/win"}) {
-      const std::string systemroot = guest.resolve_case(candidate);
-      if (!guest.is_dir(guest.resolve_case(systemroot + "/System32/config"))) continue;
-      const std::string cmd = guest.resolve_case(systemroot + "/System32/cmd.exe");
-      if (!guest.is_file(cmd)) continue;
-      roots.push_back({fs.device, systemroot, pe_architecture(guest.read_prefix(cmd, 4096))});
-      break;
+    struct Unmount {
+      guestfs_h* g;
+      ~Unmount() { guestfs_umount_all(g); }
+    } unmount{g};
+    try {
+      for (const char* candidate : {"/Windows", "/WINNT", "/win32", "/win"}) {
+        const std::string systemroot = guest.resolve_case(candidate);
+        if (!guest.is_dir(guest.resolve_case(systemroot + "/System32/config"))) continue;
+        const std::string cmd = guest.resolve_case(systemroot + "/System32/cmd.exe");
+        if (!guest.is_file(cmd)) continue;
+        std::string arch;
+        try {
+          arch = pe_architecture(guest.read_prefix(cmd, 4096));
+        } catch (const guest::GuestError&) {
+          // ntfs-3g cannot read a CompactOS (WOF-compressed) cmd.exe: the hive's
+          // PROCESSOR_ARCHITECTURE answers instead (read_windows).
+        }
+        roots.push_back({fs.device, systemroot, arch});
+        break;
+      }
+    } catch (const guest::GuestError&) {
+      return std::nullopt;  // a volume vmfix cannot read: libguestfs decides, as it did before
     }
-    check(g, guestfs_umount_all(g), "umount_all");
   }
   if (roots.empty()) return std::nullopt;
   return roots;
@@ -330,6 +351,7 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   for (FilesystemFacts& fs : facts.filesystems)
     for (const guest::Mountpoint& mp : facts.mountpoints)
       if (mp.device == fs.device) fs.mountpoint = mp.path;
+  read_ext_states(g, facts);
   scan_unmounted_boot_filesystems(session, facts);
   mount_guest(g, mode, facts);
   guest::LibguestfsGuest appliance(session);

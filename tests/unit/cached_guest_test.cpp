@@ -104,11 +104,12 @@ TEST(CachedGuest, ReadsCrossOnceUntilTheGuestChanges) {
   EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'old'");
   inner.add_file("/boot/grub2/grub.cfg", "menuentry 'behind the back'");
   EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'old'") << "the second read came from the cache";
-  EXPECT_EQ(guest.read_prefix("/boot/grub2/grub.cfg", 9), "menuentry");
+  EXPECT_EQ(guest.read_prefix("/boot/grub2/grub.cfg", 15), "menuentry 'old'") << "a prefix of a held file, from the host";
 
   guest.write("/etc/fstab", "UUID=1234 / ext4 defaults 0 1\n");
   EXPECT_EQ(inner.read("/etc/fstab"), "UUID=1234 / ext4 defaults 0 1\n") << "a write goes through at once";
-  EXPECT_EQ(guest.read("/etc/fstab"), "UUID=1234 / ext4 defaults 0 1\n");
+  inner.add_file("/etc/fstab", "changed behind the cache's back");
+  EXPECT_EQ(guest.read("/etc/fstab"), "UUID=1234 / ext4 defaults 0 1\n") << "what was written is remembered";
   EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'behind the back'")
       << "a write through one name may change a file known under another: every remembered content goes";
 
@@ -134,12 +135,34 @@ TEST(CachedGuest, PendingUploadsSurviveOtherChanges) {
   write_host_file_atomic(local, "hive v2");
   guest.upload(local, "/Windows/System32/config/SYSTEM");
   guest.write("/Windows/Panther/unattend.xml", "<unattend/>");
-  guest.mkdir_p("/Windows/Setup/Scripts");
+  guest.rm("/Windows/Panther/unattend.xml");
+  inner.add_device("/dev/sda", std::string(4096, '\0'));
+  guest.write_device("/dev/sda", 0, std::string(512, '\0'));
   EXPECT_EQ(guest.read("/Windows/System32/config/SYSTEM"), "hive v2");
   guest.flush();
   EXPECT_EQ(inner.read("/Windows/System32/config/SYSTEM"), "hive v2");
   guest.rm_rf("/Windows/System32");
   EXPECT_THROW(guest.read("/Windows/System32/config/SYSTEM"), GuestError);
+}
+
+// An upload may change a file that is also known under another name: after a flush only the
+// uploaded contents are remembered.
+TEST(CachedGuest, AFlushForgetsWhatItDidNotUpload) {
+  FakeGuest inner;
+  inner.add_file("/etc/grub2.cfg", "old menu");
+  inner.add_file("/boot/grub2/grub.cfg", "old menu");
+  CachedGuest guest(inner);
+  TempDir host("vmfix-cache-test");
+  const std::string local = (host.path() / "copy").string();
+  EXPECT_EQ(guest.read("/etc/grub2.cfg"), "old menu");
+  write_host_file_atomic(local, "new menu");
+  guest.upload(local, "/boot/grub2/grub.cfg");
+  inner.add_file("/etc/grub2.cfg", "new menu");  // the guest's symlink, as the fake cannot have one
+  EXPECT_EQ(guest.read("/etc/grub2.cfg"), "old menu") << "before the flush, nothing changed in the guest";
+  guest.flush();
+  EXPECT_EQ(guest.read("/etc/grub2.cfg"), "new menu");
+  inner.add_file("/boot/grub2/grub.cfg", "behind the back");
+  EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "new menu") << "the uploaded content is kept";
 }
 
 }  // namespace

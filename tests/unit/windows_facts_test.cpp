@@ -113,6 +113,34 @@ TEST_F(WindowsFactsTest, HostNameAndArchitectureFromTheControlSet) {
   EXPECT_EQ(version().arch, "i386");
 }
 
+// Without the corpus: the version from CurrentVersion alone (before Windows 10), and Windows 11
+// by its build number.
+TEST_F(WindowsFactsTest, VersionFallbacksAndWindows11) {
+  auto version_with = [&](const std::string& reg) {
+    write_host_file_atomic(software_file_, registry::empty_hive("SOFTWARE"));
+    {
+      Hive software(software_file_, Hive::Mode::writable);
+      registry::merge_reg(software, "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\n" + reg,
+                          "HKEY_LOCAL_MACHINE\\SOFTWARE");
+      software.commit(software_file_);
+    }
+    Hive system(system_file_, Hive::Mode::read_only);
+    Hive software(software_file_, Hive::Mode::read_only);
+    return read_windows_version(system, "ControlSet001", &software);
+  };
+  WindowsVersion server = version_with("\"ProductName\"=\"Windows Server 2008 R2 Standard\"\n\"CurrentVersion\"=\"6.1\"\n");
+  EXPECT_EQ(server.major, 6);
+  EXPECT_EQ(server.minor, 1);
+  WindowsVersion eleven = version_with("\"ProductName\"=\"Windows 10 Pro\"\n\"CurrentVersion\"=\"6.3\"\n"
+                                       "\"CurrentMajorVersionNumber\"=dword:0000000a\n\"CurrentBuildNumber\"=\"22631\"\n");
+  EXPECT_EQ(eleven.product_name, "Windows 11 Pro");
+  EXPECT_EQ(eleven.major, 10);
+  EXPECT_EQ(eleven.minor, 0) << "no CurrentMinorVersionNumber";
+  WindowsVersion ten = version_with("\"ProductName\"=\"Windows 10 Pro\"\n\"CurrentMajorVersionNumber\"=dword:0000000a\n"
+                                    "\"CurrentBuildNumber\"=\"19045\"\n");
+  EXPECT_EQ(ten.product_name, "Windows 10 Pro");
+}
+
 TEST(PeArchitecture, MachineFieldOfThePeHeader) {
   EXPECT_EQ(pe_architecture(fixtures::pe32plus_x86_64_console_program()), "x86_64");
   std::string header(0x200, '\0');
@@ -126,7 +154,11 @@ TEST(PeArchitecture, MachineFieldOfThePeHeader) {
   EXPECT_EQ(machine(0xaa64), "aarch64");
   EXPECT_EQ(machine(0x8664), "x86_64");
   EXPECT_EQ(machine(0x0200), "") << "Itanium: not a machine vmfix names";
+  EXPECT_EQ(machine(0x8664), "x86_64");
   EXPECT_EQ(pe_architecture(header.substr(0, 0x82)), "") << "header cut inside the PE signature";
+  EXPECT_EQ(pe_architecture(header.substr(0, 0x84)), "") << "header cut before the machine field";
+  EXPECT_EQ(pe_architecture(header.substr(0, 0x85)), "") << "header cut inside the machine field";
+  EXPECT_EQ(pe_architecture(header.substr(0, 0x86)), "x86_64");
   header[0x3c] = char(0xff), header[0x3d] = char(0xff), header[0x3e] = char(0xff), header[0x3f] = char(0x7f);
   EXPECT_EQ(pe_architecture(header), "") << "e_lfanew far past the bytes read";
   EXPECT_EQ(pe_architecture("\x7f" "ELF"), "");
