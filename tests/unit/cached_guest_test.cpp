@@ -8,6 +8,13 @@
 namespace vmfix::guest {
 namespace {
 
+// Stages `text` for upload to `guest_path`, as a fixer that edited a hive on the host does.
+void upload_text(CachedGuest& guest, const TempDir& host, const std::string& guest_path, std::string_view text) {
+  const std::filesystem::path local = host.path() / "upload";
+  write_host_file_atomic(local, text);
+  guest.upload(local.string(), guest_path);
+}
+
 TEST(CachedGuest, DownloadsOnceUploadsOnFlush) {
   FakeGuest inner;
   inner.add_file("/Windows/System32/config/SYSTEM", "hive v1");
@@ -131,9 +138,7 @@ TEST(CachedGuest, PendingUploadsSurviveOtherChanges) {
   inner.mkdir_p("/Windows/Panther");
   CachedGuest guest(inner);
   TempDir host("vmfix-cache-test");
-  const std::string local = (host.path() / "copy").string();
-  write_host_file_atomic(local, "hive v2");
-  guest.upload(local, "/Windows/System32/config/SYSTEM");
+  upload_text(guest, host, "/Windows/System32/config/SYSTEM", "hive v2");
   guest.write("/Windows/Panther/unattend.xml", "<unattend/>");
   guest.rm("/Windows/Panther/unattend.xml");
   inner.add_device("/dev/sda", std::string(4096, '\0'));
@@ -153,10 +158,8 @@ TEST(CachedGuest, AFlushForgetsWhatItDidNotUpload) {
   inner.add_file("/boot/grub2/grub.cfg", "old menu");
   CachedGuest guest(inner);
   TempDir host("vmfix-cache-test");
-  const std::string local = (host.path() / "copy").string();
   EXPECT_EQ(guest.read("/etc/grub2.cfg"), "old menu");
-  write_host_file_atomic(local, "new menu");
-  guest.upload(local, "/boot/grub2/grub.cfg");
+  upload_text(guest, host, "/boot/grub2/grub.cfg", "new menu");
   inner.add_file("/etc/grub2.cfg", "new menu");  // the guest's symlink, as the fake cannot have one
   EXPECT_EQ(guest.read("/etc/grub2.cfg"), "old menu") << "before the flush, nothing changed in the guest";
   guest.flush();
