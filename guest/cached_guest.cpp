@@ -8,10 +8,21 @@ namespace vmfix::guest {
 
 namespace fs = std::filesystem;
 
+CachedGuest::Entry CachedGuest::new_entry() { return {scratch_.path() / fmt::format("{}", next_name_++), false}; }
+
+void CachedGuest::drop_if(const std::function<bool(const std::string&, const Entry&)>& doomed) {
+  std::erase_if(files_, [&](const auto& item) {
+    if (!doomed(item.first, item.second)) return false;
+    std::error_code ignored;
+    fs::remove(item.second.file, ignored);
+    return true;
+  });
+}
+
 CachedGuest::Entry& CachedGuest::cached(const std::string& guest_path) {
   auto it = files_.find(guest_path);
   if (it != files_.end()) return it->second;
-  Entry entry{scratch_.path() / fmt::format("{}", next_name_++), false};
+  Entry entry = new_entry();
   inner_.download(guest_path, entry.file.string());
   return files_.emplace(guest_path, entry).first->second;
 }
@@ -31,12 +42,7 @@ void CachedGuest::forget(const std::string& path) {
   auto under = [&](const std::string& name) {
     return !path.empty() && (name == path || (name.size() > path.size() && name.starts_with(path) && name[path.size()] == '/'));
   };
-  std::erase_if(files_, [&](auto& item) {
-    if (item.second.dirty && !under(item.first)) return false;
-    std::error_code ignored;
-    fs::remove(item.second.file, ignored);
-    return true;
-  });
+  drop_if([&](const std::string& name, const Entry& entry) { return !entry.dirty || under(name); });
 }
 
 // What was uploaded is what the guest now holds under those names; every other remembered
@@ -51,12 +57,7 @@ void CachedGuest::flush() {
     uploaded.push_back(guest_path);
   }
   if (uploaded.empty()) return;
-  std::erase_if(files_, [&](auto& item) {
-    if (std::find(uploaded.begin(), uploaded.end(), item.first) != uploaded.end()) return false;
-    std::error_code ignored;
-    fs::remove(item.second.file, ignored);
-    return true;
-  });
+  drop_if([&](const std::string& name, const Entry&) { return std::find(uploaded.begin(), uploaded.end(), name) == uploaded.end(); });
 }
 
 void CachedGuest::download(const std::string& guest_path, const std::string& host_path) {
@@ -65,7 +66,7 @@ void CachedGuest::download(const std::string& guest_path, const std::string& hos
 
 void CachedGuest::upload(const std::string& host_path, const std::string& guest_path) {
   auto it = files_.find(guest_path);
-  if (it == files_.end()) it = files_.emplace(guest_path, Entry{scratch_.path() / fmt::format("{}", next_name_++), false}).first;
+  if (it == files_.end()) it = files_.emplace(guest_path, new_entry()).first;
   fs::copy_file(host_path, it->second.file, fs::copy_options::overwrite_existing);
   it->second.dirty = true;  // the guest itself changes at flush(), and lookups are forgotten then
 }
@@ -105,7 +106,7 @@ std::string CachedGuest::run(const std::vector<std::string>& argv) {
 void CachedGuest::write(const std::string& path, std::string_view content) {
   forget(path);
   inner_.write(path, content);
-  Entry entry{scratch_.path() / fmt::format("{}", next_name_++), false};
+  Entry entry = new_entry();
   write_host_file_atomic(entry.file, content);
   files_.emplace(path, entry);  // what the guest now holds under this name
 }

@@ -9,6 +9,7 @@
 // reachable under two names (/etc/grub2.cfg and /boot/grub2/grub.cfg), so a change under one name
 // cannot tell which other copies went stale. Only what was just written or uploaded is kept.
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "guest/guest.h"
@@ -61,6 +62,9 @@ class CachedGuest : public Guest {
   // content and every lookup.
   void forget(const std::string& path_or_directory);
   void forget_lookups() { stats_.clear(), resolved_.clear(); }
+  Entry new_entry();  // a host file name never used before, even after a forget
+  // Erases the entries `doomed` names, with their host copies.
+  void drop_if(const std::function<bool(const std::string&, const Entry&)>& doomed);
 
   Guest& inner_;
   TempDir scratch_{"vmfix-guest-cache"};
