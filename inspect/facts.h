@@ -21,6 +21,7 @@ struct PartitionFacts {
   std::string role;       // "esp", "bios-boot", "linux", "swap", "lvm", "raid", "ntfs", "msr", "recovery", "extended", ""
   std::string name;       // GPT partition name
   bool bootable = false;  // MBR active flag
+  std::string partuuid;   // PARTUUID, as blkid gives it: the GPT partition GUID, or MBR "<disk signature>-<number>"
 };
 
 struct DiskFacts {

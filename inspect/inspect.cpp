@@ -10,12 +10,14 @@
 #include "disk/partition_table.h"
 #include "guest/libguestfs_guest.h"
 #include "inspect/linux.h"
+#include "inspect/linux_root.h"
 #include "inspect/network.h"
 #include "inspect/tools.h"
 #include "inspect/windows.h"
 #include "registry/guest_hive.h"
 #include "registry/sam.h"
 #include "support/files.h"
+#include "support/text.h"
 
 namespace vmfix::inspect {
 
@@ -50,7 +52,11 @@ void read_os(guestfs_h* g, const std::string& root, Facts& facts) {
 
   auto flat = take_strings(g, guestfs_inspect_get_mountpoints(g, root.c_str()), "inspect_get_mountpoints");
   for (size_t i = 0; i + 1 < flat.size(); i += 2) facts.mountpoints.push_back({flat[i], flat[i + 1]});
-  std::sort(facts.mountpoints.begin(), facts.mountpoints.end(),
+}
+
+// Parents before children: / before /boot before /boot/efi.
+void sort_mountpoints(std::vector<guest::Mountpoint>& mountpoints) {
+  std::sort(mountpoints.begin(), mountpoints.end(),
             [](const auto& a, const auto& b) { return a.path.size() < b.path.size() || (a.path.size() == b.path.size() && a.path < b.path); });
 }
 
@@ -84,6 +90,7 @@ void read_disks(guest::Session& session, const std::vector<std::string>& sources
       partition.type = table.kind == "gpt" ? p.gpt_type : fmt::format("0x{:02x}", p.mbr_type);
       partition.role = table.role_of(p);
       partition.name = p.name;
+      partition.partuuid = table.kind == "gpt" ? to_lower(p.gpt_guid) : fmt::format("{:08x}-{:02x}", table.disk_signature, p.number);
       partition.bootable = p.bootable;
       disk.partitions.push_back(std::move(partition));
     }
@@ -199,6 +206,110 @@ std::optional<std::vector<WindowsRoot>> find_windows_roots(guest::Session& sessi
   return roots;
 }
 
+struct LinuxRoot {
+  std::string device;
+  LinuxRelease release;
+  std::string arch;
+  std::string hostname;
+  std::vector<guest::Mountpoint> mountpoints;
+};
+
+// A Debian-family root found without inspect_os (see inspect/linux_root.h), when the disks hold
+// only filesystems this path reads: ext2/3/4, XFS, JFS, FAT and swap, on partitions, whole disks or
+// LVM. nullopt sends inspection to libguestfs: btrfs (subvolumes), md arrays, encrypted volumes,
+// another OS's filesystem, two roots, a separate /usr, or a release this path does not read.
+std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& facts) {
+  static constexpr std::array<std::string_view, 7> kLinuxKinds{"ext2", "ext3", "ext4", "xfs", "jfs", "vfat", "swap"};
+  for (const FilesystemFacts& fs : facts.filesystems)
+    if (std::find(kLinuxKinds.begin(), kLinuxKinds.end(), fs.type) == kLinuxKinds.end() || fs.device.starts_with("/dev/md"))
+      return std::nullopt;
+  guestfs_h* g = session.handle();
+  guest::LibguestfsGuest guest(session);
+  auto is_file = [&](const std::string& path, bool follow = false) {
+    return guestfs_is_file_opts(g, path.c_str(), GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, follow ? 1 : 0, -1) == 1;
+  };
+  // Release files are read as libguestfs reads them: a regular file after symbolic links.
+  ReadGuestFile read = [&](const std::string& path) -> std::optional<std::string> {
+    if (!is_file(path, true)) return std::nullopt;
+    char* real = guestfs_realpath(g, path.c_str());
+    if (real == nullptr) return std::nullopt;
+    return guest.read(take_string(g, real, "realpath"));
+  };
+
+  BlockDevices devices;
+  for (const DiskFacts& disk : facts.disks) {
+    devices.disks.push_back(disk.device);
+    devices.partitions.insert(devices.partitions.end(), disk.partitions.begin(), disk.partitions.end());
+  }
+  devices.filesystems = facts.filesystems;
+  devices.lvm_canonical = [g](const std::string& mapper_path) -> std::optional<std::string> {
+    char* lv = guestfs_lvm_canonical_lv_name(g, mapper_path.c_str());
+    if (lv == nullptr) return std::nullopt;
+    return take_string(g, lv, "lvm_canonical_lv_name");
+  };
+
+  std::optional<LinuxRoot> found;
+  for (const FilesystemFacts& fs : facts.filesystems) {
+    if (fs.type == "swap" || guestfs_mount_ro(g, fs.device.c_str(), "/") != 0) continue;  // libguestfs skips what will not mount
+    struct Unmount {
+      guestfs_h* g;
+      ~Unmount() { guestfs_umount_all(g); }
+    } unmount{g};
+    std::unique_ptr<guestfs_dirent_list, decltype(&guestfs_free_dirent_list)> listing(guestfs_readdir(g, "/"), guestfs_free_dirent_list);
+    if (!listing) return std::nullopt;
+    auto top = [&](std::string_view name) -> char {  // 'd' directory, 'l' link, 'r' file; 0 if absent
+      for (uint32_t i = 0; i < listing->len; ++i)
+        if (name == listing->val[i].name) return listing->val[i].ftyp;
+      return 0;
+    };
+    auto top_icase = [&](std::string_view name) {
+      for (uint32_t i = 0; i < listing->len; ++i)
+        if (equals_icase(name, listing->val[i].name)) return true;
+      return false;
+    };
+    // In libguestfs's order of tests: a GRUB /boot is no root.
+    if ((top("grub") == 'd' && (is_file("/grub/menu.lst") || is_file("/grub/grub.conf"))) ||
+        (top("grub2") == 'd' && is_file("/grub2/grub.cfg")))
+      continue;
+    // The Hurd, Minix, DOS and old Windows are libguestfs's to name.
+    if (top("hurd") || (top("service") == 'd' && is_file("/service/vm")) || top_icase("windows") || top_icase("winnt") ||
+        top_icase("fdos") || top_icase("dos"))
+      return std::nullopt;
+    auto bin_is_usr_bin = [&] {
+      if (top("bin") != 'l') return false;
+      char* target = guestfs_readlink(g, "/bin");
+      return target != nullptr && take_string(g, target, "readlink") == "usr/bin";
+    };
+    const bool linux_root = top("etc") == 'd' && (top("bin") == 'd' || bin_is_usr_bin()) && (is_file("/etc/fstab") || is_file("/etc/hosts"));
+    if (!linux_root) {
+      // CoreOS, and a separate /usr, whose release libguestfs merges into the root's.
+      if (top("etc") == 'd' && top("root") == 'd' && top("home") == 'd' && top("usr") == 'd' && is_file("/etc/coreos/update.conf"))
+        return std::nullopt;
+      if (top("bin") == 'd' && top("share") == 'd' && top("local") == 'd' &&
+          ((top("etc") == 'd' && !is_file("/etc/fstab")) || guestfs_is_dir(g, "/share/coreos") == 1))
+        return std::nullopt;
+      continue;
+    }
+    if (found) return std::nullopt;  // two roots: inspect_os counts and orders them
+    std::optional<LinuxRelease> release = read_debian_family_release(read);
+    if (!release) return std::nullopt;
+    LinuxRoot root;
+    root.device = fs.device;
+    root.release = *release;
+    for (const char* program : {"/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh"}) {
+      if (!is_file(program, true)) continue;
+      char* real = guestfs_realpath(g, program);
+      if (real == nullptr) continue;
+      root.arch = elf_architecture(guest.read_prefix(take_string(g, real, "realpath"), 64));
+      if (!root.arch.empty()) break;
+    }
+    root.hostname = read_linux_hostname(read);
+    root.mountpoints = fstab_mountpoints(read("/etc/fstab").value_or(""), fs.device, devices);
+    found = std::move(root);
+  }
+  return found;
+}
+
 // Boot loaders on filesystems the OS does not mount (a Windows System Reserved partition, an
 // ESP missing from fstab): each is mounted read-only at / for a moment, before the OS is.
 void scan_unmounted_boot_filesystems(guest::Session& session, Facts& facts) {
@@ -227,7 +338,17 @@ void mount_guest(guestfs_h* g, MountMode mode, Facts& facts) {
   }
 }
 
-void read_packages(guestfs_h* g, Facts& facts) {
+// dpkg's database is read here; libguestfs's list of the others needs its inspect_os to have run.
+void read_packages(guestfs_h* g, guest::Guest& guest, Facts& facts) {
+  if (facts.package_format == "deb") {
+    try {
+      facts.packages = dpkg_installed_packages(guest.read("/var/lib/dpkg/status"));
+      facts.packages_known = true;
+    } catch (const guest::GuestError& error) {
+      facts.notes.push_back(fmt::format("could not read the package database: {}", error.what()));
+    }
+    return;
+  }
   std::unique_ptr<guestfs_application2_list, decltype(&guestfs_free_application2_list)> apps(
       guestfs_inspect_list_applications2(g, facts.root_device.c_str()), guestfs_free_application2_list);
   if (!apps) {
@@ -310,7 +431,7 @@ void read_guest_config(guest::Session& session, guest::Guest& guest, Facts& fact
   if (facts.os_type == "windows") {
     read_windows(guest, facts);
   } else if (facts.os_type == "linux") {
-    read_packages(session.handle(), facts);
+    read_packages(session.handle(), guest, facts);
     facts.network = detect_linux_network(guest);
     facts.hypervisor_tools = detect_linux_tools(guest, facts.packages);
     facts.linux = read_linux_facts(guest, facts.bootloaders);
@@ -339,6 +460,19 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
     facts.windows_systemroot = root.systemroot;
     facts.arch = root.arch;
     facts.mountpoints = {{"/", root.device}};
+  } else if (auto linux_root = find_linux_root(session, facts)) {
+    facts.os_count = 1;
+    facts.root_device = linux_root->device;
+    facts.os_type = "linux";
+    facts.distro = linux_root->release.distro;
+    facts.product_name = linux_root->release.product_name;
+    facts.major_version = linux_root->release.major;
+    facts.minor_version = linux_root->release.minor;
+    facts.arch = linux_root->arch;
+    facts.hostname = linux_root->hostname;
+    facts.package_format = "deb";
+    facts.package_management = "apt";
+    facts.mountpoints = std::move(linux_root->mountpoints);
   } else {
     auto roots = take_strings(g, guestfs_inspect_os(g), "inspect_os");
     if (roots.empty())
@@ -346,6 +480,7 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
     facts.os_count = static_cast<int>(roots.size());
     read_os(g, roots.front(), facts);
   }
+  sort_mountpoints(facts.mountpoints);
   if (facts.os_count > 1)
     facts.notes.push_back(fmt::format("{} operating systems found; using the one on {}", facts.os_count, facts.root_device));
   for (FilesystemFacts& fs : facts.filesystems)

@@ -1,5 +1,6 @@
 #pragma once
-// Inspection over a launched appliance: libguestfs's OS inspection plus our own probes.
+// Inspection over a launched appliance: Windows and Debian-family Linux read directly, any other
+// guest through libguestfs's OS inspection, plus our own probes.
 #include <string>
 #include <vector>
 

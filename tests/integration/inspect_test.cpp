@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "guest/session.h"
+#include "inspect/inspect.h"
 #include "support/files.h"
 #include "support/text.h"
 #include "tests/integration/environment.h"
@@ -184,6 +186,54 @@ TEST(Inspect, Debian11GptUnderAProfileThatNeedsMbr) {
   const json* mode = find_by(report["findings"], "id", "boot-mode");
   ASSERT_TRUE(mode);
   EXPECT_EQ((*mode)["status"], "pass");
+}
+
+// vmfix reads Debian-family guests without libguestfs's inspect_os (inspect/linux_root.h). On the
+// same launch, inspect_os must then give the same answers, and libguestfs's package list the same
+// packages.
+TEST(Inspect, OwnDebianFamilyInspectionAgreesWithLibguestfs) {
+  for (const char* name : {"ubuntu1804-vmware", "debian11-gpt-bios"}) {
+    SCOPED_TRACE(name);
+    const fs::path image = fixture_image(name);
+    const std::string format = image.extension() == ".qcow2" ? "qcow2" : "vmdk";
+    guest::Session session({{image.string(), format, true}}, guest::SessionOptions{});
+    session.launch();
+    const inspect::Facts facts = inspect::inspect_guest(session, {image.string()}, inspect::MountMode::read_only);
+    guestfs_h* g = session.handle();
+    auto text = [&](char* value) { return guest::take_string(g, value, "inspect_get"); };
+    ASSERT_EQ(guestfs_umount_all(g), 0);
+    const auto roots = guest::take_strings(g, guestfs_inspect_os(g), "inspect_os");
+    ASSERT_EQ(roots.size(), 1u);
+    const char* root = roots[0].c_str();
+    EXPECT_EQ(facts.root_device, roots[0]);
+    EXPECT_EQ(facts.os_type, text(guestfs_inspect_get_type(g, root)));
+    EXPECT_EQ(facts.distro, text(guestfs_inspect_get_distro(g, root)));
+    EXPECT_EQ(facts.product_name, text(guestfs_inspect_get_product_name(g, root)));
+    EXPECT_EQ(facts.major_version, guestfs_inspect_get_major_version(g, root));
+    EXPECT_EQ(facts.minor_version, guestfs_inspect_get_minor_version(g, root));
+    EXPECT_EQ(facts.arch, text(guestfs_inspect_get_arch(g, root)));
+    EXPECT_EQ(facts.hostname, text(guestfs_inspect_get_hostname(g, root)));
+    EXPECT_EQ(facts.package_format, text(guestfs_inspect_get_package_format(g, root)));
+    EXPECT_EQ(facts.package_management, text(guestfs_inspect_get_package_management(g, root)));
+    std::vector<std::string> theirs, ours;
+    const auto flat = guest::take_strings(g, guestfs_inspect_get_mountpoints(g, root), "inspect_get_mountpoints");
+    for (size_t i = 0; i + 1 < flat.size(); i += 2) theirs.push_back(flat[i] + "=" + flat[i + 1]);
+    for (const guest::Mountpoint& mp : facts.mountpoints) ours.push_back(mp.path + "=" + mp.device);
+    std::sort(theirs.begin(), theirs.end());
+    std::sort(ours.begin(), ours.end());
+    EXPECT_EQ(ours, theirs);
+    for (const guest::Mountpoint& mp : facts.mountpoints) ASSERT_EQ(guestfs_mount_ro(g, mp.device.c_str(), mp.path.c_str()), 0) << mp.path;
+    std::unique_ptr<guestfs_application2_list, decltype(&guestfs_free_application2_list)> apps(
+        guestfs_inspect_list_applications2(g, root), guestfs_free_application2_list);
+    ASSERT_TRUE(apps);
+    std::vector<std::string> packages;
+    for (uint32_t i = 0; i < apps->len; ++i) packages.emplace_back(apps->val[i].app2_name);
+    std::sort(packages.begin(), packages.end());
+    EXPECT_TRUE(facts.packages_known);
+    EXPECT_EQ(facts.packages, packages);
+    EXPECT_FALSE(packages.empty());
+    session.shutdown();
+  }
 }
 
 TEST(Inspect, Rhel8BootingThroughUefi) {

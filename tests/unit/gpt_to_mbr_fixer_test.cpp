@@ -50,7 +50,7 @@ inspect::Facts linux_facts() {
   disk.device = "/dev/sda";
   disk.size = 64 << 20;
   disk.partition_table = "gpt";
-  disk.partitions.push_back({2, "/dev/sda2", 4096 * 512, 0, 0, "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "linux", "", false});
+  disk.partitions.push_back({2, "/dev/sda2", 4096 * 512, 0, 0, "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "linux", "", false, ""});
   facts.disks.push_back(disk);
   return facts;
 }

@@ -30,7 +30,7 @@ inspect::Facts linux_facts(const std::string& distro, int major, int minor, cons
   facts.product_name = distro;
   facts.root_device = "/dev/sda1";
   facts.boot_mode = "bios";
-  facts.disks.push_back({"/dev/sda", "disk.img", 8ULL << 30, "mbr", {{1, "/dev/sda1", 1 << 20, 8ULL << 30, 8ULL << 30, "0x83", "linux", "", true}}, {}});
+  facts.disks.push_back({"/dev/sda", "disk.img", 8ULL << 30, "mbr", {{1, "/dev/sda1", 1 << 20, 8ULL << 30, 8ULL << 30, "0x83", "linux", "", true, "00000000-01"}}, {}});
   facts.filesystems.push_back({"/dev/sda1", "ext4", "", "", "/", 8ULL << 30, 4ULL << 30, true});
   facts.mountpoints.push_back({"/", "/dev/sda1"});
   facts.linux.kernels.push_back({kernel, "/boot/vmlinuz-" + kernel, "/boot/initrd.img-" + kernel, true});
