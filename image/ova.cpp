@@ -197,24 +197,11 @@ std::string pax_record(const std::string& key, const std::string& value) {
 
 class ArchiveFile {
  public:
-  explicit ArchiveFile(const std::filesystem::path& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw_errno(fmt::format("cannot create {}", path.string()));
-  }
-  ~ArchiveFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ArchiveFile(const ArchiveFile&) = delete;
-  ArchiveFile& operator=(const ArchiveFile&) = delete;
+  explicit ArchiveFile(const std::filesystem::path& path) : file_(path) {}
 
   void write(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw_errno(fmt::format("cannot write {}", path_.string()));
-      bytes.remove_prefix(static_cast<size_t>(n));
-      offset_ += static_cast<uint64_t>(n);
-    }
+    file_.write(bytes);
+    offset_ += bytes.size();
   }
 
   // The whole of `file`, by copy_file_range where the kernel can (no trip through user space).
@@ -228,7 +215,7 @@ class ArchiveFile {
       const size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, 64 << 20));
       ssize_t n = 0;
       if (kernel_copy) {
-        n = ::copy_file_range(in, nullptr, fd_, nullptr, chunk, 0);
+        n = ::copy_file_range(in, nullptr, file_.fd(), nullptr, chunk, 0);
         if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
           kernel_copy = false;  // another filesystem, or an old kernel: through a buffer
           continue;
@@ -241,7 +228,7 @@ class ArchiveFile {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n == 0) throw Error(fmt::format("{} shrank while it was being archived", file.string()));
-      if (n < 0) throw_errno(fmt::format("cannot copy {} into {}", file.string(), path_.string()));
+      if (n < 0) throw_errno(fmt::format("cannot copy {} into {}", file.string(), file_.path().string()));
       left -= static_cast<uint64_t>(n);
       if (on_copied) on_copied(static_cast<uint64_t>(n));
     }
@@ -251,17 +238,10 @@ class ArchiveFile {
     if (const uint64_t partial = offset_ % kBlock) write(std::string(kBlock - partial, '\0'));
   }
 
-  void finish() {
-    if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-      fd_ = -1;
-      throw_errno(fmt::format("cannot write {}", path_.string()));
-    }
-    fd_ = -1;
-  }
+  void finish() { file_.close(true); }
 
  private:
-  std::filesystem::path path_;
-  int fd_ = -1;
+  NewFile file_;
   uint64_t offset_ = 0;
 };
 

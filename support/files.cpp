@@ -94,6 +94,30 @@ void write_host_file_atomic(const fs::path& path, std::string_view content) {
   if (::rename(temp.c_str(), path.c_str()) != 0) fail(fmt::format("rename to {}", path.string()));
 }
 
+NewFile::NewFile(std::filesystem::path path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw_errno(fmt::format("cannot create {}", path_.string()));
+}
+
+NewFile::~NewFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void NewFile::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw_errno(fmt::format("cannot write {}", path_.string()));
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void NewFile::close(bool sync) {
+  const bool failed = (sync && ::fsync(fd_) != 0) | (::close(fd_) != 0);
+  fd_ = -1;
+  if (failed) throw_errno(fmt::format("cannot write {}", path_.string()));
+}
+
 TempDir::TempDir(std::string_view prefix) {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = fmt::format("{}/{}-XXXXXX", base && *base ? base : "/var/tmp", prefix);

@@ -21,6 +21,26 @@ std::string read_host_bytes(const std::filesystem::path& path, uint64_t offset, 
 // reader sees either the old file or the complete new one.
 void write_host_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+// A file that must not exist yet (O_EXCL: nobody's file or link is written through), written front
+// to back. close() says what the kernel could not write; the destructor only closes.
+class NewFile {
+ public:
+  explicit NewFile(std::filesystem::path path);
+  ~NewFile();
+  NewFile(const NewFile&) = delete;
+  NewFile& operator=(const NewFile&) = delete;
+  // All of `bytes`, or an Error.
+  void write(std::string_view bytes);
+  // fsync first when `sync`.
+  void close(bool sync);
+  int fd() const { return fd_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
 // A directory under $TMPDIR (or /var/tmp), removed with its contents on destruction, or when
 // vmfix is interrupted.
 class TempDir {

@@ -131,6 +131,10 @@ TEST(Output, EveryDiskFormatOfAFixtureReadsBack) {
     image::write_output(vm, {overlay}, image::choose_output(vm, out.string(), std::string(format)), {}, false);
     disks.push_back({out.filename().string(), fs::file_size(out)});
   }
+  // vmfix writes streamOptimized VMDKs itself (image/stream_vmdk.h): qemu reads the same disk back.
+  ProcessResult same = run_host({"qemu-img", "compare", "-q", "-f", "raw", "-F", "vmdk", (dir / "win-raw.disk").string(),
+                                 (dir / "win-vmdk.disk").string()});
+  EXPECT_EQ(same.exit_status, 0) << same.output;
   write_file(dir / "all.ovf", ovf_descriptor(disks));
   CliResult inspect = run_vmfix({"--inspect", "--json", (dir / "all.ovf").string()}, {cache_environment()});
   ASSERT_EQ(inspect.exit_status, 0) << inspect.err;

@@ -1,0 +1,247 @@
+#include "image/stream_vmdk.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "support/bytes.h"
+#include "support/error.h"
+#include "support/files.h"
+
+namespace vmfix::image {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kSector = 512;
+constexpr uint64_t kGrainSectors = 128;  // 64 KiB grains, as VMware and qemu write them
+constexpr uint64_t kGrainBytes = kGrainSectors * kSector;
+constexpr uint64_t kTableEntries = 512;  // grains per grain table
+constexpr uint64_t kDescriptorSectors = 20;
+constexpr uint64_t kOverheadSectors = 128;  // header and descriptor; the first grain starts here
+constexpr uint64_t kGdAtEnd = ~0ULL;
+enum MarkerType : uint32_t { kEndOfStream = 0, kGrainTable = 1, kGrainDirectory = 2, kFooter = 3 };
+
+// The 512-byte sparse extent header. Flags: newline detection valid (bit 0), compressed grains
+// (bit 16), markers (bit 17).
+std::string sparse_header(uint64_t capacity_sectors, uint64_t gd_offset) {
+  std::string header(kSector, '\0');
+  header.replace(0, 4, "KDMV");
+  put_le32(header, 4, 3);  // version 3: compressed grains with markers
+  put_le32(header, 8, 1u | 1u << 16 | 1u << 17);
+  put_le64(header, 12, capacity_sectors);
+  put_le64(header, 20, kGrainSectors);
+  put_le64(header, 28, 1);  // descriptor offset
+  put_le64(header, 36, kDescriptorSectors);
+  put_le32(header, 44, kTableEntries);
+  put_le64(header, 48, 0);  // no redundant grain directory
+  put_le64(header, 56, gd_offset);
+  put_le64(header, 64, kOverheadSectors);
+  header[72] = 0;  // cleanly closed
+  header[73] = '\n';
+  header[74] = ' ';
+  header[75] = '\r';
+  header[76] = '\n';
+  put_le16(header, 77, 1);  // deflate
+  return header;
+}
+
+std::string descriptor(uint64_t capacity_sectors, const std::string& extent_name) {
+  std::random_device random;
+  const uint32_t cid = std::uniform_int_distribution<uint32_t>(0, 0xfffffffe)(random);
+  // The geometry VMware derives for an IDE disk: 16 heads, 63 sectors, cylinders capped at 16383.
+  const uint64_t cylinders = std::min<uint64_t>(capacity_sectors / (16 * 63), 16383);
+  std::string text = fmt::format(
+      "# Disk DescriptorFile\n"
+      "version=1\n"
+      "CID={:08x}\n"
+      "parentCID=ffffffff\n"
+      "createType=\"streamOptimized\"\n"
+      "\n"
+      "# Extent description\n"
+      "RW {} SPARSE \"{}\"\n"
+      "\n"
+      "# The Disk Data Base\n"
+      "#DDB\n"
+      "\n"
+      "ddb.virtualHWVersion = \"4\"\n"
+      "ddb.geometry.cylinders = \"{}\"\n"
+      "ddb.geometry.heads = \"16\"\n"
+      "ddb.geometry.sectors = \"63\"\n"
+      "ddb.adapterType = \"ide\"\n"
+      "ddb.toolsVersion = \"2147483647\"\n",
+      cid, capacity_sectors, extent_name, cylinders);
+  if (text.size() > kDescriptorSectors * kSector) throw Error(fmt::format("VMDK descriptor too long for '{}'", extent_name));
+  text.resize(kDescriptorSectors * kSector, '\0');
+  return text;
+}
+
+std::string marker(uint64_t sectors, MarkerType type) {
+  std::string bytes(kSector, '\0');
+  put_le64(bytes, 0, sectors);
+  put_le32(bytes, 12, type);
+  return bytes;
+}
+
+bool all_zero(const char* data, size_t length) {
+  // Word by word: most of a disk's unallocated grains are whole pages of zeros.
+  const char* end = data + length;
+  for (; data + 8 <= end; data += 8) {
+    uint64_t word;
+    std::memcpy(&word, data, 8);
+    if (word != 0) return false;
+  }
+  for (; data < end; ++data)
+    if (*data != 0) return false;
+  return true;
+}
+
+// Appends to the target file through one buffer, counting sectors.
+class SectorWriter {
+ public:
+  explicit SectorWriter(const fs::path& path) : file_(path) {}
+
+  uint64_t sector() const { return (written_ + buffer_.size()) / kSector; }
+  // Appends `bytes` and pads them with zeros to a whole sector.
+  void append(std::string_view bytes) {
+    buffer_.append(bytes);
+    buffer_.resize((buffer_.size() + kSector - 1) / kSector * kSector, '\0');
+    if (buffer_.size() >= (8u << 20)) flush();
+  }
+  void close() {
+    flush();
+    file_.close(false);  // the caller syncs the finished output
+  }
+
+ private:
+  void flush() {
+    file_.write(buffer_);
+    written_ += buffer_.size();
+    buffer_.clear();
+  }
+
+  NewFile file_;
+  uint64_t written_ = 0;
+  std::string buffer_;
+};
+
+// Reads [offset, offset + length) of the raw image; holes (SEEK_HOLE) are not read but zeroed.
+void read_span(int fd, const fs::path& raw, uint64_t offset, std::string& span) {
+  std::fill(span.begin(), span.end(), '\0');
+  const uint64_t end = offset + span.size();
+  for (uint64_t at = offset; at < end;) {
+    off_t data = ::lseek(fd, static_cast<off_t>(at), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) return;  // nothing but a hole to the end of the file
+    if (data < 0) data = static_cast<off_t>(at);  // no SEEK_DATA here: read everything
+    if (static_cast<uint64_t>(data) >= end) return;
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    const uint64_t stop = hole < 0 ? end : std::min<uint64_t>(static_cast<uint64_t>(hole), end);
+    for (uint64_t from = static_cast<uint64_t>(data); from < stop;) {
+      ssize_t n = ::pread(fd, span.data() + (from - offset), stop - from, static_cast<off_t>(from));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno(fmt::format("read {}", raw.string()));
+      if (n == 0) throw Error(fmt::format("{}: shorter than it was a moment ago", raw.string()));
+      from += static_cast<uint64_t>(n);
+    }
+    at = stop;
+  }
+}
+
+}  // namespace
+
+void write_stream_optimized_vmdk(const fs::path& raw, const fs::path& target, const std::string& extent_name,
+                                 const StreamVmdkOptions& options) {
+  const int fd = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw_errno(fmt::format("cannot open {}", raw.string()));
+  struct CloseFd {
+    int fd;
+    ~CloseFd() { ::close(fd); }
+  } close_raw{fd};
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  if (end < 0) throw_errno(fmt::format("cannot size {}", raw.string()));
+  const auto size = static_cast<uint64_t>(end);
+  if (size == 0 || size % kSector != 0)
+    throw Error(fmt::format("{}: {} bytes is not a whole number of sectors", raw.string(), size));
+  const uint64_t capacity = size / kSector;
+  const uint64_t grains = (capacity + kGrainSectors - 1) / kGrainSectors;
+  const uint64_t tables = (grains + kTableEntries - 1) / kTableEntries;
+  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  SectorWriter out(target);
+  out.append(sparse_header(capacity, kGdAtEnd));
+  out.append(descriptor(capacity, extent_name));
+  out.append(std::string((kOverheadSectors - out.sector()) * kSector, '\0'));
+
+  // Grain tables and the directory hold 32-bit sector numbers: a sparse extent ends at 2 TiB.
+  auto sector_of = [&](const SectorWriter& writer) {
+    if (writer.sector() > 0xffffffffULL - kGrainSectors)
+      throw Error(fmt::format("{}: a sparse VMDK cannot grow past 2 TiB", target.string()));
+    return static_cast<uint32_t>(writer.sector());
+  };
+  std::vector<uint32_t> directory(tables, 0);
+  std::string span(kTableEntries * kGrainBytes, '\0');
+  std::vector<std::string> compressed(kTableEntries);
+  std::vector<char> present(kTableEntries);
+  for (uint64_t t = 0; t < tables; ++t) {
+    const uint64_t first_grain = t * kTableEntries;
+    const uint64_t count = std::min(kTableEntries, grains - first_grain);
+    const uint64_t offset = first_grain * kGrainBytes;
+    span.resize(std::min<uint64_t>(count * kGrainBytes, size - offset));
+    read_span(fd, raw, offset, span);
+    // Each thread deflates every threads-th grain of the span; zlib's format, as VMware reads it.
+    auto deflate_share = [&](unsigned share) {
+      for (uint64_t g = share; g < count; g += threads) {
+        const char* data = span.data() + g * kGrainBytes;
+        const uint64_t length = std::min<uint64_t>(kGrainBytes, span.size() - g * kGrainBytes);
+        present[g] = !all_zero(data, length);
+        if (!present[g]) continue;
+        std::string& out_bytes = compressed[g];
+        uLongf out_length = compressBound(kGrainBytes);
+        out_bytes.resize(12 + out_length);
+        // The last grain of a disk whose size is no multiple of 64 KiB is deflated short: it
+        // ends where the disk does.
+        if (compress2(reinterpret_cast<Bytef*>(out_bytes.data() + 12), &out_length, reinterpret_cast<const Bytef*>(data),
+                      length, Z_DEFAULT_COMPRESSION) != Z_OK)
+          present[g] = 2;  // reported below, from this thread's caller
+        out_bytes.resize(12 + out_length);
+        put_le64(out_bytes, 0, (first_grain + g) * kGrainSectors);
+        put_le32(out_bytes, 8, static_cast<uint32_t>(out_length));
+      }
+    };
+    std::vector<std::thread> workers;
+    for (unsigned share = 1; share < threads; ++share) workers.emplace_back(deflate_share, share);
+    deflate_share(0);
+    for (std::thread& worker : workers) worker.join();
+
+    // Every span gets its table, empty or not: every directory entry then points at one.
+    std::string table(kTableEntries * 4, '\0');
+    for (uint64_t g = 0; g < count; ++g) {
+      if (present[g] == 2) throw Error(fmt::format("{}: zlib could not compress grain {}", target.string(), first_grain + g));
+      if (!present[g]) continue;
+      put_le32(table, g * 4, sector_of(out));
+      out.append(compressed[g]);
+    }
+    out.append(marker(table.size() / kSector, kGrainTable));
+    directory[t] = sector_of(out);
+    out.append(table);
+    if (options.on_progress) options.on_progress(offset + span.size(), size);
+  }
+
+  std::string gd(directory.size() * 4, '\0');
+  for (size_t t = 0; t < directory.size(); ++t) put_le32(gd, t * 4, directory[t]);
+  out.append(marker((gd.size() + kSector - 1) / kSector, kGrainDirectory));
+  const uint64_t gd_offset = out.sector();
+  out.append(gd);
+  out.append(marker(1, kFooter));
+  out.append(sparse_header(capacity, gd_offset));
+  out.append(marker(0, kEndOfStream));
+  out.close();
+}
+
+}  // namespace vmfix::image

@@ -1,0 +1,115 @@
+// vmfix's streamOptimized VMDK writer, read back by qemu-img and by vmfix's own reader.
+#include "image/stream_vmdk.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "image/detect.h"
+#include "support/bytes.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/process.h"
+
+namespace vmfix::image {
+namespace fs = std::filesystem;
+namespace {
+
+void write_at(const fs::path& path, uint64_t offset, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+std::string random_bytes(size_t length, unsigned seed) {
+  std::mt19937 random(seed);
+  std::string bytes(length, '\0');
+  for (char& c : bytes) c = static_cast<char>(random());
+  return bytes;
+}
+
+// A sparse raw disk of 70 MiB and 7 sectors: three grain tables, the last grain cut short, data
+// that compresses and data that does not, a grain of zeros written out (not a hole), and data on
+// both sides of a table boundary and in the very last sector.
+fs::path make_raw(const fs::path& directory) {
+  const fs::path raw = directory / "disk.raw";
+  write_host_file_atomic(raw, "");
+  fs::resize_file(raw, (70ULL << 20) + 7 * 512);
+  write_at(raw, 0, std::string(3 * 65536 + 100, 'A'));
+  write_at(raw, 1 << 20, random_bytes(200000, 1));
+  write_at(raw, 2 << 20, std::string(65536, '\0'));
+  write_at(raw, (32ULL << 20) - 5000, random_bytes(10000, 2));
+  write_at(raw, (70ULL << 20) + 6 * 512, std::string(512, 'Z'));
+  return raw;
+}
+
+TEST(StreamVmdk, QemuReadsTheSameDiskAndOurReaderAcceptsIt) {
+  TempDir scratch("vmfix-stream-vmdk");
+  const fs::path raw = make_raw(scratch.path());
+  for (unsigned threads : {1u, 3u}) {
+    SCOPED_TRACE(threads);
+    const fs::path vmdk = scratch.path() / ("out" + std::to_string(threads) + ".vmdk");
+    uint64_t last = 0, calls = 0;
+    StreamVmdkOptions options;
+    options.threads = threads;
+    options.on_progress = [&](uint64_t done, uint64_t total) {
+      EXPECT_GT(done, last);
+      EXPECT_EQ(total, fs::file_size(raw));
+      last = done;
+      ++calls;
+    };
+    write_stream_optimized_vmdk(raw, vmdk, "final-name.vmdk", options);
+    EXPECT_EQ(last, fs::file_size(raw));
+    EXPECT_EQ(calls, 3u) << "one call per 32 MiB grain table";
+
+    EXPECT_EQ(run_host({"qemu-img", "check", "-q", "-f", "vmdk", vmdk.string()}).exit_status, 0);
+    ProcessResult compare = run_host({"qemu-img", "compare", "-q", "-f", "raw", "-F", "vmdk", raw.string(), vmdk.string()});
+    EXPECT_EQ(compare.exit_status, 0) << compare.output;
+    auto info = nlohmann::json::parse(run_host_checked({"qemu-img", "info", "--output=json", "-f", "vmdk", vmdk.string()}));
+    EXPECT_EQ(info["virtual-size"], fs::file_size(raw));
+    EXPECT_EQ(info["format-specific"]["data"]["create-type"], "streamOptimized");
+    EXPECT_EQ(info["format-specific"]["data"]["extents"][0]["compressed"], true);
+
+    SourceImage ours = open_image(vmdk);
+    EXPECT_EQ(ours.format, Format::vmdk);
+    EXPECT_EQ(ours.variant, "streamOptimized");
+    EXPECT_EQ(ours.virtual_size, fs::file_size(raw));
+
+    // The stream's frame: the header defers the directory to the footer, which sits before the
+    // end-of-stream marker with the directory's real offset; the descriptor names the extent.
+    const std::string file = read_host_file(vmdk);
+    ASSERT_EQ(file.size() % 512, 0u);
+    EXPECT_EQ(le64(file, 56), ~0ULL);
+    const std::string_view footer_marker = std::string_view(file).substr(file.size() - 3 * 512, 512);
+    EXPECT_EQ(le32(footer_marker, 12), 3u);
+    const std::string_view footer = std::string_view(file).substr(file.size() - 2 * 512, 512);
+    EXPECT_EQ(footer.substr(0, 4), "KDMV");
+    const uint64_t gd = le64(footer, 56);
+    EXPECT_LT(gd * 512, file.size());
+    EXPECT_EQ(le32(file, gd * 512 - 512 + 12), 2u) << "a grain-directory marker precedes the directory";
+    EXPECT_EQ(std::string_view(file).substr(file.size() - 512), std::string(512, '\0'));
+    EXPECT_NE(file.find("RW 143367 SPARSE \"final-name.vmdk\""), std::string::npos);
+    EXPECT_LT(file.size(), 1u << 20) << "the zeros and the repeated bytes compress";
+  }
+}
+
+TEST(StreamVmdk, RefusesPartialSectorsAndExistingTargets) {
+  TempDir scratch("vmfix-stream-vmdk");
+  const fs::path raw = scratch.path() / "odd.raw";
+  write_host_file_atomic(raw, std::string(1000, 'x'));
+  EXPECT_THROW(write_stream_optimized_vmdk(raw, scratch.path() / "a.vmdk", "a.vmdk"), Error);
+  const fs::path good = scratch.path() / "good.raw";
+  write_host_file_atomic(good, std::string(4096, 'x'));
+  const fs::path existing = scratch.path() / "existing.vmdk";
+  write_host_file_atomic(existing, "keep me");
+  EXPECT_THROW(write_stream_optimized_vmdk(good, existing, "existing.vmdk"), Error);
+  EXPECT_EQ(read_host_file(existing), "keep me");
+  EXPECT_THROW(write_stream_optimized_vmdk(scratch.path() / "missing.raw", scratch.path() / "b.vmdk", "b.vmdk"), Error);
+}
+
+}  // namespace
+}  // namespace vmfix::image
