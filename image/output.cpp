@@ -67,23 +67,28 @@ void check_output_space(const std::vector<fs::path>& overlays, const std::vector
                         uint64_t available, const fs::path& directory) {
   // No output is larger than its disks' full size plus its metadata (1%, at least 16 MiB a disk):
   // when that fits, the answer is yes without reading the disks' allocation maps.
-  // An OVA holds its disks a second time while it is packed; a VMDK is written from a raw copy of
-  // its disk, deleted once the VMDK is done.
+  // An OVA holds its disks a second time while it is packed. A VMDK is written from a raw copy of
+  // its disk, deleted once the VMDK is done: one disk's copy at a time.
   const bool streamed = format == "vmdk" || format == "ova";
-  const uint64_t copies = (format == "ova" ? 2 : 1) + (streamed ? 1 : 0);
-  uint64_t bound = 0;
-  for (uint64_t size : sizes) bound += size + std::max<uint64_t>(size / 100, 16 << 20);
-  if (bound * copies <= available) return;
+  const uint64_t copies = format == "ova" ? 2 : 1;
+  uint64_t bound = 0, largest = 0;
+  for (uint64_t size : sizes) {
+    bound += size + std::max<uint64_t>(size / 100, 16 << 20);
+    largest = std::max(largest, size);
+  }
+  if (bound * copies + (streamed ? largest : 0) <= available) return;
   // Else what qemu-img says the converted disks need. qemu cannot measure VHD, VHDX or VMDK: a
   // sparse qcow2 (or a full raw image) stands in for them.
   const bool full = format == "raw" || format == "vhd-fixed";
-  uint64_t needed = 0;
+  uint64_t needed = 0, largest_measured = 0;
   for (const fs::path& overlay : overlays) {
     auto measure = nlohmann::json::parse(run_host_checked(
         {"qemu-img", "measure", "--output=json", "-O", full ? "raw" : "qcow2", overlay.string()}));
-    needed += measure.value("required", uint64_t{0});
+    const uint64_t required = measure.value("required", uint64_t{0});
+    needed += required;
+    largest_measured = std::max(largest_measured, required);
   }
-  needed *= copies;
+  needed = needed * copies + (streamed ? largest_measured : 0);
   if (needed > available)
     throw Error(fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
 }

@@ -6,7 +6,11 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstring>
+#include <exception>
+#include <functional>
 #include <random>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -131,10 +135,11 @@ class SectorWriter {
   std::string buffer_;
 };
 
-// Reads [offset, offset + length) of the raw image; holes (SEEK_HOLE) are not read but zeroed.
-void read_span(int fd, const fs::path& raw, uint64_t offset, std::string& span) {
-  std::fill(span.begin(), span.end(), '\0');
-  const uint64_t end = offset + span.size();
+// Reads `length` bytes at `offset` of the raw image into `into`; holes (SEEK_HOLE) are not read
+// but zeroed.
+void read_span(int fd, const fs::path& raw, uint64_t offset, char* into, uint64_t length) {
+  std::memset(into, 0, length);
+  const uint64_t end = offset + length;
   for (uint64_t at = offset; at < end;) {
     off_t data = ::lseek(fd, static_cast<off_t>(at), SEEK_DATA);
     if (data < 0 && errno == ENXIO) return;  // nothing but a hole to the end of the file
@@ -143,7 +148,7 @@ void read_span(int fd, const fs::path& raw, uint64_t offset, std::string& span) 
     off_t hole = ::lseek(fd, data, SEEK_HOLE);
     const uint64_t stop = hole < 0 ? end : std::min<uint64_t>(static_cast<uint64_t>(hole), end);
     for (uint64_t from = static_cast<uint64_t>(data); from < stop;) {
-      ssize_t n = ::pread(fd, span.data() + (from - offset), stop - from, static_cast<off_t>(from));
+      ssize_t n = ::pread(fd, into + (from - offset), stop - from, static_cast<off_t>(from));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw_errno(fmt::format("read {}", raw.string()));
       if (n == 0) throw Error(fmt::format("{}: shorter than it was a moment ago", raw.string()));
@@ -151,6 +156,32 @@ void read_span(int fd, const fs::path& raw, uint64_t offset, std::string& span) 
     }
     at = stop;
   }
+}
+
+// Runs body(share) for every share in [0, shares), each on its own thread, the caller's among
+// them; where no more threads can be had, the caller runs the rest itself. The first exception
+// thrown is rethrown once every share has stopped.
+void run_shares(unsigned shares, const std::function<void(unsigned)>& body) {
+  std::vector<std::exception_ptr> errors(shares);
+  auto guarded = [&](unsigned share) {
+    try {
+      body(share);
+    } catch (...) {
+      errors[share] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> workers;
+  unsigned next = 1;
+  try {
+    for (; next < shares; ++next) workers.emplace_back(guarded, next);
+  } catch (const std::system_error&) {
+    // out of threads (a low pids limit): fewer workers, same work
+  }
+  for (unsigned share = next; share < shares; ++share) guarded(share);
+  guarded(0);
+  for (std::thread& worker : workers) worker.join();
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
@@ -185,44 +216,38 @@ void write_stream_optimized_vmdk(const fs::path& raw, const fs::path& target, co
     return static_cast<uint32_t>(writer.sector());
   };
   std::vector<uint32_t> directory(tables, 0);
-  std::string span(kTableEntries * kGrainBytes, '\0');
+  std::string span;
   std::vector<std::string> compressed(kTableEntries);
   std::vector<char> present(kTableEntries);
   for (uint64_t t = 0; t < tables; ++t) {
     const uint64_t first_grain = t * kTableEntries;
     const uint64_t count = std::min(kTableEntries, grains - first_grain);
     const uint64_t offset = first_grain * kGrainBytes;
-    span.resize(std::min<uint64_t>(count * kGrainBytes, size - offset));
-    read_span(fd, raw, offset, span);
+    // Whole grains, as VMware writes them: the last grain of a disk whose size is no multiple of
+    // 64 KiB is padded with zeros.
+    span.assign(count * kGrainBytes, '\0');
+    read_span(fd, raw, offset, span.data(), std::min<uint64_t>(span.size(), size - offset));
     // Each thread deflates every threads-th grain of the span; zlib's format, as VMware reads it.
-    auto deflate_share = [&](unsigned share) {
+    run_shares(threads, [&](unsigned share) {
       for (uint64_t g = share; g < count; g += threads) {
         const char* data = span.data() + g * kGrainBytes;
-        const uint64_t length = std::min<uint64_t>(kGrainBytes, span.size() - g * kGrainBytes);
-        present[g] = !all_zero(data, length);
+        present[g] = !all_zero(data, kGrainBytes);
         if (!present[g]) continue;
         std::string& out_bytes = compressed[g];
         uLongf out_length = compressBound(kGrainBytes);
         out_bytes.resize(12 + out_length);
-        // The last grain of a disk whose size is no multiple of 64 KiB is deflated short: it
-        // ends where the disk does.
         if (compress2(reinterpret_cast<Bytef*>(out_bytes.data() + 12), &out_length, reinterpret_cast<const Bytef*>(data),
-                      length, Z_DEFAULT_COMPRESSION) != Z_OK)
-          present[g] = 2;  // reported below, from this thread's caller
+                      kGrainBytes, Z_DEFAULT_COMPRESSION) != Z_OK)
+          throw Error(fmt::format("{}: zlib could not compress grain {}", target.string(), first_grain + g));
         out_bytes.resize(12 + out_length);
         put_le64(out_bytes, 0, (first_grain + g) * kGrainSectors);
         put_le32(out_bytes, 8, static_cast<uint32_t>(out_length));
       }
-    };
-    std::vector<std::thread> workers;
-    for (unsigned share = 1; share < threads; ++share) workers.emplace_back(deflate_share, share);
-    deflate_share(0);
-    for (std::thread& worker : workers) worker.join();
+    });
 
     // Every span gets its table, empty or not: every directory entry then points at one.
     std::string table(kTableEntries * 4, '\0');
     for (uint64_t g = 0; g < count; ++g) {
-      if (present[g] == 2) throw Error(fmt::format("{}: zlib could not compress grain {}", target.string(), first_grain + g));
       if (!present[g]) continue;
       put_le32(table, g * 4, sector_of(out));
       out.append(compressed[g]);
@@ -230,7 +255,7 @@ void write_stream_optimized_vmdk(const fs::path& raw, const fs::path& target, co
     out.append(marker(table.size() / kSector, kGrainTable));
     directory[t] = sector_of(out);
     out.append(table);
-    if (options.on_progress) options.on_progress(offset + span.size(), size);
+    if (options.on_progress) options.on_progress(std::min(offset + span.size(), size), size);
   }
 
   std::string gd(directory.size() * 4, '\0');

@@ -126,6 +126,7 @@ struct Facts {
   std::vector<std::string> packages;  // installed package names (Linux)
   bool packages_known = false;        // false when the package database could not be read
   int os_count = 1;                   // operating systems found on the disks
+  bool found_by_libguestfs = false;   // libguestfs's inspect_os named the OS, not vmfix's own search
   WindowsFacts windows;
   LinuxFacts linux;
   std::vector<std::string> notes;     // what inspection could not read, and why

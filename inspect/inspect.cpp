@@ -291,21 +291,25 @@ std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& f
       continue;
     }
     if (found) return std::nullopt;  // two roots: inspect_os counts and orders them
-    std::optional<LinuxRelease> release = read_debian_family_release(read);
-    if (!release) return std::nullopt;
-    LinuxRoot root;
-    root.device = fs.device;
-    root.release = *release;
-    for (const char* program : {"/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh"}) {
-      if (!is_file(program, true)) continue;
-      char* real = guestfs_realpath(g, program);
-      if (real == nullptr) continue;
-      root.arch = elf_architecture(guest.read_prefix(take_string(g, real, "realpath"), 64));
-      if (!root.arch.empty()) break;
+    try {
+      std::optional<LinuxRelease> release = read_debian_family_release(read);
+      if (!release) return std::nullopt;
+      LinuxRoot root;
+      root.device = fs.device;
+      root.release = *release;
+      for (const char* program : {"/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh"}) {
+        if (!is_file(program, true)) continue;
+        char* real = guestfs_realpath(g, program);
+        if (real == nullptr) continue;
+        root.arch = elf_architecture(guest.read_prefix(take_string(g, real, "realpath"), 64));
+        if (!root.arch.empty()) break;
+      }
+      root.hostname = read_linux_hostname(read);
+      root.mountpoints = fstab_mountpoints(read("/etc/fstab").value_or(""), fs.device, devices);
+      found = std::move(root);
+    } catch (const guest::GuestError&) {
+      return std::nullopt;  // a file vmfix cannot read: libguestfs decides
     }
-    root.hostname = read_linux_hostname(read);
-    root.mountpoints = fstab_mountpoints(read("/etc/fstab").value_or(""), fs.device, devices);
-    found = std::move(root);
   }
   return found;
 }
@@ -474,6 +478,7 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
     facts.package_management = "apt";
     facts.mountpoints = std::move(linux_root->mountpoints);
   } else {
+    facts.found_by_libguestfs = true;
     auto roots = take_strings(g, guestfs_inspect_os(g), "inspect_os");
     if (roots.empty())
       throw BadInput("no operating system found on the disk(s): libguestfs inspection recognised none");

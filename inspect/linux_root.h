@@ -56,7 +56,9 @@ std::optional<std::string> resolve_fstab_device(const std::string& spec, const B
 
 // Mountpoints from /etc/fstab as libguestfs's inspect_get_mountpoints gives them: CD-ROM and
 // floppy entries, and mountpoints under /dev, /proc, /sys, /selinux and /media, left out; "/" is
-// always the root inspected.
+// always the root inspected. Deliberately unlike libguestfs 1.48: a malformed line is skipped,
+// where libguestfs's augeas parser drops the whole file (and /boot with it, so its kernels would
+// go unseen); PARTUUID= and PARTLABEL= are resolved, as libguestfs does from 1.54.
 std::vector<guest::Mountpoint> fstab_mountpoints(std::string_view fstab, const std::string& root_device,
                                                  const BlockDevices& devices);
 

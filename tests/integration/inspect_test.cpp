@@ -199,6 +199,7 @@ TEST(Inspect, OwnDebianFamilyInspectionAgreesWithLibguestfs) {
     guest::Session session({{image.string(), format, true}}, guest::SessionOptions{});
     session.launch();
     const inspect::Facts facts = inspect::inspect_guest(session, {image.string()}, inspect::MountMode::read_only);
+    ASSERT_FALSE(facts.found_by_libguestfs) << "vmfix's own search must find this guest, else this test compares libguestfs with itself";
     guestfs_h* g = session.handle();
     auto text = [&](char* value) { return guest::take_string(g, value, "inspect_get"); };
     ASSERT_EQ(guestfs_umount_all(g), 0);
@@ -229,6 +230,7 @@ TEST(Inspect, OwnDebianFamilyInspectionAgreesWithLibguestfs) {
     std::vector<std::string> packages;
     for (uint32_t i = 0; i < apps->len; ++i) packages.emplace_back(apps->val[i].app2_name);
     std::sort(packages.begin(), packages.end());
+    packages.erase(std::unique(packages.begin(), packages.end()), packages.end());  // multiarch: one name, two records
     EXPECT_TRUE(facts.packages_known);
     EXPECT_EQ(facts.packages, packages);
     EXPECT_FALSE(packages.empty());
