@@ -209,7 +209,7 @@ TEST(Output, InterruptsLeaveTheSourceAndNoOutput) {
   auto wait_for_writing = [&](VmfixProcess& vmfix) {
     for (int i = 0; i < 3000 && partial_dirs().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ASSERT_FALSE(partial_dirs().empty()) << "vmfix never started writing: " << vmfix.err_so_far();
-    std::this_thread::sleep_for(std::chrono::seconds(2));  // well into the second disk
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // into the conversion, well before its end
   };
   auto qemu_left = [&] {
     for (int i = 0; i < 30; ++i) {
@@ -249,10 +249,13 @@ TEST(Output, InterruptsLeaveTheSourceAndNoOutput) {
   }
   {
     VmfixProcess vmfix(args, environment);
-    for (int i = 0; i < 600 && vmfix.err_so_far().find("launching the appliance") == std::string::npos; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::this_thread::sleep_for(std::chrono::seconds(3));  // the appliance is starting
-    ASSERT_EQ(run_host({"pgrep", "-f", tmp.string()}).exit_status, 0) << "no qemu was running yet: " << vmfix.err_so_far();
+    // The appliance's qemu has its sockets and overlays under `tmp`: kill vmfix as soon as it runs.
+    bool starting = false;
+    for (int i = 0; i < 1200 && !starting; ++i) {
+      starting = run_host({"pgrep", "-f", "qemu-system.*" + tmp.string()}).exit_status == 0;
+      if (!starting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(starting) << "no appliance ever started: " << vmfix.err_so_far();
     ::kill(vmfix.pid(), SIGKILL);
     vmfix.wait();
     EXPECT_FALSE(qemu_left()) << "qemu outlived vmfix";
