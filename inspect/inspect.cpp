@@ -154,6 +154,12 @@ void read_ext_states(guestfs_h* g, Facts& facts) {
     if (fs.type.rfind("ext", 0) == 0) fs.clean = ext_state_clean(g, fs.device);
 }
 
+// Unmounts whatever a probe mounted at /, however the probe ends.
+struct UnmountAll {
+  guestfs_h* g;
+  ~UnmountAll() { guestfs_umount_all(g); }
+};
+
 struct WindowsRoot {
   std::string device;
   std::string systemroot;  // "/Windows", as the volume spells it
@@ -178,10 +184,7 @@ std::optional<std::vector<WindowsRoot>> find_windows_roots(guest::Session& sessi
   std::vector<WindowsRoot> roots;
   for (const FilesystemFacts& fs : facts.filesystems) {
     if (fs.type != "ntfs" || guestfs_mount_ro(g, fs.device.c_str(), "/") != 0) continue;
-    struct Unmount {
-      guestfs_h* g;
-      ~Unmount() { guestfs_umount_all(g); }
-    } unmount{g};
+    UnmountAll unmount{g};
     try {
       for (const char* candidate : {"/Windows", "/WINNT", "/win32", "/win"}) {
         const std::string systemroot = guest.resolve_case(candidate);
@@ -228,12 +231,17 @@ std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& f
   auto is_file = [&](const std::string& path, bool follow = false) {
     return guestfs_is_file_opts(g, path.c_str(), GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, follow ? 1 : 0, -1) == 1;
   };
-  // Release files are read as libguestfs reads them: a regular file after symbolic links.
-  ReadGuestFile read = [&](const std::string& path) -> std::optional<std::string> {
+  // Files are found as libguestfs finds them: a regular file after symbolic links, which are
+  // followed inside the guest.
+  auto resolved = [&](const std::string& path) -> std::optional<std::string> {
     if (!is_file(path, true)) return std::nullopt;
     char* real = guestfs_realpath(g, path.c_str());
     if (real == nullptr) return std::nullopt;
-    return guest.read(take_string(g, real, "realpath"));
+    return take_string(g, real, "realpath");
+  };
+  ReadGuestFile read = [&](const std::string& path) -> std::optional<std::string> {
+    auto real = resolved(path);
+    return real ? std::optional(guest.read(*real)) : std::nullopt;
   };
 
   BlockDevices devices;
@@ -251,10 +259,7 @@ std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& f
   std::optional<LinuxRoot> found;
   for (const FilesystemFacts& fs : facts.filesystems) {
     if (fs.type == "swap" || guestfs_mount_ro(g, fs.device.c_str(), "/") != 0) continue;  // libguestfs skips what will not mount
-    struct Unmount {
-      guestfs_h* g;
-      ~Unmount() { guestfs_umount_all(g); }
-    } unmount{g};
+    UnmountAll unmount{g};
     std::unique_ptr<guestfs_dirent_list, decltype(&guestfs_free_dirent_list)> listing(guestfs_readdir(g, "/"), guestfs_free_dirent_list);
     if (!listing) return std::nullopt;
     auto top = [&](std::string_view name) -> char {  // 'd' directory, 'l' link, 'r' file; 0 if absent
@@ -298,10 +303,7 @@ std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& f
       root.device = fs.device;
       root.release = *release;
       for (const char* program : {"/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh"}) {
-        if (!is_file(program, true)) continue;
-        char* real = guestfs_realpath(g, program);
-        if (real == nullptr) continue;
-        root.arch = elf_architecture(guest.read_prefix(take_string(g, real, "realpath"), 64));
+        if (auto real = resolved(program)) root.arch = elf_architecture(guest.read_prefix(*real, 64));
         if (!root.arch.empty()) break;
       }
       root.hostname = read_linux_hostname(read);
