@@ -125,6 +125,7 @@ std::string with_value(const std::string& line, const ShellValue& old, const std
 
 std::string with_device_uuids(std::string_view args, const DeviceUuid& uuid_of) {
   std::string out(args);
+  if (!uuid_of) return out;
   auto spans = word_spans(out);
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) {  // from the end: offsets stay valid
     std::string_view word = std::string_view(out).substr(it->first, it->second - it->first);
@@ -138,6 +139,30 @@ std::string with_device_uuids(std::string_view args, const DeviceUuid& uuid_of) 
   return out;
 }
 
+// "nvme_core.io_timeout" of "nvme_core.io_timeout=255".
+std::string_view key_of(std::string_view argument) { return argument.substr(0, argument.find('=')); }
+
+// `args` with `argument` appended, or put in place of the same key's other value.
+std::string with_argument(std::string_view args, std::string_view argument) {
+  std::string out(args);
+  auto spans = word_spans(out);
+  for (auto [start, end] : spans) {
+    std::string_view word = std::string_view(out).substr(start, end - start);
+    if (key_of(word) != key_of(argument) || word.find('=') == std::string_view::npos) continue;
+    if (word != argument) out.replace(start, end - start, argument);
+    return out;
+  }
+  size_t last = out.find_last_not_of(" \t");
+  if (last == std::string::npos) return std::string(argument) + out;
+  return out.substr(0, last + 1) + " " + std::string(argument) + out.substr(last + 1);
+}
+
+bool has_key(std::string_view args, std::string_view key) {
+  for (auto [start, end] : word_spans(args))
+    if (key_of(args.substr(start, end - start)) == key && args.substr(start, end - start).find('=') != std::string_view::npos) return true;
+  return false;
+}
+
 }  // namespace
 
 bool has_serial_console(std::string_view args) {
@@ -148,8 +173,9 @@ bool has_serial_console(std::string_view args) {
 
 bool timeout_too_long(int seconds) { return seconds < 0 || seconds > kMaxTimeout; }
 
-std::string ec2_kernel_args(std::string_view args, const DeviceUuid& uuid_of) {
-  std::string out = with_device_uuids(args, uuid_of);
+std::string ec2_kernel_args(std::string_view args, const Ec2Args& ec2) {
+  std::string out = with_device_uuids(args, ec2.uuid_of);
+  if (!ec2.nvme_timeout.empty()) out = with_argument(out, ec2.nvme_timeout);
   if (has_serial_console(out)) return out;
   bool has_tty0 = false;
   for (auto [start, end] : word_spans(out)) has_tty0 = has_tty0 || std::string_view(out).substr(start, end - start) == "console=tty0";
@@ -159,9 +185,10 @@ std::string ec2_kernel_args(std::string_view args, const DeviceUuid& uuid_of) {
   return out.substr(0, last + 1) + " " + addition + out.substr(last + 1);
 }
 
-std::string ec2_default_grub(std::string_view text, const DeviceUuid& uuid_of, bool stale_default) {
+std::string ec2_default_grub(std::string_view text, const Ec2Args& ec2, DefaultGrubEdit how) {
   std::vector<std::string> lines = lines_of(text);
   std::optional<size_t> cmdline, cmdline_default, timeout, grub_default;
+  std::vector<size_t> uuid_switches;
   for (size_t i = 0; i < lines.size(); ++i) {
     auto found = assignment(lines[i]);
     if (!found) continue;
@@ -169,6 +196,7 @@ std::string ec2_default_grub(std::string_view text, const DeviceUuid& uuid_of, b
     else if (found->first == "GRUB_CMDLINE_LINUX_DEFAULT") cmdline_default = i;
     else if (found->first == "GRUB_TIMEOUT") timeout = i;
     else if (found->first == "GRUB_DEFAULT") grub_default = i;
+    else if (found->first == "GRUB_DISABLE_LINUX_UUID") uuid_switches.push_back(i);
   }
   auto edit = [&](size_t index, auto&& change) {
     auto found = assignment(lines[index]);
@@ -179,27 +207,40 @@ std::string ec2_default_grub(std::string_view text, const DeviceUuid& uuid_of, b
   auto value_of = [&](std::optional<size_t> index) {
     return index ? shell_value(lines[*index], assignment(lines[*index])->second).text : std::string();
   };
-  if (cmdline_default) edit(*cmdline_default, [&](const std::string& v) { return with_device_uuids(v, uuid_of); });
-  bool console = has_serial_console(value_of(cmdline)) || has_serial_console(value_of(cmdline_default));
-  if (cmdline) {
-    edit(*cmdline, [&](const std::string& v) { return console ? with_device_uuids(v, uuid_of) : ec2_kernel_args(v, uuid_of); });
-  } else if (!console) {
-    lines.push_back(fmt::format("GRUB_CMDLINE_LINUX=\"{}\"", ec2_kernel_args("", uuid_of)));
-  }
+  if (ec2.uuid_of)
+    for (size_t index : uuid_switches) edit(index, [](const std::string& v) { return v == "true" ? std::string("false") : v; });
+  const std::string nvme_key(key_of(ec2.nvme_timeout));
+  const bool nvme_in_default = !nvme_key.empty() && has_key(value_of(cmdline_default), nvme_key);
+  if (cmdline_default)
+    edit(*cmdline_default, [&](const std::string& v) {
+      std::string out = with_device_uuids(v, ec2.uuid_of);
+      return nvme_in_default ? with_argument(out, ec2.nvme_timeout) : out;
+    });
+  const bool console = has_serial_console(value_of(cmdline)) || has_serial_console(value_of(cmdline_default));
+  Ec2Args for_cmdline = ec2;
+  if (nvme_in_default) for_cmdline.nvme_timeout.clear();
+  auto cmdline_edit = [&](const std::string& v) {
+    std::string out = with_device_uuids(v, ec2.uuid_of);
+    if (!for_cmdline.nvme_timeout.empty()) out = with_argument(out, for_cmdline.nvme_timeout);
+    return console ? out : ec2_kernel_args(out, {});
+  };
+  if (cmdline) edit(*cmdline, cmdline_edit);
+  else if (!how.drop_in && (!console || !for_cmdline.nvme_timeout.empty()))
+    lines.push_back(fmt::format("GRUB_CMDLINE_LINUX=\"{}\"", cmdline_edit("")));
   if (timeout)
     edit(*timeout, [](const std::string& v) {
       auto seconds = parse_int(v);
       return seconds && timeout_too_long(*seconds) ? std::to_string(kTimeout) : v;
     });
-  if (stale_default && grub_default) edit(*grub_default, [](const std::string& v) { return v == "saved" ? v : "0"; });
+  if (how.stale_default && grub_default) edit(*grub_default, [](const std::string& v) { return v == "saved" ? v : "0"; });
   return join_lines(lines, text);
 }
 
-std::string ec2_grub_cfg(std::string_view text, const DeviceUuid& uuid_of, bool timeouts) {
+std::string ec2_grub_cfg(std::string_view text, const Ec2Args& ec2, bool timeouts) {
   std::vector<std::string> lines = lines_of(text);
   for (std::string& line : lines) {
     if (auto kernel = kernel_line(line, kGrub2Kernel)) {
-      line = kernel->head + ec2_kernel_args(kernel->args, uuid_of);
+      line = kernel->head + ec2_kernel_args(kernel->args, ec2);
       continue;
     }
     std::string_view trimmed = trim(line);
@@ -209,6 +250,116 @@ std::string ec2_grub_cfg(std::string_view text, const DeviceUuid& uuid_of, bool 
       line = line.substr(0, line.find("set timeout=")) + "set timeout=" + std::to_string(kTimeout);
   }
   return join_lines(lines, text);
+}
+
+namespace {
+
+// A kernel's name for a disk or partition ("/dev/sdb2", "/dev/vda", "/dev/nvme0n1p1", "/dev/xvda1"):
+// what differs between the appliance, VMware, Xen and Nitro.
+bool names_a_disk(std::string_view device) {
+  if (!device.starts_with("/dev/")) return false;
+  device.remove_prefix(5);
+  for (std::string_view prefix : {"sd", "hd", "vd", "xvd", "nvme", "cciss/"})
+    if (device.starts_with(prefix) && device.size() > prefix.size()) return true;
+  return false;
+}
+
+// "hd1" of "hd1,gpt2" or "(hd1,gpt2)/boot": the BIOS drive a GRUB device names, "" for others.
+std::string bios_drive(std::string_view device) {
+  if (device.starts_with("(")) device.remove_prefix(1);
+  if (!device.starts_with("hd")) return "";
+  size_t end = 2;
+  while (end < device.size() && std::isdigit(static_cast<unsigned char>(device[end]))) ++end;
+  return end > 2 ? std::string(device.substr(0, end)) : "";
+}
+
+std::string first_word(std::string_view line) {
+  auto spans = word_spans(line);
+  return spans.empty() ? "" : std::string(line.substr(spans[0].first, spans[0].second - spans[0].first));
+}
+
+// "set root='hd1,gpt2'": where the drive name starts and ends, if the line sets root to a BIOS drive.
+std::optional<std::pair<size_t, size_t>> set_root_drive(std::string_view line) {
+  size_t at = line.find("set root=");
+  if (at == std::string_view::npos || !trim(line.substr(0, at)).empty()) return std::nullopt;
+  size_t start = at + 9;
+  while (start < line.size() && (line[start] == '\'' || line[start] == '"' || line[start] == '(')) ++start;
+  std::string drive = bios_drive(line.substr(start));
+  if (drive.empty()) return std::nullopt;
+  return std::pair{start, start + drive.size()};
+}
+
+}  // namespace
+
+std::string repair_appliance_names(std::string_view text, const GuestDisks& disks) {
+  std::vector<std::string> lines = lines_of(text);
+  for (std::string& line : lines) {
+    const std::string keyword = first_word(line);
+    if (keyword == "search") {
+      std::string kept;
+      auto spans = word_spans(line);
+      kept = line.substr(0, spans[0].first);
+      for (auto [start, end] : spans) {
+        std::string_view word = std::string_view(line).substr(start, end - start);
+        if (word.starts_with("--hint")) continue;
+        kept += std::string(kept.size() > spans[0].first ? " " : "") + std::string(word);
+      }
+      line = kept;
+      continue;
+    }
+    if (auto drive = set_root_drive(line)) {
+      line.replace(drive->first, drive->second - drive->first, "hd0");
+      continue;
+    }
+    if (!disks.efi_kernel.empty() && (keyword == "linux16" || keyword == "initrd16")) {
+      const size_t at = line.find(keyword);
+      const std::string efi = keyword == "linux16" ? disks.efi_kernel : disks.efi_kernel == "linuxefi" ? "initrdefi" : "initrd";
+      line.replace(at, keyword.size(), efi);
+    }
+    auto kernel = kernel_line(line, kGrub2Kernel);
+    if (!kernel) continue;
+    std::string args = kernel->args;
+    auto spans = word_spans(args);
+    for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
+      std::string_view word = std::string_view(args).substr(it->first, it->second - it->first);
+      for (auto [key, uuid] : {std::pair<std::string_view, const std::string*>{"root=", &disks.root_uuid}, {"resume=", &disks.resume_uuid}}) {
+        if (!word.starts_with(key) || !names_a_disk(word.substr(key.size())) || uuid->empty()) continue;
+        args.replace(it->first, it->second - it->first, std::string(key) + "UUID=" + *uuid);
+        break;
+      }
+    }
+    line = kernel->head + args;
+  }
+  return join_lines(lines, text);
+}
+
+std::vector<std::string> device_names_in_menu(std::string_view text) {
+  std::vector<std::string> found;
+  size_t number = 0;
+  for (std::string_view line : split_lines(text)) {
+    ++number;
+    auto note = [&](std::string_view what) { found.push_back(fmt::format("{}: {}", number, what)); };
+    if (auto kernel = kernel_line(line, kAnyKernel)) {
+      for (auto [start, end] : word_spans(kernel->args)) {
+        std::string_view word = std::string_view(kernel->args).substr(start, end - start);
+        for (std::string_view key : {"root=", "resume="})
+          if (word.starts_with(key) && names_a_disk(word.substr(key.size()))) note(word);
+      }
+      continue;
+    }
+    if (first_word(line) == "search") {
+      for (auto [start, end] : word_spans(line)) {
+        std::string_view word = line.substr(start, end - start);
+        if (!word.starts_with("--hint")) continue;
+        std::string_view value = word.substr(word.find('=') == std::string_view::npos ? word.size() : word.find('=') + 1);
+        std::string drive = bios_drive(value);
+        if (!drive.empty() && drive != "hd0") note(word);
+      }
+      continue;
+    }
+    if (auto drive = set_root_drive(line); drive && line.substr(drive->first, drive->second - drive->first) != "hd0") note(trim(line));
+  }
+  return found;
 }
 
 bool grub_cfg_uses_saved_entry(std::string_view text) {
@@ -234,12 +385,12 @@ std::string with_grub_cfg_default(std::string_view text, const std::string& valu
   return join_lines(lines, text);
 }
 
-std::string ec2_grub_legacy(std::string_view text, const DeviceUuid& uuid_of, int default_index) {
+std::string ec2_grub_legacy(std::string_view text, const Ec2Args& ec2, int default_index) {
   std::vector<std::string> lines = lines_of(text);
   bool default_set = false;
   for (std::string& line : lines) {
     if (auto kernel = kernel_line(line, {"kernel"})) {
-      line = kernel->head + ec2_kernel_args(kernel->args, uuid_of);
+      line = kernel->head + ec2_kernel_args(kernel->args, ec2);
       continue;
     }
     const std::string trimmed(trim(line));  // a copy: `line` is rewritten below
@@ -260,14 +411,14 @@ std::string ec2_grub_legacy(std::string_view text, const DeviceUuid& uuid_of, in
   return join_lines(lines, text);
 }
 
-std::string ec2_bls_entry(std::string_view text, const DeviceUuid& uuid_of) {
+std::string ec2_bls_entry(std::string_view text, const Ec2Args& ec2) {
   std::vector<std::string> lines = lines_of(text);
   for (std::string& line : lines) {
     auto spans = word_spans(line);
     if (spans.empty() || std::string_view(line).substr(spans[0].first, spans[0].second - spans[0].first) != "options") continue;
     if (line.find("$kernelopts") != std::string::npos) continue;  // the options live in grubenv
     size_t args_at = spans.size() > 1 ? spans[1].first : line.size();
-    line = line.substr(0, args_at) + (spans.size() > 1 ? "" : " ") + ec2_kernel_args(line.substr(args_at), uuid_of);
+    line = line.substr(0, args_at) + (spans.size() > 1 ? "" : " ") + ec2_kernel_args(line.substr(args_at), ec2);
   }
   return join_lines(lines, text);
 }

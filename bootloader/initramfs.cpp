@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "bootloader/kernels.h"
 #include "support/error.h"
 #include "support/text.h"
 
@@ -275,6 +276,24 @@ std::vector<DriverState> ec2_driver_states(guest::Guest& guest, const std::strin
     states.push_back(std::move(state));
   }
   return states;
+}
+
+std::string nvme_timeout_argument(guest::Guest& guest, const std::string& version) {
+  const std::string modules_dir = "/lib/modules/" + version;
+  std::set<std::string> drivers = module_names(guest.read_if_exists(modules_dir + "/modules.builtin").value_or(""));
+  drivers.merge(module_names(guest.read_if_exists(modules_dir + "/modules.dep").value_or("")));
+  const std::string config = guest.read_if_exists("/boot/config-" + version).value_or("");
+  auto configured = [&](std::string_view option) {
+    for (std::string_view line : split_lines(config))
+      if (line == fmt::format("{}=y", option) || line == fmt::format("{}=m", option)) return true;
+    return false;
+  };
+  if (!drivers.count("nvme") && !configured("CONFIG_BLK_DEV_NVME")) return "";
+  // nvme_core became a module of its own in 4.6 (some distributions backported it); its
+  // io_timeout was a byte until 4.15.
+  const bool core = drivers.count("nvme-core") || configured("CONFIG_NVME_CORE") || !version_less(version, "4.6");
+  const std::string value = version_less(version, "4.15") ? "255" : "4294967295";
+  return (core ? "nvme_core.io_timeout=" : "nvme.io_timeout=") + value;
 }
 
 }  // namespace vmfix::bootloader

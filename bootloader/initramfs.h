@@ -41,6 +41,11 @@ struct DriverState {
 std::vector<DriverState> ec2_driver_states(guest::Guest& guest, const std::string& version,
                                            const std::vector<std::string>& initramfs_files);
 
+// The NVMe I/O timeout argument AWS recommends for kernel `version`: nvme_core.io_timeout (nvme.io_timeout
+// where the kernel has no nvme-core, before 4.6) at its largest value, 4294967295, or 255 where the
+// parameter is a byte (before 4.15). "" when the kernel has no NVMe driver.
+std::string nvme_timeout_argument(guest::Guest& guest, const std::string& version);
+
 // "xen-blkfront" for ".../xen-blkfront.ko", ".ko.xz", ".ko.zst", ".ko.gz"; "" for other files.
 std::string module_name_of(std::string_view path);
 

@@ -169,7 +169,7 @@ void print_findings(const ordered_json& findings, const Styles& styles, int verb
     if (status == "fail" && !finding["fixer"].is_null())
       fmt::print("{}{}\n", indent,
                  finding["fixable"].get<bool>() ? fmt::format("-> fixed by: {}", finding["fixer"].get<std::string>())
-                                                : fmt::format("-> fixer '{}' does not handle this guest", finding["fixer"].get<std::string>()));
+                                                : fmt::format("-> not fixed: the '{}' fixer cannot repair this (evidence above)", finding["fixer"].get<std::string>()));
   }
 }
 
@@ -252,12 +252,14 @@ int run_remediate(const Options& options) {
 
   ordered_json fixer_results = ordered_json::array(), changes = ordered_json::array();
   std::optional<rules::Evaluation> after;
+  std::vector<std::string> fixers_run;
   if (!checking) {
     for (auto& fixer : fixers) {
       if (!fixer->applies(facts)) {
         fixer_results.push_back({{"id", fixer->id()}, {"status", "not-applicable"}});
         continue;
       }
+      fixers_run.emplace_back(fixer->id());
       auto made = fixer->fix(guest, facts);
       if (!made.empty()) step(fmt::format("  fixer {}", fixer->id()));
       fixer_results.push_back({{"id", fixer->id()}, {"status", made.empty() ? "unchanged" : "changed"}});
@@ -272,6 +274,7 @@ int run_remediate(const Options& options) {
     inspect::refresh_facts(session, guest, facts);
     describe_output(*output, vm, options.in_place, image);
     after = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});
+    rules::account_for_fixers_run(*after, fixers_run);
     step("rules checked again");
   }
   session.shutdown();

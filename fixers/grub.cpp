@@ -1,13 +1,15 @@
 // grub: the boot menu an EC2 instance starts from without anyone at its console. The kernel's
 // console goes to ttyS0 as well as tty0 (EC2's console output and serial console read ttyS0),
-// root= and resume= name filesystems by UUID (disks are xvdX on Xen and nvmeXnY on Nitro), the
-// menu does not wait, and the default entry boots a kernel and initramfs that exist.
+// root= and resume= name filesystems by UUID (disks are xvdX on Xen and nvmeXnY on Nitro), a
+// kernel with NVMe waits for EBS as long as it can, the menu does not wait, and the default entry
+// boots a kernel and initramfs that exist.
 //
-// GRUB 2 with /etc/default/grub and the guest's own grub-mkconfig: the inputs are edited and
-// grub.cfg regenerated, then checked; if the generated menu still lacks the console (a
-// /etc/default/grub.d file overriding the command line, say) the old grub.cfg is edited in place
-// instead. Without grub-mkconfig grub.cfg is edited in place. BLS entries (and grubenv's
-// kernelopts) and GRUB legacy menus are edited in place.
+// The guest's menu is edited in place (grub.cfg, BLS entries and grubenv's kernelopts, GRUB
+// legacy's menu.lst), and so are the inputs of its update-grub (/etc/default/grub and its
+// drop-ins), so that the next update-grub in the guest writes the same. The guest's grub-mkconfig
+// runs only when no in-place edit gives a bootable menu (no entry boots an installed kernel): it
+// runs in the appliance, whose disks are not the guest's, so every device name and drive hint it
+// wrote is repaired and checked before the menu is kept.
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -15,6 +17,7 @@
 #include <set>
 
 #include "bootloader/grub_edit.h"
+#include "bootloader/initramfs.h"
 #include "bootloader/kernels.h"
 #include "fixers/fstab.h"
 #include "fixers/registry.h"
@@ -27,7 +30,6 @@ namespace {
 
 using bootloader::BootConfig;
 using bootloader::BootEntry;
-using bootloader::DeviceUuid;
 using guest::join_path;
 
 constexpr const char* kRootMessage = "boot entries name root= and resume= by UUID";
@@ -82,26 +84,62 @@ DefaultPlan plan_default(guest::Guest& guest, const BootConfig& boot) {
   return {DefaultPlan::State::cannot, problem + "; no menu entry boots an installed kernel with an initramfs", {}};
 }
 
+constexpr const char* kNvmeMessage = "a kernel with NVMe waits for EBS as long as it can (nvme_core.io_timeout)";
+
 struct Edit {
   std::string file, before, after;
-  bool root = false, console = false;  // what it changes
+  bool root = false, nvme = false, console = false;  // what it changes
 };
 
 struct Plan {
   std::optional<BootConfig> boot;
+  bootloader::Ec2Args ec2;
   std::vector<Edit> edits;
-  std::string mkconfig;        // the guest's grub-mkconfig, when grub.cfg is to be regenerated
-  Edit stale_cfg;              // what a regeneration is for (grub.cfg as an in-place edit would change it)
-  std::set<std::string> unresolved;  // device names in root=/resume= with no filesystem found
+  std::string mkconfig;                 // the guest's grub-mkconfig, when grub.cfg must be regenerated
+  std::vector<std::string> unresolved;  // "FILE:LINE: root=/dev/sdz9": device names no filesystem answers
   DefaultPlan default_plan;
 };
+
+// The version of the installed kernel the menu boots by default, else of the newest one.
+std::string default_kernel_version(guest::Guest& guest, const BootConfig& boot) {
+  auto kernels = bootloader::installed_kernels(guest);
+  if (kernels.empty()) return "";
+  const std::string wanted = boot.default_entry ? bootloader::kernel_version_of(boot.entries[*boot.default_entry].kernel) : "";
+  for (const bootloader::Kernel& kernel : kernels)
+    if (kernel.version == wanted) return wanted;
+  return kernels.front().version;
+}
+
+// The guest's own disks as a regenerated menu must name them.
+bootloader::GuestDisks guest_disks(const inspect::Facts& facts, const std::string& old_menu) {
+  bootloader::GuestDisks disks;
+  std::vector<std::string> swaps;
+  for (const auto& fs : facts.filesystems) {
+    if (fs.mountpoint == "/") disks.root_uuid = fs.uuid;
+    if (fs.type == "swap" && !fs.uuid.empty()) swaps.push_back(fs.uuid);
+  }
+  if (swaps.size() == 1) disks.resume_uuid = swaps.front();
+  if (facts.boot_mode == "uefi") disks.efi_kernel = old_menu.find("linuxefi") != std::string::npos ? "linuxefi" : "linux";
+  return disks;
+}
+
+// "/etc/default/grub:7: GRUB_CMDLINE_LINUX=\"root=/dev/sdz9\"" for each device name in `text`.
+void locate(const std::string& file, const std::string& text, const std::set<std::string>& devices, std::vector<std::string>& out) {
+  size_t number = 0;
+  for (std::string_view line : split_lines(text)) {
+    ++number;
+    for (const std::string& device : devices)
+      if (line.find("=" + device) != std::string_view::npos)
+        out.push_back(fmt::format("{}:{}: {} names no filesystem vmfix found", file, number, trim(line)));
+  }
+}
 
 class GrubFixer : public Fixer {
  public:
   std::string_view id() const override { return "grub"; }
   std::string_view summary() const override {
-    return "Linux: GRUB boots unattended on EC2: console=ttyS0 (tty0 kept), root=/resume= by UUID, short timeout, "
-           "a default entry that exists; grub.cfg regenerated by the guest's grub-mkconfig";
+    return "Linux: GRUB boots unattended on EC2: console=ttyS0 (tty0 kept), root=/resume= by UUID (also for a later update-grub), "
+           "NVMe I/O timeout, short timeout, a default entry that exists; menus edited in place";
   }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && facts.linux.boot.has_value(); }
 
@@ -109,23 +147,24 @@ class GrubFixer : public Fixer {
     Plan plan = make_plan(guest, facts);
     std::vector<Finding> findings;
     if (!plan.boot) return findings;
-    auto report = [&](const Edit& edit, const std::string& how) {
-      if (edit.root) findings.push_back({"linux-grub-root", "blocker", "fail", kRootMessage, edit.file + ": a root= or resume= names a disk" + how});
-      if (edit.console) findings.push_back({"linux-grub-console", "warning", "fail", kConsoleMessage, edit.file + ": no ttyS0 console or a long menu timeout" + how});
-    };
-    for (const Edit& edit : plan.edits) report(edit, "");
-    if (!plan.mkconfig.empty()) report(plan.stale_cfg, fmt::format(" (regenerated with {})", plan.mkconfig));
-    for (const std::string& device : plan.unresolved)
-      findings.push_back({"linux-grub-root", "blocker", "fail", kRootMessage, fmt::format("{} names no filesystem vmfix found", device), false});
-    for (const char* rule : {"linux-grub-root", "linux-grub-console"})
+    for (const Edit& edit : plan.edits) {
+      if (edit.root) findings.push_back({"linux-grub-root", "blocker", "fail", kRootMessage, edit.file + ": a root= or resume= names a disk, or GRUB_DISABLE_LINUX_UUID=true"});
+      if (edit.nvme) findings.push_back({"linux-nvme-timeout", "warning", "fail", kNvmeMessage, fmt::format("{}: without {}", edit.file, plan.ec2.nvme_timeout)});
+      if (edit.console) findings.push_back({"linux-grub-console", "warning", "fail", kConsoleMessage, edit.file + ": no ttyS0 console or a long menu timeout"});
+    }
+    for (const std::string& where : plan.unresolved) findings.push_back({"linux-grub-root", "blocker", "fail", kRootMessage, where, false});
+    auto passes = [&](const char* rule, const char* severity, const char* message, std::string evidence) {
       if (std::none_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.rule == rule; }))
-        findings.push_back({rule, rule == std::string("linux-grub-root") ? "blocker" : "warning", "pass",
-                            rule == std::string("linux-grub-root") ? kRootMessage : kConsoleMessage, ""});
+        findings.push_back({rule, severity, "pass", message, std::move(evidence)});
+    };
+    passes("linux-grub-root", "blocker", kRootMessage, "");
+    passes("linux-grub-console", "warning", kConsoleMessage, "");
+    passes("linux-nvme-timeout", "warning", kNvmeMessage,
+           plan.ec2.nvme_timeout.empty() ? "the default kernel has no NVMe driver (see linux-initramfs-drivers)" : plan.ec2.nvme_timeout);
     const DefaultPlan& dp = plan.default_plan;
-    bool regenerates = !plan.mkconfig.empty() || (plan.boot->kind == "grub2" && !find_mkconfig(guest).empty());
     if (dp.state == DefaultPlan::State::ok) findings.push_back({"linux-grub-default", "blocker", "pass", kDefaultMessage, dp.evidence});
     else findings.push_back({"linux-grub-default", "blocker", "fail", kDefaultMessage, dp.evidence,
-                             dp.state == DefaultPlan::State::repair || regenerates});
+                             dp.state == DefaultPlan::State::repair || !plan.mkconfig.empty()});
     return findings;
   }
 
@@ -138,7 +177,7 @@ class GrubFixer : public Fixer {
       changes.push_back({"grub", edit.file, "", what_changed(edit), unified_diff(edit.before, edit.after, edit.file)});
     }
     if (!plan.mkconfig.empty()) regenerate(guest, facts, plan, changes);
-    repair_default(guest, facts, changes);
+    repair_default(guest, facts, plan.ec2, changes);
     return changes;
   }
 
@@ -146,6 +185,7 @@ class GrubFixer : public Fixer {
   static std::string what_changed(const Edit& edit) {
     std::vector<std::string> parts;
     if (edit.root) parts.push_back("root=/resume= by UUID");
+    if (edit.nvme) parts.push_back("NVMe I/O timeout");
     if (edit.console) parts.push_back("console=ttyS0, short timeout");
     return parts.empty() ? "default entry" : fmt::format("{}", fmt::join(parts, ", "));
   }
@@ -155,13 +195,19 @@ class GrubFixer : public Fixer {
     return guest.find_program({"grub2-mkconfig", "grub-mkconfig"});
   }
 
-  DeviceUuid uuid_lookup(const inspect::Facts& facts, std::set<std::string>* unresolved) {
-    return [&facts, unresolved](const std::string& device) -> std::string {
+  // Device names in the guest's own files name the guest's disks (sda is the first disk).
+  static bootloader::Ec2Args ec2_args(guest::Guest& guest, const inspect::Facts& facts, const BootConfig& boot,
+                                      std::set<std::string>* unresolved) {
+    bootloader::Ec2Args ec2;
+    ec2.uuid_of = [&facts, unresolved](const std::string& device) -> std::string {
       if (!is_kernel_device_name(device)) return "";
       std::string uuid = filesystem_uuid(facts, device);
       if (uuid.empty() && unresolved) unresolved->insert(device);
       return uuid;
     };
+    const std::string version = default_kernel_version(guest, boot);
+    if (!version.empty()) ec2.nvme_timeout = bootloader::nvme_timeout_argument(guest, version);
+    return ec2;
   }
 
   Plan make_plan(guest::Guest& guest, const inspect::Facts& facts) {
@@ -170,62 +216,61 @@ class GrubFixer : public Fixer {
     if (!plan.boot) return plan;
     const BootConfig& boot = *plan.boot;
     plan.default_plan = plan_default(guest, boot);
-    const DeviceUuid uuid_of = uuid_lookup(facts, &plan.unresolved);
-    const DeviceUuid no_uuid = [](const std::string&) { return std::string(); };
-    using EditFn = std::function<std::string(const std::string&, const DeviceUuid&)>;
-    // The edit with and without UUIDs tells which of the two rules a file fails.
-    auto edit_of = [&](const std::string& file, const std::string& before, const EditFn& edit) {
-      std::string plain = edit(before, no_uuid), after = edit(before, uuid_of);
-      return Edit{file, before, after, after != plain, plain != before};
-    };
+    std::set<std::string> unresolved;
+    plan.ec2 = ec2_args(guest, facts, boot, &unresolved);
+    bootloader::Ec2Args without_uuids = plan.ec2, plain;
+    without_uuids.uuid_of = nullptr;
+    using EditFn = std::function<std::string(const std::string&, const bootloader::Ec2Args&)>;
+    // The edit with all, without UUIDs and with neither UUIDs nor NVMe tells which rule a file fails.
     auto consider = [&](const std::string& file, const EditFn& edit) {
       auto before = guest.read_if_exists(file);
       if (!before) return;
-      Edit planned = edit_of(file, *before, edit);
+      unresolved.clear();
+      Edit planned{file, *before, edit(*before, plan.ec2)};
+      locate(file, *before, unresolved, plan.unresolved);
+      std::string no_uuid = edit(*before, without_uuids), bare = edit(*before, plain);
+      planned.root = planned.after != no_uuid;
+      planned.nvme = no_uuid != bare;
+      planned.console = bare != planned.before;
       if (planned.after != planned.before) plan.edits.push_back(std::move(planned));
     };
 
     const bool stale_default = plan.default_plan.state != DefaultPlan::State::ok;
     if (boot.kind == "grub-legacy") {
-      consider(boot.config, [](const std::string& text, const DeviceUuid& u) { return bootloader::ec2_grub_legacy(text, u); });
+      consider(boot.config, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_legacy(text, a); });
       return plan;
     }
     const std::string cfg = boot.kind == "grub2" ? boot.config : "";
     const bool saved = !cfg.empty() && bootloader::grub_cfg_uses_saved_entry(guest.read(cfg));
-    consider("/etc/default/grub", [&](const std::string& text, const DeviceUuid& u) {
-      return bootloader::ec2_default_grub(text, u, stale_default && !saved);
+    consider("/etc/default/grub", [&](const std::string& text, const bootloader::Ec2Args& a) {
+      return bootloader::ec2_default_grub(text, a, {stale_default && !saved, false});
     });
+    for (const std::string& drop_in : guest.files_in("/etc/default/grub.d", ".cfg"))
+      consider(drop_in, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_default_grub(text, a, {false, true}); });
     if (boot.kind == "bls") {
       for (const std::string& entry : guest.files_in("/boot/loader/entries", ".conf"))
-        consider(entry, [](const std::string& text, const DeviceUuid& u) { return bootloader::ec2_bls_entry(text, u); });
+        consider(entry, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_bls_entry(text, a); });
       const std::string env = grubenv_path(guest, boot);
-      consider(env, [](const std::string& block, const DeviceUuid& u) {
+      consider(env, [](const std::string& block, const bootloader::Ec2Args& a) {
         auto variables = bootloader::parse_grubenv(block);
         auto options = variables.find("kernelopts");
         if (options == variables.end()) return block;
-        std::string edited = bootloader::ec2_kernel_args(options->second, u);
+        std::string edited = bootloader::ec2_kernel_args(options->second, a);
         return edited == options->second ? block : bootloader::grubenv_with(block, "kernelopts", edited);
       });
-      consider("/etc/kernel/cmdline", [](const std::string& text, const DeviceUuid& u) {
-        std::string edited = bootloader::ec2_kernel_args(trim(text), u) + "\n";
+      consider("/etc/kernel/cmdline", [](const std::string& text, const bootloader::Ec2Args& a) {
+        std::string edited = bootloader::ec2_kernel_args(trim(text), a) + "\n";
         return edited == std::string(trim(text)) + "\n" ? text : edited;
       });
       for (const char* menu : {"/boot/grub2/grub.cfg", "/boot/grub/grub.cfg"})  // where `set timeout` lives
-        consider(menu, [](const std::string& text, const DeviceUuid& u) { return bootloader::ec2_grub_cfg(text, u); });
+        consider(menu, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_cfg(text, a); });
       return plan;
     }
-    // GRUB 2 with its own menu.
-    std::string mkconfig = find_mkconfig(guest);
-    if (mkconfig.empty()) {
-      consider(cfg, [](const std::string& text, const DeviceUuid& u) { return bootloader::ec2_grub_cfg(text, u); });
+    // GRUB 2 with its own menu: edited in place, unless no entry of it boots an installed kernel.
+    const bool no_linux_entry = bootloader::linux_command_lines(guest.read(cfg)).empty();
+    if ((no_linux_entry || plan.default_plan.state == DefaultPlan::State::cannot) && !(plan.mkconfig = find_mkconfig(guest)).empty())
       return plan;
-    }
-    plan.stale_cfg = edit_of(cfg, guest.read(cfg), [](const std::string& text, const DeviceUuid& u) {
-      return bootloader::ec2_grub_cfg(text, u, false);  // its timeouts come from /etc/default/grub
-    });
-    bool inputs_changed = std::any_of(plan.edits.begin(), plan.edits.end(), [](const Edit& e) { return e.file == "/etc/default/grub"; });
-    bool no_entry = plan.default_plan.state == DefaultPlan::State::cannot;
-    if (inputs_changed || plan.stale_cfg.after != plan.stale_cfg.before || no_entry) plan.mkconfig = mkconfig;
+    consider(cfg, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_cfg(text, a); });
     return plan;
   }
 
@@ -234,7 +279,8 @@ class GrubFixer : public Fixer {
     const std::string before = guest.read(cfg);
     std::string failure;
     // Without a device map grub-probe counts the appliance's own disk too and writes hd1 hints;
-    // one naming the disk that holds /boot as hd0 keeps the menu as the guest's own GRUB wrote it.
+    // one naming the disk that holds /boot as hd0 keeps most of them right. What is still wrong is
+    // repaired below.
     const std::string device_map = join_path(directory_of(cfg), "device.map");
     const std::string boot_disk = disk_holding_boot(guest);
     const bool temporary_map = !boot_disk.empty() && !guest.exists(device_map);
@@ -246,24 +292,26 @@ class GrubFixer : public Fixer {
       failure = fmt::format("{} failed: {}", plan.mkconfig, error.what());
     }
     if (temporary_map) guest.rm(device_map);
-    std::string after = guest.read_if_exists(cfg).value_or("");
+    std::string generated = guest.read_if_exists(cfg).value_or("");
+    std::string after = bootloader::ec2_grub_cfg(bootloader::repair_appliance_names(generated, guest_disks(facts, before)), plan.ec2);
     if (failure.empty()) {
       auto command_lines = bootloader::linux_command_lines(after);
+      auto wrong = bootloader::device_names_in_menu(after);
       if (command_lines.empty()) failure = fmt::format("{} wrote a menu without Linux entries", plan.mkconfig);
-      for (const std::string& line : command_lines)
-        if (!bootloader::has_serial_console(line)) failure = fmt::format("{} wrote entries without console=ttyS0", plan.mkconfig);
+      else if (!wrong.empty()) failure = fmt::format("{} wrote device names vmfix cannot repair: {}", plan.mkconfig, fmt::join(wrong, "; "));
     }
     if (failure.empty()) {
-      changes.push_back({"grub", cfg, "", "regenerated with " + plan.mkconfig, unified_diff(before, after, cfg)});
+      if (after != generated) guest.replace_file(cfg, after);
+      changes.push_back({"grub", cfg, "", "regenerated with " + plan.mkconfig + ", device names and hints repaired", unified_diff(before, after, cfg)});
       return;
     }
-    after = bootloader::ec2_grub_cfg(before, uuid_lookup(facts, nullptr));
+    after = bootloader::ec2_grub_cfg(before, plan.ec2);
     guest.replace_file(cfg, after);
     changes.push_back({"grub", cfg, failure, "edited in place instead", unified_diff(before, after, cfg)});
   }
 
   // After the menu is final: a default that boots nothing is pointed at the newest bootable entry.
-  void repair_default(guest::Guest& guest, const inspect::Facts& facts, std::vector<Change>& changes) {
+  void repair_default(guest::Guest& guest, const inspect::Facts& facts, const bootloader::Ec2Args& ec2, std::vector<Change>& changes) {
     auto boot = bootloader::read_boot_config(guest, facts.bootloaders);
     if (!boot) return;
     DefaultPlan dp = plan_default(guest, *boot);
@@ -272,7 +320,7 @@ class GrubFixer : public Fixer {
     if (boot->kind == "grub-legacy") {
       file = boot->config;
       before = guest.read(file);
-      after = bootloader::ec2_grub_legacy(before, uuid_lookup(facts, nullptr), std::stoi(dp.target.path));
+      after = bootloader::ec2_grub_legacy(before, ec2, std::stoi(dp.target.path));
     } else if (boot->kind == "grub2" && !bootloader::grub_cfg_uses_saved_entry(guest.read(boot->config))) {
       file = boot->config;
       before = guest.read(file);

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -85,6 +86,19 @@ std::vector<std::string> modules_in_state(const Assessment& a, std::string_view 
   return modules;
 }
 
+// ENA is how Nitro instances network; Xen-based ones use xen-netfront. The report says which the
+// kernel allows (an info finding: the instance type is chosen at launch).
+Finding ena_finding(const std::string& version, const bootloader::DriverState& state) {
+  constexpr const char* kEnaMessage = "the default kernel has the ENA driver that Nitro instance types network through";
+  if (state.state == "absent")
+    return {"linux-ena", "info", "fail", kEnaMessage,
+            fmt::format("kernel {} has no ena driver ({}): only Xen-based instance types (t2, m4, c4, r4, ...) will have a network; "
+                        "install a kernel with ENA for Nitro types",
+                        version, state.evidence)};
+  return {"linux-ena", "info", "pass", kEnaMessage,
+          fmt::format("kernel {}: ena {} ({}): Nitro instance types network through ENA", version, state.state, state.evidence)};
+}
+
 class InitramfsFixer : public Fixer {
  public:
   std::string_view id() const override { return "initramfs"; }
@@ -102,6 +116,10 @@ class InitramfsFixer : public Fixer {
     std::vector<Finding> findings;
     const std::string tool = rebuild_tool(guest);
     for (const auto& state : a.states) {
+      if (state.module == "ena") {
+        findings.push_back(ena_finding(a.target.version, state));
+        continue;
+      }
       if (state.state == "absent")
         findings.push_back({kRule, "blocker", "fail", kMessage,
                             fmt::format("kernel {} has no {} driver: {}; install a kernel that has it", a.target.version, state.module, state.evidence), false});
@@ -110,7 +128,7 @@ class InitramfsFixer : public Fixer {
                             tool.empty() ? state.evidence + "; the guest has no dracut, update-initramfs or mkinitrd to rebuild it" : state.evidence,
                             !tool.empty()});
     }
-    if (findings.empty()) {
+    if (std::none_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule == kRule; })) {
       std::vector<std::string> summary;
       for (const auto& state : a.states) summary.push_back(state.module + " " + state.state);
       findings.push_back({kRule, "blocker", "pass", kMessage, fmt::format("{}: {}", a.target.initrd, fmt::join(summary, ", "))});

@@ -91,6 +91,17 @@ Evaluation evaluate(const Context& context) {
   return evaluation;
 }
 
+void account_for_fixers_run(Evaluation& after, const std::vector<std::string>& fixers_run) {
+  for (Result& result : after.results) {
+    const std::string& fixer = result.rule->fixer;
+    if (result.outcome.status != "fail" || !result.fixable || fixer == "output") continue;
+    if (std::find(fixers_run.begin(), fixers_run.end(), fixer) == fixers_run.end()) continue;
+    result.fixable = false;
+    result.outcome.evidence.push_back(fmt::format("the '{}' fixer ran and could not finish: this still fails", fixer));
+  }
+  after.verdict = verdict_of(after.results);
+}
+
 std::string verdict_of(const std::vector<Result>& results) {
   bool fixable = false;
   for (const Result& result : results) {

@@ -58,6 +58,11 @@ const std::map<std::string, Evaluator>& evaluators();
 
 Evaluation evaluate(const Context& context);
 
+// The evaluation after fixing: a failure whose fixer ran is one that fixer could not finish, so
+// it is no longer fixable (its evidence says so), and the verdict follows (blocked for a blocker).
+// The output writer's rules are still to be fixed when the image is written.
+void account_for_fixers_run(Evaluation& after, const std::vector<std::string>& fixers_run);
+
 // ready: nothing fails that matters; fixable: every failing blocker or warning has a fixer that
 // will run; blocked: a blocker fails and nothing here fixes it.
 std::string verdict_of(const std::vector<Result>& results);

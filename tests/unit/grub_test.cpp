@@ -49,9 +49,9 @@ TEST(GrubEdit, DefaultGrubKeepsEverythingElse) {
   EXPECT_EQ(ec2_default_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet console=ttyS0,115200n8\"\n", kUuids),
             "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet console=ttyS0,115200n8\"\n")
       << "a console in GRUB_CMDLINE_LINUX_DEFAULT counts";
-  EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=\"Old kernel\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, true),
+  EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=\"Old kernel\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, {true}),
             "GRUB_DEFAULT=\"0\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n");
-  EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, true),
+  EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, {true}),
             "GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n") << "a saved default is repaired in grubenv";
 }
 
@@ -217,42 +217,111 @@ TEST(GrubFixer, CentosDeviceRootBecomesUuidAndGrubenvKeepsItsSize) {
   EXPECT_FALSE(it->fixable) << it->evidence;
 }
 
-TEST(GrubFixer, RegeneratesWithTheGuestsGrubMkconfigAndChecksWhatItWrote) {
-  for (bool mkconfig_honours_defaults : {true, false}) {
-    SCOPED_TRACE(mkconfig_honours_defaults);
+// A Debian guest whose GRUB writes device names (GRUB_DISABLE_LINUX_UUID=true, a common preseed
+// setting): the menu is edited in place, and /etc/default/grub so that update-grub agrees later.
+TEST(GrubFixer, DisabledUuidsAreEditedInPlaceWithoutGrubMkconfig) {
+  guest::FakeGuest guest;
+  load_fixture(guest, "debian11-gpt-bios");
+  guest.add_file("/usr/sbin/grub-mkconfig", "#!/bin/sh\n", 0755);
+  guest.add_file("/etc/default/grub", "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n"
+                                      "GRUB_DISABLE_LINUX_UUID=true\n#GRUB_DISABLE_LINUX_PARTUUID=false\n");
+  std::string menu = guest.read("/boot/grub/grub.cfg");
+  menu.replace(menu.find(std::string("root=UUID=") + kRootUuid), std::string("root=UUID=").size() + std::string(kRootUuid).size(), "root=/dev/sda3");
+  guest.add_file("/boot/grub/grub.cfg", menu);
+  guest.on_run([](const std::vector<std::string>& argv) -> std::string {
+    ADD_FAILURE() << "ran " << argv.front() << ": the menu boots, it is edited in place";
+    return "";
+  });
+  inspect::Facts facts = facts_of(guest);
+  auto fixer = grub_fixer();
+  auto before = statuses(*fixer, guest, facts);
+  EXPECT_EQ(before["linux-grub-root"], "fail");
+  EXPECT_EQ(before["linux-grub-console"], "fail");
+  auto changes = fixer->fix(guest, facts);
+  EXPECT_TRUE(guest.commands_run().empty());
+  ASSERT_EQ(changes.size(), 2u);  // /etc/default/grub, grub.cfg
+  const std::string defaults = guest.read("/etc/default/grub");
+  EXPECT_NE(defaults.find("GRUB_DISABLE_LINUX_UUID=false\n"), std::string::npos) << defaults;
+  EXPECT_NE(defaults.find("#GRUB_DISABLE_LINUX_PARTUUID=false\n"), std::string::npos) << "comments kept";
+  const std::string cfg = guest.read("/boot/grub/grub.cfg");
+  EXPECT_NE(cfg.find(std::string("root=UUID=") + kRootUuid + " ro  quiet nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find(std::string("search --no-floppy --fs-uuid --set=root ") + kRootUuid), std::string::npos) << "the rest is kept";
+  facts = facts_of(guest);
+  auto after = statuses(*fixer, guest, facts);
+  EXPECT_EQ(after["linux-grub-root"], "pass");
+  EXPECT_EQ(after["linux-grub-console"], "pass");
+  EXPECT_TRUE(fixer->fix(guest, facts).empty()) << "a second run changed something";
+}
+
+// A device name no filesystem answers is a blocker that names the file and the line.
+TEST(GrubFixer, UnknownDeviceNamesAreBlockersWithFileAndLine) {
+  guest::FakeGuest guest;
+  load_fixture(guest, "debian11-gpt-bios");
+  std::string menu = guest.read("/boot/grub/grub.cfg");
+  menu.replace(menu.find(std::string("root=UUID=") + kRootUuid), std::string("root=UUID=").size() + std::string(kRootUuid).size(), "root=/dev/sdq7");
+  guest.add_file("/boot/grub/grub.cfg", menu);
+  auto fixer = grub_fixer();
+  auto found = fixer->check(guest, facts_of(guest));
+  auto it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-root" && !f.fixable; });
+  ASSERT_NE(it, found.end());
+  EXPECT_EQ(it->evidence.substr(0, 22), "/boot/grub/grub.cfg:7:") << it->evidence;
+  EXPECT_NE(it->evidence.find("root=/dev/sdq7"), std::string::npos) << it->evidence;
+}
+
+// grub-mkconfig runs only when no entry boots an installed kernel. It runs in the appliance, so
+// its menu names the appliance's disks: device names, hints and `set root` are repaired, and a
+// UEFI guest keeps UEFI kernel commands.
+TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
+  for (const char* firmware : {"bios", "uefi"}) {
+    SCOPED_TRACE(firmware);
     guest::FakeGuest guest;
     load_fixture(guest, "debian11-gpt-bios");
     guest.add_file("/usr/sbin/grub-mkconfig", "#!/bin/sh\n", 0755);
-    const std::string original = guest.read("/boot/grub/grub.cfg");
+    std::string stale = guest.read("/boot/grub/grub.cfg");
+    for (size_t at; (at = stale.find("5.10.0-28")) != std::string::npos;) stale.replace(at, 9, "5.10.0-9");  // a kernel since removed
+    guest.add_file("/boot/grub/grub.cfg", stale);
     guest.add_mountpoint("/", "/dev/sda2");
     guest.on_run([&](const std::vector<std::string>& argv) -> std::string {
-      // A stand-in for grub-mkconfig: one entry, with GRUB_CMDLINE_LINUX's console when honoured.
       EXPECT_EQ(argv.back(), "/boot/grub/grub.cfg");
-      EXPECT_EQ(guest.read_if_exists("/boot/grub/device.map"), "(hd0) /dev/sda\n") << "hints for the guest's disk, not the appliance's";
-      std::string args = mkconfig_honours_defaults ? "console=tty0 console=ttyS0,115200" : "quiet";
-      guest.write("/boot/grub/grub.cfg", "set default=\"0\"\nmenuentry 'Debian GNU/Linux' {\n\tlinux\t/boot/vmlinuz-5.10.0-28-amd64 root=UUID=" +
-                                             std::string(kRootUuid) + " ro " + args + "\n\tinitrd\t/boot/initrd.img-5.10.0-28-amd64\n}\n");
+      // What the guest's grub-mkconfig writes in the appliance: its disks, its BIOS.
+      guest.write("/boot/grub/grub.cfg",
+                  "set default=\"0\"\nmenuentry 'Debian GNU/Linux' {\n\tset root='hd1,gpt2'\n"
+                  "\tif [ x$feature_platform_search_hint = xy ]; then\n"
+                  "\t  search --no-floppy --fs-uuid --set=root --hint-bios=hd1,gpt2 --hint-efi=hd1,gpt2 --hint-baremetal=ahci1,gpt2  " +
+                      std::string(kRootUuid) + "\n\telse\n\t  search --no-floppy --fs-uuid --set=root " + kRootUuid +
+                      "\n\tfi\n\tlinux16\t/boot/vmlinuz-5.10.0-28-amd64 root=/dev/sdb2 ro quiet resume=/dev/sdb3\n"
+                      "\tinitrd16\t/boot/initrd.img-5.10.0-28-amd64\n}\n");
       return "";
     });
     inspect::Facts facts = facts_of(guest);
+    facts.boot_mode = firmware;
     auto fixer = grub_fixer();
-    EXPECT_EQ(statuses(*fixer, guest, facts)["linux-grub-console"], "fail");
+    auto before = fixer->check(guest, facts);
+    auto it = std::find_if(before.begin(), before.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
+    ASSERT_NE(it, before.end());
+    EXPECT_EQ(it->status, "fail");
+    EXPECT_TRUE(it->fixable) << "grub-mkconfig writes a menu for the installed kernel";
     auto changes = fixer->fix(guest, facts);
     ASSERT_EQ(guest.commands_run().size(), 1u);
     EXPECT_FALSE(guest.exists("/boot/grub/device.map")) << "the temporary device map is gone";
-    EXPECT_EQ(guest.commands_run()[0], (std::vector<std::string>{"/usr/bin/env", "GRUB_DISABLE_OS_PROBER=true", "/usr/sbin/grub-mkconfig",
-                                                                 "-o", "/boot/grub/grub.cfg"}));
-    ASSERT_EQ(changes.size(), 2u);  // /etc/default/grub, grub.cfg
-    if (mkconfig_honours_defaults) {
-      EXPECT_EQ(changes[1].after, "regenerated with /usr/sbin/grub-mkconfig");
-    } else {  // the generated menu lacks the console: the original is edited in place instead
-      EXPECT_EQ(changes[1].after, "edited in place instead");
-      EXPECT_NE(changes[1].before.find("without console=ttyS0"), std::string::npos);
-      EXPECT_EQ(guest.read("/boot/grub/grub.cfg"), bootloader::ec2_grub_cfg(original, [](const std::string&) { return std::string(); }));
-    }
+    const std::string cfg = guest.read("/boot/grub/grub.cfg");
+    EXPECT_TRUE(bootloader::device_names_in_menu(cfg).empty()) << cfg;
+    EXPECT_EQ(cfg.find("--hint"), std::string::npos) << cfg;
+    EXPECT_NE(cfg.find("set root='hd0,gpt2'"), std::string::npos) << cfg;
+    EXPECT_NE(cfg.find(std::string("root=UUID=") + kRootUuid + " ro quiet resume=UUID=5555-swap nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200"),
+              std::string::npos) << cfg;
+    const bool uefi = std::string(firmware) == "uefi";
+    EXPECT_EQ(cfg.find("linux16") == std::string::npos, uefi) << cfg;
+    EXPECT_EQ(cfg.find("\tinitrd\t/boot/initrd.img") != std::string::npos, uefi) << cfg;
+    ASSERT_FALSE(changes.empty());
+    EXPECT_EQ(changes.back().after.substr(0, 16), "regenerated with");
     facts = facts_of(guest);
-    EXPECT_EQ(statuses(*fixer, guest, facts)["linux-grub-console"], "pass");
-    EXPECT_TRUE(fixer->fix(guest, facts).empty());
+    facts.boot_mode = firmware;
+    auto after = statuses(*fixer, guest, facts);
+    EXPECT_EQ(after["linux-grub-default"], "pass");
+    EXPECT_EQ(after["linux-grub-root"], "pass");
+    EXPECT_EQ(after["linux-grub-console"], "pass");
+    for (const Change& change : fixer->fix(guest, facts)) ADD_FAILURE() << "changed again: " << change.target << ": " << change.diff;
     EXPECT_EQ(guest.commands_run().size(), 1u) << "nothing left to regenerate for";
   }
 }
