@@ -12,6 +12,7 @@
 
 #include "cli/common.h"
 #include "fixers/registry.h"
+#include "fixers/selinux_labels.h"
 #include "guest/cached_guest.h"
 #include "guest/libguestfs_guest.h"
 #include "guest/session.h"
@@ -254,6 +255,8 @@ int run_remediate(const Options& options) {
   std::optional<rules::Evaluation> after;
   std::vector<std::string> fixers_run;
   if (!checking) {
+    // SELinux guests: what the fixers write from the appliance gets the policy's labels after.
+    auto labeller = fixers::SelinuxLabeller::begin(appliance, facts);
     for (auto& fixer : fixers) {
       if (!fixer->applies(facts)) {
         fixer_results.push_back({{"id", fixer->id()}, {"status", "not-applicable"}});
@@ -271,6 +274,11 @@ int run_remediate(const Options& options) {
     }
     guest.flush();
     step("fixers applied");
+    if (labeller) {
+      for (const auto& change : labeller->label_changes(appliance))
+        changes.push_back({{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}});
+      step("SELinux labels set");
+    }
     inspect::refresh_facts(session, guest, facts);
     describe_output(*output, vm, options.in_place, image);
     after = rules::evaluate({profile, facts, image, &guest, pointers(fixers)});

@@ -49,6 +49,10 @@ class CachedGuest : public Guest {
     inner_.write_device(device, offset, bytes);
   }
   std::string resolve_case(const std::string& path) override;
+  std::optional<std::string> xattr(const std::string& path, const std::string& name) override { return inner_.xattr(path, name); }
+  void set_xattr(const std::string& path, const std::string& name, std::string_view value) override {
+    inner_.set_xattr(path, name, value);
+  }
 
  private:
   struct Entry {

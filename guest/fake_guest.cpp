@@ -94,8 +94,25 @@ void FakeGuest::write(const std::string& path, std::string_view content) {
   auto existing = nodes_.find(key);
   if (existing != nodes_.end() && existing->second.kind == FileInfo::Kind::directory)
     throw GuestError(fmt::format("write: {}: Is a directory", path));
-  uint32_t mode = existing != nodes_.end() ? existing->second.mode : 0644;
-  nodes_[key] = Node{FileInfo::Kind::file, std::string(content), mode, ++writes_};
+  if (existing != nodes_.end()) {  // the same inode: its mode and attributes stay
+    existing->second.kind = FileInfo::Kind::file;
+    existing->second.content = std::string(content);
+    existing->second.mtime = ++writes_;
+    return;
+  }
+  nodes_[key] = Node{FileInfo::Kind::file, std::string(content), 0644, ++writes_};
+}
+
+std::optional<std::string> FakeGuest::xattr(const std::string& path, const std::string& name) {
+  const Node& node = node_or_throw(path, "lgetxattrs");
+  auto it = node.xattrs.find(name);
+  if (it == node.xattrs.end()) return std::nullopt;
+  return it->second;
+}
+
+void FakeGuest::set_xattr(const std::string& path, const std::string& name, std::string_view value) {
+  node_or_throw(path, "lsetxattr");
+  nodes_[normalize(path)].xattrs[name] = std::string(value);
 }
 
 std::vector<std::string> FakeGuest::ls(const std::string& directory) {

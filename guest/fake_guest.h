@@ -41,6 +41,8 @@ class FakeGuest : public Guest {
   std::string read_device(const std::string& device, uint64_t offset, size_t length) override;
   void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override;
   std::string resolve_case(const std::string& path) override;
+  std::optional<std::string> xattr(const std::string& path, const std::string& name) override;
+  void set_xattr(const std::string& path, const std::string& name, std::string_view value) override;
 
  private:
   struct Node {
@@ -48,6 +50,7 @@ class FakeGuest : public Guest {
     std::string content;  // file data, or symlink target
     uint32_t mode;
     int64_t mtime = 0;  // the write that made it, counted
+    std::map<std::string, std::string> xattrs = {};
   };
   static std::string normalize(const std::string& path);
   static std::string parent_of(const std::string& path);

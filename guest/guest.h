@@ -62,6 +62,9 @@ class Guest {
   virtual void write_device(const std::string& device, uint64_t offset, std::string_view bytes) = 0;
   // The real path of a case-insensitive (Windows) path; the path itself when nothing matches.
   virtual std::string resolve_case(const std::string& path) = 0;
+  // An extended attribute of `path` itself (a symlink's own): nullopt when it has none by `name`.
+  virtual std::optional<std::string> xattr(const std::string& path, const std::string& name) = 0;
+  virtual void set_xattr(const std::string& path, const std::string& name, std::string_view value) = 0;
 
   // Conveniences built on the primitives above.
   bool exists(const std::string& path) { return stat(path).has_value(); }

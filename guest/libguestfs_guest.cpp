@@ -144,4 +144,18 @@ std::string LibguestfsGuest::resolve_case(const std::string& path) {
   return result;
 }
 
+std::optional<std::string> LibguestfsGuest::xattr(const std::string& path, const std::string& name) {
+  std::unique_ptr<struct guestfs_xattr_list, decltype(&guestfs_free_xattr_list)> list(guestfs_lgetxattrs(g_, path.c_str()),
+                                                                                       guestfs_free_xattr_list);
+  if (!list) throw_last_error(g_, fmt::format("lgetxattrs {}", path));
+  for (uint32_t i = 0; i < list->len; ++i)
+    if (name == list->val[i].attrname) return std::string(list->val[i].attrval, list->val[i].attrval_len);
+  return std::nullopt;
+}
+
+void LibguestfsGuest::set_xattr(const std::string& path, const std::string& name, std::string_view value) {
+  check(g_, guestfs_lsetxattr(g_, name.c_str(), value.data(), static_cast<int>(value.size()), path.c_str()),
+        fmt::format("lsetxattr {} {}", name, path));
+}
+
 }  // namespace vmfix::guest

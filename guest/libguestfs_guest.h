@@ -26,6 +26,8 @@ class LibguestfsGuest : public Guest {
   std::string read_device(const std::string& device, uint64_t offset, size_t length) override;
   void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override;
   std::string resolve_case(const std::string& path) override;
+  std::optional<std::string> xattr(const std::string& path, const std::string& name) override;
+  void set_xattr(const std::string& path, const std::string& name, std::string_view value) override;
 
  private:
   guestfs_h* g_;

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   libguestfs-dev libguestfs-tools guestfs-tools supermin linux-image-amd64 ntfs-3g dosfstools
-  libhivex-dev libhivex-bin libwin-hivex-perl
+  libguestfs-xfs libhivex-dev libhivex-bin libwin-hivex-perl libselinux1-dev
   libboost-program-options-dev libfmt-dev nlohmann-json3-dev libxml2-dev libssl-dev
   zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
