@@ -19,8 +19,8 @@ use_vmfix_acceleration
 # Before vmfix has settled the acceleration on this machine, guestfish would try KVM, which
 # hangs or aborts here; the boots below use software emulation too.
 [ -n "${LIBGUESTFS_BACKEND_SETTINGS:-}" ] || [ "${MATRIX_KVM:-0}" = 1 ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
-for tool in debootstrap qemu-system-x86_64 setfiles; do
-  command -v "$tool" >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap qemu-system-x86 ovmf policycoreutils >/dev/null
+for tool in debootstrap qemu-system-x86_64 setfiles mkfs.btrfs mkfs.vfat sfdisk; do
+  command -v "$tool" >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap qemu-system-x86 ovmf policycoreutils btrfs-progs dosfstools e2fsprogs fdisk >/dev/null
 done
 [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || apt-get install -y -qq --no-install-recommends ovmf >/dev/null
 
@@ -120,6 +120,7 @@ make_tree() {  # NAME SUITE LAYOUT NETWORK PACKAGES OPTIONS -> prints the tree
   rm -f "$root/usr/sbin/policy-rc.d"
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
   echo "$name" > "$root/etc/hostname"
+  [ "$layout" = uefi-gpt ] && mkdir -p "$root/boot/efi"
   network_files "$root" "$network"
   local cmdline="" cmdline_default="quiet"
   [ "$network" = eth0-udev ] && cmdline="net.ifnames=0 biosdevname=0"
@@ -146,24 +147,43 @@ fstab_of() {  # LAYOUT
   esac
 }
 
-# The disk, partitioned and filled inside the libguestfs appliance (device-mapper for LVM works
-# only there), GRUB installed by the guest's own grub-install and its menu by its update-grub,
-# with a device map so the menu names the guest's disk as the guest's installer would.
+# The partitions of RAW ("START SIZE" per line, in sectors).
+partitions_of() { sfdisk --json "$1" | python3 -c 'import json,sys; [print(p["start"], p["size"]) for p in json.load(sys.stdin)["partitiontable"]["partitions"]]'; }
+
+loop_of() {  # RAW N: a loop device over partition N
+  local start size
+  read -r start size < <(partitions_of "$1" | sed -n "${2}p")
+  losetup -f --show -o $((start * 512)) --sizelimit $((size * 512)) "$1"
+}
+
+# The disk: partitioned with sfdisk and the filesystems made and filled on the host (mkfs -d,
+# mkfs.btrfs --rootdir) where the layout allows; LVM only inside the libguestfs appliance
+# (device-mapper works only there). Then GRUB installed by the guest's own grub-install and its
+# menu made by its own update-grub in the appliance, with a device map so the menu names the
+# guest's disk as its installer would.
 make_disk() {  # NAME LAYOUT ROOT RAW
-  local name=$1 layout=$2 root=$3 raw=$4 rootdev=/dev/sda1 script
+  local name=$1 layout=$2 root=$3 raw=$4 mounts script="" loop
   fstab_of "$layout" > "$root/etc/fstab"
-  tar -C "$root" -cf "$work/build/$name/root.tar" .
   rm -f "$raw"; truncate -s 4G "$raw"
   case $layout in
     mbr-ext4|mbr-btrfs)
-      local type=${layout#mbr-}
-      script="part-init /dev/sda mbr
-part-add /dev/sda p 2048 -1
-part-set-bootable /dev/sda 1 true
-mkfs $type /dev/sda1
-mount /dev/sda1 /" ;;
+      printf 'label: dos\nstart=2048, type=83, bootable\n' | sfdisk -q "$raw"
+      loop=$(loop_of "$raw" 1)
+      if [ "$layout" = mbr-ext4 ]; then mkfs.ext4 -q -F -d "$root" "$loop"; else mkfs.btrfs -q -f --rootdir "$root" "$loop" >/dev/null; fi
+      losetup -d "$loop"
+      mounts="mount /dev/sda1 /" ;;
+    gpt-bios-swap)
+      printf 'label: gpt\nstart=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649\nstart=4096, size=7860224, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\nstart=7864320, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n' | sfdisk -q "$raw"
+      loop=$(loop_of "$raw" 2); mkfs.ext4 -q -F -d "$root" "$loop"; losetup -d "$loop"
+      loop=$(loop_of "$raw" 3); mkswap -q "$loop"; losetup -d "$loop"
+      mounts="mount /dev/sda2 /" ;;
+    uefi-gpt)
+      printf 'label: gpt\nstart=2048, size=262144, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\nstart=264192, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' | sfdisk -q "$raw"
+      loop=$(loop_of "$raw" 1); mkfs.vfat -F 32 "$loop" >/dev/null; losetup -d "$loop"
+      loop=$(loop_of "$raw" 2); mkfs.ext4 -q -F -d "$root" "$loop"; losetup -d "$loop"
+      mounts="mount /dev/sda2 /
+mount /dev/sda1 /boot/efi" ;;
     lvm-xfs)
-      rootdev=/dev/vg0/root
       script="part-init /dev/sda mbr
 part-add /dev/sda p 2048 1050623
 part-add /dev/sda p 1050624 -1
@@ -178,9 +198,9 @@ mkfs xfs /dev/vg0/root
 mkswap /dev/vg0/swap
 mount /dev/vg0/root /
 mkdir /boot
-mount /dev/sda1 /boot" ;;
+mount /dev/sda1 /boot
+tar-in $work/build/$name/root.tar /" ;;
     lvm-ext4)
-      rootdev=/dev/vg0/root
       script="part-init /dev/sda mbr
 part-add /dev/sda p 2048 -1
 part-set-bootable /dev/sda 1 true
@@ -189,48 +209,28 @@ pvcreate /dev/sda1
 vgcreate vg0 /dev/sda1
 lvcreate-free root vg0 100
 mkfs ext4 /dev/vg0/root
-mount /dev/vg0/root /" ;;
-    gpt-bios-swap)
-      script="part-init /dev/sda gpt
-part-add /dev/sda p 2048 4095
-part-set-gpt-type /dev/sda 1 21686148-6449-6E6F-744E-656564454649
-part-add /dev/sda p 4096 7864319
-part-add /dev/sda p 7864320 -34
-part-set-gpt-type /dev/sda 3 0657FD6D-A4AB-43C4-84E5-0933C84B4F4F
-mkfs ext4 /dev/sda2
-mkswap /dev/sda3
-mount /dev/sda2 /" ;;
-    uefi-gpt)
-      script="part-init /dev/sda gpt
-part-add /dev/sda p 2048 264191
-part-set-gpt-type /dev/sda 1 C12A7328-F81F-11D2-BA4B-00A0C93EC93B
-part-add /dev/sda p 264192 -34
-mkfs vfat /dev/sda1
-mkfs ext4 /dev/sda2
-mount /dev/sda2 /
-mkdir-p /boot/efi
-mount /dev/sda1 /boot/efi" ;;
+mount /dev/vg0/root /
+tar-in $work/build/$name/root.tar /" ;;
   esac
+  [ -n "$script" ] && tar -C "$root" -cf "$work/build/$name/root.tar" .
   local install="grub-install --target=i386-pc /dev/sda"
   [ "$layout" = uefi-gpt ] && install="grub-install --target=x86_64-efi --efi-directory=/boot/efi --bootloader-id=debian --no-nvram"
   guestfish -a "$raw" >"$work/build/$name/guestfish.log" 2>&1 <<GUESTFISH
 run
-$script
-tar-in $work/build/$name/root.tar /
+${script:-$mounts}
 command "$install"
 write /boot/grub/device.map "(hd0) /dev/sda\n"
 command "/usr/bin/env GRUB_DISABLE_OS_PROBER=true update-grub"
 rm /boot/grub/device.map
 GUESTFISH
   rm -f "$work/build/$name/root.tar"
-  : "$rootdev"
 }
 
 # SELinux: the whole tree labelled from the guest's own file_contexts, as its installer leaves it.
 label_selinux() {  # RAW
   local raw=$1 mnt=$work/build/mnt loop
   mkdir -p "$mnt"
-  loop=$(losetup -f --show -o $((2048 * 512)) "$raw")
+  loop=$(loop_of "$raw" 1)
   mount "$loop" "$mnt"
   setfiles -r "$mnt" "$mnt/etc/selinux/default/contexts/files/file_contexts" "$mnt" 2>&1 | tail -3 || true
   umount "$mnt"; losetup -d "$loop"
@@ -248,7 +248,7 @@ build_image() {  # LINE -> prints the image path (cached by the hash of its reci
     log "$name: building ($suite, $layout, $network, $options)"
     local root raw=$work/build/$name/disk.raw
     root=$(make_tree "$name" "$suite" "$layout" "$network" "$packages" "$options") || { log "$name: the tree failed"; return 1; }
-    make_disk "$name" "$layout" "$root" "$raw" || { log "$name: the disk failed: $(tail -5 "$work/build/$name/guestfish.log")"; return 1; }
+    make_disk "$name" "$layout" "$root" "$raw" && ! grep -q -i -E '^libguestfs: error|^error' "$work/build/$name/guestfish.log" || { log "$name: the disk failed: $(tail -5 "$work/build/$name/guestfish.log")"; return 1; }
     if [[ " $options " == *" selinux "* ]]; then label_selinux "$raw"; fi
     case $format in
       vmdk-stream) qemu-img convert -q -f raw -O vmdk -o subformat=streamOptimized "$raw" "$image.part" ;;
