@@ -324,7 +324,7 @@ run_guest() {  # LINE
   local result=OK why=""
   if [[ " ${MATRIX_NEGATIVE:-} " == *" $name "* ]]; then
     local negative
-    if negative=$(boot_ssh "$image" "$firmware" "$nic" "$run/unremediated-serial.log" 420); then
+    if negative=$(boot_ssh "$image" "$firmware" "$nic" "$run/unremediated-serial.log" 300); then
       result=FAIL; why="the unremediated image answered SSH after ${negative}s: the harness cannot tell"
     else
       log "$name: unremediated image did not come up in ${negative}s (as expected): $(tr -d '\r' < "$run/unremediated-serial.log" | grep -a -m1 -E 'Gave up|ALERT|not exist|No bootable|error' || echo 'no console output')"

@@ -273,6 +273,29 @@ TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
   EXPECT_EQ(exit_code_of("blocked"), 2);
 }
 
+// After fixing, a failure whose fixer ran is that fixer's failure: blocked, not "fixable".
+TEST(Verdicts, AfterFixingAFailureWhoseFixerRanBlocks) {
+  auto facts = windows_facts("Windows Server 2016 Datacenter", "ServerDatacenter", "14393");
+  facts.windows.dotnet = {"v4 Full release 394802"};
+  facts.network.push_back({"windows-tcpip", "key", "{guid}", "static", {"10.0.0.9"}, ""});
+  auto all = fixers::all_fixers();
+  std::vector<fixers::Fixer*> everything;
+  for (auto& fixer : all) everything.push_back(fixer.get());
+  ImageFacts image{"vmdk", "monolithicSparse", "", 1, -1, -1, -1};
+  Evaluation after = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
+  ASSERT_EQ(after.verdict, "fixable");
+  ASSERT_EQ(find(after, "image-format").outcome.status, "fail");
+  account_for_fixers_run(after, {"rdp", "rtc-utc"});
+  EXPECT_EQ(after.verdict, "fixable") << "network-dhcp's fixer did not run: still to be fixed";
+  account_for_fixers_run(after, {"network-dhcp"});
+  EXPECT_EQ(after.verdict, "blocked");
+  Result dhcp = find(after, "network-dhcp");
+  EXPECT_FALSE(dhcp.fixable);
+  ASSERT_FALSE(dhcp.outcome.evidence.empty());
+  EXPECT_EQ(dhcp.outcome.evidence.back(), "the 'network-dhcp' fixer ran and could not finish: this still fails");
+  EXPECT_TRUE(find(after, "image-format").fixable) << "the output writer still converts the image";
+}
+
 TEST(ImageRules, FormatsAwsAcceptsAndWhatVmfixWrites) {
   auto facts = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
   EXPECT_EQ(find(run("aws-current", facts, {"vmdk", "streamOptimized", "", 1, -1, -1, -1}), "image-format").outcome.status, "pass");
