@@ -172,7 +172,8 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
   const fs::path source = fixture_image("centos7-vmware");
   TempDir scratch("vmfix-remediate-it");
   const fs::path output = scratch.path() / "centos.vmdk";
-  const std::set<std::string> built_in{"network-dhcp", "vmware-tools", "image-format", "linux-fstab", "linux-grub-root", "linux-grub-console"};
+  const std::set<std::string> built_in{"network-dhcp", "vmware-tools", "image-format", "linux-fstab", "linux-grub-root", "linux-grub-console",
+                                       "linux-nvme-timeout"};
 
   CliResult skipped = run_vmfix({"--all", "--skip", "network-dhcp", "--json", "-o", output.string(), source.string()});
   ASSERT_EQ(skipped.exit_status, 2) << skipped.err;

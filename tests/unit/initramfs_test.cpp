@@ -242,3 +242,26 @@ TEST(InitramfsDrivers, AKernelWithoutTheDriverCannotBeFixedByARebuild) {
 
 }  // namespace
 }  // namespace vmfix::fixers
+
+namespace vmfix::bootloader {
+namespace {
+
+// The NVMe timeout AWS recommends, as each kernel can take it.
+TEST(NvmeTimeout, FromTheKernelsModulesAndVersion) {
+  guest::FakeGuest guest;
+  guest.add_file("/lib/modules/6.1.0-28-amd64/modules.dep", "kernel/drivers/nvme/host/nvme-core.ko: \nkernel/drivers/nvme/host/nvme.ko: kernel/drivers/nvme/host/nvme-core.ko\n");
+  EXPECT_EQ(nvme_timeout_argument(guest, "6.1.0-28-amd64"), "nvme_core.io_timeout=4294967295");
+  guest.add_file("/lib/modules/4.14.352/modules.builtin", "kernel/drivers/nvme/host/nvme-core.ko\nkernel/drivers/nvme/host/nvme.ko\n");
+  EXPECT_EQ(nvme_timeout_argument(guest, "4.14.352"), "nvme_core.io_timeout=255") << "a byte before 4.15";
+  guest.add_file("/lib/modules/3.10.0-229.el7.x86_64/modules.dep", "kernel/drivers/block/nvme.ko:\n");
+  EXPECT_EQ(nvme_timeout_argument(guest, "3.10.0-229.el7.x86_64"), "nvme.io_timeout=255") << "no nvme-core yet";
+  guest.add_file("/lib/modules/3.10.0-1160.el7.x86_64/modules.dep", "kernel/drivers/nvme/host/nvme-core.ko.xz:\nkernel/drivers/nvme/host/nvme.ko.xz:\n");
+  EXPECT_EQ(nvme_timeout_argument(guest, "3.10.0-1160.el7.x86_64"), "nvme_core.io_timeout=255") << "nvme-core backported";
+  guest.add_file("/boot/config-5.10.0-28-amd64", "CONFIG_BLK_DEV_NVME=y\n");
+  EXPECT_EQ(nvme_timeout_argument(guest, "5.10.0-28-amd64"), "nvme_core.io_timeout=4294967295");
+  guest.add_file("/lib/modules/2.6.32-754.el6.x86_64/modules.dep", "kernel/drivers/scsi/vmw_pvscsi.ko:\n");
+  EXPECT_EQ(nvme_timeout_argument(guest, "2.6.32-754.el6.x86_64"), "") << "no NVMe driver at all";
+}
+
+}  // namespace
+}  // namespace vmfix::bootloader
