@@ -306,8 +306,8 @@ r = json.load(open(sys.argv[1]))
 bad = []
 if r.get("verdict") != "ready": bad.append("verdict " + str(r.get("verdict")))
 if not (r.get("output") or {}).get("written"): bad.append("no output written")
-for f in r.get("findings", []):
-    if f["status"] == "fail" and f["severity"] != "info": bad.append(f"{f['id']}: {'; '.join(f['evidence'])[:300]}")
+for f in r.get("findings", []):  # warnings are reported and do not stop the output
+    if f["status"] == "fail" and f["severity"] == "blocker": bad.append(f"{f['id']}: {'; '.join(f['evidence'])[:300]}")
 print("; ".join(bad))
 PY
 }
