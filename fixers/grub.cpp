@@ -267,9 +267,10 @@ class GrubFixer : public Fixer {
       return plan;
     }
     // GRUB 2 with its own menu: edited in place, unless no entry of it boots an installed kernel.
-    const bool no_linux_entry = bootloader::linux_command_lines(guest.read(cfg)).empty();
-    if ((no_linux_entry || plan.default_plan.state == DefaultPlan::State::cannot) && !(plan.mkconfig = find_mkconfig(guest)).empty())
-      return plan;
+    const bool menu_boots = !bootloader::linux_command_lines(guest.read(cfg)).empty() &&
+                            plan.default_plan.state != DefaultPlan::State::cannot;
+    if (!menu_boots) plan.mkconfig = find_mkconfig(guest);
+    if (!plan.mkconfig.empty()) return plan;  // fix() regenerates the menu, then repairs it
     consider(cfg, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_cfg(text, a); });
     return plan;
   }

@@ -236,6 +236,17 @@ label_selinux() {  # RAW
   umount "$mnt"; losetup -d "$loop"
 }
 
+# The files of a raw image whose label is not the one its policy gives them (setfiles -n: looks,
+# changes nothing), one line each; vmfix's changes must leave none.
+selinux_mislabelled() {  # RAW
+  local raw=$1 mnt=$work/build/check-mnt loop
+  mkdir -p "$mnt"
+  loop=$(loop_of "$raw" 1)
+  mount -o ro "$loop" "$mnt"
+  setfiles -n -v -r "$mnt" "$mnt/etc/selinux/default/contexts/files/file_contexts" "$mnt" 2>&1 | grep -v -E '^$' | head -20 | tr '\n' ';'
+  umount "$mnt"; losetup -d "$loop"
+}
+
 build_image() {  # LINE -> prints the image path (cached by the hash of its recipe)
   local name suite layout network packages options format nic
   IFS='|' read -r name suite layout network packages options format nic <<<"$1"
@@ -337,6 +348,11 @@ run_guest() {  # LINE
   local all_seconds=$(( SECONDS - start ))
   local problems; problems=$(check_report "$run/all.json" 2>&1 || true)
   if [ "$result" = OK ] && { [ $code -ne 0 ] || [ -n "$problems" ]; }; then result=FAIL; why="vmfix --all exit $code: $problems $(tail -c 300 "$run/all.log")"; fi
+  if [ "$result" = OK ] && [[ " $options " == *" selinux "* ]]; then
+    local mislabelled
+    mislabelled=$(selinux_mislabelled "$out")
+    if [ -n "$mislabelled" ]; then result=FAIL; why="files without the policy's label: $mislabelled"; fi
+  fi
   local boot_seconds=-
   if [ "$result" = OK ]; then
     if boot_seconds=$(boot_ssh "$out" "$firmware" "$nic" "$run/serial.log" 600); then
@@ -344,6 +360,13 @@ run_guest() {  # LINE
     else
       result=FAIL; why="no SSH after ${boot_seconds}s; serial: $(tr -d '\r' < "$run/serial.log" | tail -5 | tr '\n' ' ')"
     fi
+  fi
+  if [ "$result" = OK ] && [[ " $options " == *" selinux "* ]]; then
+    # The kernel ran SELinux in enforcing mode: its command line, its LSM and systemd's policy load.
+    local serial; serial=$(tr -d '\r' < "$run/serial.log")
+    grep -q "Kernel command line:.*enforcing=1" <<<"$serial" && grep -q "SELinux:  Initializing" <<<"$serial" &&
+      grep -q "Successfully loaded SELinux policy" <<<"$serial" || { result=FAIL; why="the boot was not SELinux enforcing"; }
+    grep -a -E "SELinux|avc: " "$run/serial.log" | head -5 >&2 || true
   fi
   if [ "$result" = OK ]; then
     local again=$run/again.raw code2=0
