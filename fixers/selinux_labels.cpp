@@ -37,21 +37,20 @@ unsigned mode_of(const guest::FileInfo& info) {
   return 0;
 }
 
-// `find ROOT... -xdev -cnewer STAMP -print0`: what was created, written, renamed or chmod-ed since.
+// `find ROOT... -xdev -cnewer STAMP -print`: what was created, written, renamed or chmod-ed since.
+// One path a line (the appliance returns a command's output as a C string, so -print0 would
+// stop at the first path); a name with a newline in it splits into paths that do not exist, and
+// those are passed over.
 std::vector<std::string> changed_since_stamp(guest::Guest& guest, const std::vector<std::string>& roots) {
   const std::string find = guest.find_program({"find"});
   if (find.empty()) throw Error("the guest has no find(1) to list what changed");
   std::vector<std::string> argv{find};
   argv.insert(argv.end(), roots.begin(), roots.end());
-  argv.insert(argv.end(), {"-xdev", "-cnewer", kStamp, "-print0"});
+  argv.insert(argv.end(), {"-xdev", "-cnewer", kStamp, "-print"});
   std::vector<std::string> paths;
-  std::string out = guest.run(argv);
-  for (size_t start = 0; start < out.size();) {
-    size_t end = out.find('\0', start);
-    if (end == std::string::npos) end = out.size();
-    if (end > start && out.compare(start, end - start, kStamp) != 0) paths.push_back(out.substr(start, end - start));
-    start = end + 1;
-  }
+  const std::string listing = guest.run(argv);
+  for (std::string_view line : split_lines(listing))
+    if (!line.empty() && line != kStamp) paths.emplace_back(line);
   return paths;
 }
 

@@ -41,7 +41,7 @@ b12-selinux|bookworm|mbr-ext4|ifupdown|isc-dhcp-client selinux-policy-default|se
 b12-eth0-cloudinit|bookworm|mbr-ext4|eth0-udev|ifupdown isc-dhcp-client cloud-init|cloud-init|vmdk-stream|e1000|ready
 b11-lvm-ext4|bullseye|lvm-ext4|ifupdown|ifupdown isc-dhcp-client lvm2|nouuid|vmdk-sparse|virtio|ready
 b11-uefi-nm|bullseye|uefi-gpt|networkmanager|network-manager|uefi|vmdk-sparse|e1000|ready
-b11-gpt-bios-networkd|bullseye|gpt-bios-swap|networkd||resume|vmdk-sparse|virtio|ready
+b12-gpt-bios-networkd|bookworm|gpt-bios-swap|networkd||resume|vmdk-sparse|virtio|ready
 b13-networkd|trixie|mbr-ext4|networkd||nouuid|vmdk-sparse|virtio|blocked:os-supported
 b13-uefi-gpt|trixie|uefi-gpt|networkd||uefi|raw|e1000|blocked:os-supported
 EOF
@@ -243,12 +243,16 @@ label_selinux() {  # RAW
 # The files of a raw image whose label is not the one its policy gives them (setfiles -n: looks,
 # changes nothing), one line each; vmfix's changes must leave none.
 selinux_mislabelled() {  # RAW
-  local raw=$1 mnt=$work/build/check-mnt loop
-  mkdir -p "$mnt"
-  loop=$(loop_of "$raw" 1)
-  mount -o ro "$loop" "$mnt"
-  setfiles -n -v -r "$mnt" "$mnt/etc/selinux/default/contexts/files/file_contexts" "$mnt" 2>&1 | grep -v -E '^$' | head -20 | tr '\n' ';'
-  umount "$mnt"; losetup -d "$loop"
+  local raw=$1 mnt loop
+  mnt=$(mktemp -d /var/tmp/vmfix-selinux-check.XXXXXX)
+  loop=$(loop_of "$raw" 1) || { echo "no loop device for $raw"; return; }
+  if mount -o ro,noload "$loop" "$mnt"; then
+    setfiles -n -v -r "$mnt" "$mnt/etc/selinux/default/contexts/files/file_contexts" "$mnt" 2>&1 | grep -v -E '^$' | head -20 | tr '\n' ';'
+    umount "$mnt"
+  else
+    echo "cannot mount $raw's first partition ($loop)"
+  fi
+  losetup -d "$loop"; rmdir "$mnt"
 }
 
 build_image() {  # LINE -> prints the image path (cached by the hash of its recipe)
@@ -359,7 +363,7 @@ run_guest() {  # LINE
     force=(--force); want=2; code=0
     start=$SECONDS
   fi
-  "$vmfix" --all -v "${force[@]}" --json -o "$out" "$image" > "$run/all.json" 2> "$run/all.log" || code=$?
+  "$vmfix" --all -v "${force[@]}" --json -o "$out" $([ "${out##*.}" = raw ] && echo --output-format raw) "$image" > "$run/all.json" 2> "$run/all.log" || code=$?
   local all_seconds=$(( SECONDS - start ))
   local problems; problems=$(check_report "$run/all.json" "$expect" 2>&1 || true)
   if [ "$result" = OK ] && { [ $code -ne $want ] || [ -n "$problems" ]; }; then result=FAIL; why="vmfix --all exit $code: $problems $(tail -c 300 "$run/all.log")"; fi

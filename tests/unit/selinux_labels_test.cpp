@@ -29,6 +29,7 @@ guest::FakeGuest selinux_guest(const std::string& mode) {
   guest.add_file("/usr/bin/find", "", 0755);
   guest.add_file("/etc/network/interfaces", "auto lo\n");
   guest.set_xattr("/etc/network/interfaces", "security.selinux", "system_u:object_r:net_conf_t:s0\0"s);
+  guest.set_xattr("/", "security.selinux", "system_u:object_r:root_t:s0\0"s);
   return guest;
 }
 
@@ -61,9 +62,9 @@ TEST(SelinuxLabels, WhatChangedGetsThePolicysLabelAndLabelledFilesKeepTheirs) {
   guest.replace_file("/etc/network/interfaces", "auto lo\nallow-hotplug ens3\n");
   guest.on_run([](const std::vector<std::string>& argv) -> std::string {
     // Only filesystems that hold labels are searched (not the ESP).
-    EXPECT_EQ(argv, (std::vector<std::string>{"/usr/bin/find", "/", "-xdev", "-cnewer", "/.vmfix-selinux-stamp", "-print0"}));
-    return "/.vmfix-selinux-stamp\0/etc/systemd/system/networking.service.d\0"
-           "/etc/systemd/system/networking.service.d/vmfix.conf\0/etc/network/interfaces\0"s;
+    EXPECT_EQ(argv, (std::vector<std::string>{"/usr/bin/find", "/", "-xdev", "-cnewer", "/.vmfix-selinux-stamp", "-print"}));
+    return "/\n/.vmfix-selinux-stamp\n/etc/systemd/system/networking.service.d\n"
+           "/etc/systemd/system/networking.service.d/vmfix.conf\n/etc/network/interfaces\n"s;
   });
   auto changes = labeller->label_changes(guest);
   ASSERT_EQ(changes.size(), 2u);
@@ -82,7 +83,7 @@ TEST(SelinuxLabels, AnUnreadablePolicyAsksForARelabelAtFirstBoot) {
   auto labeller = SelinuxLabeller::begin(guest, linux_facts());
   ASSERT_TRUE(labeller);
   guest.rm("/etc/selinux/default/contexts/files/file_contexts");
-  guest.on_run([](const std::vector<std::string>&) { return "/etc/hostname\0"s; });
+  guest.on_run([](const std::vector<std::string>&) { return "/etc/hostname\n"s; });
   auto changes = labeller->label_changes(guest);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].target, "/.autorelabel");
