@@ -254,13 +254,24 @@ TEST(WindowsRules, DotNetFreeSpaceHibernationAntivirusAndVerdicts) {
   EXPECT_EQ(run("aws-current", facts).verdict, "blocked");
 }
 
-TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
+// A Windows Server 2016 with a static address, which network-dhcp fixes, and every fixer.
+inspect::Facts static_windows_server() {
   auto facts = windows_facts("Windows Server 2016 Datacenter", "ServerDatacenter", "14393");
   facts.windows.dotnet = {"v4 Full release 394802"};
   facts.network.push_back({"windows-tcpip", "key", "{guid}", "static", {"10.0.0.9"}, ""});
-  auto all = fixers::all_fixers();
-  std::vector<fixers::Fixer*> everything;
-  for (auto& fixer : all) everything.push_back(fixer.get());
+  return facts;
+}
+
+std::vector<fixers::Fixer*> pointers(const std::vector<std::unique_ptr<fixers::Fixer>>& owned) {
+  std::vector<fixers::Fixer*> list;
+  for (const auto& fixer : owned) list.push_back(fixer.get());
+  return list;
+}
+
+TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
+  const auto facts = static_windows_server();
+  const auto all = fixers::all_fixers();
+  const std::vector<fixers::Fixer*> everything = pointers(all);
   ImageFacts image{"vhd", "dynamic", "", 1, -1, -1, -1};
   // Without a guest the fixers' own checks cannot run: the facts decide, fixers decide fixability.
   Evaluation with_fixers = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
@@ -275,12 +286,9 @@ TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
 
 // After fixing, a failure whose fixer ran is that fixer's failure: blocked, not "fixable".
 TEST(Verdicts, AfterFixingAFailureWhoseFixerRanBlocks) {
-  auto facts = windows_facts("Windows Server 2016 Datacenter", "ServerDatacenter", "14393");
-  facts.windows.dotnet = {"v4 Full release 394802"};
-  facts.network.push_back({"windows-tcpip", "key", "{guid}", "static", {"10.0.0.9"}, ""});
-  auto all = fixers::all_fixers();
-  std::vector<fixers::Fixer*> everything;
-  for (auto& fixer : all) everything.push_back(fixer.get());
+  const auto facts = static_windows_server();
+  const auto all = fixers::all_fixers();
+  const std::vector<fixers::Fixer*> everything = pointers(all);
   ImageFacts image{"vmdk", "monolithicSparse", "", 1, -1, -1, -1};
   Evaluation after = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
   ASSERT_EQ(after.verdict, "fixable");
