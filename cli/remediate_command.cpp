@@ -118,6 +118,12 @@ std::vector<fixers::Fixer*> pointers(const std::vector<std::unique_ptr<fixers::F
   return list;
 }
 
+ordered_json change_json(const fixers::Change& change) {
+  ordered_json entry{{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}};
+  if (!change.diff.empty()) entry["diff"] = change.diff;
+  return entry;
+}
+
 ordered_json finding_json(const rules::Result& result, const rules::Result* before) {
   const rules::Rule& rule = *result.rule;
   std::string status = result.outcome.status;
@@ -266,17 +272,12 @@ int run_remediate(const Options& options) {
       auto made = fixer->fix(guest, facts);
       if (!made.empty()) step(fmt::format("  fixer {}", fixer->id()));
       fixer_results.push_back({{"id", fixer->id()}, {"status", made.empty() ? "unchanged" : "changed"}});
-      for (const auto& change : made) {
-        ordered_json entry{{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}};
-        if (!change.diff.empty()) entry["diff"] = change.diff;
-        changes.push_back(std::move(entry));
-      }
+      for (const auto& change : made) changes.push_back(change_json(change));
     }
     guest.flush();
     step("fixers applied");
     if (labeller) {
-      for (const auto& change : labeller->label_changes(appliance))
-        changes.push_back({{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}});
+      for (const auto& change : labeller->label_changes(appliance)) changes.push_back(change_json(change));
       step("SELinux labels set");
     }
     inspect::refresh_facts(session, guest, facts);
