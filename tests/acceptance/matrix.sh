@@ -19,8 +19,8 @@ use_vmfix_acceleration
 # Before vmfix has settled the acceleration on this machine, guestfish would try KVM, which
 # hangs or aborts here; the boots below use software emulation too.
 [ -n "${LIBGUESTFS_BACKEND_SETTINGS:-}" ] || [ "${MATRIX_KVM:-0}" = 1 ] || export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
-for tool in debootstrap qemu-system-x86_64 setfiles mkfs.btrfs mkfs.vfat sfdisk; do
-  command -v "$tool" >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap qemu-system-x86 ovmf policycoreutils btrfs-progs dosfstools e2fsprogs fdisk >/dev/null
+for tool in debootstrap qemu-system-x86_64 setfiles mkfs.btrfs mkfs.vfat sfdisk ssh-keygen; do
+  command -v "$tool" >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap qemu-system-x86 ovmf policycoreutils btrfs-progs dosfstools e2fsprogs fdisk openssh-client >/dev/null
 done
 [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || apt-get install -y -qq --no-install-recommends ovmf >/dev/null
 
