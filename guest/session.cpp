@@ -3,7 +3,10 @@
 #include <fmt/core.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+
+#include "guest/launch_watchdog.h"
 
 namespace vmfix::guest {
 
@@ -97,6 +100,16 @@ void Session::close_handle() {
   launched_ = false;
 }
 
+// guestfs_launch; when the attempt may fall back, under a watchdog that stops a qemu which hangs
+// (see launch_watchdog.h), and says so in `hung`.
+static int launch_watched(guestfs_h* g, bool watch, bool& hung) {
+  if (!watch) return guestfs_launch(g);
+  LaunchWatchdog watchdog(kvm_launch_deadline());
+  int result = guestfs_launch(g);
+  hung = watchdog.fired();
+  return result;
+}
+
 void Session::launch() {
   auto note = [&](std::string_view message) {
     if (options_.on_note) options_.on_note(message);
@@ -106,16 +119,20 @@ void Session::launch() {
     note(fmt::format("launching the appliance ({} disk(s), {}: {})", drives_.size(),
                      plan.force_tcg ? "software emulation" : "KVM if available", plan.reason));
   open_handle(plan.force_tcg);
-  if (guestfs_launch(handle_) == 0) {
+  bool hung = false;
+  if (launch_watched(handle_, plan.may_fall_back, hung) == 0) {
     launched_ = true;
     ++launches;
     return;
   }
   std::string error = guestfs_last_error(handle_) ? guestfs_last_error(handle_) : "launch failed";
-  if (!plan.may_fall_back || !looks_like_kvm_failure(appliance_log_, error))
+  if (!plan.may_fall_back || !(hung || looks_like_kvm_failure(appliance_log_, error)))
     throw GuestError(fmt::format("cannot start the libguestfs appliance: {}", error));
 
-  std::string evidence = kvm_failure_evidence(appliance_log_, error);
+  std::string evidence =
+      hung ? fmt::format("qemu under KVM had not started the appliance after {} s, and was stopped",
+                         std::chrono::duration_cast<std::chrono::seconds>(kvm_launch_deadline()).count())
+           : kvm_failure_evidence(appliance_log_, error);
   note(fmt::format("KVM does not work on this machine ({}); using software emulation, which is "
                    "slower. This is remembered in {}; set VMFIX_ACCEL=kvm to try KVM again.",
                    evidence, accel_cache_file().string()));

@@ -82,6 +82,31 @@ TEST(LaunchPolicy, FallsBackOnceAndRemembersAndNoOsIsBadInput) {
   }
 }
 
+// A KVM that hangs instead of failing: qemu is stopped at the deadline, and the launch falls back
+// to software emulation and remembers it, as for a KVM that fails. The stand-in qemu hangs only
+// when asked to boot the appliance under KVM, as the broken hosts do.
+TEST(LaunchPolicy, AHungKvmLaunchIsStoppedAndFallsBack) {
+  if (::access("/dev/kvm", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/kvm: qemu never tries KVM here";
+  TempDir scratch("vmfix-hung-kvm");
+  const fs::path qemu = scratch.path() / "qemu-system-x86_64";
+  write_file(qemu,
+             "#!/bin/sh\n"
+             "case \"$*\" in *-kernel*) case \"$*\" in *accel=kvm*) while :; do sleep 1; done;; esac;; esac\n"
+             "exec /usr/bin/qemu-system-x86_64 \"$@\"\n");
+  fs::permissions(qemu, fs::perms::owner_all);
+  const fs::path blank = scratch.path() / "blank.img";
+  write_file(blank, std::string(16 * 1024 * 1024, '\0'));
+  const std::vector<std::string> environment = {"VMFIX_CACHE_DIR=" + scratch.path().string(),
+                                                "LIBGUESTFS_HV=" + qemu.string(),
+                                                "VMFIX_KVM_LAUNCH_TIMEOUT=5"};
+
+  CliResult result = run_vmfix({"--inspect", blank.string()}, environment);
+  EXPECT_EQ(result.exit_status, 65) << result.err;
+  EXPECT_NE(result.err.find("had not started the appliance after 5 s"), std::string::npos) << result.err;
+  ASSERT_TRUE(fs::exists(scratch.path() / "accel")) << result.err;
+  EXPECT_EQ(split_lines(read_host_file(scratch.path() / "accel"))[0], "tcg");
+}
+
 TEST(Inspect, CentOS7FromVMware) {
   const fs::path image = fixture_image("centos7-vmware");
   const std::string before = read_host_file(image);
