@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <fstream>
@@ -40,7 +41,14 @@ VmfixProcess::VmfixProcess(const std::vector<std::string>& args, const std::vect
   for (auto& arg : argv) c_argv.push_back(arg.data());
   c_argv.push_back(nullptr);
   std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  // The given variables replace the inherited ones of the same name (getenv takes the first).
+  auto given = [&](std::string_view entry) {
+    const std::string_view name = entry.substr(0, entry.find('='));
+    return std::any_of(environment.begin(), environment.end(),
+                       [&](const std::string& e) { return e.compare(0, name.size() + 1, std::string(name) + "=") == 0; });
+  };
+  for (char** e = environ; *e; ++e)
+    if (!given(*e)) env.emplace_back(*e);
   env.insert(env.end(), environment.begin(), environment.end());
   std::vector<char*> c_env;
   for (auto& e : env) c_env.push_back(e.data());

@@ -48,6 +48,17 @@ bool has_loader(const json& guest, const std::string& kind, const std::string& f
                      [&](const json& b) { return b["kind"] == kind && b["firmware"] == firmware; });
 }
 
+// An MBR with one empty Linux partition: a disk, but no operating system.
+fs::path write_disk_without_os(const fs::path& directory) {
+  std::string disk(32 * 1024 * 1024, '\0');
+  disk[510] = '\x55';
+  disk[511] = '\xaa';
+  const unsigned char entry[16] = {0, 0, 0, 0, 0x83, 0, 0, 0, 0x00, 0x08, 0, 0, 0x00, 0xf8, 0, 0};
+  disk.replace(446, 16, reinterpret_cast<const char*>(entry), 16);
+  write_file(directory / "blank.img", disk);
+  return directory / "blank.img";
+}
+
 }  // namespace
 
 // First launch of the run: KVM is tried, and where it is broken the fallback to software
@@ -55,13 +66,7 @@ bool has_loader(const json& guest, const std::string& kind, const std::string& f
 TEST(LaunchPolicy, FallsBackOnceAndRemembersAndNoOsIsBadInput) {
   fs::remove(cache_dir() / "accel");
   TempDir scratch("vmfix-nos");
-  const fs::path blank = scratch.path() / "blank.img";
-  std::string disk(32 * 1024 * 1024, '\0');
-  disk[510] = '\x55';  // an MBR with one empty Linux partition: a disk, but no operating system
-  disk[511] = '\xaa';
-  const unsigned char entry[16] = {0, 0, 0, 0, 0x83, 0, 0, 0, 0x00, 0x08, 0, 0, 0x00, 0xf8, 0, 0};
-  disk.replace(446, 16, reinterpret_cast<const char*>(entry), 16);
-  write_file(blank, disk);
+  const fs::path blank = write_disk_without_os(scratch.path());
 
   CliResult first = run_vmfix({"--inspect", blank.string()});
   EXPECT_EQ(first.exit_status, 65) << first.err;
@@ -94,14 +99,14 @@ TEST(LaunchPolicy, AHungKvmLaunchIsStoppedAndFallsBack) {
              "case \"$*\" in *-kernel*) case \"$*\" in *accel=kvm*) while :; do sleep 1; done;; esac;; esac\n"
              "exec /usr/bin/qemu-system-x86_64 \"$@\"\n");
   fs::permissions(qemu, fs::perms::owner_all);
-  const fs::path blank = scratch.path() / "blank.img";
-  write_file(blank, std::string(16 * 1024 * 1024, '\0'));
+  const fs::path blank = write_disk_without_os(scratch.path());
   const std::vector<std::string> environment = {"VMFIX_CACHE_DIR=" + scratch.path().string(),
                                                 "LIBGUESTFS_HV=" + qemu.string(),
                                                 "VMFIX_KVM_LAUNCH_TIMEOUT=5"};
 
   CliResult result = run_vmfix({"--inspect", blank.string()}, environment);
   EXPECT_EQ(result.exit_status, 65) << result.err;
+  EXPECT_NE(result.err.find("no operating system found"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("had not started the appliance after 5 s"), std::string::npos) << result.err;
   ASSERT_TRUE(fs::exists(scratch.path() / "accel")) << result.err;
   EXPECT_EQ(split_lines(read_host_file(scratch.path() / "accel"))[0], "tcg");
