@@ -10,6 +10,8 @@
 #include "image/vm_source.h"
 #include "inspect/inspect.h"
 #include "inspect/report.h"
+#include "remediate/drives.h"
+#include "remediate/report.h"
 #include "support/files.h"
 
 namespace vmfix::cli {
@@ -19,7 +21,7 @@ int run_inspect(const Options& options) {
 
   // Plain image files go to qemu as they are (read-only); disks inside an OVA through overlays.
   TempDir work("vmfix-overlays");
-  Drives drives = prepare_drives(vm, false, work);
+  remediate::Drives drives = remediate::prepare_drives(vm, false, work);
   guest::Session session(drives.drives, session_options(options));
   session.launch();
   inspect::Facts facts = inspect::inspect_guest(session, drives.sources, inspect::MountMode::read_only);
@@ -28,14 +30,11 @@ int run_inspect(const Options& options) {
   nlohmann::ordered_json report;
   report["schema"] = "vmfix.inspect/2";
   report["vmfix_version"] = VMFIX_VERSION;
-  report["image"] = image_json(vm);
+  report["image"] = remediate::image_json(vm);
   report["guest"] = inspect::to_json(facts);
   report["appliance_launches"] = guest::Session::launch_count();
-  if (options.report_file) write_host_file_atomic(*options.report_file, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  if (options.json) {
-    fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-    return kExitReady;
-  }
+  emit_json(options, report);
+  if (options.json) return kExitReady;
   fmt::print("{}", vm.path.string());
   for (const image::SourceImage& disk : vm.disks)
     fmt::print("{}{}{}{}", &disk == &vm.disks.front() ? " (" : ", ",
