@@ -57,7 +57,7 @@ struct Styles {
   }
 };
 
-std::string status_word(const std::string& status, const Styles& styles) {
+std::string status_word(std::string_view status, const Styles& styles) {
   if (status == "pass") return styles.paint("ok     ", fmt::fg(fmt::terminal_color::green));
   if (status == "fixed") return styles.paint("fixed  ", fmt::fg(fmt::terminal_color::green) | fmt::emphasis::bold);
   if (status == "fail") return styles.paint("FAIL   ", fmt::fg(fmt::terminal_color::red) | fmt::emphasis::bold);
@@ -70,12 +70,12 @@ void print_detail(const remediate::ShownFinding& shown, const Styles& styles, in
   const rules::Result& result = *shown.result;
   const std::string indent(44, ' ');
   fmt::print("{}{}\n", indent, styles.paint(result.outcome.message, fmt::emphasis::italic));
-  const auto& evidence = shown.status == "fixed" ? shown.before->outcome.evidence : result.outcome.evidence;
+  const auto& evidence = shown.fixed ? shown.before->outcome.evidence : result.outcome.evidence;
   const size_t count = verbosity >= 2 ? evidence.size() : std::min<size_t>(evidence.size(), 4);
   for (size_t i = 0; i < count; ++i) fmt::print("{}{}\n", indent, evidence[i]);
   if (count < evidence.size()) fmt::print("{}... {} more (-v or --json shows all)\n", indent, evidence.size() - count);
   const std::string& fixer = result.rule->fixer;
-  if (shown.status != "fail" || fixer.empty()) return;
+  if (!shown.failed() || fixer.empty()) return;
   fmt::print("{}{}\n", indent,
              result.fixable ? fmt::format("-> fixed by: {}", fixer)
                             : fmt::format("-> not fixed: the '{}' fixer cannot repair this (evidence above)", fixer));
@@ -85,13 +85,14 @@ void print_findings(const std::vector<remediate::ShownFinding>& findings, const 
   std::string area;
   for (const remediate::ShownFinding& shown : findings) {
     const rules::Rule& rule = *shown.result->rule;
-    if (shown.status == "skipped" && verbosity < 2) continue;
+    if (shown.status() == rules::Status::skipped && verbosity < 2) continue;
     if (rule.area != area) {
       area = rule.area;
       fmt::print("\n{}\n", styles.paint(area, fmt::emphasis::bold));
     }
-    fmt::print("  {} {:<8} {:<24} {}\n", status_word(shown.status, styles), rule.severity, rule.id, rule.title);
-    if (shown.status == "fail" || shown.status == "unknown" || verbosity >= 2) print_detail(shown, styles, verbosity);
+    fmt::print("  {} {:<8} {:<24} {}\n", status_word(shown.word(), styles), rules::to_string(rule.severity), rule.id,
+               rule.title);
+    if (shown.failed() || shown.status() == rules::Status::unknown || verbosity >= 2) print_detail(shown, styles, verbosity);
   }
 }
 
@@ -105,20 +106,20 @@ void print_changes(const remediate::Report& report, int verbosity) {
   if (report.changes.empty()) fmt::print("  nothing to change\n");
 }
 
-std::string verdict_line(const std::string& verdict, const std::vector<remediate::ShownFinding>& findings, const Styles& styles) {
+std::string verdict_line(rules::Verdict verdict, const std::vector<remediate::ShownFinding>& findings, const Styles& styles) {
   int blockers = 0, fixable = 0, warnings = 0;
   for (const remediate::ShownFinding& shown : findings) {
-    if (shown.status != "fail") continue;
-    const std::string& severity = shown.result->rule->severity;
+    if (!shown.failed()) continue;
+    const rules::Severity severity = shown.result->rule->severity;
     if (shown.result->fixable) ++fixable;
-    else if (severity == "blocker") ++blockers;
-    else if (severity == "warning") ++warnings;
+    else if (severity == rules::Severity::blocker) ++blockers;
+    else if (severity == rules::Severity::warning) ++warnings;
   }
-  auto color = verdict == "ready"     ? fmt::terminal_color::green
-               : verdict == "fixable" ? fmt::terminal_color::yellow
-                                      : fmt::terminal_color::red;
+  auto color = verdict == rules::Verdict::ready     ? fmt::terminal_color::green
+               : verdict == rules::Verdict::fixable ? fmt::terminal_color::yellow
+                                                    : fmt::terminal_color::red;
   return fmt::format("verdict: {} ({} fixable, {} blocking, {} other warnings)",
-                     styles.paint(verdict, fmt::fg(color) | fmt::emphasis::bold), fixable, blockers, warnings);
+                     styles.paint(rules::to_string(verdict), fmt::fg(color) | fmt::emphasis::bold), fixable, blockers, warnings);
 }
 
 void print_output(const remediate::Report& report) {
@@ -160,11 +161,11 @@ int run_list_rules(const Options& options) {
   const rules::Profile& profile = rules::load_profile(options.profile);
   ordered_json list = ordered_json::array();
   for (const rules::Rule& rule : profile.rules) {
-    list.push_back({{"id", rule.id}, {"area", rule.area}, {"severity", rule.severity}, {"os", rule.os},
+    list.push_back({{"id", rule.id}, {"area", rule.area}, {"severity", rules::to_string(rule.severity)}, {"os", rule.os},
                     {"title", rule.title}, {"covers", rule.covers}, {"reads", rule.reads}, {"aws_message", rule.aws_message},
                     {"fixer", rule.fixer}, {"offline", rule.offline}});
     if (!options.json)
-      fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rule.severity, rule.area, rule.title,
+      fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rules::to_string(rule.severity), rule.area, rule.title,
                  rule.fixer.empty() ? "" : fmt::format(" [fixer: {}]", rule.fixer));
   }
   if (options.json) fmt::print("{}\n", ordered_json{{"profile", profile.id}, {"title", profile.title}, {"rules", list}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));

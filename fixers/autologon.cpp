@@ -23,7 +23,7 @@ std::vector<RegistryEdit> plan(registry::Hive& software) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_autologon() {
-  return make_registry_fixer({"autologon", "Windows: turn automatic logon off and remove the stored password", "windows-autologon", "warning",
+  return make_registry_fixer({"autologon", "Windows: turn automatic logon off and remove the stored password", "windows-autologon",
                               "automatic logon is off and no password is stored in the registry", {{WindowsHive::software, plan}}});
 }
 

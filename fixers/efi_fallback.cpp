@@ -85,13 +85,13 @@ class EfiFallback : public Fixer {
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Source s = assess(guest, facts);
-    Finding finding{kRule, "blocker", "pass", "the ESP has the fallback loader", s.fallback};
+    Finding finding{kRule, Status::pass, "the ESP has the fallback loader", s.fallback};
     if (!s.fallback.empty()) return {finding};
-    finding.status = "fail";
+    finding.status = Status::fail;
     finding.message = "a UEFI Linux guest needs the fallback loader EFI/BOOT/BOOTX64.EFI on its ESP";
     if (!s.problem.empty()) {
       finding.evidence = s.problem;
-      finding.fixable = false;
+      finding.repairable = false;
     } else {
       finding.evidence = fmt::format("{} is copied to {}", s.copies.front().first, s.copies.front().second);
     }

@@ -1,6 +1,7 @@
 #pragma once
 // A fixer is a check with a fix-it: one file, one registration line, one README row, one test
 // that shows the guest before and after.
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,13 +11,20 @@
 
 namespace vmfix::fixers {
 
+// How a check came out. A report says "fixed" for a failure that passes after fixing; that is the
+// report's word, not a status.
+enum class Status { pass, fail, unknown, skipped };
+std::string_view to_string(Status status);
+std::ostream& operator<<(std::ostream& out, Status status);  // for test messages
+
+// What a fixer's check found for one of the rules it answers. The rule's severity is the
+// profile's (profiles/*.json), never the fixer's.
 struct Finding {
-  std::string rule;      // stable rule id
-  std::string severity;  // "blocker", "warning", "info"
-  std::string status;    // "pass", "fail", "fixed", "unknown", "skipped"
+  std::string rule;  // stable rule id
+  Status status = Status::pass;
   std::string message;
-  std::string evidence;  // file, key and value found
-  bool fixable = true;   // false: the fixer sees the failure but cannot repair it (evidence says why)
+  std::string evidence;     // file, key and value found
+  bool repairable = true;   // false: the fixer sees the failure but cannot repair it (evidence says why)
 };
 
 struct Change {

@@ -144,10 +144,10 @@ class FstabFixer : public Fixer {
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     std::vector<Finding> findings;
     for (const Edit& edit : plan(guest, facts))
-      findings.push_back({"linux-fstab", "blocker", "fail", kMessage, fmt::format("{}: {}", edit.file, edit.why)});
+      findings.push_back({"linux-fstab", Status::fail, kMessage, fmt::format("{}: {}", edit.file, edit.why)});
     for (const std::string& device : unresolved_)
-      findings.push_back({"linux-fstab", "blocker", "fail", kMessage, fmt::format("{} names no filesystem vmfix found", device)});
-    if (findings.empty()) findings.push_back({"linux-fstab", "blocker", "pass", kMessage, ""});
+      findings.push_back({"linux-fstab", Status::fail, kMessage, fmt::format("{} names no filesystem vmfix found", device)});
+    if (findings.empty()) findings.push_back({"linux-fstab", Status::pass, kMessage, ""});
     return findings;
   }
 

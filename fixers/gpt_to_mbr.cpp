@@ -210,16 +210,16 @@ class GptToMbr : public Fixer {
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Assessment a = assess(guest, facts);
-    Finding finding{kRule, "blocker", "pass", "the boot disk is MBR", fmt::format("{}: {} partition table", a.device, a.table.kind)};
+    Finding finding{kRule, Status::pass, "the boot disk is MBR", fmt::format("{}: {} partition table", a.device, a.table.kind)};
     if (!a.is_gpt()) return {finding};
-    finding.status = "fail";
+    finding.status = Status::fail;
     if (a.possible()) {
       finding.message = "the boot disk is GPT; it converts to MBR without moving data";
       finding.evidence = describe_plan(a.result.plan);
     } else {
       finding.message = "the boot disk is GPT and cannot be converted to MBR";
       finding.evidence = fmt::format("{}", fmt::join(a.reasons, "; "));
-      finding.fixable = false;
+      finding.repairable = false;
     }
     return {finding};
   }

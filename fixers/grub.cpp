@@ -148,22 +148,22 @@ class GrubFixer : public Fixer {
     std::vector<Finding> findings;
     if (!plan.boot) return findings;
     for (const Edit& edit : plan.edits) {
-      if (edit.root) findings.push_back({"linux-grub-root", "blocker", "fail", kRootMessage, edit.file + ": a root= or resume= names a disk, or GRUB_DISABLE_LINUX_UUID=true"});
-      if (edit.nvme) findings.push_back({"linux-nvme-timeout", "warning", "fail", kNvmeMessage, fmt::format("{}: without {}", edit.file, plan.ec2.nvme_timeout)});
-      if (edit.console) findings.push_back({"linux-grub-console", "warning", "fail", kConsoleMessage, edit.file + ": no ttyS0 console or a long menu timeout"});
+      if (edit.root) findings.push_back({"linux-grub-root", Status::fail, kRootMessage, edit.file + ": a root= or resume= names a disk, or GRUB_DISABLE_LINUX_UUID=true"});
+      if (edit.nvme) findings.push_back({"linux-nvme-timeout", Status::fail, kNvmeMessage, fmt::format("{}: without {}", edit.file, plan.ec2.nvme_timeout)});
+      if (edit.console) findings.push_back({"linux-grub-console", Status::fail, kConsoleMessage, edit.file + ": no ttyS0 console or a long menu timeout"});
     }
-    for (const std::string& where : plan.unresolved) findings.push_back({"linux-grub-root", "blocker", "fail", kRootMessage, where, false});
-    auto passes = [&](const char* rule, const char* severity, const char* message, std::string evidence) {
+    for (const std::string& where : plan.unresolved) findings.push_back({"linux-grub-root", Status::fail, kRootMessage, where, false});
+    auto passes = [&](const char* rule, const char* message, std::string evidence) {
       if (std::none_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.rule == rule; }))
-        findings.push_back({rule, severity, "pass", message, std::move(evidence)});
+        findings.push_back({rule, Status::pass, message, std::move(evidence)});
     };
-    passes("linux-grub-root", "blocker", kRootMessage, "");
-    passes("linux-grub-console", "warning", kConsoleMessage, "");
-    passes("linux-nvme-timeout", "warning", kNvmeMessage,
+    passes("linux-grub-root", kRootMessage, "");
+    passes("linux-grub-console", kConsoleMessage, "");
+    passes("linux-nvme-timeout", kNvmeMessage,
            plan.ec2.nvme_timeout.empty() ? "the default kernel has no NVMe driver (see linux-initramfs-drivers)" : plan.ec2.nvme_timeout);
     const DefaultPlan& dp = plan.default_plan;
-    if (dp.state == DefaultPlan::State::ok) findings.push_back({"linux-grub-default", "blocker", "pass", kDefaultMessage, dp.evidence});
-    else findings.push_back({"linux-grub-default", "blocker", "fail", kDefaultMessage, dp.evidence,
+    if (dp.state == DefaultPlan::State::ok) findings.push_back({"linux-grub-default", Status::pass, kDefaultMessage, dp.evidence});
+    else findings.push_back({"linux-grub-default", Status::fail, kDefaultMessage, dp.evidence,
                              dp.state == DefaultPlan::State::repair || !plan.mkconfig.empty()});
     return findings;
   }

@@ -91,11 +91,11 @@ std::vector<std::string> modules_in_state(const Assessment& a, std::string_view 
 Finding ena_finding(const std::string& version, const bootloader::DriverState& state) {
   constexpr const char* kEnaMessage = "the default kernel has the ENA driver that Nitro instance types network through";
   if (state.state == "absent")
-    return {"linux-ena", "info", "fail", kEnaMessage,
+    return {"linux-ena", Status::fail, kEnaMessage,
             fmt::format("kernel {} has no ena driver ({}): only Xen-based instance types (t2, m4, c4, r4, ...) will have a network; "
                         "install a kernel with ENA for Nitro types",
                         version, state.evidence)};
-  return {"linux-ena", "info", "pass", kEnaMessage,
+  return {"linux-ena", Status::pass, kEnaMessage,
           fmt::format("kernel {}: ena {} ({}): Nitro instance types network through ENA", version, state.state, state.evidence)};
 }
 
@@ -111,8 +111,8 @@ class InitramfsFixer : public Fixer {
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Assessment a = assess(guest, facts, cache_);
     if (a.target.initrd.empty())
-      return {{kRule, "blocker", "unknown", kMessage, fmt::format("kernel {} has no initramfs to read (see linux-initramfs)", a.target.version)}};
-    if (!a.unreadable.empty()) return {{kRule, "blocker", "unknown", kMessage, a.unreadable}};
+      return {{kRule, Status::unknown, kMessage, fmt::format("kernel {} has no initramfs to read (see linux-initramfs)", a.target.version)}};
+    if (!a.unreadable.empty()) return {{kRule, Status::unknown, kMessage, a.unreadable}};
     std::vector<Finding> findings;
     const std::string tool = rebuild_tool(guest);
     for (const auto& state : a.states) {
@@ -121,17 +121,17 @@ class InitramfsFixer : public Fixer {
         continue;
       }
       if (state.state == "absent")
-        findings.push_back({kRule, "blocker", "fail", kMessage,
+        findings.push_back({kRule, Status::fail, kMessage,
                             fmt::format("kernel {} has no {} driver: {}; install a kernel that has it", a.target.version, state.module, state.evidence), false});
       else if (state.state == "not-in-initramfs")
-        findings.push_back({kRule, "blocker", "fail", kMessage,
+        findings.push_back({kRule, Status::fail, kMessage,
                             tool.empty() ? state.evidence + "; the guest has no dracut, update-initramfs or mkinitrd to rebuild it" : state.evidence,
                             !tool.empty()});
     }
     if (std::none_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule == kRule; })) {
       std::vector<std::string> summary;
       for (const auto& state : a.states) summary.push_back(state.module + " " + state.state);
-      findings.push_back({kRule, "blocker", "pass", kMessage, fmt::format("{}: {}", a.target.initrd, fmt::join(summary, ", "))});
+      findings.push_back({kRule, Status::pass, kMessage, fmt::format("{}: {}", a.target.initrd, fmt::join(summary, ", "))});
     }
     return findings;
   }

@@ -103,9 +103,9 @@ class NetworkDhcpLinux : public Fixer {
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     std::vector<Finding> findings;
     for (const Plan& p : plan(guest, facts))
-      findings.push_back({"network-dhcp", "blocker", "fail", "every network interface gets its address by DHCP",
+      findings.push_back({"network-dhcp", Status::fail, "every network interface gets its address by DHCP",
                           fmt::format("{}: {}", p.file, p.before)});
-    if (findings.empty()) findings.push_back({"network-dhcp", "blocker", "pass", "every network interface gets its address by DHCP", ""});
+    if (findings.empty()) findings.push_back({"network-dhcp", Status::pass, "every network interface gets its address by DHCP", ""});
     return findings;
   }
 

@@ -33,7 +33,7 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_network_dhcp_windows() {
-  return make_registry_fixer({"network-dhcp", "Windows: static TCP/IP interfaces switch to DHCP", "network-dhcp", "blocker",
+  return make_registry_fixer({"network-dhcp", "Windows: static TCP/IP interfaces switch to DHCP", "network-dhcp",
                               "every network interface gets its address by DHCP", {{WindowsHive::system, plan}}});
 }
 

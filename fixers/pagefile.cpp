@@ -50,7 +50,7 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_pagefile() {
-  return make_registry_fixer({"pagefile", "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:", "windows-pagefile", "warning",
+  return make_registry_fixer({"pagefile", "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:", "windows-pagefile",
                               "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)", {{WindowsHive::system, plan}}});
 }
 

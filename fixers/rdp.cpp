@@ -43,7 +43,7 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_rdp() {
-  return make_registry_fixer({"rdp", "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled", "windows-rdp", "blocker",
+  return make_registry_fixer({"rdp", "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled", "windows-rdp",
                               "Remote Desktop is allowed and reachable through the firewall", {{WindowsHive::system, plan}}});
 }
 

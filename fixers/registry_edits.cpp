@@ -54,11 +54,11 @@ class RegistryFixer : public Fixer {
     for (const HivePlan& plan : spec_.plans) {
       registry::GuestHive hive(guest, hive_path(guest, facts, plan.hive), true);  // reading a dirty hive is fine
       for (const RegistryEdit& edit : plan.plan(hive.hive()))
-        findings.push_back({spec_.rule, spec_.severity, "fail", spec_.message,
+        findings.push_back({spec_.rule, Status::fail, spec_.message,
                             fmt::format("{} is {}, should be {}", full_key(plan.hive, edit.key, edit.name),
                                         shown(edit.name, edit.before), shown(edit.name, edit.after))});
     }
-    if (findings.empty()) findings.push_back({spec_.rule, spec_.severity, "pass", spec_.message, ""});
+    if (findings.empty()) findings.push_back({spec_.rule, Status::pass, spec_.message, ""});
     return findings;
   }
 

@@ -42,7 +42,6 @@ struct RegistryFixerSpec {
   std::string id;
   std::string summary;
   std::string rule;
-  std::string severity;
   std::string message;
   std::vector<HivePlan> plans;  // one per hive it edits, each hive saved once
 };

@@ -17,7 +17,7 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }  // namespace
 
 std::unique_ptr<Fixer> make_rtc_utc() {
-  return make_registry_fixer({"rtc-utc", "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC", "windows-rtc-utc", "warning",
+  return make_registry_fixer({"rtc-utc", "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC", "windows-rtc-utc",
                               "the hardware clock is read as UTC (RealTimeIsUniversal)", {{WindowsHive::system, plan}}});
 }
 

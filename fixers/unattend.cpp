@@ -50,7 +50,7 @@ class UnattendFixer : public Fixer {
     if (!current) return {fail(path + " is absent")};
     if (settings_.unattend_xml && *current != *settings_.unattend_xml)
       return {fail(fmt::format("{} differs from {}, which replaces it", path, settings_.unattend_source))};
-    return {{"windows-unattend", "info", "pass", "an answer file is in place", path}};
+    return {{"windows-unattend", Status::pass, "an answer file is in place", path}};
   }
 
   std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) override {
@@ -81,7 +81,7 @@ class UnattendFixer : public Fixer {
     return guest.resolve_case(facts.windows_systemroot + "/Panther") + "/unattend.xml";
   }
   static Finding fail(std::string evidence) {
-    return {"windows-unattend", "info", "fail", "C:\\Windows\\Panther\\unattend.xml will be written", std::move(evidence)};
+    return {"windows-unattend", Status::fail, "C:\\Windows\\Panther\\unattend.xml will be written", std::move(evidence)};
   }
 
   FixerSettings settings_;

@@ -124,7 +124,7 @@ class VmwareToolsLinux : public Fixer {
     Plan p = plan(guest, facts);
     std::vector<Finding> findings;
     auto fail = [&](std::string evidence) {
-      findings.push_back({"vmware-tools", "warning", "fail", "VMware Tools are removed and nothing of them starts at boot", std::move(evidence)});
+      findings.push_back({"vmware-tools", Status::fail, "VMware Tools are removed and nothing of them starts at boot", std::move(evidence)});
     };
     const bool units_masked = p.masked.size() >= 2;  // kept packages whose services are masked
     for (const std::string& package : p.packages)
@@ -133,7 +133,7 @@ class VmwareToolsLinux : public Fixer {
       fail(fmt::format("tarball install: {} files and {} directories listed in {}", p.tarball_files.size(), p.tarball_dirs.size(), kLocations));
     for (const std::string& file : p.repo_files) fail(fmt::format("{} enables a VMware repository", file));
     if (findings.empty())
-      findings.push_back({"vmware-tools", "warning", "pass", "VMware Tools are removed and nothing of them starts at boot",
+      findings.push_back({"vmware-tools", Status::pass, "VMware Tools are removed and nothing of them starts at boot",
                           p.packages.empty() ? "" : fmt::format("kept {} package(s), services masked", p.packages.size())});
     return findings;
   }

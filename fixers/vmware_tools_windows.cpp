@@ -80,7 +80,7 @@ std::vector<RegistryEdit> plan_uninstall(registry::Hive& software) {
 std::unique_ptr<Fixer> make_vmware_tools_windows() {
   return make_registry_fixer(
       {"vmware-tools", "Windows: disable VMware's services and drivers in every control set, uninstall at first logon",
-       "vmware-tools", "warning", "VMware Tools services are disabled and the uninstaller is scheduled",
+       "vmware-tools", "VMware Tools services are disabled and the uninstaller is scheduled",
        {{WindowsHive::system, plan_services}, {WindowsHive::software, plan_uninstall}}});
 }
 

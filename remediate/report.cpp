@@ -11,7 +11,8 @@ namespace {
 
 bool blocked_by_guest(const rules::Evaluation& evaluation) {
   for (const auto& result : evaluation.results)
-    if (result.rule->severity == "blocker" && result.outcome.status == "fail" && result.rule->id != "image-format")
+    if (result.rule->severity == rules::Severity::blocker && result.outcome.status == rules::Status::fail &&
+        result.rule->id != "image-format")
       return true;
   return false;
 }
@@ -26,13 +27,13 @@ ordered_json finding_json(const ShownFinding& shown) {
   const rules::Result& result = *shown.result;
   const rules::Rule& rule = *result.rule;
   ordered_json finding{{"id", rule.id},           {"area", rule.area},
-                       {"title", rule.title},     {"severity", rule.severity},
-                       {"status", shown.status},  {"message", result.outcome.message},
+                       {"title", rule.title},     {"severity", to_string(rule.severity)},
+                       {"status", shown.word()},  {"message", result.outcome.message},
                        {"evidence", result.outcome.evidence},
                        {"fixer", rule.fixer.empty() ? ordered_json(nullptr) : ordered_json(rule.fixer)},
                        {"fixable", result.fixable}};
   if (shown.before)
-    finding["before"] = {{"status", shown.before->outcome.status}, {"evidence", shown.before->outcome.evidence}};
+    finding["before"] = {{"status", to_string(shown.before->outcome.status)}, {"evidence", shown.before->outcome.evidence}};
   if (!rule.aws_message.empty()) finding["aws_message"] = rule.aws_message;
   return finding;
 }
@@ -67,13 +68,13 @@ std::string_view to_string(FixerStatus status) {
 
 bool Report::blocked() const {
   const rules::Evaluation& state = final_state();
-  return in_place ? blocked_by_guest(state) : state.verdict == "blocked";
+  return in_place ? blocked_by_guest(state) : state.verdict == rules::Verdict::blocked;
 }
 
 int Report::exit_code() const {
   const rules::Evaluation& state = final_state();
   // In place, a format AWS does not take (qcow2) is left for the user's own conversion: fixable.
-  if (in_place && !dry_run && state.verdict == "blocked" && !blocked_by_guest(state)) return kExitFixable;
+  if (in_place && !dry_run && state.verdict == rules::Verdict::blocked && !blocked_by_guest(state)) return kExitFixable;
   return rules::exit_code_of(dry_run ? before.verdict : state.verdict);
 }
 
@@ -82,9 +83,9 @@ std::vector<ShownFinding> shown_findings(const Report& report) {
   const rules::Evaluation& state = report.final_state();
   for (size_t i = 0; i < state.results.size(); ++i) {
     const rules::Result* before = report.after ? &report.before.results[i] : nullptr;
-    std::string status = state.results[i].outcome.status;
-    if (before && before->outcome.status == "fail" && status == "pass") status = "fixed";
-    shown.push_back({&state.results[i], before, status});
+    const bool fixed = before && before->outcome.status == rules::Status::fail &&
+                       state.results[i].outcome.status == rules::Status::pass;
+    shown.push_back({&state.results[i], before, fixed});
   }
   return shown;
 }
@@ -111,8 +112,8 @@ ordered_json to_json(const Report& report) {
   json["vmfix_version"] = VMFIX_VERSION;
   json["mode"] = mode_name(report);
   json["profile"] = {{"id", report.profile->id}, {"title", report.profile->title}};
-  json["verdict"] = report.final_state().verdict;
-  if (report.after) json["verdict_before"] = report.before.verdict;
+  json["verdict"] = to_string(report.final_state().verdict);
+  if (report.after) json["verdict_before"] = to_string(report.before.verdict);
   json["image"] = image_json(report.vm);
   json["output"] = output_json(report);
   json["findings"] = ordered_json::array();

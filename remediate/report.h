@@ -59,7 +59,11 @@ struct Report {
 struct ShownFinding {
   const rules::Result* result = nullptr;
   const rules::Result* before = nullptr;
-  std::string status;  // "pass", "fixed", "fail", "unknown", "skipped"
+  bool fixed = false;  // failed before, passes now
+
+  rules::Status status() const { return result->outcome.status; }
+  bool failed() const { return status() == rules::Status::fail; }
+  std::string_view word() const { return fixed ? "fixed" : to_string(status()); }  // the report's status
 };
 std::vector<ShownFinding> shown_findings(const Report& report);
 

@@ -12,10 +12,10 @@ namespace vmfix::rules {
 
 using inspect::Facts;
 
-Outcome pass(std::string message, std::vector<std::string> evidence) { return {"pass", std::move(message), std::move(evidence)}; }
-Outcome fail(std::string message, std::vector<std::string> evidence) { return {"fail", std::move(message), std::move(evidence)}; }
+Outcome pass(std::string message, std::vector<std::string> evidence) { return {Status::pass, std::move(message), std::move(evidence)}; }
+Outcome fail(std::string message, std::vector<std::string> evidence) { return {Status::fail, std::move(message), std::move(evidence)}; }
 Outcome unknown(std::string message, std::vector<std::string> evidence) {
-  return {"unknown", std::move(message), std::move(evidence)};
+  return {Status::unknown, std::move(message), std::move(evidence)};
 }
 
 DefaultKernel default_kernel(const Facts& facts) {

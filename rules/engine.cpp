@@ -34,19 +34,22 @@ std::optional<Outcome> outcome_from_fixer(const Context& context, const Rule& ru
   if (fixer == nullptr || context.guest == nullptr || !fixer->applies(context.facts)) return std::nullopt;
   auto it = checked.find(rule.fixer);
   if (it == checked.end()) it = checked.emplace(rule.fixer, fixer->check(*context.guest, context.facts)).first;
-  Outcome outcome{"", "", {}};
+  Outcome outcome{Status::pass, "", {}};
+  bool answered = false;
   for (const fixers::Finding& finding : it->second) {
     if (finding.rule != rule.id) continue;
-    if (outcome.message.empty() || finding.status == "fail") outcome.message = finding.message;
-    if (finding.status == "fail") {
-      outcome.status = "fail";
-      outcome.fixable = outcome.fixable && finding.fixable;
+    if (outcome.message.empty() || finding.status == Status::fail) outcome.message = finding.message;
+    if (finding.status == Status::fail) {
+      outcome.status = Status::fail;
+      answered = true;
+      outcome.repairable = outcome.repairable && finding.repairable;
       if (!finding.evidence.empty()) outcome.evidence.push_back(finding.evidence);
-    } else if (outcome.status.empty()) {
+    } else if (!answered) {
       outcome.status = finding.status;
+      answered = true;
     }
   }
-  if (outcome.status.empty()) return std::nullopt;
+  if (!answered) return std::nullopt;
   return outcome;
 }
 
@@ -71,19 +74,19 @@ Evaluation evaluate(const Context& context) {
     Result result;
     result.rule = &rule;
     if (!rule.offline.empty()) {
-      result.outcome = {"skipped", "cannot be checked from the image: " + rule.offline, {}};
+      result.outcome = {Status::skipped, "cannot be checked from the image: " + rule.offline, {}};
     } else if (!os_matches(rule, context.facts)) {
-      result.outcome = {"skipped", fmt::format("applies to {} guests", rule.os == "windows" ? "Windows" : "Linux"), {}};
+      result.outcome = {Status::skipped, fmt::format("applies to {} guests", rule.os == "windows" ? "Windows" : "Linux"), {}};
     } else if (auto from_fixer = outcome_from_fixer(context, rule, checked)) {
       result.outcome = std::move(*from_fixer);
     } else if (auto it = evaluators().find(rule.id); it != evaluators().end()) {
       result.outcome = it->second(context);
     } else {
-      result.outcome = {"unknown", fmt::format("only the '{}' fixer checks this, and it does not handle this guest", rule.fixer), {}};
+      result.outcome = {Status::unknown, fmt::format("only the '{}' fixer checks this, and it does not handle this guest", rule.fixer), {}};
     }
-    if (result.outcome.status == "fail" && !rule.fixer.empty()) {
+    if (result.outcome.status == Status::fail && !rule.fixer.empty()) {
       fixers::Fixer* fixer = find_fixer(context, rule.fixer);
-      result.fixable = rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts) && result.outcome.fixable);
+      result.fixable = rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts) && result.outcome.repairable);
     }
     evaluation.results.push_back(std::move(result));
   }
@@ -94,7 +97,7 @@ Evaluation evaluate(const Context& context) {
 void account_for_fixers_run(Evaluation& after, const std::vector<std::string>& fixers_run) {
   for (Result& result : after.results) {
     const std::string& fixer = result.rule->fixer;
-    if (result.outcome.status != "fail" || !result.fixable || fixer == "output") continue;
+    if (result.outcome.status != Status::fail || !result.fixable || fixer == "output") continue;
     if (std::find(fixers_run.begin(), fixers_run.end(), fixer) == fixers_run.end()) continue;
     result.fixable = false;
     result.outcome.evidence.push_back(fmt::format("the '{}' fixer ran and could not finish: this still fails", fixer));
@@ -102,20 +105,34 @@ void account_for_fixers_run(Evaluation& after, const std::vector<std::string>& f
   after.verdict = verdict_of(after.results);
 }
 
-std::string verdict_of(const std::vector<Result>& results) {
+Verdict verdict_of(const std::vector<Result>& results) {
   bool fixable = false;
   for (const Result& result : results) {
-    if (result.outcome.status != "fail" || result.rule->severity == "info") continue;
-    if (!result.fixable && result.rule->severity == "blocker") return "blocked";
+    if (result.outcome.status != Status::fail || result.rule->severity == Severity::info) continue;
+    if (!result.fixable && result.rule->severity == Severity::blocker) return Verdict::blocked;
     fixable = fixable || result.fixable;
   }
-  return fixable ? "fixable" : "ready";
+  return fixable ? Verdict::fixable : Verdict::ready;
 }
 
-int exit_code_of(const std::string& verdict) {
-  if (verdict == "ready") return kExitReady;
-  if (verdict == "fixable") return kExitFixable;
+int exit_code_of(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::ready: return kExitReady;
+    case Verdict::fixable: return kExitFixable;
+    case Verdict::blocked: return kExitBlocked;
+  }
   return kExitBlocked;
 }
+
+std::string_view to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::ready: return "ready";
+    case Verdict::fixable: return "fixable";
+    case Verdict::blocked: return "blocked";
+  }
+  return "blocked";
+}
+
+std::ostream& operator<<(std::ostream& out, Verdict verdict) { return out << to_string(verdict); }
 
 }  // namespace vmfix::rules

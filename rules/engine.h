@@ -25,11 +25,13 @@ struct ImageFacts {
   int ovf_floppies = -1;
 };
 
+using fixers::Status;
+
 struct Outcome {
-  std::string status;  // "pass", "fail", "unknown", "skipped"
+  Status status = Status::unknown;
   std::string message;
   std::vector<std::string> evidence;
-  bool fixable = true;  // false when the owning fixer says it cannot repair this failure
+  bool repairable = true;  // false when the owning fixer says it cannot repair this failure
 };
 
 struct Result {
@@ -38,9 +40,15 @@ struct Result {
   bool fixable = false;  // a failure a selected fixer (or the output writer) will fix
 };
 
+// ready: nothing fails that matters; fixable: every failing blocker or warning has a fixer that
+// will run; blocked: a blocker fails and nothing here fixes it.
+enum class Verdict { ready, fixable, blocked };
+std::string_view to_string(Verdict verdict);
+std::ostream& operator<<(std::ostream& out, Verdict verdict);  // for test messages
+
 struct Evaluation {
   std::vector<Result> results;
-  std::string verdict;  // "ready", "fixable", "blocked"
+  Verdict verdict = Verdict::ready;
 };
 
 struct Context {
@@ -63,10 +71,8 @@ Evaluation evaluate(const Context& context);
 // The output writer's rules are still to be fixed when the image is written.
 void account_for_fixers_run(Evaluation& after, const std::vector<std::string>& fixers_run);
 
-// ready: nothing fails that matters; fixable: every failing blocker or warning has a fixer that
-// will run; blocked: a blocker fails and nothing here fixes it.
-std::string verdict_of(const std::vector<Result>& results);
-int exit_code_of(const std::string& verdict);
+Verdict verdict_of(const std::vector<Result>& results);
+int exit_code_of(Verdict verdict);
 
 // Version helpers shared by the evaluators (exposed for tests).
 bool version_in_range(int major, int minor, const std::string& low, const std::string& high);

@@ -25,10 +25,24 @@ std::string field(const nlohmann::json& object, const char* name, const std::str
   return it->get<std::string>();
 }
 
-const std::set<std::string> kSeverities{"blocker", "warning", "info"};
 const std::set<std::string> kOses{"any", "linux", "windows"};
 
 }  // namespace
+
+std::string_view to_string(Severity severity) {
+  switch (severity) {
+    case Severity::blocker: return "blocker";
+    case Severity::warning: return "warning";
+    case Severity::info: return "info";
+  }
+  return "blocker";
+}
+
+std::optional<Severity> severity_named(std::string_view text) {
+  for (Severity severity : {Severity::blocker, Severity::warning, Severity::info})
+    if (to_string(severity) == text) return severity;
+  return std::nullopt;
+}
 
 Profile parse_profile(const std::string& text) {
   nlohmann::json document;
@@ -55,7 +69,7 @@ Profile parse_profile(const std::string& text) {
     const std::string where = fmt::format("{} rule {}", profile.id, rule.id);
     rule.area = field(entry, "area", where);
     rule.title = field(entry, "title", where);
-    rule.severity = field(entry, "severity", where);
+    const std::string severity = field(entry, "severity", where);
     rule.os = field(entry, "os", where);
     rule.covers = field(entry, "covers", where);
     rule.aws_message = field(entry, "aws_message", where, false);
@@ -68,7 +82,8 @@ Profile parse_profile(const std::string& text) {
     if (rule.offline.empty() && rule.reads.empty())
       throw Error(fmt::format("profile {}: a checkable rule must say what it reads ('reads')", where));
     if (!seen.insert(rule.id).second) throw Error(fmt::format("profile {}: rule {} appears twice", profile.id, rule.id));
-    if (!kSeverities.count(rule.severity)) throw Error(fmt::format("profile {}: severity '{}'", where, rule.severity));
+    if (auto known = severity_named(severity)) rule.severity = *known;
+    else throw Error(fmt::format("profile {}: severity '{}'", where, severity));
     if (!kOses.count(rule.os)) throw Error(fmt::format("profile {}: os '{}'", where, rule.os));
     if (!rule.fixer.empty() && !fixer_ids.count(rule.fixer))
       throw Error(fmt::format("profile {}: no fixer named '{}'", where, rule.fixer));

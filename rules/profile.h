@@ -3,16 +3,22 @@
 // rule with a stable id, a severity, the seed-page item it covers, the AWS error it prevents and
 // the fixer that fixes it. The support tables (distros, kernels, editions) live beside the rules.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vmfix::rules {
+
+enum class Severity { blocker, warning, info };
+std::string_view to_string(Severity severity);
+std::optional<Severity> severity_named(std::string_view text);  // "blocker", "warning", "info"
 
 struct Rule {
   std::string id;
   std::string area;      // "os", "image", "disk", "network", "prepare", "windows", "linux"
   std::string title;
-  std::string severity;  // "blocker", "warning", "info"
+  Severity severity = Severity::blocker;
   std::string os;        // "any", "linux", "windows"
   std::string covers;    // the requirement page item(s) this rule stands for
   std::vector<std::string> reads;  // the facts (report fields, files, hive keys) it decides on

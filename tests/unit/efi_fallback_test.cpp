@@ -29,14 +29,14 @@ TEST(EfiFallback, ShimGrubAndMokManagerCopiedThenNothingToDo) {
   const inspect::Facts facts = uefi_facts("debian");
   ASSERT_TRUE(fixer->applies(facts));
   auto before = fixer->check(guest, facts);
-  EXPECT_EQ(before[0].status, "fail");
-  EXPECT_TRUE(before[0].fixable);
+  EXPECT_EQ(before[0].status, Status::fail);
+  EXPECT_TRUE(before[0].repairable);
   auto changes = fixer->fix(guest, facts);
   ASSERT_EQ(changes.size(), 3u);
   EXPECT_EQ(guest.read("/boot/efi/EFI/BOOT/BOOTX64.EFI"), "MZ shim");
   EXPECT_EQ(guest.read("/boot/efi/EFI/BOOT/grubx64.efi"), "MZ grub");
   EXPECT_EQ(guest.read("/boot/efi/EFI/BOOT/mmx64.efi"), "MZ mok");
-  EXPECT_EQ(fixer->check(guest, facts)[0].status, "pass");
+  EXPECT_EQ(fixer->check(guest, facts)[0].status, Status::pass);
   EXPECT_TRUE(fixer->fix(guest, facts).empty());
 }
 
@@ -56,7 +56,7 @@ TEST(EfiFallback, ReasonsWhenNothingCanBeCopied) {
   guest.add_file("/boot/efi/EFI/debian/shimx64.efi", "MZ shim");
   auto fixer = make_efi_fallback();
   auto finding = fixer->check(guest, uefi_facts("debian"))[0];
-  EXPECT_FALSE(finding.fixable);
+  EXPECT_FALSE(finding.repairable);
   EXPECT_EQ(finding.evidence, "no vendor directory in /boot/efi/EFI has a grubx64.efi (with or without shimx64.efi) to copy");
   EXPECT_TRUE(fixer->fix(guest, uefi_facts("debian")).empty());
 

@@ -75,7 +75,7 @@ TEST(Fstab, FixerUsesTheFilesystemsInspectionFound) {
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(guest.read("/etc/fstab"), "UUID=r00t / ext4 defaults 0 1\nUUID=b00t /boot ext4 defaults 0 2\n");
   EXPECT_NE(changes[0].diff.find("+UUID=r00t / ext4 defaults 0 1"), std::string::npos);
-  for (const auto& finding : fixer->check(guest, facts)) EXPECT_EQ(finding.status, "pass");
+  for (const auto& finding : fixer->check(guest, facts)) EXPECT_EQ(finding.status, Status::pass);
 }
 
 TEST(FstabCorpus, RealFstabsKeepTheirShape) {

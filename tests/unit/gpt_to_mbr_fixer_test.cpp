@@ -81,8 +81,8 @@ TEST(GptToMbrFixer, ConvertsReinstallsGrubAndRenamesPartuuids) {
   auto before = f->check(g.fake, facts);
   ASSERT_EQ(before.size(), 1u);
   EXPECT_EQ(before[0].rule, "boot-partitioning");
-  EXPECT_EQ(before[0].status, "fail");
-  EXPECT_TRUE(before[0].fixable);
+  EXPECT_EQ(before[0].status, Status::fail);
+  EXPECT_TRUE(before[0].repairable);
   EXPECT_THAT(before[0].evidence, HasSubstr("GPT 2 -> MBR 2 (0x83, active, sectors 4096-86015)"));
 
   auto changes = f->fix(g.fake, facts);
@@ -108,7 +108,7 @@ TEST(GptToMbrFixer, ConvertsReinstallsGrubAndRenamesPartuuids) {
   EXPECT_FALSE(f->applies(facts));
   facts.disks[0].partition_table = "gpt";  // stale facts: the fixer reads the disk itself
   EXPECT_TRUE(f->fix(g.fake, facts).empty()) << "a second run changes nothing";
-  EXPECT_EQ(f->check(g.fake, facts)[0].status, "pass");
+  EXPECT_EQ(f->check(g.fake, facts)[0].status, Status::pass);
 }
 
 TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {
@@ -117,7 +117,7 @@ TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {
   inspect::Facts facts = linux_facts();
   auto f = fixer();
   auto finding = f->check(g.fake, facts)[0];
-  EXPECT_FALSE(finding.fixable);
+  EXPECT_FALSE(finding.repairable);
   EXPECT_THAT(finding.evidence, HasSubstr("the guest has no GRUB modules for BIOS boot (/usr/lib/grub/i386-pc) and none in "
                                           "its package cache: install the package grub-pc-bin in the guest first"));
   EXPECT_TRUE(f->fix(g.fake, facts).empty());
@@ -128,7 +128,7 @@ TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {
   facts.boot_mode = "bios";
 
   g.fake.add_file("/var/cache/apt/archives/grub-pc-bin_2.06-13+deb12u1_amd64.deb", "!<arch>");
-  EXPECT_TRUE(f->check(g.fake, facts)[0].fixable);
+  EXPECT_TRUE(f->check(g.fake, facts)[0].repairable);
   f->fix(g.fake, facts);
   ASSERT_EQ(g.fake.commands_run().size(), 2u);
   EXPECT_EQ(g.fake.commands_run()[0],
@@ -150,7 +150,7 @@ TEST(GptToMbrFixer, ReasonsItGives) {
     Guest g;
     g.fake.add_file("/etc/fstab", "PARTLABEL=root / ext4 defaults 0 1\n");
     auto finding = fixer()->check(g.fake, linux_facts())[0];
-    EXPECT_FALSE(finding.fixable);
+    EXPECT_FALSE(finding.repairable);
     EXPECT_EQ(finding.evidence, "/etc/fstab names a partition by PARTLABEL=, and an MBR has no partition names");
   }
   {
@@ -178,7 +178,7 @@ TEST(GptToMbrFixer, ReasonsItGives) {
     inspect::Facts facts = linux_facts();
     facts.os_type = "windows";
     auto finding = fixer()->check(g.fake, facts)[0];
-    EXPECT_FALSE(finding.fixable);
+    EXPECT_FALSE(finding.repairable);
     EXPECT_THAT(finding.evidence, HasSubstr("a Windows GPT disk boots only by UEFI"));
     EXPECT_THAT(finding.evidence, HasSubstr("AWS converts such a disk itself when the image is VHDX, the disk is under 2 TiB, "
                                             "it has at most 3 primary partitions and is not a dynamic disk (this disk: 0.00 "

@@ -141,7 +141,7 @@ inspect::Facts facts_of(guest::Guest& guest) {
 std::map<std::string, std::string> statuses(Fixer& fixer, guest::Guest& guest, const inspect::Facts& facts) {
   std::map<std::string, std::string> found;
   for (const Finding& finding : fixer.check(guest, facts))
-    if (found[finding.rule] != "fail") found[finding.rule] = finding.status;
+    if (found[finding.rule] != "fail") found[finding.rule] = to_string(finding.status);
   return found;
 }
 
@@ -198,8 +198,8 @@ TEST(GrubFixer, CentosDeviceRootBecomesUuidAndGrubenvKeepsItsSize) {
   auto found = fixer->check(stale, facts);
   auto it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
   ASSERT_NE(it, found.end());
-  EXPECT_EQ(it->status, "fail");
-  EXPECT_TRUE(it->fixable);
+  EXPECT_EQ(it->status, Status::fail);
+  EXPECT_TRUE(it->repairable);
   fixer->fix(stale, facts);
   const std::string env = stale.read("/boot/grub2/grubenv");
   EXPECT_EQ(env.size(), 1024u);
@@ -213,8 +213,8 @@ TEST(GrubFixer, CentosDeviceRootBecomesUuidAndGrubenvKeepsItsSize) {
   found = fixer->check(broken, facts_of(broken));
   it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
   ASSERT_NE(it, found.end());
-  EXPECT_EQ(it->status, "fail");
-  EXPECT_FALSE(it->fixable) << it->evidence;
+  EXPECT_EQ(it->status, Status::fail);
+  EXPECT_FALSE(it->repairable) << it->evidence;
 }
 
 // A Debian guest whose GRUB writes device names (GRUB_DISABLE_LINUX_UUID=true, a common preseed
@@ -262,7 +262,7 @@ TEST(GrubFixer, UnknownDeviceNamesAreBlockersWithFileAndLine) {
   guest.add_file("/boot/grub/grub.cfg", menu);
   auto fixer = grub_fixer();
   auto found = fixer->check(guest, facts_of(guest));
-  auto it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-root" && !f.fixable; });
+  auto it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-root" && !f.repairable; });
   ASSERT_NE(it, found.end());
   EXPECT_EQ(it->evidence.substr(0, 22), "/boot/grub/grub.cfg:7:") << it->evidence;
   EXPECT_NE(it->evidence.find("root=/dev/sdq7"), std::string::npos) << it->evidence;
@@ -299,8 +299,8 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
     auto before = fixer->check(guest, facts);
     auto it = std::find_if(before.begin(), before.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
     ASSERT_NE(it, before.end());
-    EXPECT_EQ(it->status, "fail");
-    EXPECT_TRUE(it->fixable) << "grub-mkconfig writes a menu for the installed kernel";
+    EXPECT_EQ(it->status, Status::fail);
+    EXPECT_TRUE(it->repairable) << "grub-mkconfig writes a menu for the installed kernel";
     auto changes = fixer->fix(guest, facts);
     ASSERT_EQ(guest.commands_run().size(), 1u);
     EXPECT_FALSE(guest.exists("/boot/grub/device.map")) << "the temporary device map is gone";

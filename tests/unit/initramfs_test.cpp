@@ -12,6 +12,7 @@
 #include "fixers/registry.h"
 #include "fixtures/fixture.h"
 #include "guest/fake_guest.h"
+#include "rules/profile.h"
 #include "support/files.h"
 #include "support/process.h"
 #include "support/text.h"
@@ -147,7 +148,7 @@ TEST(InitramfsDrivers, FixturesHaveEc2DriversWhereTheyBelong) {
     auto all = fixer->check(*guest, facts);
     auto findings = of_rule(all);
     ASSERT_EQ(findings.size(), 1u);
-    EXPECT_EQ(findings[0].status, "pass") << findings[0].evidence;
+    EXPECT_EQ(findings[0].status, Status::pass) << findings[0].evidence;
     ASSERT_EQ(of_rule(all, "linux-ena").size(), 1u) << "the report says whether Nitro types can network";
     EXPECT_TRUE(fixer->fix(*guest, facts).empty());
   }
@@ -168,12 +169,12 @@ TEST(InitramfsDrivers, DracutRebuildsAHostOnlyInitramfs) {
   auto findings = of_rule(fixer->check(guest, facts));
   ASSERT_EQ(findings.size(), 2u);
   for (const Finding& finding : findings) {
-    EXPECT_EQ(finding.status, "fail");
-    EXPECT_FALSE(finding.fixable) << "no dracut in the guest yet: " << finding.evidence;
+    EXPECT_EQ(finding.status, Status::fail);
+    EXPECT_FALSE(finding.repairable) << "no dracut in the guest yet: " << finding.evidence;
   }
   guest.add_file("/usr/bin/dracut", "#!/bin/bash\n", 0755);
   findings = of_rule(fixer->check(guest, facts));
-  for (const Finding& finding : findings) EXPECT_TRUE(finding.fixable) << finding.evidence;
+  for (const Finding& finding : findings) EXPECT_TRUE(finding.repairable) << finding.evidence;
 
   guest.on_run([&](const std::vector<std::string>& argv) -> std::string {
     // dracut honours /etc/dracut.conf.d: the stand-in packs what add_drivers names.
@@ -188,7 +189,7 @@ TEST(InitramfsDrivers, DracutRebuildsAHostOnlyInitramfs) {
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].target, "/etc/dracut.conf.d/90-vmfix-ec2.conf");
   EXPECT_EQ(changes[1].after, "rebuilt with dracut");
-  EXPECT_EQ(of_rule(fixer->check(guest, facts))[0].status, "pass");
+  EXPECT_EQ(of_rule(fixer->check(guest, facts))[0].status, Status::pass);
   EXPECT_TRUE(fixer->fix(guest, facts).empty());
   EXPECT_EQ(guest.commands_run().size(), 1u);
 }
@@ -214,7 +215,7 @@ TEST(InitramfsDrivers, UpdateInitramfsGetsTheModulesListed) {
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(guest.read("/etc/initramfs-tools/modules"),
             "# List of modules that you want to include in your initramfs.\nvmw_pvscsi\nxen-blkfront\nnvme\n");
-  EXPECT_EQ(of_rule(initramfs_fixer()->check(guest, facts))[0].status, "pass");
+  EXPECT_EQ(of_rule(initramfs_fixer()->check(guest, facts))[0].status, Status::pass);
 }
 
 TEST(InitramfsDrivers, AKernelWithoutTheDriverCannotBeFixedByARebuild) {
@@ -226,17 +227,22 @@ TEST(InitramfsDrivers, AKernelWithoutTheDriverCannotBeFixedByARebuild) {
   auto all = initramfs_fixer()->check(guest, test::linux_boot_facts(guest));
   auto findings = of_rule(all);
   ASSERT_EQ(findings.size(), 1u) << "xen-netfront is neither built in nor installed";
-  EXPECT_FALSE(findings[0].fixable);
+  EXPECT_FALSE(findings[0].repairable);
   EXPECT_NE(findings[0].evidence.find("install a kernel that has it"), std::string::npos) << findings[0].evidence;
   auto ena = of_rule(all, "linux-ena");
   ASSERT_EQ(ena.size(), 1u);
-  EXPECT_EQ(ena[0].status, "fail");
-  EXPECT_EQ(ena[0].severity, "info") << "the instance type is chosen at launch: Xen types still work";
+  EXPECT_EQ(ena[0].status, Status::fail);
+  for (const std::string& profile : rules::profile_names()) {
+    const auto& rules = rules::load_profile(profile).rules;
+    auto rule = std::find_if(rules.begin(), rules.end(), [](const rules::Rule& r) { return r.id == "linux-ena"; });
+    ASSERT_NE(rule, rules.end()) << profile;
+    EXPECT_EQ(rule->severity, rules::Severity::info) << "the instance type is chosen at launch: Xen types still work";
+  }
   EXPECT_NE(ena[0].evidence.find("only Xen-based instance types"), std::string::npos) << ena[0].evidence;
   guest.add_file("/boot/initramfs-" + v + ".img", "not an initramfs at all, just text\n");
   findings = initramfs_fixer()->check(guest, test::linux_boot_facts(guest));
   ASSERT_EQ(findings.size(), 1u);
-  EXPECT_EQ(findings[0].status, "unknown");
+  EXPECT_EQ(findings[0].status, Status::unknown);
   EXPECT_NE(findings[0].evidence.find("neither a cpio archive nor a known compression"), std::string::npos) << findings[0].evidence;
 }
 

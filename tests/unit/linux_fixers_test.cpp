@@ -28,7 +28,7 @@ inspect::Facts linux_facts(guest::FakeGuest& guest, std::vector<std::string> pac
 
 bool any_failing(Fixer& fixer, guest::Guest& guest, const inspect::Facts& facts) {
   for (const Finding& finding : fixer.check(guest, facts))
-    if (finding.status == "fail") return true;
+    if (finding.status == Status::fail) return true;
   return false;
 }
 

@@ -117,68 +117,68 @@ TEST(Versions, RangesAndKernelSeries) {
 
 TEST(LinuxRules, KernelAllowListDependsOnTheProfile) {
   auto ubuntu = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
-  EXPECT_EQ(find(run("aws-current", ubuntu), "linux-kernel-supported").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-current", ubuntu), "os-supported").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-2017", ubuntu), "os-supported").outcome.status, "fail") << "18.04 came after the 2017 page";
+  EXPECT_EQ(find(run("aws-current", ubuntu), "linux-kernel-supported").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-current", ubuntu), "os-supported").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-2017", ubuntu), "os-supported").outcome.status, Status::fail) << "18.04 came after the 2017 page";
 
   auto hwe = linux_facts("ubuntu", 18, 4, "5.15.0-50-generic");
   const Result kernel = find(run("aws-current", hwe), "linux-kernel-supported");
-  EXPECT_EQ(kernel.outcome.status, "fail");
+  EXPECT_EQ(kernel.outcome.status, Status::fail);
   EXPECT_NE(kernel.outcome.message.find("Unsupported kernel version 5.15.0-50-generic"), std::string::npos) << kernel.outcome.message;
 
   auto rhel6 = linux_facts("rhel", 6, 0, "2.6.32-71.el6.x86_64");
-  EXPECT_EQ(find(run("aws-current", rhel6), "linux-kernel-supported").outcome.status, "fail") << "2.6.32-71 is excluded";
+  EXPECT_EQ(find(run("aws-current", rhel6), "linux-kernel-supported").outcome.status, Status::fail) << "2.6.32-71 is excluded";
 
   auto sles = linux_facts("sles", 12, 1, "3.12.49-11-default");
-  EXPECT_EQ(find(run("aws-2017", sles), "linux-kernel-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", sles), "linux-kernel-supported").outcome.status, Status::pass);
   sles.linux.kernels[0].version = "3.12.51-60-default";
-  EXPECT_EQ(find(run("aws-2017", sles), "linux-kernel-supported").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-2017", sles), "linux-kernel-supported").outcome.status, Status::fail);
 
   auto centos = linux_facts("centos", 7, 9, "3.10.0-1160.el7.x86_64");
-  EXPECT_EQ(find(run("aws-2017", centos), "os-supported").outcome.status, "fail") << "the 2017 page stops at 7.3";
-  EXPECT_EQ(find(run("aws-current", centos), "os-supported").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-current", centos), "os-deprecated").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-2017", centos), "os-supported").outcome.status, Status::fail) << "the 2017 page stops at 7.3";
+  EXPECT_EQ(find(run("aws-current", centos), "os-supported").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-current", centos), "os-deprecated").outcome.status, Status::fail);
 }
 
 TEST(LinuxRules, ThirtyTwoBitAndUnknownDistros) {
   auto i386 = linux_facts("debian", 8, 0, "3.16.0-4-586");
   i386.arch = "i386";
-  EXPECT_EQ(find(run("aws-2017", i386), "os-architecture").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-2017", i386), "os-architecture").outcome.status, Status::fail);
   auto arch = linux_facts("archlinux", 0, 0, "6.6.1-arch1-1");
-  EXPECT_EQ(find(run("aws-current", arch), "os-supported").outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", arch), "linux-kernel-supported").outcome.status, "unknown");
-  EXPECT_EQ(run("aws-current", arch).verdict, "blocked");
+  EXPECT_EQ(find(run("aws-current", arch), "os-supported").outcome.status, Status::fail);
+  EXPECT_EQ(find(run("aws-current", arch), "linux-kernel-supported").outcome.status, Status::unknown);
+  EXPECT_EQ(run("aws-current", arch).verdict, Verdict::blocked);
 }
 
 TEST(LinuxRules, DiskLimitsAndBootMode) {
   auto facts = linux_facts("debian", 12, 5, "6.1.0-18-amd64");
-  EXPECT_EQ(find(run("aws-current", facts), "linux-kernel-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", facts), "linux-kernel-supported").outcome.status, Status::pass);
   facts.disks[0].partition_table = "gpt";
-  EXPECT_EQ(find(run("aws-2017", facts), "boot-partitioning").outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", facts), "boot-partitioning").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", facts), "boot-partitioning").outcome.status, Status::fail);
+  EXPECT_EQ(find(run("aws-current", facts), "boot-partitioning").outcome.status, Status::pass);
   facts.boot_mode = "uefi";
-  EXPECT_EQ(find(run("aws-2017", facts), "boot-mode").outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, "fail") << "no BOOTX64.EFI";
+  EXPECT_EQ(find(run("aws-2017", facts), "boot-mode").outcome.status, Status::fail);
+  EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, Status::fail) << "no BOOTX64.EFI";
   facts.bootloaders.push_back({"efi-fallback", "uefi", "/boot/efi/EFI/BOOT/BOOTX64.EFI", ""});
-  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, Status::pass);
 
-  EXPECT_EQ(find(run("aws-current", facts), "disk-partition-table").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", facts), "disk-partition-table").outcome.status, Status::pass);
   facts.disks[0].table_problems = {"GPT entry array CRC32 is wrong"};
   for (const char* profile : {"aws-2017", "aws-current"}) {
     auto result = find(run(profile, facts), "disk-partition-table").outcome;
-    EXPECT_EQ(result.status, "fail");
+    EXPECT_EQ(result.status, Status::fail);
     EXPECT_EQ(result.evidence, (std::vector<std::string>{"/dev/sda: GPT entry array CRC32 is wrong"}));
   }
   facts.disks[0].table_problems.clear();
 
   facts.filesystems[0].free = 100ULL << 20;
-  EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, Status::fail);
   facts.filesystems[0].type = "reiserfs";
-  EXPECT_EQ(find(run("aws-current", facts), "root-filesystem").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts), "root-filesystem").outcome.status, Status::fail);
   for (int i = 0; i < 21; ++i) facts.disks.push_back({"/dev/sd" + std::string(1, static_cast<char>('b' + i)), "", 1 << 30, "none", {}, {}});
-  EXPECT_EQ(find(run("aws-2017", facts), "volume-count").outcome.status, "pass") << "22 volumes";
-  EXPECT_EQ(find(run("aws-current", facts), "volume-count").outcome.status, "fail") << "21 at most";
+  EXPECT_EQ(find(run("aws-2017", facts), "volume-count").outcome.status, Status::pass) << "22 volumes";
+  EXPECT_EQ(find(run("aws-current", facts), "volume-count").outcome.status, Status::fail) << "21 at most";
 }
 
 TEST(LinuxRules, NetworkAndAccess) {
@@ -186,72 +186,72 @@ TEST(LinuxRules, NetworkAndAccess) {
   facts.network.push_back({"netplan", "/etc/netplan/01.yaml", "ens160", "static", {"10.0.0.5/24", "fd00::5/64"}, ""});
   facts.network.push_back({"netplan", "/etc/netplan/01.yaml", "ens192", "dhcp", {}, ""});
   Evaluation evaluation = run("aws-current", facts);
-  EXPECT_EQ(find(evaluation, "network-dhcp").outcome.status, "fail");
+  EXPECT_EQ(find(evaluation, "network-dhcp").outcome.status, Status::fail);
   EXPECT_FALSE(find(evaluation, "network-dhcp").fixable) << "no Linux network fixer is registered yet";
-  EXPECT_EQ(find(evaluation, "network-ipv6").outcome.status, "fail");
-  EXPECT_EQ(find(evaluation, "network-single-nic").outcome.status, "fail");
-  EXPECT_EQ(find(evaluation, "linux-ssh").outcome.status, "fail");
-  EXPECT_EQ(find(evaluation, "linux-ssh-user").outcome.status, "fail");
-  EXPECT_EQ(find(evaluation, "linux-firewall-ssh").outcome.status, "pass");
-  EXPECT_EQ(find(evaluation, "windows-rdp").outcome.status, "skipped");
-  EXPECT_EQ(find(evaluation, "iam-permissions").outcome.status, "skipped");
-  EXPECT_EQ(evaluation.verdict, "blocked") << "a static address nobody fixes is a blocker";
+  EXPECT_EQ(find(evaluation, "network-ipv6").outcome.status, Status::fail);
+  EXPECT_EQ(find(evaluation, "network-single-nic").outcome.status, Status::fail);
+  EXPECT_EQ(find(evaluation, "linux-ssh").outcome.status, Status::fail);
+  EXPECT_EQ(find(evaluation, "linux-ssh-user").outcome.status, Status::fail);
+  EXPECT_EQ(find(evaluation, "linux-firewall-ssh").outcome.status, Status::pass);
+  EXPECT_EQ(find(evaluation, "windows-rdp").outcome.status, Status::skipped);
+  EXPECT_EQ(find(evaluation, "iam-permissions").outcome.status, Status::skipped);
+  EXPECT_EQ(evaluation.verdict, Verdict::blocked) << "a static address nobody fixes is a blocker";
 }
 
 TEST(WindowsRules, ProductsEditionsAndTheWindows11Quirk) {
   auto server = windows_facts("Windows Server 2012 R2 Standard", "ServerStandard", "9600");
-  EXPECT_EQ(find(run("aws-2017", server), "os-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", server), "os-supported").outcome.status, Status::pass);
   auto nano = server;
   nano.windows.installation_type = "Nano Server";
-  EXPECT_EQ(find(run("aws-current", nano), "os-supported").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", nano), "os-supported").outcome.status, Status::fail);
   auto essentials = windows_facts("Windows Server 2012 R2 Essentials", "ServerSolution", "9600");
-  EXPECT_EQ(find(run("aws-current", essentials), "os-supported").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", essentials), "os-supported").outcome.status, Status::fail);
   auto server2019 = windows_facts("Windows Server 2019 Datacenter", "ServerDatacenter", "17763");
-  EXPECT_EQ(find(run("aws-2017", server2019), "os-supported").outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", server2019), "os-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", server2019), "os-supported").outcome.status, Status::fail);
+  EXPECT_EQ(find(run("aws-current", server2019), "os-supported").outcome.status, Status::pass);
 
   auto home10 = windows_facts("Windows 10 Home", "Core", "19045");
-  EXPECT_EQ(find(run("aws-2017", home10), "os-supported").outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", home10), "os-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", home10), "os-supported").outcome.status, Status::fail);
+  EXPECT_EQ(find(run("aws-current", home10), "os-supported").outcome.status, Status::pass);
   auto pro10 = windows_facts("Windows 10 Pro", "Professional", "19045");
-  EXPECT_EQ(find(run("aws-2017", pro10), "os-supported").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", pro10), "os-supported").outcome.status, Status::pass);
 
   // Windows 11 still calls itself "Windows 10" in ProductName; the build tells, and it needs UEFI.
   auto eleven = windows_facts("Windows 10 Pro", "Professional", "22631");
-  EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, Status::fail);
   eleven.boot_mode = "uefi";
   eleven.disks[0].partition_table = "gpt";
-  EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-current", eleven), "boot-partitioning").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-2017", eleven), "os-supported").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-current", eleven), "boot-partitioning").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-2017", eleven), "os-supported").outcome.status, Status::fail);
 
   auto german = server;
   german.windows.install_language = "0407";
-  EXPECT_EQ(find(run("aws-2017", german), "windows-language").outcome.status, "pass") << "2017: US English for clients only";
-  EXPECT_EQ(find(run("aws-current", german), "windows-language").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-2017", german), "windows-language").outcome.status, Status::pass) << "2017: US English for clients only";
+  EXPECT_EQ(find(run("aws-current", german), "windows-language").outcome.status, Status::fail);
   auto x86 = windows_facts("Windows 7 Professional", "Professional", "7601");
   x86.arch = "i386";
-  EXPECT_EQ(find(run("aws-2017", x86), "os-supported").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-current", x86), "os-deprecated").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-2017", x86), "os-supported").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-current", x86), "os-deprecated").outcome.status, Status::fail);
 }
 
 TEST(WindowsRules, DotNetFreeSpaceHibernationAntivirusAndVerdicts) {
   auto facts = windows_facts("Windows Server 2008 R2 Standard", "ServerStandard", "7601");
-  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, Status::fail);
   facts.windows.dotnet = {"v2.0.50727 SP2", "v3.5"};
-  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, "fail") << "3.5 without SP1";
+  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, Status::fail) << "3.5 without SP1";
   facts.windows.dotnet = {"v2.0.50727 SP2", "v3.5 SP1"};
-  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", facts), "windows-dotnet").outcome.status, Status::pass);
 
   facts.filesystems[0].free = 5ULL << 30;
-  EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, Status::fail);
   facts.windows.hiberfil_signature = "HIBR";
-  EXPECT_EQ(find(run("aws-current", facts), "shut-down").outcome.status, "fail");
+  EXPECT_EQ(find(run("aws-current", facts), "shut-down").outcome.status, Status::fail);
   facts.windows.services = {{"McShield", 2, ""}, {"WinDefend", 2, ""}, {"SepMasterService", 4, ""}};
   const Result antivirus = find(run("aws-current", facts), "antivirus");
-  EXPECT_EQ(antivirus.outcome.status, "fail");
+  EXPECT_EQ(antivirus.outcome.status, Status::fail);
   EXPECT_EQ(antivirus.outcome.evidence, std::vector<std::string>{"service McShield (Start=2)"});
-  EXPECT_EQ(run("aws-current", facts).verdict, "blocked");
+  EXPECT_EQ(run("aws-current", facts).verdict, Verdict::blocked);
 }
 
 // A Windows Server 2016 with a static address, which network-dhcp fixes, and every fixer.
@@ -276,12 +276,12 @@ TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
   // Without a guest the fixers' own checks cannot run: the facts decide, fixers decide fixability.
   Evaluation with_fixers = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
   EXPECT_TRUE(find(with_fixers, "network-dhcp").fixable);
-  EXPECT_EQ(with_fixers.verdict, "fixable");
+  EXPECT_EQ(with_fixers.verdict, Verdict::fixable);
   Evaluation without = evaluate({load_profile("aws-current"), facts, image, nullptr, {}});
-  EXPECT_EQ(without.verdict, "blocked");
-  EXPECT_EQ(exit_code_of("ready"), 0);
-  EXPECT_EQ(exit_code_of("fixable"), 1);
-  EXPECT_EQ(exit_code_of("blocked"), 2);
+  EXPECT_EQ(without.verdict, Verdict::blocked);
+  EXPECT_EQ(exit_code_of(Verdict::ready), 0);
+  EXPECT_EQ(exit_code_of(Verdict::fixable), 1);
+  EXPECT_EQ(exit_code_of(Verdict::blocked), 2);
 }
 
 // After fixing, a failure whose fixer ran is that fixer's failure: blocked, not "fixable".
@@ -291,12 +291,12 @@ TEST(Verdicts, AfterFixingAFailureWhoseFixerRanBlocks) {
   const std::vector<fixers::Fixer*> everything = pointers(all);
   ImageFacts image{"vmdk", "monolithicSparse", "", 1, -1, -1, -1};
   Evaluation after = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
-  ASSERT_EQ(after.verdict, "fixable");
-  ASSERT_EQ(find(after, "image-format").outcome.status, "fail");
+  ASSERT_EQ(after.verdict, Verdict::fixable);
+  ASSERT_EQ(find(after, "image-format").outcome.status, Status::fail);
   account_for_fixers_run(after, {"rdp", "rtc-utc"});
-  EXPECT_EQ(after.verdict, "fixable") << "network-dhcp's fixer did not run: still to be fixed";
+  EXPECT_EQ(after.verdict, Verdict::fixable) << "network-dhcp's fixer did not run: still to be fixed";
   account_for_fixers_run(after, {"network-dhcp"});
-  EXPECT_EQ(after.verdict, "blocked");
+  EXPECT_EQ(after.verdict, Verdict::blocked);
   Result dhcp = find(after, "network-dhcp");
   EXPECT_FALSE(dhcp.fixable);
   ASSERT_FALSE(dhcp.outcome.evidence.empty());
@@ -306,16 +306,16 @@ TEST(Verdicts, AfterFixingAFailureWhoseFixerRanBlocks) {
 
 TEST(ImageRules, FormatsAwsAcceptsAndWhatVmfixWrites) {
   auto facts = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
-  EXPECT_EQ(find(run("aws-current", facts, {"vmdk", "streamOptimized", "", 1, -1, -1, -1}), "image-format").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-current", facts, {"vmdk", "streamOptimized", "", 1, -1, -1, -1}), "image-format").outcome.status, Status::pass);
   const Result sparse = find(run("aws-current", facts, {"vmdk", "monolithicSparse", "", 1, -1, -1, -1}), "image-format");
-  EXPECT_EQ(sparse.outcome.status, "fail");
+  EXPECT_EQ(sparse.outcome.status, Status::fail);
   EXPECT_TRUE(sparse.fixable);
-  EXPECT_EQ(find(run("aws-2017", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, "pass");
-  EXPECT_EQ(find(run("aws-current", facts, {"qcow2", "", "vmdk", 1, -1, -1, -1}), "image-format").outcome.status, "pass");
+  EXPECT_EQ(find(run("aws-2017", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, Status::fail);
+  EXPECT_EQ(find(run("aws-current", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-current", facts, {"qcow2", "", "vmdk", 1, -1, -1, -1}), "image-format").outcome.status, Status::pass);
   const Result cdrom = find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "cdrom");
-  EXPECT_EQ(cdrom.outcome.status, "fail");
-  EXPECT_EQ(find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "network-single-nic").outcome.status, "fail");
+  EXPECT_EQ(cdrom.outcome.status, Status::fail);
+  EXPECT_EQ(find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "network-single-nic").outcome.status, Status::fail);
 }
 
 TEST(LinuxRules, GrubChecksReadTheGuest) {
@@ -327,15 +327,15 @@ TEST(LinuxRules, GrubChecksReadTheGuest) {
                                             0, "default 0"};
   facts.linux.grub_configs = {"/boot/grub/grub.cfg", "/boot/grub/menu.lst"};
   Evaluation evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
-  EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, "fail") << "the initrd is missing";
-  EXPECT_EQ(find(evaluation, "linux-grub-single").outcome.status, "fail");
+  EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, Status::fail) << "the initrd is missing";
+  EXPECT_EQ(find(evaluation, "linux-grub-single").outcome.status, Status::fail);
   EXPECT_EQ(find(evaluation, "linux-grub-single").rule->aws_message, "ClientError: Multiple different grub/menu.lst files found.");
   guest.add_file("/boot/initrd.img-4.15.0-213-generic", "i");
   evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
-  EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, "pass");
+  EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, Status::pass);
   guest.add_file("/etc/fstab", "UUID=1 / ext4 defaults 0 1\n/dev/sr0 /media/cdrom iso9660 ro,user 0 0\n/dev/fd0 /mnt/floppy auto noauto 0 0\n");
   const Result cdrom = find(evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}}), "cdrom");
-  EXPECT_EQ(cdrom.outcome.status, "fail");
+  EXPECT_EQ(cdrom.outcome.status, Status::fail);
   EXPECT_EQ(cdrom.outcome.evidence.size(), 1u);
 }
 

@@ -48,7 +48,7 @@ class WindowsFixers : public ::testing::Test {
   std::vector<std::string> failing(Fixer& fixer) {
     std::vector<std::string> evidence;
     for (const Finding& finding : fixer.check(guest_, facts_))
-      if (finding.status == "fail") evidence.push_back(finding.evidence);
+      if (finding.status == Status::fail) evidence.push_back(finding.evidence);
     return evidence;
   }
 
