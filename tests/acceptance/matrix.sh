@@ -163,8 +163,10 @@ loop_of() {  # RAW N: a loop device over partition N
 # The disk: partitioned with sfdisk and the filesystems made and filled on the host (mkfs -d,
 # mkfs.btrfs --rootdir) where the layout allows; LVM only inside the libguestfs appliance
 # (device-mapper works only there). Then GRUB installed by the guest's own grub-install and its
-# menu made by its own update-grub in the appliance, with a device map so the menu names the
-# guest's disk as its installer would.
+# menu made by its own update-grub in the appliance, both with a device map that makes the guest's
+# disk hd0, as its installer would: without one, grub-install guessed the BIOS drives from the
+# appliance's disks and once refused ("embedding is not possible, but this is required for
+# cross-disk install").
 make_disk() {  # NAME LAYOUT ROOT RAW
   local name=$1 layout=$2 root=$3 raw=$4 mounts script="" loop
   fstab_of "$layout" > "$root/etc/fstab"
@@ -222,8 +224,9 @@ tar-in $work/build/$name/root.tar /" ;;
   guestfish -a "$raw" >"$work/build/$name/guestfish.log" 2>&1 <<GUESTFISH
 run
 ${script:-$mounts}
-command "$install"
+mkdir-p /boot/grub
 write /boot/grub/device.map "(hd0) /dev/sda\n"
+command "$install"
 command "/usr/bin/env GRUB_DISABLE_OS_PROBER=true update-grub"
 rm /boot/grub/device.map
 GUESTFISH
