@@ -10,6 +10,12 @@ class ByOs : public Fixer {
       : windows_(std::move(windows)), linux_(std::move(linux)), summary_(std::move(summary)) {}
   std::string_view id() const override { return windows_->id(); }
   std::string_view summary() const override { return summary_; }
+  std::vector<FixerDoc> documentation() const override {
+    std::vector<FixerDoc> rows;
+    for (auto [half, os] : {std::pair{windows_.get(), "Windows"}, std::pair{linux_.get(), "Linux"}})
+      for (FixerDoc row : half->documentation()) rows.push_back({row.id, os, row.checks, row.changes});
+    return rows;
+  }
   bool applies(const inspect::Facts& facts) const override { return half(facts) != nullptr; }
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Fixer* fixer = half(facts);

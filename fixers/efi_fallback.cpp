@@ -75,12 +75,21 @@ Source assess(guest::Guest& guest, const inspect::Facts& facts) {
   return s;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "a UEFI Linux guest's ESP: `EFI/BOOT/BOOTX64.EFI`";
+constexpr const char* kChanges =
+    "copies the guest's own `shimx64.efi` there, with `grubx64.efi` and `mmx64.efi` beside it (as "
+    "`grub-install --removable` does), or `grubx64.efi` alone without shim; the distribution's own "
+    "vendor directory first";
+
 class EfiFallback : public Fixer {
  public:
   std::string_view id() const override { return kId; }
   std::string_view summary() const override {
     return "UEFI Linux: the guest's own shim and GRUB copied to the fallback path EFI/BOOT/BOOTX64.EFI on the ESP";
   }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && facts.boot_mode == "uefi"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

@@ -35,11 +35,20 @@ struct Change {
   std::string diff;    // unified diff, for text files
 };
 
+// One row of the README's fixer table, which scripts/fixer-table.sh writes from these.
+struct FixerDoc {
+  std::string id;
+  std::string os;       // "Windows" or "Linux" for one half of a pair (by_os.h), else ""
+  std::string checks;   // what it checks (Markdown)
+  std::string changes;  // what it changes (Markdown)
+};
+
 class Fixer {
  public:
   virtual ~Fixer() = default;
   virtual std::string_view id() const = 0;       // stable, used by --fix and --skip
   virtual std::string_view summary() const = 0;  // one line for --list-fixers
+  virtual std::vector<FixerDoc> documentation() const = 0;
   virtual bool applies(const inspect::Facts& facts) const = 0;
   virtual std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) = 0;  // read-only
   virtual std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) = 0;     // idempotent

@@ -133,12 +133,20 @@ std::string rewrite_resume(std::string_view text, const UuidOf& uuid_of) {
 
 namespace {
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "`/etc/fstab`, `/etc/crypttab`, initramfs-tools' `RESUME=`";
+constexpr const char* kChanges =
+    "kernel device names (`/dev/sdX`, `vdX`, `xvdX`, `nvmeXnY`, `cciss`) become `UUID=`; CD-ROM and "
+    "floppy `noauto,nofail`; network mounts `nofail`";
+
 class FstabFixer : public Fixer {
  public:
   std::string_view id() const override { return "fstab"; }
   std::string_view summary() const override {
     return "Linux: fstab, crypttab and resume= name filesystems by UUID; CD-ROM/floppy noauto,nofail; network mounts nofail";
   }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

@@ -196,6 +196,25 @@ std::string same_block_size(std::string text, size_t size) {
   return text;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "the boot disk's GPT (both headers, CRCs, entries), read on the host from raw sectors; the "
+    "guest's GRUB for BIOS (`grub-install`, `/usr/lib/grub/i386-pc`, or its package in the package "
+    "cache), PARTUUID=/PARTLABEL= references";
+constexpr const char* kChanges =
+    "runs under `--profile aws-2017` (MBR required) or when asked with `--fix gpt-to-mbr`. Each kept "
+    "partition stays on its sectors (nothing moves); types mapped as gdisk does (Linux 0x83, swap "
+    "0x82, LVM 0x8e, RAID 0xfd, basic data 0x07, ESP 0xef, recovery 0x27); GPT numbers 1-4 keep "
+    "their slots, more than four become three primaries and logical partitions where a free sector "
+    "precedes each for its EBR; the BIOS boot and Microsoft reserved partitions are dropped; the "
+    "/boot (or /) partition is active; the disk gets a signature. Both GPT headers and entry arrays "
+    "are zeroed, `PARTUUID=` and `hd0,gptN` hints are renamed, and the guest's `grub-install "
+    "--target=i386-pc` puts GRUB's core image after the MBR. Refused, with the reason: 4 KiB "
+    "sectors, a damaged GPT, partitions past 2^32 sectors, types with no MBR form, dynamic disks, "
+    "too many partitions without EBR room, a gap too small for GRUB's core image, no GRUB for BIOS, "
+    "`PARTLABEL=` references, and Windows (BIOS boot would need a new BCD store and MountedDevices; "
+    "the report says when AWS converts the disk itself)";
+
 class GptToMbr : public Fixer {
  public:
   std::string_view id() const override { return kId; }
@@ -203,6 +222,7 @@ class GptToMbr : public Fixer {
     return "GPT boot disk to MBR without moving data; GRUB reinstalled for BIOS by the guest's grub-install "
            "(under profiles that need MBR, or when asked with --fix)";
   }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override {
     const inspect::DiskFacts* disk = inspect::boot_disk(facts);
     return disk && disk->partition_table == "gpt" && (facts.os_type == "linux" || facts.os_type == "windows");

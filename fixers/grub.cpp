@@ -134,6 +134,23 @@ void locate(const std::string& file, const std::string& text, const std::set<std
   }
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "GRUB 2 (`grub.cfg`, `/etc/default/grub` and its `grub.d` drop-ins), BLS entries with grubenv's "
+    "`kernelopts` and `saved_entry`, GRUB legacy (`menu.lst`/`grub.conf`)";
+constexpr const char* kChanges =
+    "`console=tty0 console=ttyS0,115200` (EC2's console output reads ttyS0), `root=`/`resume=` by "
+    "UUID, `nvme_core.io_timeout=4294967295` for a kernel with NVMe (255 before Linux 4.15, "
+    "`nvme.io_timeout` without nvme-core), a timeout of -1 or over 5 s becomes 1 s, a default that "
+    "boots nothing points at the newest entry that does. Menus are edited in place, and so is "
+    "`/etc/default/grub` (`GRUB_DISABLE_LINUX_UUID=true` becomes `false`, device names typed into "
+    "`GRUB_CMDLINE_LINUX*` become UUIDs) so that a later `update-grub` in the guest writes the same. "
+    "Only when no entry boots an installed kernel does the guest's `grub-mkconfig` run in the "
+    "appliance (os-prober off, a temporary device map); then every device name, `--hint` and `set "
+    "root='hdN,...'` it wrote for the appliance's disks is repaired (root and swap by UUID, hints "
+    "dropped, `hd0`), a UEFI guest's `linux16`/`initrd16` become `linux`/`initrd` again, and the "
+    "menu is checked; a device name vmfix cannot resolve is a blocker naming the file and line";
+
 class GrubFixer : public Fixer {
  public:
   std::string_view id() const override { return "grub"; }
@@ -141,6 +158,7 @@ class GrubFixer : public Fixer {
     return "Linux: GRUB boots unattended on EC2: console=ttyS0 (tty0 kept), root=/resume= by UUID (also for a later update-grub), "
            "NVMe I/O timeout, short timeout, a default entry that exists; menus edited in place";
   }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && facts.linux.boot.has_value(); }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

@@ -99,6 +99,19 @@ Finding ena_finding(const std::string& version, const bootloader::DriverState& s
           fmt::format("kernel {}: ena {} ({}): Nitro instance types network through ENA", version, state.state, state.evidence)};
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "the default kernel's initramfs, listed on the host (cpio newc; gzip, xz, lzma, zstd, lz4, early "
+    "microcode archives), against `/boot/config-V`, `modules.builtin` and `modules.dep`: "
+    "xen-blkfront and nvme must be built in or packed, xen-netfront installed; whether ENA is there "
+    "(module or built in) is reported as `linux-ena` with what it means: without it only Xen-based "
+    "instance types get a network";
+constexpr const char* kChanges =
+    "only when a block driver is missing: the guest's own `dracut -f` (with "
+    "`/etc/dracut.conf.d/90-vmfix-ec2.conf`), `update-initramfs -u` (with "
+    "`/etc/initramfs-tools/modules`) or `mkinitrd --with=`, then the new image is listed again; a "
+    "kernel without the driver at all is a blocker no rebuild fixes";
+
 class InitramfsFixer : public Fixer {
  public:
   std::string_view id() const override { return "initramfs"; }
@@ -106,6 +119,7 @@ class InitramfsFixer : public Fixer {
     return "Linux: xen-blkfront and nvme in the default kernel's initramfs (rebuilt with the guest's dracut, "
            "update-initramfs or mkinitrd when missing); ena and xen-netfront installed";
   }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && !facts.linux.kernels.empty(); }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

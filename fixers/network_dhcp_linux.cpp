@@ -94,10 +94,22 @@ std::vector<Plan> plan(guest::Guest& guest, const inspect::Facts& facts) {
   return plans;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "ifcfg, ifupdown (with `source` and `source-directory`), netplan, NetworkManager keyfiles, "
+    "systemd-networkd; MAC-pinning udev rules";
+constexpr const char* kChanges =
+    "static IPv4 becomes DHCP, MAC bindings dropped, comments and other settings kept; the primary "
+    "ifupdown NIC is brought up by pattern (`auto /e*/1=ens192`, with a drop-in that makes Debian's "
+    "ifupdown-pre wait for udev, so a NIC driver loaded after the initramfs is not missed), netplan "
+    "matches `name: \"e*\"`: EC2 names the NIC ens5 or eth0; `70-persistent-net.rules` lines that pin "
+    "names go";
+
 class NetworkDhcpLinux : public Fixer {
  public:
   std::string_view id() const override { return "network-dhcp"; }
   std::string_view summary() const override { return "Linux: static IPv4 and MAC bindings become DHCP in every network stack"; }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

@@ -47,11 +47,18 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
   return edits;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "`Memory Management\\PagingFiles`";
+constexpr const char* kChanges =
+    "a system-managed pagefile (`?:\\pagefile.sys`, `C:\\pagefile.sys 0 0`) becomes `C:\\pagefile.sys "
+    "2048 2048` in every selected control set; an explicit size is kept";
+
 }  // namespace
 
 std::unique_ptr<Fixer> make_pagefile() {
   return make_registry_fixer({"pagefile", "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:", "windows-pagefile",
-                              "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)", {{WindowsHive::system, plan}}});
+                              "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)", {{WindowsHive::system, plan}}}, kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

@@ -40,11 +40,19 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
   return edits;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "`Control\\Terminal Server\\fDenyTSConnections`, the `RemoteDesktop-*` firewall rules, "
+    "`TermService`";
+constexpr const char* kChanges =
+    "allows RDP (0), sets `Active=TRUE` in the rules (the rest of each rule kept), `Start` 4 becomes "
+    "3";
+
 }  // namespace
 
 std::unique_ptr<Fixer> make_rdp() {
   return make_registry_fixer({"rdp", "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled", "windows-rdp",
-                              "Remote Desktop is allowed and reachable through the firewall", {{WindowsHive::system, plan}}});
+                              "Remote Desktop is allowed and reachable through the firewall", {{WindowsHive::system, plan}}}, kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

@@ -42,4 +42,17 @@ std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>
   return selected;
 }
 
+std::string readme_fixer_table() {
+  auto cell = [](std::string text) {
+    for (size_t at = text.find('|'); at != std::string::npos; at = text.find('|', at + 2)) text.insert(at, "\\");
+    return text;
+  };
+  std::string table = "| id | what it checks | what it changes |\n|---|---|---|\n";
+  for (const auto& fixer : all_fixers())
+    for (const FixerDoc& row : fixer->documentation())
+      table += fmt::format("| `{}`{} | {} | {} |\n", row.id, row.os.empty() ? "" : " (" + row.os + ")", cell(row.checks),
+                           cell(row.changes));
+  return table;
+}
+
 }  // namespace vmfix::fixers

@@ -17,6 +17,10 @@ struct FixerSettings {
 
 std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings = {});
 
+// The README's fixer table (Markdown), a row per fixer (per half of a Windows/Linux pair), in
+// table order, from each fixer's documentation(). scripts/fixer-table.sh writes it into the README.
+std::string readme_fixer_table();
+
 // The fixers named in `ids`, in table order; an unknown id is a UsageError.
 std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings = {});
 

@@ -44,9 +44,11 @@ namespace {
 
 class RegistryFixer : public Fixer {
  public:
-  explicit RegistryFixer(RegistryFixerSpec spec) : spec_(std::move(spec)) {}
+  RegistryFixer(RegistryFixerSpec spec, std::string checks, std::string changes)
+      : spec_(std::move(spec)), checks_(std::move(checks)), changes_(std::move(changes)) {}
   std::string_view id() const override { return spec_.id; }
   std::string_view summary() const override { return spec_.summary; }
+  std::vector<FixerDoc> documentation() const override { return {{spec_.id, "", checks_, changes_}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
@@ -83,12 +85,13 @@ class RegistryFixer : public Fixer {
 
  private:
   RegistryFixerSpec spec_;
+  std::string checks_, changes_;
 };
 
 }  // namespace
 
-std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec) {
-  return std::make_unique<RegistryFixer>(std::move(spec));
+std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec, std::string checks, std::string changes) {
+  return std::make_unique<RegistryFixer>(std::move(spec), std::move(checks), std::move(changes));
 }
 
 }  // namespace vmfix::fixers

@@ -45,6 +45,7 @@ struct RegistryFixerSpec {
   std::string message;
   std::vector<HivePlan> plans;  // one per hive it edits, each hive saved once
 };
-std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec);
+// `checks` and `changes`: its row of the README's fixer table.
+std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec, std::string checks, std::string changes);
 
 }  // namespace vmfix::fixers

@@ -14,11 +14,17 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
   return edits;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "`Control\\TimeZoneInformation\\RealTimeIsUniversal`";
+constexpr const char* kChanges =
+    "sets DWORD 1 in every selected control set";
+
 }  // namespace
 
 std::unique_ptr<Fixer> make_rtc_utc() {
   return make_registry_fixer({"rtc-utc", "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC", "windows-rtc-utc",
-                              "the hardware clock is read as UTC (RealTimeIsUniversal)", {{WindowsHive::system, plan}}});
+                              "the hardware clock is read as UTC (RealTimeIsUniversal)", {{WindowsHive::system, plan}}}, kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

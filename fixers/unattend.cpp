@@ -33,6 +33,15 @@ std::string aws_answer_file(const std::string& architecture) {
                      architecture);
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "`C:\\Windows\\Panther\\unattend.xml`";
+constexpr const char* kChanges =
+    "writes AWS's answer file (en-US, EULA page hidden, machine and user OOBE skipped) with "
+    "`processorArchitecture` amd64 or x86 from inspection; `--unattend FILE` writes yours instead "
+    "(well-formed XML with an `<unattend>` root, no DTD); an existing file is kept, unless you give "
+    "one, and then it is first copied to `unattend.xml.vmfix-backup`";
+
 class UnattendFixer : public Fixer {
  public:
   explicit UnattendFixer(const FixerSettings& settings) : settings_(settings) {}
@@ -40,6 +49,7 @@ class UnattendFixer : public Fixer {
   std::string_view summary() const override {
     return "Windows: write C:\\Windows\\Panther\\unattend.xml (AWS's en-US answer file, or --unattend FILE)";
   }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override {
     return facts.os_type == "windows" && !architecture(facts).empty();
   }

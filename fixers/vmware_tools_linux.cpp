@@ -114,10 +114,21 @@ Plan plan(guest::Guest& guest, const inspect::Facts& facts) {
   return p;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "open-vm-tools and its sub-packages, vmware-tools-*, kmod-vmware-tools*, VMwareTools in the "
+    "package database; tarball installs (`/etc/vmware-tools/locations`); their units and SysV links; "
+    "VMware repositories";
+constexpr const char* kChanges =
+    "the guest's own `dpkg --purge` / `rpm -e` in the appliance (no dependencies pulled out); a "
+    "package a metapackage needs stays and its units are masked, and the report says so; tarball "
+    "files removed from their own file list; repositories `enabled=0`";
+
 class VmwareToolsLinux : public Fixer {
  public:
   std::string_view id() const override { return "vmware-tools"; }
   std::string_view summary() const override { return "Linux: remove VMware Tools (packages, tarball installs), disable VMware repositories"; }
+  std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

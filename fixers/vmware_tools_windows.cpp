@@ -75,13 +75,24 @@ std::vector<RegistryEdit> plan_uninstall(registry::Hive& software) {
   return edits;
 }
 
+// The README's fixer table (scripts/fixer-table.sh).
+constexpr const char* kChecks =
+    "VMware services and drivers (VMTools, VGAuthService, vmci, vmhgfs, VMMemCtl, vmmouse, vm3dmp, "
+    "vmxnet3ndis6, vsepflt, ...: by name or by an image path under `\\VMware\\`), the VMware Tools "
+    "Uninstall entry";
+constexpr const char* kChanges =
+    "`Start` 4 (disabled) in every selected control set; never stornvme, storport, disk, the Hyper-V "
+    "vmbus/storvsc/netvsc/vmic* services or anything not VMware's; schedules `msiexec.exe /x "
+    "{PRODUCT} /qn /norestart` in `RunOnce`, which Windows deletes before running it, so a failing "
+    "or rebooting uninstall cannot loop";
+
 }  // namespace
 
 std::unique_ptr<Fixer> make_vmware_tools_windows() {
   return make_registry_fixer(
       {"vmware-tools", "Windows: disable VMware's services and drivers in every control set, uninstall at first logon",
        "vmware-tools", "VMware Tools services are disabled and the uninstaller is scheduled",
-       {{WindowsHive::system, plan_services}, {WindowsHive::software, plan_uninstall}}});
+       {{WindowsHive::system, plan_services}, {WindowsHive::software, plan_uninstall}}}, kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers
