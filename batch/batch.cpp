@@ -30,7 +30,6 @@
 #include "support/process.h"
 #include "support/text.h"
 
-
 namespace vmfix::batch {
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
@@ -45,24 +44,21 @@ using Clock = std::chrono::steady_clock;
 
 po::options_description describe() {
   po::options_description options("vmfix batch options");
-  options.add_options()
-      ("all", "check, fix and write every image (the default)")
-      ("check", "only check every image")
-      ("dry-run", "plan every image's changes, write nothing")
-      ("fix", po::value<std::string>()->value_name("ID[,ID]"), "apply only these fixers")
-      ("skip", po::value<std::string>()->value_name("ID[,ID]"), "do not run these fixers")
-      ("output,o", po::value<std::string>()->value_name("OUTDIR"), "where outputs, reports, logs, journal and summary go")
-      ("output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")
-      ("force", "write outputs even when blockers remain")
-      ("unattend", po::value<std::string>()->value_name("FILE"), "answer file for Windows guests")
-      ("profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"), "requirement profile")
-      ("accel", po::value<std::string>()->value_name("MODE")->default_value("auto"), "auto, kvm or tcg")
-      ("jobs,j", po::value<int>()->value_name("N"), "images at a time (default: from cores and free memory)")
-      ("shard", po::value<std::string>()->value_name("I/N"), "process the I-th (0-based) of N slices")
-      ("merge", "combine the shard summaries in OUTDIR (or the directories and files given)")
-      ("json", "print the summary as JSON on stdout")
-      ("verbose,v", "say more")
-      ("quiet,q", "say only errors");
+  options.add_options()("all", "check, fix and write every image (the default)")("check", "only check every image")(
+      "dry-run", "plan every image's changes, write nothing")("fix", po::value<std::string>()->value_name("ID[,ID]"),
+                                                              "apply only these fixers")(
+      "skip", po::value<std::string>()->value_name("ID[,ID]"), "do not run these fixers")(
+      "output,o", po::value<std::string>()->value_name("OUTDIR"),
+      "where outputs, reports, logs, journal and summary go")(
+      "output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")(
+      "force", "write outputs even when blockers remain")("unattend", po::value<std::string>()->value_name("FILE"),
+                                                          "answer file for Windows guests")(
+      "profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"), "requirement profile")(
+      "accel", po::value<std::string>()->value_name("MODE")->default_value("auto"), "auto, kvm or tcg")(
+      "jobs,j", po::value<int>()->value_name("N"), "images at a time (default: from cores and free memory)")(
+      "shard", po::value<std::string>()->value_name("I/N"), "process the I-th (0-based) of N slices")(
+      "merge", "combine the shard summaries in OUTDIR (or the directories and files given)")(
+      "json", "print the summary as JSON on stdout")("verbose,v", "say more")("quiet,q", "say only errors");
   return options;
 }
 
@@ -71,7 +67,8 @@ std::pair<int, int> parse_shard(const std::string& text) {
   char* end = nullptr;
   const long index = slash == std::string::npos ? -1 : std::strtol(text.c_str(), &end, 10);
   const long count = slash == std::string::npos ? -1 : std::strtol(text.c_str() + slash + 1, nullptr, 10);
-  if (slash == std::string::npos || end != text.c_str() + slash || count < 1 || count > 100000 || index < 0 || index >= count)
+  if (slash == std::string::npos || end != text.c_str() + slash || count < 1 || count > 100000 || index < 0 ||
+      index >= count)
     throw UsageError(fmt::format("--shard '{}': give I/N with 0 <= I < N", text));
   return {static_cast<int>(index), static_cast<int>(count)};
 }
@@ -149,7 +146,9 @@ struct Job {
 class Runner {
  public:
   Runner(const BatchOptions& options, std::vector<LibraryImage> images)
-      : options_(options), images_(std::move(images)), progress_(isatty(STDERR_FILENO) == 1 && !options.json && options.verbosity > 0) {}
+      : options_(options),
+        images_(std::move(images)),
+        progress_(isatty(STDERR_FILENO) == 1 && !options.json && options.verbosity > 0) {}
 
   int run();
 
@@ -193,7 +192,7 @@ std::string Runner::settings_of(const LibraryImage& image) const {
 bool Runner::finished_before(const LibraryImage& image, Journal& journal) {
   auto entry = journal.find(image.key);
   if (!entry) return false;
-  if (entry->settings != settings_of(image)) return false;  // asked for something else this time
+  if (entry->settings != settings_of(image)) return false;           // asked for something else this time
   if (entry->companions != companions_of(image.path)) return false;  // an OVF's disk changed
   // A bad input stays bad until it changes; anything else that failed (an appliance that did not
   // start, an interrupt) is tried again.
@@ -217,9 +216,12 @@ std::vector<std::string> Runner::child_arguments(const Job& job) const {
   const ImageOptions& own = job.image.options;
   std::vector<std::string> args{fs::read_symlink("/proc/self/exe").string()};
   const auto fix = own.fix ? own.fix : options_.fix;
-  if (options_.mode == "check") args.push_back("--check");
-  else if (fix) args.insert(args.end(), {"--fix", *fix});
-  else args.push_back("--all");
+  if (options_.mode == "check")
+    args.push_back("--check");
+  else if (fix)
+    args.insert(args.end(), {"--fix", *fix});
+  else
+    args.push_back("--all");
   if (options_.mode == "dry-run") args.push_back("--dry-run");
   if (const auto skip = own.skip ? own.skip : options_.skip; skip && !fix) args.insert(args.end(), {"--skip", *skip});
   args.insert(args.end(), {"--profile", own.profile.value_or(options_.profile), "--accel", options_.accel});
@@ -342,9 +344,9 @@ void Runner::finish(pid_t pid, int status, const rusage& usage, Journal& journal
   if (!progress_ && options_.verbosity > 0) {
     const size_t finished = static_cast<size_t>(done_ + failed_) + reused_.size();
     if (reported)
-      fmt::print(stderr, "vmfix batch: [{}/{}] {}: {} ({} changes, {} findings){} in {:.0f} s\n", finished, images_.size(),
-                 entry.key, entry.verdict, entry.changes, entry.findings, entry.output.empty() ? "" : " -> " + entry.output,
-                 entry.seconds);
+      fmt::print(stderr, "vmfix batch: [{}/{}] {}: {} ({} changes, {} findings){} in {:.0f} s\n", finished,
+                 images_.size(), entry.key, entry.verdict, entry.changes, entry.findings,
+                 entry.output.empty() ? "" : " -> " + entry.output, entry.seconds);
     else
       fmt::print(stderr, "vmfix batch: [{}/{}] {}: FAILED: {}\n", finished, images_.size(), entry.key, entry.error);
   }
@@ -355,8 +357,8 @@ void Runner::draw(bool final_line) {
   const size_t finished = static_cast<size_t>(done_ + failed_) + reused_.size();
   const size_t left = images_.size() - finished - running_.size();
   const double minutes = std::chrono::duration<double>(Clock::now() - started_).count() / 60;
-  std::string line = fmt::format("vmfix batch: {} done, {} running, {} failed, {} left", done_ + static_cast<int>(reused_.size()),
-                                 running_.size(), failed_, left);
+  std::string line = fmt::format("vmfix batch: {} done, {} running, {} failed, {} left",
+                                 done_ + static_cast<int>(reused_.size()), running_.size(), failed_, left);
   if (done_ + failed_ > 0 && minutes > 0) {
     const double rate = (done_ + failed_) / minutes;
     const auto eta = static_cast<long>((static_cast<double>(left + running_.size()) / rate) * 60);
@@ -368,41 +370,47 @@ void Runner::draw(bool final_line) {
 }
 
 ordered_json summary_entry(const JournalEntry& e, bool reused) {
-  return {{"image", e.key}, {"state", e.state}, {"verdict", e.verdict}, {"exit_code", e.exit_code},
-          {"findings", e.findings}, {"changes", e.changes}, {"output", e.output}, {"seconds", e.seconds},
-          {"peak_rss_mib", e.peak_rss_kib / 1024}, {"error", e.error}, {"report", e.report}, {"log", e.log},
-          {"reused", reused}, {"finished", e.finished}};
+  return {{"image", e.key},           {"state", e.state},       {"verdict", e.verdict},
+          {"exit_code", e.exit_code}, {"findings", e.findings}, {"changes", e.changes},
+          {"output", e.output},       {"seconds", e.seconds},   {"peak_rss_mib", e.peak_rss_kib / 1024},
+          {"error", e.error},         {"report", e.report},     {"log", e.log},
+          {"reused", reused},         {"finished", e.finished}};
 }
 
 ordered_json totals_of(const ordered_json& images) {
   int done = 0, failed = 0, ready = 0, fixable = 0, blocked = 0, reused = 0;
   for (const auto& image : images) {
-    if (image["state"] == "done") ++done;
-    else ++failed;
+    if (image["state"] == "done")
+      ++done;
+    else
+      ++failed;
     if (image["verdict"] == "ready") ++ready;
     if (image["verdict"] == "fixable") ++fixable;
     if (image["verdict"] == "blocked") ++blocked;
     if (image.value("reused", false)) ++reused;
   }
-  return {{"images", images.size()}, {"done", done}, {"failed", failed}, {"ready", ready}, {"fixable", fixable},
-          {"blocked", blocked}, {"reused", reused}};
+  return {{"images", images.size()}, {"done", done},       {"failed", failed}, {"ready", ready},
+          {"fixable", fixable},      {"blocked", blocked}, {"reused", reused}};
 }
 
 void write_summary(const fs::path& directory, const std::string& suffix, const ordered_json& summary) {
-  write_host_file_atomic(directory / ("summary" + suffix + ".json"), summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_host_file_atomic(directory / ("summary" + suffix + ".json"),
+                         summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   auto quoted = [](const std::string& text) {
     if (text.find_first_of(",\"\n") == std::string::npos) return text;
     std::string out = "\"";
     for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
     return out + "\"";
   };
-  std::string csv = "image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error,report,log,reused\n";
+  std::string csv =
+      "image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error,report,log,reused\n";
   for (const auto& image : summary["images"])
-    csv += fmt::format("{},{},{},{},{},{},{},{:.1f},{},{},{},{},{}\n", quoted(image["image"]), image["state"].get<std::string>(),
-                       image["verdict"].get<std::string>(), image["exit_code"].get<int>(), image["findings"].get<int>(),
-                       image["changes"].get<int>(), quoted(image["output"]), image["seconds"].get<double>(),
-                       image["peak_rss_mib"].get<int64_t>(), quoted(image["error"]), quoted(image["report"]),
-                       quoted(image["log"]), image["reused"].get<bool>() ? "true" : "false");
+    csv += fmt::format("{},{},{},{},{},{},{},{:.1f},{},{},{},{},{}\n", quoted(image["image"]),
+                       image["state"].get<std::string>(), image["verdict"].get<std::string>(),
+                       image["exit_code"].get<int>(), image["findings"].get<int>(), image["changes"].get<int>(),
+                       quoted(image["output"]), image["seconds"].get<double>(), image["peak_rss_mib"].get<int64_t>(),
+                       quoted(image["error"]), quoted(image["report"]), quoted(image["log"]),
+                       image["reused"].get<bool>() ? "true" : "false");
   write_host_file_atomic(directory / ("summary" + suffix + ".csv"), csv);
 }
 
@@ -425,14 +433,17 @@ int Runner::run() {
   Journal journal(options_.output_dir / ("journal" + suffix() + ".sqlite"));
   std::vector<const LibraryImage*> queue;
   for (const LibraryImage& image : images_) {
-    if (finished_before(image, journal)) reused_.insert(image.key);
-    else queue.push_back(&image);
+    if (finished_before(image, journal))
+      reused_.insert(image.key);
+    else
+      queue.push_back(&image);
   }
   const int jobs = options_.jobs > 0 ? options_.jobs : default_jobs();
   if (options_.verbosity > 0 && !options_.json)
-    fmt::print(stderr, "vmfix batch: {} images{}, {} to do, {} at a time\n", images_.size(),
-               options_.shard_count > 1 ? fmt::format(" in shard {}/{}", options_.shard_index, options_.shard_count) : "",
-               queue.size(), jobs);
+    fmt::print(
+        stderr, "vmfix batch: {} images{}, {} to do, {} at a time\n", images_.size(),
+        options_.shard_count > 1 ? fmt::format(" in shard {}/{}", options_.shard_index, options_.shard_count) : "",
+        queue.size(), jobs);
   size_t next = 0;
   while (next < queue.size() || !running_.empty()) {
     // Start what fits: the job count, and memory for one more appliance (unless nothing runs).
@@ -455,15 +466,15 @@ int Runner::run() {
   ordered_json images = ordered_json::array();
   for (const LibraryImage& image : images_)
     if (auto entry = journal.find(image.key)) images.push_back(summary_entry(*entry, reused_.contains(image.key)));
-  ordered_json summary{{"schema", kSchema},
-                       {"source", options_.source.string()},
-                       {"mode", options_.mode},
-                       {"shard", {{"index", options_.shard_index}, {"count", options_.shard_count}}},
-                       {"totals", totals_of(images)},
-                       {"images", images}};
+  ordered_json summary{
+      {"schema", kSchema},           {"source", options_.source.string()},
+      {"mode", options_.mode},       {"shard", {{"index", options_.shard_index}, {"count", options_.shard_count}}},
+      {"totals", totals_of(images)}, {"images", images}};
   write_summary(options_.output_dir, suffix(), summary);
-  if (options_.json) fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-  else if (options_.verbosity > 0) print_totals(summary["totals"], options_.output_dir, suffix());
+  if (options_.json)
+    fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  else if (options_.verbosity > 0)
+    print_totals(summary["totals"], options_.output_dir, suffix());
   return exit_code_of(summary["totals"]);
 }
 
@@ -475,8 +486,7 @@ std::string batch_usage() {
   return "Usage: vmfix batch [--all | --check | --dry-run | --fix IDS] [OPTIONS] DIR-or-MANIFEST -o OUTDIR\n"
          "       vmfix batch --merge OUTDIR [SUMMARY-or-DIR...]\n"
          "Every image under DIR (or listed in MANIFEST) through vmfix, N at a time, resumable.\n\n" +
-         text.str() +
-         "\nExit codes: 0 every image done and ready, 1 some not ready, 65 some image failed, 64 usage.\n";
+         text.str() + "\nExit codes: 0 every image done and ready, 1 some not ready, 65 some image failed, 64 usage.\n";
 }
 
 BatchOptions parse_batch_options(const std::vector<std::string>& args) {
@@ -546,7 +556,8 @@ std::optional<std::pair<int, int>> shard_from_environment() {
     const long step = env_number("SLURM_ARRAY_TASK_STEP").value_or(1);
     const long offset = *id - env_number("SLURM_ARRAY_TASK_MIN").value_or(0);
     if (step < 1 || offset % step != 0)
-      throw UsageError(fmt::format("Slurm array task {} is not on its range's steps; use --array=0-N or --shard I/N", *id));
+      throw UsageError(
+          fmt::format("Slurm array task {} is not on its range's steps; use --array=0-N or --shard I/N", *id));
     index = offset / step;
     count = env_number("SLURM_ARRAY_TASK_COUNT");
     if (!count) throw UsageError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
@@ -554,13 +565,16 @@ std::optional<std::pair<int, int>> shard_from_environment() {
     index = completion;
     count = env_number("VMFIX_SHARD_COUNT");
     if (!count) count = env_number("JOB_COMPLETIONS");
-    if (!count) throw UsageError("JOB_COMPLETION_INDEX is set: give the completions count in VMFIX_SHARD_COUNT (or --shard I/N)");
+    if (!count)
+      throw UsageError("JOB_COMPLETION_INDEX is set: give the completions count in VMFIX_SHARD_COUNT (or --shard I/N)");
   } else {
     return std::nullopt;
   }
   if (*count < 1 || *index < 0 || *index >= *count)
-    throw UsageError(fmt::format("the environment names shard {} of {} (a Slurm array must be a range, "
-                                 "--array=0-N[:STEP]; or give --shard I/N)", *index, *count));
+    throw UsageError(
+        fmt::format("the environment names shard {} of {} (a Slurm array must be a range, "
+                    "--array=0-N[:STEP]; or give --shard I/N)",
+                    *index, *count));
   return std::pair<int, int>{static_cast<int>(*index), static_cast<int>(*count)};
 }
 
@@ -571,14 +585,18 @@ int default_jobs() {
 }
 
 int run_batch(const BatchOptions& options) {
-  if (!fs::exists(options.source)) throw BadInput(fmt::format("{}: no such file or directory", options.source.string()));
-  std::vector<LibraryImage> images =
-      fs::is_directory(options.source) ? scan_directory(options.source, options.output_dir) : read_manifest(options.source);
+  if (!fs::exists(options.source))
+    throw BadInput(fmt::format("{}: no such file or directory", options.source.string()));
+  std::vector<LibraryImage> images = fs::is_directory(options.source)
+                                         ? scan_directory(options.source, options.output_dir)
+                                         : read_manifest(options.source);
   if (options.shard_count > 1) images = shard_of(images, options.shard_index, options.shard_count);
   if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir))
     throw UsageError(fmt::format("{}: not a directory", options.output_dir.string()));
-  if (fs::is_directory(options.source) && fs::exists(options.output_dir) && fs::equivalent(options.source, options.output_dir))
-    throw UsageError("the output directory is the library itself: its outputs would be read as images next time; give another -o");
+  if (fs::is_directory(options.source) && fs::exists(options.output_dir) &&
+      fs::equivalent(options.source, options.output_dir))
+    throw UsageError(
+        "the output directory is the library itself: its outputs would be read as images next time; give another -o");
   return Runner(options, std::move(images)).run();
 }
 
@@ -597,7 +615,8 @@ int run_merge(const BatchOptions& options) {
       files.push_back(input);
     }
   }
-  if (files.empty()) throw BadInput(fmt::format("{}: no shard summaries (summary-shard-*.json) to merge", options.output_dir.string()));
+  if (files.empty())
+    throw BadInput(fmt::format("{}: no shard summaries (summary-shard-*.json) to merge", options.output_dir.string()));
   ordered_json images = ordered_json::array();
   std::set<std::string> keys;
   std::set<int> shards;
@@ -610,10 +629,12 @@ int run_merge(const BatchOptions& options) {
     } catch (const std::exception& e) {
       throw BadInput(fmt::format("{}: not a batch summary: {}", file.string(), e.what()));
     }
-    if (summary.value("schema", "") != kSchema) throw BadInput(fmt::format("{}: not a {} summary", file.string(), kSchema));
+    if (summary.value("schema", "") != kSchema)
+      throw BadInput(fmt::format("{}: not a {} summary", file.string(), kSchema));
     const int shard_count = summary["shard"]["count"].get<int>();
     if (count && shard_count != count)
-      throw BadInput(fmt::format("{}: a summary of {} shards among summaries of {}", file.string(), shard_count, count));
+      throw BadInput(
+          fmt::format("{}: a summary of {} shards among summaries of {}", file.string(), shard_count, count));
     count = shard_count;
     shards.insert(summary["shard"]["index"].get<int>());
     mode = summary.value("mode", "");
@@ -625,13 +646,18 @@ int run_merge(const BatchOptions& options) {
   for (int i = 0; i < count; ++i)
     if (!shards.contains(i)) missing.push_back(i);
   std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) { return a["image"] < b["image"]; });
-  ordered_json summary{{"schema", kSchema}, {"source", source}, {"mode", mode},
+  ordered_json summary{{"schema", kSchema},
+                       {"source", source},
+                       {"mode", mode},
                        {"shard", {{"index", nullptr}, {"count", count}, {"merged", shards}, {"missing", missing}}},
-                       {"totals", totals_of(images)}, {"images", images}};
+                       {"totals", totals_of(images)},
+                       {"images", images}};
   fs::create_directories(options.output_dir);
   write_summary(options.output_dir, "", summary);
-  if (options.json) fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-  else if (options.verbosity > 0) print_totals(summary["totals"], options.output_dir, "");
+  if (options.json)
+    fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  else if (options.verbosity > 0)
+    print_totals(summary["totals"], options.output_dir, "");
   if (!missing.empty()) {
     fmt::print(stderr, "vmfix batch --merge: {} of {} shard summaries are missing\n", missing.size(), count);
     return kExitBadInput;

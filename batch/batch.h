@@ -21,8 +21,8 @@ struct BatchOptions {
   int shard_index = 0, shard_count = 1;
   bool json = false;
   int verbosity = 1;
-  bool merge = false;                          // --merge: combine shard summaries
-  std::vector<std::filesystem::path> inputs;   // --merge: directories or summary files
+  bool merge = false;                         // --merge: combine shard summaries
+  std::vector<std::filesystem::path> inputs;  // --merge: directories or summary files
 };
 
 // `args` are those after "batch". Throws UsageError.

@@ -48,7 +48,8 @@ JournalEntry read_row(sqlite3_stmt* s) {
 }  // namespace
 
 Journal::Journal(const std::filesystem::path& file) : file_(file) {
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -93,8 +94,10 @@ std::optional<JournalEntry> Journal::find(const std::string& key) {
 
 void Journal::put(const JournalEntry& e) {
   sqlite3_stmt* raw = nullptr;
-  const std::string sql = fmt::format("INSERT OR REPLACE INTO images ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                                      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", kColumns);
+  const std::string sql = fmt::format(
+      "INSERT OR REPLACE INTO images ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+      kColumns);
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
     throw Error(fmt::format("{}: batch journal: {}", file_.string(), sqlite3_errmsg(db_)));
   Statement statement(raw, sqlite3_finalize);

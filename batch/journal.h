@@ -28,7 +28,7 @@ struct JournalEntry {
   double seconds = 0;
   int64_t peak_rss_kib = 0;  // the largest process of the worker (the appliance's qemu)
   std::string error;
-  std::string finished;  // UTC, ISO 8601
+  std::string finished;    // UTC, ISO 8601
   std::string settings;    // the options it was processed with: other options mean another result
   std::string companions;  // name, size and mtime of the files it reads besides itself (OVF disks)
 };

@@ -3,9 +3,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <map>
 #include <set>
 
 #include "image/output.h"
@@ -52,7 +52,8 @@ Kind sniff(const fs::path& file) {
       g->vhd_footer())
     return Kind::image;
   if (g->head.find("# Disk DescriptorFile") != std::string::npos) return Kind::descriptor;
-  if (g->head.find("<Envelope") != std::string::npos || g->head.find(":Envelope") != std::string::npos) return Kind::ovf;
+  if (g->head.find("<Envelope") != std::string::npos || g->head.find(":Envelope") != std::string::npos)
+    return Kind::ovf;
   return named_like_one ? Kind::image : Kind::none;
 }
 
@@ -63,7 +64,8 @@ std::vector<fs::path> owned_files(const fs::path& file, Kind kind) {
   try {
     const std::string text = read_host_bytes(file, 0, 16 << 20);
     if (kind == Kind::ovf) {
-      for (const image::OvfFile& ref : image::parse_ovf(text, file.string()).files) owned.push_back(file.parent_path() / ref.href);
+      for (const image::OvfFile& ref : image::parse_ovf(text, file.string()).files)
+        owned.push_back(file.parent_path() / ref.href);
       fs::path manifest = file;
       owned.push_back(manifest.replace_extension(".mf"));
     } else {
@@ -117,9 +119,12 @@ std::vector<std::string> csv_fields(std::string_view line) {
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else fields.back() += c;
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        fields.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        fields.back() += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
@@ -178,7 +183,8 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
   const std::string where = manifest.string();
   std::string text;
   try {
-    if (fs::file_size(manifest) > (64 << 20)) throw BadInput(fmt::format("{}: a manifest of that size is implausible", where));
+    if (fs::file_size(manifest) > (64 << 20))
+      throw BadInput(fmt::format("{}: a manifest of that size is implausible", where));
     text = read_host_file(manifest);
   } catch (const BadInput&) {
     throw;
@@ -262,16 +268,21 @@ std::vector<fs::path> companion_files(const fs::path& image) {
 std::string default_output_format(const fs::path& image) {
   const auto g = glance(image);
   if (!g) return "vmdk";  // vmfix says what is wrong with it
-  if (g->at(257, "ustar") || g->head.find("Envelope") != std::string::npos) return image::default_output_format("ova", {}, "");
+  if (g->at(257, "ustar") || g->head.find("Envelope") != std::string::npos)
+    return image::default_output_format("ova", {}, "");
   image::Format format = image::Format::raw;
   std::string variant;
-  if (g->at(0, "vhdxfile")) format = image::Format::vhdx;
+  if (g->at(0, "vhdxfile"))
+    format = image::Format::vhdx;
   else if (g->vhd_footer()) {  // a dynamic VHD also has a copy of the footer at its start
     format = image::Format::vhd;
     variant = static_cast<unsigned char>(g->tail[63]) == 2 ? "fixed" : "dynamic";
-  } else if (g->at(0, "conectix")) format = image::Format::vhd;
-  else if (g->at(0, "QFI\xfb")) format = image::Format::qcow2;
-  else if (g->at(0, "KDMV") || g->head.find("# Disk DescriptorFile") != std::string::npos) format = image::Format::vmdk;
+  } else if (g->at(0, "conectix"))
+    format = image::Format::vhd;
+  else if (g->at(0, "QFI\xfb"))
+    format = image::Format::qcow2;
+  else if (g->at(0, "KDMV") || g->head.find("# Disk DescriptorFile") != std::string::npos)
+    format = image::Format::vmdk;
   return image::default_output_format("disk", format, variant);
 }
 

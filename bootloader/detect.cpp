@@ -37,8 +37,7 @@ void detect_efi_directory(guest::Guest& guest, const std::string& efi, const std
 
 }  // namespace
 
-std::vector<Bootloader> detect_bootloaders(guest::Guest& guest, const std::string& root,
-                                           const std::string& location) {
+std::vector<Bootloader> detect_bootloaders(guest::Guest& guest, const std::string& root, const std::string& location) {
   std::vector<Bootloader> found;
   auto at = [&](std::string_view path) { return join_path(root, path.substr(1)); };
 

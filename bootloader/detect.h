@@ -8,10 +8,10 @@
 namespace vmfix::bootloader {
 
 struct Bootloader {
-  std::string kind;       // "grub2", "grub-legacy", "bls", "windows-boot-manager", "efi-fallback"
-  std::string firmware;   // "bios", "uefi" or "" when the files do not say
-  std::string config;     // the file that shows it (grub.cfg, menu.lst, an entries dir, BCD...)
-  std::string location;   // "" for the OS tree, else the device of the filesystem holding it
+  std::string kind;      // "grub2", "grub-legacy", "bls", "windows-boot-manager", "efi-fallback"
+  std::string firmware;  // "bios", "uefi" or "" when the files do not say
+  std::string config;    // the file that shows it (grub.cfg, menu.lst, an entries dir, BCD...)
+  std::string location;  // "" for the OS tree, else the device of the filesystem holding it
 };
 
 // Looks under `root` (normally "/"), and labels what it finds with `location`.

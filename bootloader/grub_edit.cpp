@@ -96,7 +96,7 @@ std::optional<std::pair<std::string, size_t>> assignment(std::string_view line) 
 // A shell value at `from` in `line`: its text without quotes, and the line rebuilt around a new one.
 struct ShellValue {
   std::string text;
-  char quote = 0;  // '"', '\'' or 0
+  char quote = 0;             // '"', '\'' or 0
   size_t start = 0, end = 0;  // the whole value, quotes included
 };
 
@@ -105,12 +105,14 @@ ShellValue shell_value(const std::string& line, size_t from) {
   if (from < line.size() && (line[from] == '"' || line[from] == '\'')) {
     value.quote = line[from];
     size_t close = line.find(value.quote, from + 1);
-    while (close != std::string::npos && value.quote == '"' && line[close - 1] == '\\') close = line.find('"', close + 1);
+    while (close != std::string::npos && value.quote == '"' && line[close - 1] == '\\')
+      close = line.find('"', close + 1);
     value.end = close == std::string::npos ? line.size() : close + 1;
     value.text = line.substr(from + 1, (close == std::string::npos ? line.size() : close) - from - 1);
   } else {
     value.end = from;
-    while (value.end < line.size() && !is_blank(line[value.end]) && line[value.end] != '#' && line[value.end] != ';') ++value.end;
+    while (value.end < line.size() && !is_blank(line[value.end]) && line[value.end] != '#' && line[value.end] != ';')
+      ++value.end;
     value.text = line.substr(from, value.end - from);
   }
   return value;
@@ -159,7 +161,9 @@ std::string with_argument(std::string_view args, std::string_view argument) {
 
 bool has_key(std::string_view args, std::string_view key) {
   for (auto [start, end] : word_spans(args))
-    if (key_of(args.substr(start, end - start)) == key && args.substr(start, end - start).find('=') != std::string_view::npos) return true;
+    if (key_of(args.substr(start, end - start)) == key &&
+        args.substr(start, end - start).find('=') != std::string_view::npos)
+      return true;
   return false;
 }
 
@@ -178,7 +182,8 @@ std::string ec2_kernel_args(std::string_view args, const Ec2Args& ec2) {
   if (!ec2.nvme_timeout.empty()) out = with_argument(out, ec2.nvme_timeout);
   if (has_serial_console(out)) return out;
   bool has_tty0 = false;
-  for (auto [start, end] : word_spans(out)) has_tty0 = has_tty0 || std::string_view(out).substr(start, end - start) == "console=tty0";
+  for (auto [start, end] : word_spans(out))
+    has_tty0 = has_tty0 || std::string_view(out).substr(start, end - start) == "console=tty0";
   std::string addition = has_tty0 ? std::string(kSerialConsole) : "console=tty0 " + std::string(kSerialConsole);
   size_t last = out.find_last_not_of(" \t");
   if (last == std::string::npos) return addition + out;
@@ -192,11 +197,16 @@ std::string ec2_default_grub(std::string_view text, const Ec2Args& ec2, DefaultG
   for (size_t i = 0; i < lines.size(); ++i) {
     auto found = assignment(lines[i]);
     if (!found) continue;
-    if (found->first == "GRUB_CMDLINE_LINUX") cmdline = i;
-    else if (found->first == "GRUB_CMDLINE_LINUX_DEFAULT") cmdline_default = i;
-    else if (found->first == "GRUB_TIMEOUT") timeout = i;
-    else if (found->first == "GRUB_DEFAULT") grub_default = i;
-    else if (found->first == "GRUB_DISABLE_LINUX_UUID") uuid_switches.push_back(i);
+    if (found->first == "GRUB_CMDLINE_LINUX")
+      cmdline = i;
+    else if (found->first == "GRUB_CMDLINE_LINUX_DEFAULT")
+      cmdline_default = i;
+    else if (found->first == "GRUB_TIMEOUT")
+      timeout = i;
+    else if (found->first == "GRUB_DEFAULT")
+      grub_default = i;
+    else if (found->first == "GRUB_DISABLE_LINUX_UUID")
+      uuid_switches.push_back(i);
   }
   auto edit = [&](size_t index, auto&& change) {
     auto found = assignment(lines[index]);
@@ -208,7 +218,8 @@ std::string ec2_default_grub(std::string_view text, const Ec2Args& ec2, DefaultG
     return index ? shell_value(lines[*index], assignment(lines[*index])->second).text : std::string();
   };
   if (ec2.uuid_of)
-    for (size_t index : uuid_switches) edit(index, [](const std::string& v) { return v == "true" ? std::string("false") : v; });
+    for (size_t index : uuid_switches)
+      edit(index, [](const std::string& v) { return v == "true" ? std::string("false") : v; });
   const std::string nvme_key(key_of(ec2.nvme_timeout));
   const bool nvme_in_default = !nvme_key.empty() && has_key(value_of(cmdline_default), nvme_key);
   if (cmdline_default)
@@ -224,7 +235,8 @@ std::string ec2_default_grub(std::string_view text, const Ec2Args& ec2, DefaultG
     if (!for_cmdline.nvme_timeout.empty()) out = with_argument(out, for_cmdline.nvme_timeout);
     return console ? out : ec2_kernel_args(out, {});
   };
-  if (cmdline) edit(*cmdline, cmdline_edit);
+  if (cmdline)
+    edit(*cmdline, cmdline_edit);
   else if (!how.drop_in && (!console || !for_cmdline.nvme_timeout.empty()))
     lines.push_back(fmt::format("GRUB_CMDLINE_LINUX=\"{}\"", cmdline_edit("")));
   if (timeout)
@@ -232,7 +244,8 @@ std::string ec2_default_grub(std::string_view text, const Ec2Args& ec2, DefaultG
       auto seconds = parse_int(v);
       return seconds && timeout_too_long(*seconds) ? std::to_string(kTimeout) : v;
     });
-  if (how.stale_default && grub_default) edit(*grub_default, [](const std::string& v) { return v == "saved" ? v : "0"; });
+  if (how.stale_default && grub_default)
+    edit(*grub_default, [](const std::string& v) { return v == "saved" ? v : "0"; });
   return join_lines(lines, text);
 }
 
@@ -313,7 +326,9 @@ std::string repair_appliance_names(std::string_view text, const GuestDisks& disk
     }
     if (!disks.efi_kernel.empty() && (keyword == "linux16" || keyword == "initrd16")) {
       const size_t at = line.find(keyword);
-      const std::string efi = keyword == "linux16" ? disks.efi_kernel : disks.efi_kernel == "linuxefi" ? "initrdefi" : "initrd";
+      const std::string efi = keyword == "linux16"             ? disks.efi_kernel
+                              : disks.efi_kernel == "linuxefi" ? "initrdefi"
+                                                               : "initrd";
       line.replace(at, keyword.size(), efi);
     }
     auto kernel = kernel_line(line, kGrub2Kernel);
@@ -322,7 +337,8 @@ std::string repair_appliance_names(std::string_view text, const GuestDisks& disk
     auto spans = word_spans(args);
     for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
       std::string_view word = std::string_view(args).substr(it->first, it->second - it->first);
-      for (auto [key, uuid] : {std::pair<std::string_view, const std::string*>{"root=", &disks.root_uuid}, {"resume=", &disks.resume_uuid}}) {
+      for (auto [key, uuid] : {std::pair<std::string_view, const std::string*>{"root=", &disks.root_uuid},
+                               {"resume=", &disks.resume_uuid}}) {
         if (!word.starts_with(key) || !names_a_disk(word.substr(key.size())) || uuid->empty()) continue;
         args.replace(it->first, it->second - it->first, std::string(key) + "UUID=" + *uuid);
         break;
@@ -351,13 +367,15 @@ std::vector<std::string> device_names_in_menu(std::string_view text) {
       for (auto [start, end] : word_spans(line)) {
         std::string_view word = line.substr(start, end - start);
         if (!word.starts_with("--hint")) continue;
-        std::string_view value = word.substr(word.find('=') == std::string_view::npos ? word.size() : word.find('=') + 1);
+        std::string_view value =
+            word.substr(word.find('=') == std::string_view::npos ? word.size() : word.find('=') + 1);
         std::string drive = bios_drive(value);
         if (!drive.empty() && drive != "hd0") note(word);
       }
       continue;
     }
-    if (auto drive = set_root_drive(line); drive && line.substr(drive->first, drive->second - drive->first) != "hd0") note(trim(line));
+    if (auto drive = set_root_drive(line); drive && line.substr(drive->first, drive->second - drive->first) != "hd0")
+      note(trim(line));
   }
   return found;
 }
@@ -395,7 +413,8 @@ std::string ec2_grub_legacy(std::string_view text, const Ec2Args& ec2, int defau
     }
     const std::string trimmed(trim(line));  // a copy: `line` is rewritten below
     for (std::string_view key : {"timeout", "default"}) {
-      if (!trimmed.starts_with(key) || trimmed.size() == key.size() || (trimmed[key.size()] != '=' && !is_blank(trimmed[key.size()])))
+      if (!trimmed.starts_with(key) || trimmed.size() == key.size() ||
+          (trimmed[key.size()] != '=' && !is_blank(trimmed[key.size()])))
         continue;
       std::string indent = line.substr(0, line.find(key));
       if (key == "timeout") {
@@ -415,7 +434,8 @@ std::string ec2_bls_entry(std::string_view text, const Ec2Args& ec2) {
   std::vector<std::string> lines = lines_of(text);
   for (std::string& line : lines) {
     auto spans = word_spans(line);
-    if (spans.empty() || std::string_view(line).substr(spans[0].first, spans[0].second - spans[0].first) != "options") continue;
+    if (spans.empty() || std::string_view(line).substr(spans[0].first, spans[0].second - spans[0].first) != "options")
+      continue;
     if (line.find("$kernelopts") != std::string::npos) continue;  // the options live in grubenv
     size_t args_at = spans.size() > 1 ? spans[1].first : line.size();
     line = line.substr(0, args_at) + (spans.size() > 1 ? "" : " ") + ec2_kernel_args(line.substr(args_at), ec2);
@@ -435,9 +455,12 @@ std::vector<int> menu_timeouts(std::string_view config) {
   for (std::string_view line : split_lines(config)) {
     line = trim(line);
     std::string_view value;
-    if (line.starts_with("set timeout=")) value = line.substr(12);
-    else if (line.starts_with("timeout") && line.size() > 7 && (line[7] == '=' || is_blank(line[7]))) value = line.substr(8);
-    else continue;
+    if (line.starts_with("set timeout="))
+      value = line.substr(12);
+    else if (line.starts_with("timeout") && line.size() > 7 && (line[7] == '=' || is_blank(line[7])))
+      value = line.substr(8);
+    else
+      continue;
     if (auto seconds = parse_int(unquote(value))) found.push_back(*seconds);
   }
   return found;
@@ -457,14 +480,18 @@ std::string grubenv_with(std::string_view block, const std::string& key, const s
   const size_t size = std::max<size_t>(block.size(), 1024);
   std::string escaped;
   for (char c : value) {  // grub-editenv's escapes
-    if (c == '\\') escaped += "\\\\";
-    else if (c == '\n') escaped += "\\n";
-    else escaped += c;
+    if (c == '\\')
+      escaped += "\\\\";
+    else if (c == '\n')
+      escaped += "\\n";
+    else
+      escaped += c;
   }
   std::string body;
   bool replaced = false;
   size_t content_end = block.rfind('\n');
-  std::string_view content = content_end == std::string_view::npos ? std::string_view() : block.substr(0, content_end + 1);
+  std::string_view content =
+      content_end == std::string_view::npos ? std::string_view() : block.substr(0, content_end + 1);
   if (content.empty()) content = "# GRUB Environment Block\n";
   for (std::string_view line : split_lines(content)) {
     if (!line.empty() && line.front() != '#' && line.substr(0, line.find('=')) == key) {
@@ -475,7 +502,8 @@ std::string grubenv_with(std::string_view block, const std::string& key, const s
     body += std::string(line) + "\n";
   }
   if (!replaced) body += key + "=" + escaped + "\n";
-  if (body.size() > size) throw Error(fmt::format("the GRUB environment block cannot hold {}={}: it is full", key, value));
+  if (body.size() > size)
+    throw Error(fmt::format("the GRUB environment block cannot hold {}={}: it is full", key, value));
   body.resize(size, '#');
   return body;
 }

@@ -23,8 +23,8 @@ struct Ec2Args {
   std::string nvme_timeout;  // "nvme_core.io_timeout=4294967295", or "" for a kernel without NVMe
   Ec2Args() = default;
   template <class F>
-    requires std::is_invocable_r_v<std::string, F, const std::string&>
-  Ec2Args(F uuid, std::string nvme = "") : uuid_of(std::move(uuid)), nvme_timeout(std::move(nvme)) {}
+  requires std::is_invocable_r_v<std::string, F, const std::string&> Ec2Args(F uuid, std::string nvme = "")
+      : uuid_of(std::move(uuid)), nvme_timeout(std::move(nvme)) {}
 };
 
 inline constexpr int kMaxTimeout = 5;  // seconds; longer (or -1, wait forever) is shortened

@@ -62,7 +62,8 @@ std::string gunzip(std::string_view in, size_t limit) {
 std::string unxz(std::string_view in, bool lzma_alone, size_t limit) {
   std::string out;
   lzma_stream s = LZMA_STREAM_INIT;
-  lzma_ret ret = lzma_alone ? lzma_alone_decoder(&s, UINT64_MAX) : lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED);
+  lzma_ret ret =
+      lzma_alone ? lzma_alone_decoder(&s, UINT64_MAX) : lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED);
   if (ret != LZMA_OK) throw Error("liblzma: cannot initialise");
   struct End {
     lzma_stream& s;
@@ -102,7 +103,8 @@ std::string unzstd(std::string_view in, size_t limit) {
     full = output.pos == kChunk;
     grow(out, limit);
   }
-  if (ZSTD_isError(status) && out.empty()) throw BadInput(fmt::format("initramfs: damaged zstd data ({})", ZSTD_getErrorName(status)));
+  if (ZSTD_isError(status) && out.empty())
+    throw BadInput(fmt::format("initramfs: damaged zstd data ({})", ZSTD_getErrorName(status)));
   return out;
 }
 
@@ -154,14 +156,16 @@ size_t align4(size_t value) { return (value + 3) & ~size_t{3}; }
 size_t read_cpio(std::string_view data, size_t at, std::vector<std::string>& files) {
   constexpr size_t kHeader = 110;
   while (true) {
-    if (at > data.size() || data.size() - at < kHeader || (!has_magic(data.substr(at), "070701") && !has_magic(data.substr(at), "070702")))
+    if (at > data.size() || data.size() - at < kHeader ||
+        (!has_magic(data.substr(at), "070701") && !has_magic(data.substr(at), "070702")))
       throw BadInput("initramfs: a cpio archive ends without its trailer");
     std::string_view header = data.substr(at, kHeader);
     uint64_t file_size = hex_field(header, 6), name_size = hex_field(header, 11);
     if (name_size == 0 || name_size > data.size() - at - kHeader) throw BadInput("initramfs: damaged cpio entry name");
     std::string name(data.substr(at + kHeader, name_size - 1));
     size_t data_at = align4(at + kHeader + name_size);
-    if (file_size > data.size() || data_at > data.size() - file_size) throw BadInput("initramfs: a cpio entry runs past the archive");
+    if (file_size > data.size() || data_at > data.size() - file_size)
+      throw BadInput("initramfs: a cpio entry runs past the archive");
     at = align4(data_at + file_size);
     if (name == "TRAILER!!!") return std::min(at, data.size());
     while (name.starts_with("./")) name.erase(0, 2);
@@ -183,13 +187,22 @@ void read_archives(std::string_view data, InitramfsListing& listing, size_t limi
     }
     if (depth > 0) throw BadInput("initramfs: a compressed archive inside a compressed archive");
     std::string plain, kind;
-    if (has_magic(rest, "\x1f\x8b")) kind = "gzip", plain = gunzip(rest, limit);
-    else if (has_magic(rest, "\xfd" "7zXZ")) kind = "xz", plain = unxz(rest, false, limit);
-    else if (has_magic(rest, std::string_view("\x5d\x00\x00", 3))) kind = "lzma", plain = unxz(rest, true, limit);
-    else if (has_magic(rest, "\x28\xb5\x2f\xfd")) kind = "zstd", plain = unzstd(rest, limit);
-    else if (has_magic(rest, "\x02\x21\x4c\x18")) kind = "lz4", plain = unlz4_legacy(rest, limit);
-    else if (has_magic(rest, "BZh")) throw BadInput("initramfs: bzip2 compression is not read");
-    else throw BadInput("initramfs: neither a cpio archive nor a known compression");
+    if (has_magic(rest, "\x1f\x8b"))
+      kind = "gzip", plain = gunzip(rest, limit);
+    else if (has_magic(rest,
+                       "\xfd"
+                       "7zXZ"))
+      kind = "xz", plain = unxz(rest, false, limit);
+    else if (has_magic(rest, std::string_view("\x5d\x00\x00", 3)))
+      kind = "lzma", plain = unxz(rest, true, limit);
+    else if (has_magic(rest, "\x28\xb5\x2f\xfd"))
+      kind = "zstd", plain = unzstd(rest, limit);
+    else if (has_magic(rest, "\x02\x21\x4c\x18"))
+      kind = "lz4", plain = unlz4_legacy(rest, limit);
+    else if (has_magic(rest, "BZh"))
+      throw BadInput("initramfs: bzip2 compression is not read");
+    else
+      throw BadInput("initramfs: neither a cpio archive nor a known compression");
     listing.compressions.push_back(kind);
     read_archives(plain, listing, limit, depth + 1);
     return;  // a compressed stream runs to the end of the image
@@ -234,7 +247,8 @@ const std::vector<Driver>& ec2_drivers() {
 std::string module_name_of(std::string_view path) {
   std::string_view name = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
   for (std::string_view suffix : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
-    if (name.size() > suffix.size() && name.ends_with(suffix)) return std::string(name.substr(0, name.size() - suffix.size()));
+    if (name.size() > suffix.size() && name.ends_with(suffix))
+      return std::string(name.substr(0, name.size() - suffix.size()));
   return "";
 }
 
@@ -243,7 +257,8 @@ std::vector<DriverState> ec2_driver_states(guest::Guest& guest, const std::strin
   const std::string modules_dir = "/lib/modules/" + version;
   const std::string config_file = "/boot/config-" + version;
   const auto config = guest.read_if_exists(config_file);
-  const std::set<std::string> builtin = module_names(guest.read_if_exists(modules_dir + "/modules.builtin").value_or(""));
+  const std::set<std::string> builtin =
+      module_names(guest.read_if_exists(modules_dir + "/modules.builtin").value_or(""));
   const auto dep = guest.read_if_exists(modules_dir + "/modules.dep");
   const std::set<std::string> installed = module_names(dep.value_or(""));
   std::set<std::string> packed;
@@ -259,11 +274,15 @@ std::vector<DriverState> ec2_driver_states(guest::Guest& guest, const std::strin
         if (line.starts_with(driver.config + "=")) setting = std::string(line.substr(driver.config.size() + 1));
     if (setting == "y" || builtin.count(driver.module)) {
       state.state = "built-in";
-      state.evidence = setting == "y" ? fmt::format("{}: {}=y", config_file, driver.config) : modules_dir + "/modules.builtin";
+      state.evidence =
+          setting == "y" ? fmt::format("{}: {}=y", config_file, driver.config) : modules_dir + "/modules.builtin";
     } else if (!installed.count(driver.module)) {
       state.state = "absent";
-      state.evidence = dep ? fmt::format("not built in ({}) and not in {}/modules.dep", config ? driver.config + (setting.empty() ? " unset" : "=" + setting) : "no " + config_file, modules_dir)
-                           : fmt::format("{}/modules.dep is missing", modules_dir);
+      state.evidence =
+          dep ? fmt::format("not built in ({}) and not in {}/modules.dep",
+                            config ? driver.config + (setting.empty() ? " unset" : "=" + setting) : "no " + config_file,
+                            modules_dir)
+              : fmt::format("{}/modules.dep is missing", modules_dir);
     } else if (!driver.for_root) {
       state.state = "module";
       state.evidence = modules_dir + "/modules.dep";
@@ -271,7 +290,8 @@ std::vector<DriverState> ec2_driver_states(guest::Guest& guest, const std::strin
       state.state = "in-initramfs";
     } else {
       state.state = "not-in-initramfs";
-      state.evidence = fmt::format("{} is a module ({}/modules.dep) that the initramfs does not hold", driver.module, modules_dir);
+      state.evidence =
+          fmt::format("{} is a module ({}/modules.dep) that the initramfs does not hold", driver.module, modules_dir);
     }
     states.push_back(std::move(state));
   }

@@ -18,8 +18,8 @@ namespace {
 constexpr std::string_view kKernelPrefixes[] = {"vmlinuz-", "kernel-", "bzImage-"};
 
 std::string initrd_for(guest::Guest& guest, const std::string& version) {
-  for (const std::string& name : {"initrd.img-" + version, "initramfs-" + version + ".img", "initrd-" + version + ".img",
-                                  "initrd-" + version})
+  for (const std::string& name :
+       {"initrd.img-" + version, "initramfs-" + version + ".img", "initrd-" + version + ".img", "initrd-" + version})
     if (guest.is_file("/boot/" + name)) return "/boot/" + name;
   return "";
 }
@@ -77,11 +77,16 @@ BootConfig read_bls(guest::Guest& guest, const std::string& grub_cfg, const std:
     const std::string text = guest.read(file);
     for (std::string_view line : split_lines(text)) {
       std::string key = first_word(line), value = rest_after_word(line);
-      if (key == "title") entry.title = value;
-      else if (key == "version") version = value;
-      else if (key == "linux") entry.kernel = value;
-      else if (key == "initrd") entry.initrd = first_word(value);
-      else if (key == "options") entry.options = value;
+      if (key == "title")
+        entry.title = value;
+      else if (key == "version")
+        version = value;
+      else if (key == "linux")
+        entry.kernel = value;
+      else if (key == "initrd")
+        entry.initrd = first_word(value);
+      else if (key == "options")
+        entry.options = value;
     }
     if (entry.options == "$kernelopts" && env.count("kernelopts")) entry.options = env.at("kernelopts");
     if (entry.title.empty()) entry.title = version.empty() ? entry.id : version;
@@ -189,8 +194,10 @@ BootConfig read_grub_legacy(guest::Guest& guest, const std::string& config) {
       rest = word.substr(eq + 1);
       word = word.substr(0, eq);
     }
-    if (word == "default") default_value = rest;
-    else if (word == "title") boot.entries.push_back({rest, "", "", "", "", ""});
+    if (word == "default")
+      default_value = rest;
+    else if (word == "title")
+      boot.entries.push_back({rest, "", "", "", "", ""});
     else if (word == "kernel" && !boot.entries.empty()) {
       boot.entries.back().kernel = first_word(rest);
       boot.entries.back().options = rest_after_word(rest);
@@ -255,7 +262,8 @@ std::vector<Kernel> installed_kernels(guest::Guest& guest) {
     if (version.empty() || !guest.is_file("/boot/" + name)) continue;
     kernels.push_back({version, "/boot/" + name, initrd_for(guest, version), guest.is_dir("/lib/modules/" + version)});
   }
-  std::sort(kernels.begin(), kernels.end(), [](const Kernel& a, const Kernel& b) { return version_less(b.version, a.version); });
+  std::sort(kernels.begin(), kernels.end(),
+            [](const Kernel& a, const Kernel& b) { return version_less(b.version, a.version); });
   return kernels;
 }
 

@@ -11,16 +11,16 @@
 namespace vmfix::bootloader {
 
 struct Kernel {
-  std::string version;  // "3.10.0-1160.el7.x86_64"
-  std::string path;     // "/boot/vmlinuz-3.10.0-1160.el7.x86_64"
-  std::string initrd;   // guest path, "" when none is installed beside it
+  std::string version;   // "3.10.0-1160.el7.x86_64"
+  std::string path;      // "/boot/vmlinuz-3.10.0-1160.el7.x86_64"
+  std::string initrd;    // guest path, "" when none is installed beside it
   bool modules = false;  // /lib/modules/VERSION exists
 };
 
 struct BootEntry {
   std::string title;
-  std::string id;       // BLS entry id (file name without .conf), "" otherwise
-  std::string kernel;   // as written in the config
+  std::string id;      // BLS entry id (file name without .conf), "" otherwise
+  std::string kernel;  // as written in the config
   std::string initrd;
   std::string options;  // kernel command line
   std::string path;     // GRUB's menu path for `default`/saved_entry: "0", "1>2"

@@ -1,8 +1,8 @@
 // vmfix: make a powered-off VM image ready for AWS VM Import/Export, offline.
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -52,15 +52,24 @@ int main(int argc, char** argv) {
     cli::Options options = cli::parse_options(argc, argv);
     json = options.json;
     switch (options.mode) {
-      case cli::Mode::help: fmt::print("{}", cli::usage_text()); return kExitReady;
-      case cli::Mode::version: fmt::print("vmfix {}\n", VMFIX_VERSION); return kExitReady;
-      case cli::Mode::inspect: return cli::run_inspect(options);
+      case cli::Mode::help:
+        fmt::print("{}", cli::usage_text());
+        return kExitReady;
+      case cli::Mode::version:
+        fmt::print("vmfix {}\n", VMFIX_VERSION);
+        return kExitReady;
+      case cli::Mode::inspect:
+        return cli::run_inspect(options);
       case cli::Mode::check:
       case cli::Mode::all:
-      case cli::Mode::fix: return cli::run_remediate(options);
-      case cli::Mode::list_fixers: return cli::run_list_fixers(options);
-      case cli::Mode::list_rules: return cli::run_list_rules(options);
-      case cli::Mode::none: break;
+      case cli::Mode::fix:
+        return cli::run_remediate(options);
+      case cli::Mode::list_fixers:
+        return cli::run_list_fixers(options);
+      case cli::Mode::list_rules:
+        return cli::run_list_rules(options);
+      case cli::Mode::none:
+        break;
     }
     throw UsageError("no mode given (try --help)");
   } catch (const Error& e) {

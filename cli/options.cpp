@@ -14,34 +14,30 @@ namespace po = boost::program_options;
 namespace {
 
 void describe_modes(po::options_description& modes) {
-  modes.add_options()
-      ("inspect", "report what the guest is: OS, disks, boot, network, hypervisor tools")
-      ("check", "check the image against the AWS import requirements (read-only)")
-      ("all", "check, apply every applicable fixer, re-check, write an import-ready image")
-      ("fix", po::value<std::string>()->value_name("ID[,ID]"), "apply only these fixers")
-      ("list-fixers", "list the fixers with one line each")
-      ("list-rules", "list the rules of the profile (--profile) with their ids")
-      ("help,h", "show this help")
-      ("version", "show the version");
+  modes.add_options()("inspect", "report what the guest is: OS, disks, boot, network, hypervisor tools")(
+      "check", "check the image against the AWS import requirements (read-only)")(
+      "all", "check, apply every applicable fixer, re-check, write an import-ready image")(
+      "fix", po::value<std::string>()->value_name("ID[,ID]"), "apply only these fixers")(
+      "list-fixers", "list the fixers with one line each")(
+      "list-rules", "list the rules of the profile (--profile) with their ids")("help,h", "show this help")(
+      "version", "show the version");
 }
 
 void describe_options(po::options_description& options) {
-  options.add_options()
-      ("json", "machine-readable output on stdout")
-      ("report", po::value<std::string>()->value_name("FILE"), "also write the JSON report to FILE")
-      ("output,o", po::value<std::string>()->value_name("PATH"), "where to write the fixed image")
-      ("output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")
-      ("in-place", "edit the source image itself (raw and qcow2 only)")
-      ("dry-run", "plan every change and print it, change nothing")
-      ("skip", po::value<std::string>()->value_name("ID[,ID]"), "do not run these fixers")
-      ("force", "write the output even when blockers remain (says so loudly)")
-      ("unattend", po::value<std::string>()->value_name("FILE"), "answer file for the unattend fixer (XML)")
-      ("profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"),
-       "requirement profile: aws-current or aws-2017")
-      ("accel", po::value<std::string>()->value_name("MODE")->default_value("auto"),
-       "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")
-      ("verbose,v", "say more")
-      ("quiet,q", "say only errors");
+  options.add_options()("json", "machine-readable output on stdout")(
+      "report", po::value<std::string>()->value_name("FILE"), "also write the JSON report to FILE")(
+      "output,o", po::value<std::string>()->value_name("PATH"), "where to write the fixed image")(
+      "output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")(
+      "in-place", "edit the source image itself (raw and qcow2 only)")(
+      "dry-run", "plan every change and print it, change nothing")(
+      "skip", po::value<std::string>()->value_name("ID[,ID]"), "do not run these fixers")(
+      "force", "write the output even when blockers remain (says so loudly)")(
+      "unattend", po::value<std::string>()->value_name("FILE"), "answer file for the unattend fixer (XML)")(
+      "profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"),
+      "requirement profile: aws-current or aws-2017")(
+      "accel", po::value<std::string>()->value_name("MODE")->default_value("auto"),
+      "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")("verbose,v", "say more")("quiet,q",
+                                                                                              "say only errors");
 }
 
 std::vector<std::string> split_ids(const std::string& list) {
@@ -99,10 +95,13 @@ Options parse_options(int argc, char** argv) {
     options.mode = vm.count("help") ? Mode::help : Mode::version;
     return options;
   }
-  if (modes.size() > 1) throw UsageError("choose one mode: --inspect, --check, --all, --fix, --list-fixers or --list-rules");
+  if (modes.size() > 1)
+    throw UsageError("choose one mode: --inspect, --check, --all, --fix, --list-fixers or --list-rules");
   if (modes.empty()) {
-    if (vm.count("dry-run")) modes.push_back(Mode::all);  // --dry-run alone plans --all
-    else throw UsageError("no mode given (try --inspect IMAGE, or --help)");
+    if (vm.count("dry-run"))
+      modes.push_back(Mode::all);  // --dry-run alone plans --all
+    else
+      throw UsageError("no mode given (try --inspect IMAGE, or --help)");
   }
   options.mode = modes.front();
 
@@ -129,8 +128,7 @@ Options parse_options(int argc, char** argv) {
     if (options.images.empty()) throw UsageError("no image given");
     if (options.images.size() > 1) throw UsageError("give one image (an OVA holds the disks of one VM)");
   }
-  if (options.mode == Mode::inspect &&
-      (options.output || options.output_format || options.in_place || options.dry_run))
+  if (options.mode == Mode::inspect && (options.output || options.output_format || options.in_place || options.dry_run))
     throw UsageError("--inspect writes no image: -o, --output-format, --in-place and --dry-run do not apply");
   if (options.output && options.in_place) throw UsageError("-o and --in-place contradict each other");
   if (options.mode == Mode::check && (options.output || options.output_format || options.in_place || options.force))

@@ -12,9 +12,9 @@ enum class Mode { none, inspect, check, all, fix, list_fixers, list_rules, help,
 
 struct Options {
   Mode mode = Mode::none;
-  std::vector<std::string> fix_ids;   // --fix ID[,ID]
-  std::vector<std::string> skip_ids;  // --skip ID[,ID]
-  bool force = false;                 // write the output even when blockers remain
+  std::vector<std::string> fix_ids;          // --fix ID[,ID]
+  std::vector<std::string> skip_ids;         // --skip ID[,ID]
+  bool force = false;                        // write the output even when blockers remain
   std::optional<std::string> unattend_file;  // --unattend FILE: the user's own answer file
   std::vector<std::string> images;
   bool json = false;

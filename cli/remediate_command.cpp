@@ -92,7 +92,8 @@ void print_findings(const std::vector<remediate::ShownFinding>& findings, const 
     }
     fmt::print("  {} {:<8} {:<24} {}\n", status_word(shown.word(), styles), rules::to_string(rule.severity), rule.id,
                rule.title);
-    if (shown.failed() || shown.status() == rules::Status::unknown || verbosity >= 2) print_detail(shown, styles, verbosity);
+    if (shown.failed() || shown.status() == rules::Status::unknown || verbosity >= 2)
+      print_detail(shown, styles, verbosity);
   }
 }
 
@@ -106,20 +107,25 @@ void print_changes(const remediate::Report& report, int verbosity) {
   if (report.changes.empty()) fmt::print("  nothing to change\n");
 }
 
-std::string verdict_line(rules::Verdict verdict, const std::vector<remediate::ShownFinding>& findings, const Styles& styles) {
+std::string verdict_line(rules::Verdict verdict, const std::vector<remediate::ShownFinding>& findings,
+                         const Styles& styles) {
   int blockers = 0, fixable = 0, warnings = 0;
   for (const remediate::ShownFinding& shown : findings) {
     if (!shown.failed()) continue;
     const rules::Severity severity = shown.result->rule->severity;
-    if (shown.result->fixable) ++fixable;
-    else if (severity == rules::Severity::blocker) ++blockers;
-    else if (severity == rules::Severity::warning) ++warnings;
+    if (shown.result->fixable)
+      ++fixable;
+    else if (severity == rules::Severity::blocker)
+      ++blockers;
+    else if (severity == rules::Severity::warning)
+      ++warnings;
   }
   auto color = verdict == rules::Verdict::ready     ? fmt::terminal_color::green
                : verdict == rules::Verdict::fixable ? fmt::terminal_color::yellow
                                                     : fmt::terminal_color::red;
   return fmt::format("verdict: {} ({} fixable, {} blocking, {} other warnings)",
-                     styles.paint(rules::to_string(verdict), fmt::fg(color) | fmt::emphasis::bold), fixable, blockers, warnings);
+                     styles.paint(rules::to_string(verdict), fmt::fg(color) | fmt::emphasis::bold), fixable, blockers,
+                     warnings);
 }
 
 void print_output(const remediate::Report& report) {
@@ -150,8 +156,10 @@ void print_text(const remediate::Report& report, const std::vector<remediate::Sh
 int run_list_fixers(const Options& options) {
   ordered_json list = ordered_json::array();
   for (const auto& fixer : fixers::all_fixers()) {
-    if (options.json) list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}});
-    else fmt::print("{:<14} {}\n", fixer->id(), fixer->summary());
+    if (options.json)
+      list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}});
+    else
+      fmt::print("{:<14} {}\n", fixer->id(), fixer->summary());
   }
   if (options.json) fmt::print("{}\n", list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   return kExitReady;
@@ -161,14 +169,23 @@ int run_list_rules(const Options& options) {
   const rules::Profile& profile = rules::load_profile(options.profile);
   ordered_json list = ordered_json::array();
   for (const rules::Rule& rule : profile.rules) {
-    list.push_back({{"id", rule.id}, {"area", rule.area}, {"severity", rules::to_string(rule.severity)}, {"os", rule.os},
-                    {"title", rule.title}, {"covers", rule.covers}, {"reads", rule.reads}, {"aws_message", rule.aws_message},
-                    {"fixer", rule.fixer}, {"offline", rule.offline}});
+    list.push_back({{"id", rule.id},
+                    {"area", rule.area},
+                    {"severity", rules::to_string(rule.severity)},
+                    {"os", rule.os},
+                    {"title", rule.title},
+                    {"covers", rule.covers},
+                    {"reads", rule.reads},
+                    {"aws_message", rule.aws_message},
+                    {"fixer", rule.fixer},
+                    {"offline", rule.offline}});
     if (!options.json)
       fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rules::to_string(rule.severity), rule.area, rule.title,
                  rule.fixer.empty() ? "" : fmt::format(" [fixer: {}]", rule.fixer));
   }
-  if (options.json) fmt::print("{}\n", ordered_json{{"profile", profile.id}, {"title", profile.title}, {"rules", list}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (options.json)
+    fmt::print("{}\n", ordered_json{{"profile", profile.id}, {"title", profile.title}, {"rules", list}}.dump(
+                           2, ' ', false, nlohmann::json::error_handler_t::replace));
   return kExitReady;
 }
 

@@ -18,7 +18,7 @@ namespace {
 
 constexpr uint64_t kMbrLimit = uint64_t{1} << 32;  // MBR stores starts and sizes in 32 bits
 constexpr uint8_t kExtendedLba = 0x0f;
-constexpr uint8_t kExtendedChained = 0x05;          // the link from one EBR to the next
+constexpr uint8_t kExtendedChained = 0x05;  // the link from one EBR to the next
 
 // Partitions that hold nothing a guest reads once the disk is MBR.
 enum class Drop { keep, bios_boot, msr };
@@ -56,7 +56,8 @@ void put_le32(std::string& bytes, size_t at, uint32_t value) {
 }
 
 // One 16-byte MBR entry; `base` is the sector its start is counted from (0 in the MBR).
-void put_entry(std::string& sector, size_t slot, bool active, uint8_t type, uint64_t first, uint64_t last, uint64_t base) {
+void put_entry(std::string& sector, size_t slot, bool active, uint8_t type, uint64_t first, uint64_t last,
+               uint64_t base) {
   const size_t at = 446 + 16 * slot;
   sector[at] = static_cast<char>(active ? 0x80 : 0x00);
   auto start_chs = chs(first), end_chs = chs(last);
@@ -89,8 +90,7 @@ std::optional<std::pair<size_t, size_t>> logical_run(const std::vector<Kept>& ke
     for (size_t first = last; first-- > 0;) {
       if (n - (last - first) > 3) continue;
       bool fits = true;
-      for (size_t k = first; k < last && fits; ++k)
-        fits = has_ebr_room(k) && kept[k].partition->number != active;
+      for (size_t k = first; k < last && fits; ++k) fits = has_ebr_room(k) && kept[k].partition->number != active;
       if (!fits) break;  // a longer run starting further left includes this failure
       best = {first, last};
       break;  // the shortest valid run ending at `last`: the most primaries
@@ -136,34 +136,39 @@ uint8_t mbr_type_for_gpt(std::string_view guid) {
   return 0;
 }
 
-GptToMbrResult plan_gpt_to_mbr(const PartitionTable& gpt, const GptToMbrRequest& request) {
-  GptToMbrResult result;
-  auto& reasons = result.reasons;
-  MbrPlan& plan = result.plan;
-  if (gpt.kind != "gpt") {
-    reasons.push_back(fmt::format("the disk has no GPT to convert (its partition table is {})", gpt.kind));
-    return result;
-  }
+namespace {
+
+// What about the table itself stops a conversion.
+void table_reasons(const PartitionTable& gpt, std::vector<std::string>& reasons) {
   if (gpt.sector_size != 512)
-    reasons.push_back(fmt::format("the disk has {}-byte logical sectors; an MBR for a disk that EC2 presents with "
-                                  "512-byte sectors would need every partition moved", gpt.sector_size));
+    reasons.push_back(
+        fmt::format("the disk has {}-byte logical sectors; an MBR for a disk that EC2 presents with "
+                    "512-byte sectors would need every partition moved",
+                    gpt.sector_size));
   if (!gpt.problems.empty())
     reasons.push_back(fmt::format("the GPT is damaged ({}); vmfix converts only a table it can trust",
                                   fmt::join(gpt.problems, "; ")));
+}
 
+// The partitions an MBR keeps, in disk order, with their MBR types; the dropped ones go to the
+// plan, the ones that cannot be kept to the reasons.
+std::vector<Kept> kept_partitions(const PartitionTable& gpt, MbrPlan& plan, std::vector<std::string>& reasons) {
   std::vector<Kept> kept;
   for (const Partition& p : gpt.partitions) {
     switch (drop_of(p.gpt_type)) {
       case Drop::bios_boot:
-        plan.dropped.push_back(fmt::format("{}: dropped, GRUB's core image moves to the gap after the MBR", describe(p)));
+        plan.dropped.push_back(
+            fmt::format("{}: dropped, GRUB's core image moves to the gap after the MBR", describe(p)));
         continue;
       case Drop::msr:
         plan.dropped.push_back(fmt::format("{}: dropped, it holds no data and MBR disks have none", describe(p)));
         continue;
-      case Drop::keep: break;
+      case Drop::keep:
+        break;
     }
     if (is_dynamic_disk_type(p.gpt_type)) {
-      reasons.push_back(fmt::format("{} belongs to a Windows dynamic disk (LDM), which has no MBR form here", describe(p)));
+      reasons.push_back(
+          fmt::format("{} belongs to a Windows dynamic disk (LDM), which has no MBR form here", describe(p)));
       continue;
     }
     uint8_t type = mbr_type_for_gpt(p.gpt_type);
@@ -176,30 +181,17 @@ GptToMbrResult plan_gpt_to_mbr(const PartitionTable& gpt, const GptToMbrRequest&
                                     describe(p), p.last_sector));
     kept.push_back({&p, type});
   }
-  std::sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) { return a.partition->first_sector < b.partition->first_sector; });
-  if (kept.empty() && reasons.empty()) reasons.push_back("no partition would remain on the disk");
-  if (!reasons.empty()) return result;
+  std::sort(kept.begin(), kept.end(),
+            [](const Kept& a, const Kept& b) { return a.partition->first_sector < b.partition->first_sector; });
+  return kept;
+}
 
-  const int active = request.active_gpt_number;
-  if (active != 0 && std::none_of(kept.begin(), kept.end(), [&](const Kept& k) { return k.partition->number == active; }))
-    reasons.push_back(fmt::format("the boot partition {} would not remain on the disk", active));
-
-  // Primary slots keep the GPT numbers when they fit (so /dev/sda2 stays /dev/sda2 for any
-  // configuration that names it); otherwise primaries and logicals are numbered in disk order.
-  size_t run_first = kept.size(), run_last = kept.size();
-  if (kept.size() > 4) {
-    auto run = logical_run(kept, active);
-    if (!run) {
-      reasons.push_back(fmt::format(
-          "{} partitions would remain; an MBR holds four primary partitions, and the others can become logical "
-          "partitions only when each is preceded by a free sector for its extended boot record and the boot "
-          "partition stays primary, which this layout does not allow",
-          kept.size()));
-      return result;
-    }
-    std::tie(run_first, run_last) = *run;
-  }
-  const bool keep_numbers = kept.size() <= 4 && std::all_of(kept.begin(), kept.end(), [](const Kept& k) { return k.partition->number <= 4; });
+// The MBR entries for the kept partitions; [run_first, run_last) become logical partitions.
+// Primary slots keep the GPT numbers when they fit (so /dev/sda2 stays /dev/sda2 for any
+// configuration that names it); otherwise primaries and logicals are numbered in disk order.
+void plan_entries(const std::vector<Kept>& kept, int active, size_t run_first, size_t run_last, MbrPlan& plan) {
+  const bool keep_numbers =
+      kept.size() <= 4 && std::all_of(kept.begin(), kept.end(), [](const Kept& k) { return k.partition->number <= 4; });
   int next_primary = 1, next_logical = 5;
   for (size_t k = 0; k < kept.size(); ++k) {
     const Partition& p = *kept[k].partition;
@@ -218,11 +210,49 @@ GptToMbrResult plan_gpt_to_mbr(const PartitionTable& gpt, const GptToMbrRequest&
     plan.extended_last = kept[run_last - 1].partition->last_sector;
   }
   std::stable_partition(plan.entries.begin(), plan.entries.end(), [](const MbrEntry& e) { return !e.logical; });
+}
+
+}  // namespace
+
+GptToMbrResult plan_gpt_to_mbr(const PartitionTable& gpt, const GptToMbrRequest& request) {
+  GptToMbrResult result;
+  auto& reasons = result.reasons;
+  MbrPlan& plan = result.plan;
+  if (gpt.kind != "gpt") {
+    reasons.push_back(fmt::format("the disk has no GPT to convert (its partition table is {})", gpt.kind));
+    return result;
+  }
+  table_reasons(gpt, reasons);
+  const std::vector<Kept> kept = kept_partitions(gpt, plan, reasons);
+  if (kept.empty() && reasons.empty()) reasons.push_back("no partition would remain on the disk");
+  if (!reasons.empty()) return result;
+
+  const int active = request.active_gpt_number;
+  if (active != 0 &&
+      std::none_of(kept.begin(), kept.end(), [&](const Kept& k) { return k.partition->number == active; }))
+    reasons.push_back(fmt::format("the boot partition {} would not remain on the disk", active));
+
+  size_t run_first = kept.size(), run_last = kept.size();
+  if (kept.size() > 4) {
+    auto run = logical_run(kept, active);
+    if (!run) {
+      reasons.push_back(fmt::format(
+          "{} partitions would remain; an MBR holds four primary partitions, and the others can become logical "
+          "partitions only when each is preceded by a free sector for its extended boot record and the boot "
+          "partition stays primary, which this layout does not allow",
+          kept.size()));
+      return result;
+    }
+    std::tie(run_first, run_last) = *run;
+  }
+  plan_entries(kept, active, run_first, run_last, plan);
 
   plan.embed_sectors = kept.front().partition->first_sector - 1;
   if (request.embed_sectors_needed > plan.embed_sectors)
-    reasons.push_back(fmt::format("the gap between the MBR and the first partition ({} sectors) cannot hold the boot "
-                                  "loader's core image ({} sectors)", plan.embed_sectors, request.embed_sectors_needed));
+    reasons.push_back(
+        fmt::format("the gap between the MBR and the first partition ({} sectors) cannot hold the boot "
+                    "loader's core image ({} sectors)",
+                    plan.embed_sectors, request.embed_sectors_needed));
 
   plan.disk_signature = request.disk_signature;
   if (plan.disk_signature == 0) plan.disk_signature = crc32(gpt.disk_guid);
@@ -276,7 +306,8 @@ std::vector<SectorWrite> gpt_wipes(const ReadBytes& read, uint64_t disk_size, co
     const uint64_t entries = le64(header, 72);
     const uint64_t bytes = uint64_t{le32(header, 80)} * le32(header, 84);
     const uint64_t count = std::min<uint64_t>((bytes + 511) / 512, 1024);
-    if (count > 0 && entries >= 1 && entries < sectors) ranges.emplace_back(entries, std::min(entries + count, sectors) - 1);
+    if (count > 0 && entries >= 1 && entries < sectors)
+      ranges.emplace_back(entries, std::min(entries + count, sectors) - 1);
   };
   add_header(1);
   if (sectors > 1) add_header(sectors - 1);
@@ -299,6 +330,8 @@ std::vector<SectorWrite> gpt_wipes(const ReadBytes& read, uint64_t disk_size, co
   return writes;
 }
 
-std::string mbr_partuuid(uint32_t disk_signature, int number) { return fmt::format("{:08x}-{:02x}", disk_signature, number); }
+std::string mbr_partuuid(uint32_t disk_signature, int number) {
+  return fmt::format("{:08x}-{:02x}", disk_signature, number);
+}
 
 }  // namespace vmfix::disk

@@ -22,18 +22,18 @@ struct MbrEntry {
 };
 
 struct MbrPlan {
-  std::vector<MbrEntry> entries;      // primaries first, then logicals, each in disk order
-  std::vector<std::string> dropped;   // GPT partitions left out, each with why
+  std::vector<MbrEntry> entries;     // primaries first, then logicals, each in disk order
+  std::vector<std::string> dropped;  // GPT partitions left out, each with why
   uint32_t disk_signature = 0;
-  uint64_t extended_first = 0;        // the extended partition, when there are logical ones
+  uint64_t extended_first = 0;  // the extended partition, when there are logical ones
   uint64_t extended_last = 0;
-  uint64_t embed_sectors = 0;         // free sectors between the MBR and the first partition
+  uint64_t embed_sectors = 0;  // free sectors between the MBR and the first partition
 };
 
 struct GptToMbrRequest {
-  int active_gpt_number = 0;        // the partition holding /boot (or /); 0 for none
+  int active_gpt_number = 0;          // the partition holding /boot (or /); 0 for none
   uint64_t embed_sectors_needed = 0;  // the boot loader's core image that goes after the MBR; 0: none
-  uint32_t disk_signature = 0;      // 0: taken from the GPT disk GUID
+  uint32_t disk_signature = 0;        // 0: taken from the GPT disk GUID
 };
 
 struct GptToMbrResult {

@@ -1,4 +1,3 @@
-#include "support/bytes.h"
 #include "disk/partition_table.h"
 
 #include <fmt/core.h>
@@ -9,6 +8,7 @@
 #include <set>
 
 #include "disk/partition_types.h"
+#include "support/bytes.h"
 
 namespace vmfix::disk {
 
@@ -21,7 +21,8 @@ std::string utf16le_name(std::string_view bytes) {
   for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
     unsigned code = static_cast<unsigned char>(bytes[i]) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
     if (code == 0) break;
-    if (code < 0x80) out += static_cast<char>(code);
+    if (code < 0x80)
+      out += static_cast<char>(code);
     else if (code < 0x800) {
       out += static_cast<char>(0xc0 | (code >> 6));
       out += static_cast<char>(0x80 | (code & 0x3f));
@@ -88,12 +89,14 @@ bool read_gpt(const ReadBytes& read, uint64_t disk_size, uint32_t sector_size, P
   const uint32_t entry_count = le32(header, 80), entry_size = le32(header, 84);
   table.disk_guid = format_guid(std::string_view(header).substr(56, 16));
   if (entry_size < 128 || entry_size > 4096 || entry_count > 4096) {
-    table.problems.push_back(fmt::format("GPT entry array ({} entries of {} bytes) is invalid", entry_count, entry_size));
+    table.problems.push_back(
+        fmt::format("GPT entry array ({} entries of {} bytes) is invalid", entry_count, entry_size));
     return true;
   }
   if (backup_lba != sectors - 1)
-    table.problems.push_back(fmt::format("backup GPT header is at sector {}, not at the last sector {} (the disk was resized?)",
-                                         backup_lba, sectors - 1));
+    table.problems.push_back(
+        fmt::format("backup GPT header is at sector {}, not at the last sector {} (the disk was resized?)", backup_lba,
+                    sectors - 1));
   else if (read(backup_lba * sector_size, 8) != "EFI PART")
     table.problems.push_back("backup GPT header is missing");
 
@@ -156,9 +159,10 @@ uint32_t crc32(std::string_view data) {
 
 std::string format_guid(std::string_view b) {
   auto byte = [&](size_t i) { return static_cast<unsigned char>(b[i]); };
-  return fmt::format("{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}",
-                     byte(3), byte(2), byte(1), byte(0), byte(5), byte(4), byte(7), byte(6), byte(8), byte(9),
-                     byte(10), byte(11), byte(12), byte(13), byte(14), byte(15));
+  return fmt::format(
+      "{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}", byte(3),
+      byte(2), byte(1), byte(0), byte(5), byte(4), byte(7), byte(6), byte(8), byte(9), byte(10), byte(11), byte(12),
+      byte(13), byte(14), byte(15));
 }
 
 std::string PartitionTable::role_of(const Partition& partition) const {
@@ -168,15 +172,17 @@ std::string PartitionTable::role_of(const Partition& partition) const {
 PartitionTable read_partition_table(const ReadBytes& read, uint64_t disk_size) {
   PartitionTable table;
   std::string mbr = read(0, 512);
-  const bool has_mbr = mbr.size() == 512 && static_cast<unsigned char>(mbr[510]) == 0x55 &&
-                       static_cast<unsigned char>(mbr[511]) == 0xaa;
+  const bool has_mbr =
+      mbr.size() == 512 && static_cast<unsigned char>(mbr[510]) == 0x55 && static_cast<unsigned char>(mbr[511]) == 0xaa;
   bool protective = false;
   int real_entries = 0;
   if (has_mbr) {
     for (int i = 0; i < 4; ++i) {
       uint8_t type = static_cast<uint8_t>(mbr[446 + 16 * i + 4]);
-      if (type == 0xee) protective = true;
-      else if (type != 0) ++real_entries;
+      if (type == 0xee)
+        protective = true;
+      else if (type != 0)
+        ++real_entries;
     }
   }
   if (protective || !has_mbr) {

@@ -10,19 +10,19 @@
 namespace vmfix::disk {
 
 struct Partition {
-  int number = 0;              // as Linux numbers them: MBR 1-4 primary, 5+ logical; GPT entry index + 1
-  uint64_t first_sector = 0;   // in logical sectors
-  uint64_t last_sector = 0;    // inclusive
-  uint8_t mbr_type = 0;        // MBR only
-  std::string gpt_type;        // GPT only, upper-case GUID
-  std::string gpt_guid;        // GPT only: the partition's own GUID
-  std::string name;            // GPT only (UTF-8)
-  bool bootable = false;       // MBR active flag
-  bool logical = false;        // MBR logical partition (inside an extended one)
+  int number = 0;             // as Linux numbers them: MBR 1-4 primary, 5+ logical; GPT entry index + 1
+  uint64_t first_sector = 0;  // in logical sectors
+  uint64_t last_sector = 0;   // inclusive
+  uint8_t mbr_type = 0;       // MBR only
+  std::string gpt_type;       // GPT only, upper-case GUID
+  std::string gpt_guid;       // GPT only: the partition's own GUID
+  std::string name;           // GPT only (UTF-8)
+  bool bootable = false;      // MBR active flag
+  bool logical = false;       // MBR logical partition (inside an extended one)
 };
 
 struct PartitionTable {
-  std::string kind = "none";   // "mbr", "gpt" or "none"
+  std::string kind = "none";  // "mbr", "gpt" or "none"
   uint32_t sector_size = 512;
   uint32_t disk_signature = 0;  // MBR
   std::string disk_guid;        // GPT

@@ -9,17 +9,35 @@ namespace vmfix::disk {
 
 std::string_view role_of_mbr_type(uint8_t type) {
   switch (type) {
-    case 0x83: return "linux";
-    case 0x82: return "swap";
-    case 0x8e: return "lvm";
-    case 0xfd: return "raid";
-    case 0x07: return "ntfs";
-    case 0x01: case 0x04: case 0x06: case 0x0b: case 0x0c: case 0x0e: return "fat";
-    case 0x05: case 0x0f: case 0x85: return "extended";
-    case 0x27: return "recovery";
-    case 0xef: return "esp";
-    case 0xee: return "gpt-protective";
-    default: return "";
+    case 0x83:
+      return "linux";
+    case 0x82:
+      return "swap";
+    case 0x8e:
+      return "lvm";
+    case 0xfd:
+      return "raid";
+    case 0x07:
+      return "ntfs";
+    case 0x01:
+    case 0x04:
+    case 0x06:
+    case 0x0b:
+    case 0x0c:
+    case 0x0e:
+      return "fat";
+    case 0x05:
+    case 0x0f:
+    case 0x85:
+      return "extended";
+    case 0x27:
+      return "recovery";
+    case 0xef:
+      return "esp";
+    case 0xee:
+      return "gpt-protective";
+    default:
+      return "";
   }
 }
 

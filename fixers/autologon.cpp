@@ -21,16 +21,18 @@ std::vector<RegistryEdit> plan(registry::Hive& software) {
 }
 
 // The README's fixer table (scripts/fixer-table.sh).
-constexpr const char* kChecks =
-    "`Winlogon\\AutoAdminLogon`, `DefaultPassword`";
-constexpr const char* kChanges =
-    "`AutoAdminLogon` \"0\", `DefaultPassword` deleted";
+constexpr const char* kChecks = "`Winlogon\\AutoAdminLogon`, `DefaultPassword`";
+constexpr const char* kChanges = "`AutoAdminLogon` \"0\", `DefaultPassword` deleted";
 
 }  // namespace
 
 std::unique_ptr<Fixer> make_autologon() {
-  return make_registry_fixer({"autologon", "Windows: turn automatic logon off and remove the stored password", "windows-autologon",
-                              "automatic logon is off and no password is stored in the registry", {{WindowsHive::software, plan}}}, kChecks, kChanges);
+  return make_registry_fixer({"autologon",
+                              "Windows: turn automatic logon off and remove the stored password",
+                              "windows-autologon",
+                              "automatic logon is off and no password is stored in the registry",
+                              {{WindowsHive::software, plan}}},
+                             kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

@@ -18,11 +18,11 @@ constexpr const char* kId = "efi-fallback";
 constexpr const char* kRule = "linux-efi-fallback";
 
 struct Source {
-  std::string efi_dir;          // the ESP's EFI directory, in the guest's case
-  std::string vendor;           // EFI/<vendor> holding the loader
+  std::string efi_dir;                                      // the ESP's EFI directory, in the guest's case
+  std::string vendor;                                       // EFI/<vendor> holding the loader
   std::vector<std::pair<std::string, std::string>> copies;  // from, to (full guest paths)
-  std::string fallback;         // the existing EFI/BOOT/BOOTX64.EFI, or ""
-  std::string problem;          // why nothing can be copied
+  std::string fallback;                                     // the existing EFI/BOOT/BOOTX64.EFI, or ""
+  std::string problem;                                      // why nothing can be copied
 };
 
 std::string find_icase(guest::Guest& guest, const std::string& directory, std::string_view name) {
@@ -37,7 +37,8 @@ std::vector<std::string> vendors(guest::Guest& guest, const std::string& efi_dir
   for (const std::string& name : guest.ls(efi_dir))
     if (!equals_icase(name, "BOOT") && guest.is_dir(guest::join_path(efi_dir, name))) found.push_back(name);
   const std::string preferred = facts.distro == "rhel" ? "redhat" : facts.distro;
-  std::stable_partition(found.begin(), found.end(), [&](const std::string& name) { return equals_icase(name, preferred); });
+  std::stable_partition(found.begin(), found.end(),
+                        [&](const std::string& name) { return equals_icase(name, preferred); });
   return found;
 }
 
@@ -71,13 +72,13 @@ Source assess(guest::Guest& guest, const inspect::Facts& facts) {
     }
     return s;
   }
-  s.problem = fmt::format("no vendor directory in {} has a grubx64.efi (with or without shimx64.efi) to copy", s.efi_dir);
+  s.problem =
+      fmt::format("no vendor directory in {} has a grubx64.efi (with or without shimx64.efi) to copy", s.efi_dir);
   return s;
 }
 
 // The README's fixer table (scripts/fixer-table.sh).
-constexpr const char* kChecks =
-    "a UEFI Linux guest's ESP: `EFI/BOOT/BOOTX64.EFI`";
+constexpr const char* kChecks = "a UEFI Linux guest's ESP: `EFI/BOOT/BOOTX64.EFI`";
 constexpr const char* kChanges =
     "copies the guest's own `shimx64.efi` there, with `grubx64.efi` and `mmx64.efi` beside it (as "
     "`grub-install --removable` does), or `grubx64.efi` alone without shim; the distribution's own "
@@ -90,7 +91,9 @@ class EfiFallback : public Fixer {
     return "UEFI Linux: the guest's own shim and GRUB copied to the fallback path EFI/BOOT/BOOTX64.EFI on the ESP";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
-  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && facts.boot_mode == "uefi"; }
+  bool applies(const inspect::Facts& facts) const override {
+    return facts.os_type == "linux" && facts.boot_mode == "uefi";
+  }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Source s = assess(guest, facts);

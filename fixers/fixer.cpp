@@ -4,10 +4,14 @@ namespace vmfix::fixers {
 
 std::string_view to_string(Status status) {
   switch (status) {
-    case Status::pass: return "pass";
-    case Status::fail: return "fail";
-    case Status::unknown: return "unknown";
-    case Status::skipped: return "skipped";
+    case Status::pass:
+      return "pass";
+    case Status::fail:
+      return "fail";
+    case Status::unknown:
+      return "unknown";
+    case Status::skipped:
+      return "skipped";
   }
   return "unknown";
 }

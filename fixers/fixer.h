@@ -23,8 +23,8 @@ struct Finding {
   std::string rule;  // stable rule id
   Status status = Status::pass;
   std::string message;
-  std::string evidence;     // file, key and value found
-  bool repairable = true;   // false: the fixer sees the failure but cannot repair it (evidence says why)
+  std::string evidence;    // file, key and value found
+  bool repairable = true;  // false: the fixer sees the failure but cannot repair it (evidence says why)
 };
 
 struct Change {
@@ -32,7 +32,7 @@ struct Change {
   std::string target;  // guest path, or hive key
   std::string before;
   std::string after;
-  std::string diff;    // unified diff, for text files
+  std::string diff;  // unified diff, for text files
 };
 
 // One row of the README's fixer table, which scripts/fixer-table.sh writes from these.

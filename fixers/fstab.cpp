@@ -51,19 +51,21 @@ std::string with_options(std::string options, std::initializer_list<std::string_
 }
 
 bool removable(const std::string& spec, const std::string& type) {
-  return spec == "/dev/cdrom" || spec.starts_with("/dev/sr") || spec.starts_with("/dev/scd") || spec.starts_with("/dev/fd") ||
-         spec == "/dev/floppy" || spec.starts_with("/dev/dvd") || type == "iso9660" || type == "udf";
+  return spec == "/dev/cdrom" || spec.starts_with("/dev/sr") || spec.starts_with("/dev/scd") ||
+         spec.starts_with("/dev/fd") || spec == "/dev/floppy" || spec.starts_with("/dev/dvd") || type == "iso9660" ||
+         type == "udf";
 }
 
 bool network_filesystem(const std::string& type) {
-  return type == "nfs" || type == "nfs4" || type == "cifs" || type == "smbfs" || type == "glusterfs" || type == "ceph" ||
-         type == "fuse.sshfs" || type == "davfs";
+  return type == "nfs" || type == "nfs4" || type == "cifs" || type == "smbfs" || type == "glusterfs" ||
+         type == "ceph" || type == "fuse.sshfs" || type == "davfs";
 }
 
 }  // namespace
 
 bool is_kernel_device_name(std::string_view spec) {
-  static const std::regex pattern(R"(/dev/((s|h|v|xv)d[a-z]+[0-9]*|nvme[0-9]+n[0-9]+(p[0-9]+)?|cciss/c[0-9]+d[0-9]+(p[0-9]+)?))");
+  static const std::regex pattern(
+      R"(/dev/((s|h|v|xv)d[a-z]+[0-9]*|nvme[0-9]+n[0-9]+(p[0-9]+)?|cciss/c[0-9]+d[0-9]+(p[0-9]+)?))");
   return std::regex_match(std::string(spec), pattern);
 }
 
@@ -92,16 +94,22 @@ std::string rewrite_fstab(std::string_view text, const UuidOf& uuid_of, std::vec
     const std::string spec = fields[0].second, type = fields[2].second;
     std::string options = fields.size() >= 4 ? fields[3].second : "defaults";
     std::string new_options = options;
-    if (removable(spec, type)) new_options = with_options(options, {"noauto", "nofail"});
-    else if (network_filesystem(type)) new_options = with_options(options, {"nofail"});
+    if (removable(spec, type))
+      new_options = with_options(options, {"noauto", "nofail"});
+    else if (network_filesystem(type))
+      new_options = with_options(options, {"nofail"});
     if (new_options != options) {
-      if (fields.size() >= 4) line = replace_field(line, fields[3], new_options);
-      else line += "\t" + new_options;
+      if (fields.size() >= 4)
+        line = replace_field(line, fields[3], new_options);
+      else
+        line += "\t" + new_options;
     }
     if (!removable(spec, type) && is_kernel_device_name(spec)) {
       std::string uuid = uuid_of(spec);
-      if (!uuid.empty()) line = replace_field(line, fields[0], "UUID=" + uuid);
-      else if (unresolved) unresolved->push_back(spec);
+      if (!uuid.empty())
+        line = replace_field(line, fields[0], "UUID=" + uuid);
+      else if (unresolved)
+        unresolved->push_back(spec);
     }
     out += line + "\n";
   }
@@ -134,8 +142,7 @@ std::string rewrite_resume(std::string_view text, const UuidOf& uuid_of) {
 namespace {
 
 // The README's fixer table (scripts/fixer-table.sh).
-constexpr const char* kChecks =
-    "`/etc/fstab`, `/etc/crypttab`, initramfs-tools' `RESUME=`";
+constexpr const char* kChecks = "`/etc/fstab`, `/etc/crypttab`, initramfs-tools' `RESUME=`";
 constexpr const char* kChanges =
     "kernel device names (`/dev/sdX`, `vdX`, `xvdX`, `nvmeXnY`, `cciss`) become `UUID=`; CD-ROM and "
     "floppy `noauto,nofail`; network mounts `nofail`";
@@ -144,7 +151,8 @@ class FstabFixer : public Fixer {
  public:
   std::string_view id() const override { return "fstab"; }
   std::string_view summary() const override {
-    return "Linux: fstab, crypttab and resume= name filesystems by UUID; CD-ROM/floppy noauto,nofail; network mounts nofail";
+    return "Linux: fstab, crypttab and resume= name filesystems by UUID; CD-ROM/floppy noauto,nofail; network mounts "
+           "nofail";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
@@ -154,7 +162,8 @@ class FstabFixer : public Fixer {
     for (const Edit& edit : plan(guest, facts))
       findings.push_back({"linux-fstab", Status::fail, kMessage, fmt::format("{}: {}", edit.file, edit.why)});
     for (const std::string& device : unresolved_)
-      findings.push_back({"linux-fstab", Status::fail, kMessage, fmt::format("{} names no filesystem vmfix found", device)});
+      findings.push_back(
+          {"linux-fstab", Status::fail, kMessage, fmt::format("{} names no filesystem vmfix found", device)});
     if (findings.empty()) findings.push_back({"linux-fstab", Status::pass, kMessage, ""});
     return findings;
   }
@@ -163,13 +172,15 @@ class FstabFixer : public Fixer {
     std::vector<Change> changes;
     for (const Edit& edit : plan(guest, facts)) {
       guest.replace_file(edit.file, edit.after);
-      changes.push_back({"fstab", edit.file, edit.why, "UUID=, noauto/nofail where needed", unified_diff(edit.before, edit.after, edit.file)});
+      changes.push_back({"fstab", edit.file, edit.why, "UUID=, noauto/nofail where needed",
+                         unified_diff(edit.before, edit.after, edit.file)});
     }
     return changes;
   }
 
  private:
-  static constexpr const char* kMessage = "filesystems are named by UUID and removable or network mounts cannot stop the boot";
+  static constexpr const char* kMessage =
+      "filesystems are named by UUID and removable or network mounts cannot stop the boot";
   struct Edit {
     std::string file, before, after, why;
   };
@@ -183,7 +194,8 @@ class FstabFixer : public Fixer {
       if (before && *before != after) edits.push_back({file, *before, after, why});
     };
     if (auto fstab = guest.read_if_exists("/etc/fstab"))
-      consider("/etc/fstab", rewrite_fstab(*fstab, uuid_of, &unresolved_), "kernel device names or removable/network mounts");
+      consider("/etc/fstab", rewrite_fstab(*fstab, uuid_of, &unresolved_),
+               "kernel device names or removable/network mounts");
     if (auto crypttab = guest.read_if_exists("/etc/crypttab")) {
       // crypttab's second field is the device: the same rule, through the fstab rewriter's field logic.
       std::string after;

@@ -7,13 +7,14 @@
 // Not converted, with the reason given: UEFI-only guests without GRUB's BIOS modules, Windows
 // (BCD and MountedDevices would have to be rebuilt; AWS converts some of these disks itself),
 // PARTLABEL= references (an MBR has no partition names), and every layout the planner refuses.
+#include "disk/gpt_to_mbr.h"
+
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
 #include <regex>
 
-#include "disk/gpt_to_mbr.h"
 #include "disk/partition_types.h"
 #include "fixers/registry.h"
 #include "inspect/inspect.h"
@@ -32,19 +33,19 @@ constexpr uint64_t kDefaultCoreSectors = 128;  // 64 KiB: a core image with LVM 
 constexpr uint64_t kCoreSlackSectors = 16;     // part_msdos instead of part_gpt, and room to grow
 
 // Files that may name a partition by PARTUUID= or PARTLABEL= (kernel command lines, mounts).
-const std::vector<std::string> kConfigFiles = {"/etc/fstab",        "/etc/crypttab",         "/etc/default/grub",
+const std::vector<std::string> kConfigFiles = {"/etc/fstab",          "/etc/crypttab",       "/etc/default/grub",
                                                "/etc/kernel/cmdline", "/boot/grub/grub.cfg", "/boot/grub2/grub.cfg",
                                                "/boot/grub2/grubenv"};
 
 struct Assessment {
-  std::string device;         // the boot disk, "/dev/sda"
+  std::string device;  // the boot disk, "/dev/sda"
   uint64_t size = 0;
   disk::PartitionTable table;
   disk::GptToMbrResult result;
-  std::vector<std::string> reasons;  // the planner's, and the guest's (boot loader, Windows)
-  std::string installer;      // the guest's grub-install
-  bool legacy = false;        // GRUB legacy instead of GRUB 2
-  std::string package;        // a cached package with the i386-pc modules, to install first
+  std::vector<std::string> reasons;       // the planner's, and the guest's (boot loader, Windows)
+  std::string installer;                  // the guest's grub-install
+  bool legacy = false;                    // GRUB legacy instead of GRUB 2
+  std::string package;                    // a cached package with the i386-pc modules, to install first
   std::vector<std::string> config_files;  // every file of kConfigFiles (and BLS entries) present
 
   bool is_gpt() const { return table.kind == "gpt"; }
@@ -114,8 +115,10 @@ std::string windows_reason(const Assessment& a) {
 
 // The boot loader that will boot the MBR disk: the guest's GRUB for i386-pc.
 void assess_loader(guest::Guest& guest, const inspect::Facts& facts, Assessment& a) {
-  const bool grub2 = std::any_of(facts.bootloaders.begin(), facts.bootloaders.end(), [](const auto& b) { return b.kind == "grub2"; });
-  a.legacy = !grub2 && std::any_of(facts.bootloaders.begin(), facts.bootloaders.end(), [](const auto& b) { return b.kind == "grub-legacy"; });
+  const bool grub2 =
+      std::any_of(facts.bootloaders.begin(), facts.bootloaders.end(), [](const auto& b) { return b.kind == "grub2"; });
+  a.legacy = !grub2 && std::any_of(facts.bootloaders.begin(), facts.bootloaders.end(),
+                                   [](const auto& b) { return b.kind == "grub-legacy"; });
   a.installer = guest.find_program({"grub-install", "grub2-install"});
   if (!grub2 && !a.legacy) {
     a.reasons.push_back("the guest has no GRUB to boot it by BIOS from an MBR disk");
@@ -133,7 +136,8 @@ void assess_loader(guest::Guest& guest, const inspect::Facts& facts, Assessment&
     a.reasons.push_back(fmt::format(
         "the guest has no GRUB modules for BIOS boot ({}) and none in its package cache: install the package {} in "
         "the guest first{}",
-        is_suse(facts) ? kModuleDirs[1] : kModuleDirs[0], module_package(facts), facts.boot_mode == "uefi" ? ", or import it with UEFI boot (--profile aws-current)" : ""));
+        is_suse(facts) ? kModuleDirs[1] : kModuleDirs[0], module_package(facts),
+        facts.boot_mode == "uefi" ? ", or import it with UEFI boot (--profile aws-current)" : ""));
 }
 
 Assessment assess(guest::Guest& guest, const inspect::Facts& facts) {
@@ -169,7 +173,8 @@ std::string describe_plan(const disk::MbrPlan& plan) {
   std::vector<std::string> parts;
   for (const disk::MbrEntry& e : plan.entries)
     parts.push_back(fmt::format("GPT {} -> MBR {} (0x{:02x}{}{}, sectors {}-{})", e.gpt_number, e.number, e.type,
-                                e.logical ? ", logical" : "", e.active ? ", active" : "", e.first_sector, e.last_sector));
+                                e.logical ? ", logical" : "", e.active ? ", active" : "", e.first_sector,
+                                e.last_sector));
   for (const std::string& dropped : plan.dropped) parts.push_back(dropped);
   return fmt::format("{}; disk signature {:08x}", fmt::join(parts, "; "), plan.disk_signature);
 }
@@ -178,7 +183,8 @@ std::string describe_plan(const disk::MbrPlan& plan) {
 // GRUB's "hd0,gptN" hints and part_gpt become their msdos forms.
 std::string rewritten(std::string text, const disk::PartitionTable& gpt, const disk::MbrPlan& plan) {
   for (const disk::MbrEntry& e : plan.entries) {
-    auto source = std::find_if(gpt.partitions.begin(), gpt.partitions.end(), [&](const disk::Partition& p) { return p.number == e.gpt_number; });
+    auto source = std::find_if(gpt.partitions.begin(), gpt.partitions.end(),
+                               [&](const disk::Partition& p) { return p.number == e.gpt_number; });
     const std::string guid = source->gpt_guid;
     const std::string partuuid = disk::mbr_partuuid(plan.disk_signature, e.number);
     std::regex by_guid("(PARTUUID=\"?|by-partuuid/)" + guid, std::regex::icase);
@@ -230,7 +236,8 @@ class GptToMbr : public Fixer {
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Assessment a = assess(guest, facts);
-    Finding finding{kRule, Status::pass, "the boot disk is MBR", fmt::format("{}: {} partition table", a.device, a.table.kind)};
+    Finding finding{kRule, Status::pass, "the boot disk is MBR",
+                    fmt::format("{}: {} partition table", a.device, a.table.kind)};
     if (!a.is_gpt()) return {finding};
     finding.status = Status::fail;
     if (a.possible()) {
@@ -252,7 +259,8 @@ class GptToMbr : public Fixer {
     if (!a.package.empty()) {
       guest.run(facts.package_format == "rpm" ? std::vector<std::string>{"rpm", "-i", "--nodeps", a.package}
                                               : std::vector<std::string>{"dpkg", "-i", a.package});
-      changes.push_back({kId, a.package, "not installed", "installed from the guest's package cache (GRUB modules for BIOS)", ""});
+      changes.push_back(
+          {kId, a.package, "not installed", "installed from the guest's package cache (GRUB modules for BIOS)", ""});
     }
 
     auto read = [&](uint64_t offset, size_t length) { return guest.read_device(a.device, offset, length); };
@@ -268,7 +276,8 @@ class GptToMbr : public Fixer {
       if (new_text == old_text) continue;
       if (file.ends_with("/grubenv")) new_text = same_block_size(std::move(new_text), old_text.size());
       guest.replace_file(file, new_text);
-      changes.push_back({kId, file, "names GPT partitions", "names the MBR partitions", unified_diff(old_text, new_text, file)});
+      changes.push_back(
+          {kId, file, "names GPT partitions", "names the MBR partitions", unified_diff(old_text, new_text, file)});
     }
 
     std::vector<std::string> install{a.installer};
@@ -276,11 +285,13 @@ class GptToMbr : public Fixer {
     install.push_back(a.device);
     guest.run(install);
     changes.push_back({kId, a.device + " (boot code)", "GRUB core image in the BIOS boot partition",
-                       fmt::format("GRUB installed for BIOS by the guest's {} (core image after the MBR)", a.installer), ""});
+                       fmt::format("GRUB installed for BIOS by the guest's {} (core image after the MBR)", a.installer),
+                       ""});
 
     // What the disk says now is what the plan said.
     disk::PartitionTable now = disk::read_partition_table(read, a.size);
-    if (now.kind != "mbr" || !now.problems.empty() || now.partitions.size() != plan.entries.size() + (plan.extended_last ? 1 : 0))
+    if (now.kind != "mbr" || !now.problems.empty() ||
+        now.partitions.size() != plan.entries.size() + (plan.extended_last ? 1 : 0))
       throw Error(fmt::format("{}: the partition table reads back as {} ({}) after the conversion", a.device, now.kind,
                               fmt::join(now.problems, "; ")));
     return changes;
@@ -291,7 +302,8 @@ class GptToMbr : public Fixer {
     std::vector<std::string> parts;
     for (const disk::Partition& p : table.partitions) {
       std::string_view role = disk::role_of_gpt_type(p.gpt_type);
-      parts.push_back(fmt::format("{} {} sectors {}-{}", p.number, role.empty() ? p.gpt_type : std::string(role), p.first_sector, p.last_sector));
+      parts.push_back(fmt::format("{} {} sectors {}-{}", p.number, role.empty() ? p.gpt_type : std::string(role),
+                                  p.first_sector, p.last_sector));
     }
     return fmt::format("GPT: {}", fmt::join(parts, "; "));
   }

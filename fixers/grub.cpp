@@ -57,7 +57,8 @@ std::string disk_holding_boot(guest::Guest& guest) {
 }
 
 bool boots(guest::Guest& guest, const BootEntry& entry) {
-  return !entry.kernel.empty() && !entry.initrd.empty() && !bootloader::resolve_boot_path(guest, entry.kernel).empty() &&
+  return !entry.kernel.empty() && !entry.initrd.empty() &&
+         !bootloader::resolve_boot_path(guest, entry.kernel).empty() &&
          !bootloader::resolve_boot_path(guest, entry.initrd).empty();
 }
 
@@ -79,7 +80,8 @@ DefaultPlan plan_default(guest::Guest& guest, const BootConfig& boot) {
     if (kernel.initrd.empty()) continue;
     for (const BootEntry& entry : boot.entries)
       if (boots(guest, entry) && bootloader::resolve_boot_path(guest, entry.kernel) == kernel.path)
-        return {DefaultPlan::State::repair, fmt::format("{}; newest bootable entry: '{}'", problem, entry.title), entry};
+        return {DefaultPlan::State::repair, fmt::format("{}; newest bootable entry: '{}'", problem, entry.title),
+                entry};
   }
   return {DefaultPlan::State::cannot, problem + "; no menu entry boots an installed kernel with an initramfs", {}};
 }
@@ -104,7 +106,8 @@ struct Plan {
 std::string default_kernel_version(guest::Guest& guest, const BootConfig& boot) {
   auto kernels = bootloader::installed_kernels(guest);
   if (kernels.empty()) return "";
-  const std::string wanted = boot.default_entry ? bootloader::kernel_version_of(boot.entries[*boot.default_entry].kernel) : "";
+  const std::string wanted =
+      boot.default_entry ? bootloader::kernel_version_of(boot.entries[*boot.default_entry].kernel) : "";
   for (const bootloader::Kernel& kernel : kernels)
     if (kernel.version == wanted) return wanted;
   return kernels.front().version;
@@ -119,12 +122,14 @@ bootloader::GuestDisks guest_disks(const inspect::Facts& facts, const std::strin
     if (fs.type == "swap" && !fs.uuid.empty()) swaps.push_back(fs.uuid);
   }
   if (swaps.size() == 1) disks.resume_uuid = swaps.front();
-  if (facts.boot_mode == "uefi") disks.efi_kernel = old_menu.find("linuxefi") != std::string::npos ? "linuxefi" : "linux";
+  if (facts.boot_mode == "uefi")
+    disks.efi_kernel = old_menu.find("linuxefi") != std::string::npos ? "linuxefi" : "linux";
   return disks;
 }
 
 // "/etc/default/grub:7: GRUB_CMDLINE_LINUX=\"root=/dev/sdz9\"" for each device name in `text`.
-void locate(const std::string& file, const std::string& text, const std::set<std::string>& devices, std::vector<std::string>& out) {
+void locate(const std::string& file, const std::string& text, const std::set<std::string>& devices,
+            std::vector<std::string>& out) {
   size_t number = 0;
   for (std::string_view line : split_lines(text)) {
     ++number;
@@ -155,22 +160,32 @@ class GrubFixer : public Fixer {
  public:
   std::string_view id() const override { return "grub"; }
   std::string_view summary() const override {
-    return "Linux: GRUB boots unattended on EC2: console=ttyS0 (tty0 kept), root=/resume= by UUID (also for a later update-grub), "
+    return "Linux: GRUB boots unattended on EC2: console=ttyS0 (tty0 kept), root=/resume= by UUID (also for a later "
+           "update-grub), "
            "NVMe I/O timeout, short timeout, a default entry that exists; menus edited in place";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
-  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && facts.linux.boot.has_value(); }
+  bool applies(const inspect::Facts& facts) const override {
+    return facts.os_type == "linux" && facts.linux.boot.has_value();
+  }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Plan plan = make_plan(guest, facts);
     std::vector<Finding> findings;
     if (!plan.boot) return findings;
     for (const Edit& edit : plan.edits) {
-      if (edit.root) findings.push_back({"linux-grub-root", Status::fail, kRootMessage, edit.file + ": a root= or resume= names a disk, or GRUB_DISABLE_LINUX_UUID=true"});
-      if (edit.nvme) findings.push_back({"linux-nvme-timeout", Status::fail, kNvmeMessage, fmt::format("{}: without {}", edit.file, plan.ec2.nvme_timeout)});
-      if (edit.console) findings.push_back({"linux-grub-console", Status::fail, kConsoleMessage, edit.file + ": no ttyS0 console or a long menu timeout"});
+      if (edit.root)
+        findings.push_back({"linux-grub-root", Status::fail, kRootMessage,
+                            edit.file + ": a root= or resume= names a disk, or GRUB_DISABLE_LINUX_UUID=true"});
+      if (edit.nvme)
+        findings.push_back({"linux-nvme-timeout", Status::fail, kNvmeMessage,
+                            fmt::format("{}: without {}", edit.file, plan.ec2.nvme_timeout)});
+      if (edit.console)
+        findings.push_back({"linux-grub-console", Status::fail, kConsoleMessage,
+                            edit.file + ": no ttyS0 console or a long menu timeout"});
     }
-    for (const std::string& where : plan.unresolved) findings.push_back({"linux-grub-root", Status::fail, kRootMessage, where, false});
+    for (const std::string& where : plan.unresolved)
+      findings.push_back({"linux-grub-root", Status::fail, kRootMessage, where, false});
     auto passes = [&](const char* rule, const char* message, std::string evidence) {
       if (std::none_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.rule == rule; }))
         findings.push_back({rule, Status::pass, message, std::move(evidence)});
@@ -178,11 +193,14 @@ class GrubFixer : public Fixer {
     passes("linux-grub-root", kRootMessage, "");
     passes("linux-grub-console", kConsoleMessage, "");
     passes("linux-nvme-timeout", kNvmeMessage,
-           plan.ec2.nvme_timeout.empty() ? "the default kernel has no NVMe driver (see linux-initramfs-drivers)" : plan.ec2.nvme_timeout);
+           plan.ec2.nvme_timeout.empty() ? "the default kernel has no NVMe driver (see linux-initramfs-drivers)"
+                                         : plan.ec2.nvme_timeout);
     const DefaultPlan& dp = plan.default_plan;
-    if (dp.state == DefaultPlan::State::ok) findings.push_back({"linux-grub-default", Status::pass, kDefaultMessage, dp.evidence});
-    else findings.push_back({"linux-grub-default", Status::fail, kDefaultMessage, dp.evidence,
-                             dp.state == DefaultPlan::State::repair || !plan.mkconfig.empty()});
+    if (dp.state == DefaultPlan::State::ok)
+      findings.push_back({"linux-grub-default", Status::pass, kDefaultMessage, dp.evidence});
+    else
+      findings.push_back({"linux-grub-default", Status::fail, kDefaultMessage, dp.evidence,
+                          dp.state == DefaultPlan::State::repair || !plan.mkconfig.empty()});
     return findings;
   }
 
@@ -255,7 +273,9 @@ class GrubFixer : public Fixer {
 
     const bool stale_default = plan.default_plan.state != DefaultPlan::State::ok;
     if (boot.kind == "grub-legacy") {
-      consider(boot.config, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_legacy(text, a); });
+      consider(boot.config, [](const std::string& text, const bootloader::Ec2Args& a) {
+        return bootloader::ec2_grub_legacy(text, a);
+      });
       return plan;
     }
     const std::string cfg = boot.kind == "grub2" ? boot.config : "";
@@ -264,10 +284,14 @@ class GrubFixer : public Fixer {
       return bootloader::ec2_default_grub(text, a, {stale_default && !saved, false});
     });
     for (const std::string& drop_in : guest.files_in("/etc/default/grub.d", ".cfg"))
-      consider(drop_in, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_default_grub(text, a, {false, true}); });
+      consider(drop_in, [](const std::string& text, const bootloader::Ec2Args& a) {
+        return bootloader::ec2_default_grub(text, a, {false, true});
+      });
     if (boot.kind == "bls") {
       for (const std::string& entry : guest.files_in("/boot/loader/entries", ".conf"))
-        consider(entry, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_bls_entry(text, a); });
+        consider(entry, [](const std::string& text, const bootloader::Ec2Args& a) {
+          return bootloader::ec2_bls_entry(text, a);
+        });
       const std::string env = grubenv_path(guest, boot);
       consider(env, [](const std::string& block, const bootloader::Ec2Args& a) {
         auto variables = bootloader::parse_grubenv(block);
@@ -281,7 +305,9 @@ class GrubFixer : public Fixer {
         return edited == std::string(trim(text)) + "\n" ? text : edited;
       });
       for (const char* menu : {"/boot/grub2/grub.cfg", "/boot/grub/grub.cfg"})  // where `set timeout` lives
-        consider(menu, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_cfg(text, a); });
+        consider(menu, [](const std::string& text, const bootloader::Ec2Args& a) {
+          return bootloader::ec2_grub_cfg(text, a);
+        });
       return plan;
     }
     // GRUB 2 with its own menu: edited in place, unless no entry of it boots an installed kernel.
@@ -289,7 +315,8 @@ class GrubFixer : public Fixer {
                             plan.default_plan.state != DefaultPlan::State::cannot;
     if (!menu_boots) plan.mkconfig = find_mkconfig(guest);
     if (!plan.mkconfig.empty()) return plan;  // fix() regenerates the menu, then repairs it
-    consider(cfg, [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_cfg(text, a); });
+    consider(cfg,
+             [](const std::string& text, const bootloader::Ec2Args& a) { return bootloader::ec2_grub_cfg(text, a); });
     return plan;
   }
 
@@ -312,16 +339,20 @@ class GrubFixer : public Fixer {
     }
     if (temporary_map) guest.rm(device_map);
     std::string generated = guest.read_if_exists(cfg).value_or("");
-    std::string after = bootloader::ec2_grub_cfg(bootloader::repair_appliance_names(generated, guest_disks(facts, before)), plan.ec2);
+    std::string after =
+        bootloader::ec2_grub_cfg(bootloader::repair_appliance_names(generated, guest_disks(facts, before)), plan.ec2);
     if (failure.empty()) {
       auto command_lines = bootloader::linux_command_lines(after);
       auto wrong = bootloader::device_names_in_menu(after);
-      if (command_lines.empty()) failure = fmt::format("{} wrote a menu without Linux entries", plan.mkconfig);
-      else if (!wrong.empty()) failure = fmt::format("{} wrote device names vmfix cannot repair: {}", plan.mkconfig, fmt::join(wrong, "; "));
+      if (command_lines.empty())
+        failure = fmt::format("{} wrote a menu without Linux entries", plan.mkconfig);
+      else if (!wrong.empty())
+        failure = fmt::format("{} wrote device names vmfix cannot repair: {}", plan.mkconfig, fmt::join(wrong, "; "));
     }
     if (failure.empty()) {
       if (after != generated) guest.replace_file(cfg, after);
-      changes.push_back({"grub", cfg, "", "regenerated with " + plan.mkconfig + ", device names and hints repaired", unified_diff(before, after, cfg)});
+      changes.push_back({"grub", cfg, "", "regenerated with " + plan.mkconfig + ", device names and hints repaired",
+                         unified_diff(before, after, cfg)});
       return;
     }
     after = bootloader::ec2_grub_cfg(before, plan.ec2);
@@ -330,7 +361,8 @@ class GrubFixer : public Fixer {
   }
 
   // After the menu is final: a default that boots nothing is pointed at the newest bootable entry.
-  void repair_default(guest::Guest& guest, const inspect::Facts& facts, const bootloader::Ec2Args& ec2, std::vector<Change>& changes) {
+  void repair_default(guest::Guest& guest, const inspect::Facts& facts, const bootloader::Ec2Args& ec2,
+                      std::vector<Change>& changes) {
     auto boot = bootloader::read_boot_config(guest, facts.bootloaders);
     if (!boot) return;
     DefaultPlan dp = plan_default(guest, *boot);
@@ -349,8 +381,10 @@ class GrubFixer : public Fixer {
       before = guest.read_if_exists(file).value_or("");
       after = bootloader::grubenv_with(before, "saved_entry", boot->kind == "bls" ? dp.target.id : dp.target.path);
     }
-    if (guest.exists(file)) guest.replace_file(file, after);
-    else guest.write(file, after);
+    if (guest.exists(file))
+      guest.replace_file(file, after);
+    else
+      guest.write(file, after);
     changes.push_back({"grub", file, dp.evidence, fmt::format("default entry '{}'", dp.target.title),
                        file.ends_with("grubenv") ? "" : unified_diff(before, after, file)});
   }

@@ -4,6 +4,8 @@
 // VMware often has a host-only initramfs (dracut's default) with vmw_pvscsi and nothing else.
 // The fix asks the guest's own tool (dracut, update-initramfs or mkinitrd) to add what is
 // missing, records the drivers for later kernels too, and reads the new image back to prove it.
+#include "bootloader/initramfs.h"
+
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -11,7 +13,6 @@
 #include <filesystem>
 #include <map>
 
-#include "bootloader/initramfs.h"
 #include "bootloader/kernels.h"
 #include "fixers/registry.h"
 #include "support/files.h"
@@ -55,7 +56,8 @@ class ListingCache {
     auto info = guest.stat(path);
     std::pair<uint64_t, int64_t> key{info ? info->size : 0, info ? info->mtime_ns : 0};
     auto it = entries_.find(path);
-    if (it != entries_.end() && it->second.first == key && info && info->kind == guest::FileInfo::Kind::file) return it->second.second;
+    if (it != entries_.end() && it->second.first == key && info && info->kind == guest::FileInfo::Kind::file)
+      return it->second.second;
     TempDir scratch("vmfix-initramfs");
     const std::string copy = (scratch.path() / "initrd").string();
     guest.download(path, copy);
@@ -92,11 +94,13 @@ Finding ena_finding(const std::string& version, const bootloader::DriverState& s
   constexpr const char* kEnaMessage = "the default kernel has the ENA driver that Nitro instance types network through";
   if (state.state == "absent")
     return {"linux-ena", Status::fail, kEnaMessage,
-            fmt::format("kernel {} has no ena driver ({}): only Xen-based instance types (t2, m4, c4, r4, ...) will have a network; "
+            fmt::format("kernel {} has no ena driver ({}): only Xen-based instance types (t2, m4, c4, r4, ...) will "
+                        "have a network; "
                         "install a kernel with ENA for Nitro types",
                         version, state.evidence)};
   return {"linux-ena", Status::pass, kEnaMessage,
-          fmt::format("kernel {}: ena {} ({}): Nitro instance types network through ENA", version, state.state, state.evidence)};
+          fmt::format("kernel {}: ena {} ({}): Nitro instance types network through ENA", version, state.state,
+                      state.evidence)};
 }
 
 // The README's fixer table (scripts/fixer-table.sh).
@@ -120,12 +124,15 @@ class InitramfsFixer : public Fixer {
            "update-initramfs or mkinitrd when missing); ena and xen-netfront installed";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
-  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux" && !facts.linux.kernels.empty(); }
+  bool applies(const inspect::Facts& facts) const override {
+    return facts.os_type == "linux" && !facts.linux.kernels.empty();
+  }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Assessment a = assess(guest, facts, cache_);
     if (a.target.initrd.empty())
-      return {{kRule, Status::unknown, kMessage, fmt::format("kernel {} has no initramfs to read (see linux-initramfs)", a.target.version)}};
+      return {{kRule, Status::unknown, kMessage,
+               fmt::format("kernel {} has no initramfs to read (see linux-initramfs)", a.target.version)}};
     if (!a.unreadable.empty()) return {{kRule, Status::unknown, kMessage, a.unreadable}};
     std::vector<Finding> findings;
     const std::string tool = rebuild_tool(guest);
@@ -136,16 +143,21 @@ class InitramfsFixer : public Fixer {
       }
       if (state.state == "absent")
         findings.push_back({kRule, Status::fail, kMessage,
-                            fmt::format("kernel {} has no {} driver: {}; install a kernel that has it", a.target.version, state.module, state.evidence), false});
+                            fmt::format("kernel {} has no {} driver: {}; install a kernel that has it",
+                                        a.target.version, state.module, state.evidence),
+                            false});
       else if (state.state == "not-in-initramfs")
-        findings.push_back({kRule, Status::fail, kMessage,
-                            tool.empty() ? state.evidence + "; the guest has no dracut, update-initramfs or mkinitrd to rebuild it" : state.evidence,
-                            !tool.empty()});
+        findings.push_back(
+            {kRule, Status::fail, kMessage,
+             tool.empty() ? state.evidence + "; the guest has no dracut, update-initramfs or mkinitrd to rebuild it"
+                          : state.evidence,
+             !tool.empty()});
     }
     if (std::none_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule == kRule; })) {
       std::vector<std::string> summary;
       for (const auto& state : a.states) summary.push_back(state.module + " " + state.state);
-      findings.push_back({kRule, Status::pass, kMessage, fmt::format("{}: {}", a.target.initrd, fmt::join(summary, ", "))});
+      findings.push_back(
+          {kRule, Status::pass, kMessage, fmt::format("{}: {}", a.target.initrd, fmt::join(summary, ", "))});
     }
     return findings;
   }
@@ -161,12 +173,14 @@ class InitramfsFixer : public Fixer {
       if (state.state == "in-initramfs" || state.state == "not-in-initramfs") wanted.push_back(state.module);
     const std::string tool_name = tool.substr(tool.rfind('/') + 1);
     if (tool_name == "dracut") {
-      const std::string conf = fmt::format("# Written by vmfix: EC2's disk drivers (Xen and Nitro) in every initramfs.\nadd_drivers+=\" {} \"\n",
-                                           fmt::join(wanted, " "));
+      const std::string conf = fmt::format(
+          "# Written by vmfix: EC2's disk drivers (Xen and Nitro) in every initramfs.\nadd_drivers+=\" {} \"\n",
+          fmt::join(wanted, " "));
       guest.mkdir_p("/etc/dracut.conf.d");
       if (guest.read_if_exists(kDracutConf) != conf) {
         guest.write(kDracutConf, conf);
-        changes.push_back({"initramfs", kDracutConf, "", "add_drivers: " + fmt::format("{}", fmt::join(wanted, " ")), ""});
+        changes.push_back(
+            {"initramfs", kDracutConf, "", "add_drivers: " + fmt::format("{}", fmt::join(wanted, " ")), ""});
       }
       guest.run({tool, "-f", a.target.initrd, a.target.version});
     } else if (tool_name == "update-initramfs") {
@@ -178,8 +192,10 @@ class InitramfsFixer : public Fixer {
         if (!listed) modules += (modules.empty() || modules.back() == '\n' ? "" : "\n") + module + "\n";
       }
       if (modules != before) {
-        if (guest.exists(kInitramfsToolsModules)) guest.replace_file(kInitramfsToolsModules, modules);
-        else guest.write(kInitramfsToolsModules, modules);
+        if (guest.exists(kInitramfsToolsModules))
+          guest.replace_file(kInitramfsToolsModules, modules);
+        else
+          guest.write(kInitramfsToolsModules, modules);
         changes.push_back({"initramfs", kInitramfsToolsModules, "", fmt::format("{}", fmt::join(wanted, " ")), ""});
       }
       guest.run({tool, "-u", "-k", a.target.version});
@@ -190,16 +206,20 @@ class InitramfsFixer : public Fixer {
       guest.run(argv);
     }
     Assessment after = assess(guest, facts, cache_);
-    std::vector<std::string> still = after.unreadable.empty() ? modules_in_state(after, "not-in-initramfs") : std::vector<std::string>{"(unreadable)"};
+    std::vector<std::string> still = after.unreadable.empty() ? modules_in_state(after, "not-in-initramfs")
+                                                              : std::vector<std::string>{"(unreadable)"};
     changes.push_back({"initramfs", a.target.initrd, fmt::format("without {}", fmt::join(missing, ", ")),
-                       still.empty() ? fmt::format("rebuilt with {}", tool_name)
-                                     : fmt::format("rebuilt with {}, still without {}", tool_name, fmt::join(still, ", ")),
+                       still.empty()
+                           ? fmt::format("rebuilt with {}", tool_name)
+                           : fmt::format("rebuilt with {}, still without {}", tool_name, fmt::join(still, ", ")),
                        ""});
     return changes;
   }
 
  private:
-  static std::string rebuild_tool(guest::Guest& guest) { return guest.find_program({"dracut", "update-initramfs", "mkinitrd"}); }
+  static std::string rebuild_tool(guest::Guest& guest) {
+    return guest.find_program({"dracut", "update-initramfs", "mkinitrd"});
+  }
   ListingCache cache_;
 };
 

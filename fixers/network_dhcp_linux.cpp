@@ -25,7 +25,8 @@ bool ifupdown_reads_patterns(guest::Guest& guest) {
   size_t stanza = status->find("Package: ifupdown\n");
   if (stanza == std::string::npos) return false;
   size_t end = status->find("\n\n", stanza);
-  std::string_view fields = std::string_view(*status).substr(stanza, end == std::string::npos ? std::string::npos : end - stanza);
+  std::string_view fields =
+      std::string_view(*status).substr(stanza, end == std::string::npos ? std::string::npos : end - stanza);
   size_t version = fields.find("\nVersion: ");
   if (version == std::string_view::npos) return false;
   std::string value(fields.substr(version + 10, fields.find('\n', version + 1) - version - 10));
@@ -70,19 +71,23 @@ std::vector<Plan> plan(guest::Guest& guest, const inspect::Facts& facts) {
     if (!text) continue;
     std::string rewritten = entry.first(*text);
     if (rewritten != *text) plans.push_back({file, *text, rewritten, entry.second, "DHCP, no MAC binding"});
-    primary_by_pattern = primary_by_pattern || (entry.first == static_cast<Rewrite>(dhcp_ifupdown) && rewritten.find(" /e*/1=") != std::string::npos);
+    primary_by_pattern = primary_by_pattern || (entry.first == static_cast<Rewrite>(dhcp_ifupdown) &&
+                                                rewritten.find(" /e*/1=") != std::string::npos);
   }
   // `ifup -a` matches "auto /e*/1=NAME" against the interfaces that exist when it runs. Debian's
   // ifupdown-pre waits for udev only when ifquery lists an interface, which a pattern does not
   // before the NIC's driver has loaded: without this wait a driver loaded from the root
   // filesystem (not the initramfs) loses the race and the NIC stays down.
-  for (const char* unit : {"/lib/systemd/system/ifupdown-pre.service", "/usr/lib/systemd/system/ifupdown-pre.service"}) {
+  for (const char* unit :
+       {"/lib/systemd/system/ifupdown-pre.service", "/usr/lib/systemd/system/ifupdown-pre.service"}) {
     if (!primary_by_pattern || !guest.exists(unit)) continue;
-    const std::string content = "# Written by vmfix: networking waits for udev to create the NIC that \"auto /e*/1=...\" names.\n"
-                                "[Service]\nExecStart=\nExecStart=/bin/udevadm settle\n";
+    const std::string content =
+        "# Written by vmfix: networking waits for udev to create the NIC that \"auto /e*/1=...\" names.\n"
+        "[Service]\nExecStart=\nExecStart=/bin/udevadm settle\n";
     auto existing = guest.read_if_exists(kSettleDropIn);
     if (existing != content)
-      plans.push_back({kSettleDropIn, existing.value_or(""), content, "ifup -a may run before the NIC exists", "networking waits for udev"});
+      plans.push_back({kSettleDropIn, existing.value_or(""), content, "ifup -a may run before the NIC exists",
+                       "networking waits for udev"});
     break;
   }
   for (const std::string& file : guest.files_in("/etc/udev/rules.d", ".rules")) {
@@ -108,7 +113,9 @@ constexpr const char* kChanges =
 class NetworkDhcpLinux : public Fixer {
  public:
   std::string_view id() const override { return "network-dhcp"; }
-  std::string_view summary() const override { return "Linux: static IPv4 and MAC bindings become DHCP in every network stack"; }
+  std::string_view summary() const override {
+    return "Linux: static IPv4 and MAC bindings become DHCP in every network stack";
+  }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
@@ -117,7 +124,8 @@ class NetworkDhcpLinux : public Fixer {
     for (const Plan& p : plan(guest, facts))
       findings.push_back({"network-dhcp", Status::fail, "every network interface gets its address by DHCP",
                           fmt::format("{}: {}", p.file, p.before)});
-    if (findings.empty()) findings.push_back({"network-dhcp", Status::pass, "every network interface gets its address by DHCP", ""});
+    if (findings.empty())
+      findings.push_back({"network-dhcp", Status::pass, "every network interface gets its address by DHCP", ""});
     return findings;
   }
 

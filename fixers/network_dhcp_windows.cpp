@@ -31,8 +31,7 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }
 
 // The README's fixer table (scripts/fixer-table.sh).
-constexpr const char* kChecks =
-    "`Tcpip\\Parameters\\Interfaces\\{...}\\EnableDHCP`";
+constexpr const char* kChecks = "`Tcpip\\Parameters\\Interfaces\\{...}\\EnableDHCP`";
 constexpr const char* kChanges =
     "every interface with `EnableDHCP=0` gets `EnableDHCP=1`; its `IPAddress`, `SubnetMask`, "
     "`DefaultGateway`, `DefaultGatewayMetric` are deleted and `NameServer` emptied, in every "
@@ -41,8 +40,12 @@ constexpr const char* kChanges =
 }  // namespace
 
 std::unique_ptr<Fixer> make_network_dhcp_windows() {
-  return make_registry_fixer({"network-dhcp", "Windows: static TCP/IP interfaces switch to DHCP", "network-dhcp",
-                              "every network interface gets its address by DHCP", {{WindowsHive::system, plan}}}, kChecks, kChanges);
+  return make_registry_fixer({"network-dhcp",
+                              "Windows: static TCP/IP interfaces switch to DHCP",
+                              "network-dhcp",
+                              "every network interface gets its address by DHCP",
+                              {{WindowsHive::system, plan}}},
+                             kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

@@ -40,7 +40,8 @@ std::string joined(const Lines& lines) {
 }
 
 bool is_ipv4(std::string_view address) {
-  return address.find(':') == std::string_view::npos && !address.empty() && std::isdigit(static_cast<unsigned char>(address[0]));
+  return address.find(':') == std::string_view::npos && !address.empty() &&
+         std::isdigit(static_cast<unsigned char>(address[0]));
 }
 
 size_t indent_of(std::string_view line) {
@@ -71,10 +72,14 @@ std::string dhcp_ifcfg(std::string_view text) {
   std::string device, bootproto;
   bool has_ipv4 = false, member = false, has_bootproto = false;
   for (const auto& [key, value] : parse_shell_assignments(text)) {
-    if (key == "DEVICE") device = value;
-    else if (key == "BOOTPROTO") bootproto = to_lower(value), has_bootproto = true;
-    else if (key.starts_with("IPADDR") && !value.empty()) has_ipv4 = true;
-    else if (key == "MASTER" || key == "BRIDGE" || (key == "SLAVE" && to_lower(value) == "yes")) member = true;
+    if (key == "DEVICE")
+      device = value;
+    else if (key == "BOOTPROTO")
+      bootproto = to_lower(value), has_bootproto = true;
+    else if (key.starts_with("IPADDR") && !value.empty())
+      has_ipv4 = true;
+    else if (key == "MASTER" || key == "BRIDGE" || (key == "SLAVE" && to_lower(value) == "yes"))
+      member = true;
   }
   if (device == "lo") return std::string(text);
   const bool to_dhcp = !member && has_ipv4 && (bootproto.empty() || bootproto == "static" || bootproto == "none");
@@ -109,8 +114,8 @@ void name_primary_by_pattern(std::vector<std::string>& lines) {
   std::string primary;
   for (const std::string& line : lines) {
     const std::vector<std::string> words = split_words(trim(line));
-    if (words.size() >= 4 && words[0] == "iface" && words[2] == "inet" && words[3] == "dhcp" && words[1].starts_with("e") &&
-        words[1].find_first_of(".:") == std::string::npos) {
+    if (words.size() >= 4 && words[0] == "iface" && words[2] == "inet" && words[3] == "dhcp" &&
+        words[1].starts_with("e") && words[1].find_first_of(".:") == std::string::npos) {
       primary = words[1];
       break;
     }
@@ -142,8 +147,8 @@ std::string dhcp_ifupdown(std::string_view text) { return dhcp_ifupdown(text, tr
 std::string dhcp_ifupdown_by_name(std::string_view text) { return dhcp_ifupdown(text, false); }
 
 std::string dhcp_ifupdown(std::string_view text, bool primary_by_pattern) {
-  static const std::vector<std::string> kStaticOptions{"address", "netmask", "gateway", "network", "broadcast",
-                                                       "dns-nameservers", "hwaddress", "pointopoint"};
+  static const std::vector<std::string> kStaticOptions{"address",   "netmask",         "gateway",   "network",
+                                                       "broadcast", "dns-nameservers", "hwaddress", "pointopoint"};
   Lines lines = lines_of(text);
   std::vector<std::string> kept;
   bool in_static = false;
@@ -202,87 +207,100 @@ std::string yaml_value(std::string_view line) {
 }
 
 // One interface block of netplan (the lines after "NAME:" that are deeper than it).
-void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, size_t end) {
-  size_t child_indent = 0;
+// The indent of the first child line of the block [header, end), 0 when there is none.
+size_t child_indent_of(const std::vector<std::string>& lines, size_t header, size_t end) {
   for (size_t k = header + 1; k < end; ++k)
-    if (!blank_or_comment(lines[k])) {
-      child_indent = indent_of(lines[k]);
-      break;
-    }
-  if (child_indent == 0) return;
-  const std::string pad(child_indent, ' ');
+    if (!blank_or_comment(lines[k])) return indent_of(lines[k]);
+  return 0;
+}
 
-  // Is it static (IPv4 addresses) and is DHCP already on?
-  bool static_v4 = false, dhcp4_line = false;
+struct NetplanState {
+  bool static_v4 = false;   // it has IPv4 addresses
+  bool dhcp4_line = false;  // it has a dhcp4 key
+};
+
+NetplanState netplan_state(const std::vector<std::string>& lines, size_t header, size_t end, size_t indent) {
+  NetplanState state;
   for (size_t k = header + 1; k < end; ++k) {
-    if (indent_of(lines[k]) != child_indent) continue;
+    if (indent_of(lines[k]) != indent) continue;
     const std::string key = yaml_key(lines[k]);
-    if (key == "dhcp4") dhcp4_line = true;
+    if (key == "dhcp4") state.dhcp4_line = true;
     if (key != "addresses") continue;
     std::string value = yaml_value(lines[k]);
-    if (!value.empty()) static_v4 = value.find('.') != std::string::npos;
+    if (!value.empty()) state.static_v4 = value.find('.') != std::string::npos;
     for (size_t item = k + 1; item < subtree_end(lines, k); ++item)
-      if (is_ipv4(unquote(trim(trim(lines[item]).substr(1))))) static_v4 = true;
+      if (is_ipv4(unquote(trim(trim(lines[item]).substr(1))))) state.static_v4 = true;
   }
+  return state;
+}
+
+// A MAC match stops matching on EC2: match any e* interface instead. Other matches stay.
+void rewrite_match(const std::vector<std::string>& lines, size_t k, size_t stop, const std::string& pad,
+                   std::vector<std::string>& out) {
+  bool by_mac = false;
+  for (size_t m = k + 1; m < stop; ++m) by_mac = by_mac || yaml_key(lines[m]) == "macaddress";
+  if (!by_mac && yaml_value(lines[k]).find("macaddress") == std::string::npos) {
+    for (size_t m = k; m < stop; ++m) out.push_back(lines[m]);
+    return;
+  }
+  out.push_back(pad + "match:");
+  out.push_back(pad + "  name: \"e*\"");
+}
+
+// The addresses key [k, stop) with its IPv4 addresses taken out; nothing when none remain.
+void keep_ipv6_addresses(const std::vector<std::string>& lines, size_t k, size_t stop, const std::string& pad,
+                         std::vector<std::string>& out) {
+  std::string value = yaml_value(lines[k]);
+  if (!value.empty() && value.front() == '[') {
+    std::vector<std::string> v6;
+    std::string_view list = std::string_view(value).substr(1, value.size() - 2);
+    for (size_t at = 0; at <= list.size();) {
+      size_t comma = list.find(',', at);
+      if (comma == std::string_view::npos) comma = list.size();
+      std::string item = unquote(list.substr(at, comma - at));
+      if (!item.empty() && !is_ipv4(item)) v6.push_back(item);
+      at = comma + 1;
+    }
+    if (v6.empty()) return;
+    std::string kept_list;
+    for (const std::string& item : v6) kept_list += (kept_list.empty() ? "" : ", ") + ("\"" + item + "\"");
+    out.push_back(pad + "addresses: [" + kept_list + "]");
+    return;
+  }
+  std::vector<std::string> items;
+  for (size_t item = k + 1; item < stop; ++item)
+    if (!is_ipv4(unquote(trim(trim(lines[item]).substr(trim(lines[item]).empty() ? 0 : 1)))))
+      items.push_back(lines[item]);
+  if (std::none_of(items.begin(), items.end(), [](const std::string& l) { return !blank_or_comment(l); })) return;
+  out.push_back(lines[k]);
+  for (const std::string& item : items) out.push_back(item);
+}
+
+void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, size_t end) {
+  const size_t child_indent = child_indent_of(lines, header, end);
+  if (child_indent == 0) return;
+  const std::string pad(child_indent, ' ');
+  const NetplanState state = netplan_state(lines, header, end, child_indent);
 
   std::vector<std::string> out(lines.begin(), lines.begin() + static_cast<long>(header) + 1);
-  if (static_v4 && !dhcp4_line) out.push_back(pad + "dhcp4: true");
+  if (state.static_v4 && !state.dhcp4_line) out.push_back(pad + "dhcp4: true");
   for (size_t k = header + 1; k < end;) {
     const bool child = indent_of(lines[k]) == child_indent && !blank_or_comment(lines[k]);
     const std::string key = child ? yaml_key(lines[k]) : "";
     const size_t stop = child ? subtree_end(lines, k) : k + 1;
-    if (child && key == "set-name") { k = stop; continue; }
-    if (child && key == "match") {  // a MAC match stops matching on EC2: match any e* interface
-      bool by_mac = false;
-      for (size_t m = k + 1; m < stop; ++m) by_mac = by_mac || yaml_key(lines[m]) == "macaddress";
-      if (!by_mac && yaml_value(lines[k]).find("macaddress") == std::string::npos) {
-        for (size_t m = k; m < stop; ++m) out.push_back(lines[m]);
-      } else {
-        out.push_back(pad + "match:");
-        out.push_back(pad + "  name: \"e*\"");
-      }
-      k = stop;
-      continue;
+    if (child && key == "set-name") {
+      // dropped: EC2 names the NIC
+    } else if (child && key == "match") {
+      rewrite_match(lines, k, stop, pad, out);
+    } else if (child && state.static_v4 && (key == "gateway4" || key == "routes" || key == "nameservers")) {
+      // dropped: DHCP gives them
+    } else if (child && state.static_v4 && key == "dhcp4") {
+      out.push_back(pad + "dhcp4: true");
+    } else if (child && state.static_v4 && key == "addresses") {
+      keep_ipv6_addresses(lines, k, stop, pad, out);
+    } else {
+      for (size_t m = k; m < stop; ++m) out.push_back(lines[m]);
     }
-    if (child && static_v4) {
-      if (key == "gateway4" || key == "routes" || key == "nameservers") { k = stop; continue; }
-      if (key == "dhcp4") {
-        out.push_back(pad + "dhcp4: true");
-        k = stop;
-        continue;
-      }
-      if (key == "addresses") {
-        std::string value = yaml_value(lines[k]);
-        std::vector<std::string> v6;
-        if (!value.empty() && value.front() == '[') {
-          std::string_view list = std::string_view(value).substr(1, value.size() - 2);
-          for (size_t at = 0; at <= list.size();) {
-            size_t comma = list.find(',', at);
-            if (comma == std::string_view::npos) comma = list.size();
-            std::string item = unquote(list.substr(at, comma - at));
-            if (!item.empty() && !is_ipv4(item)) v6.push_back(item);
-            at = comma + 1;
-          }
-          if (!v6.empty()) {
-            std::string kept_list;
-            for (const std::string& item : v6) kept_list += (kept_list.empty() ? "" : ", ") + ("\"" + item + "\"");
-            out.push_back(pad + "addresses: [" + kept_list + "]");
-          }
-        } else {
-          std::vector<std::string> items;
-          for (size_t item = k + 1; item < stop; ++item)
-            if (!is_ipv4(unquote(trim(trim(lines[item]).substr(trim(lines[item]).empty() ? 0 : 1))))) items.push_back(lines[item]);
-          bool any = std::any_of(items.begin(), items.end(), [](const std::string& l) { return !blank_or_comment(l); });
-          if (any) {
-            out.push_back(lines[k]);
-            for (const std::string& item : items) out.push_back(item);
-          }
-        }
-        k = stop;
-        continue;
-      }
-    }
-    for (size_t m = k; m < stop; ++m) out.push_back(lines[m]);
     k = stop;
   }
   for (size_t k = end; k < lines.size(); ++k) out.push_back(lines[k]);
@@ -305,8 +323,8 @@ std::string dhcp_netplan(std::string_view text) {
     const std::string key = yaml_key(line);
     if (key.empty()) continue;
     if (path.size() == 2 && path[0].second == "network" &&
-        (path[1].second == "ethernets" || path[1].second == "bonds" || path[1].second == "bridges" || path[1].second == "vlans" ||
-         path[1].second == "wifis"))
+        (path[1].second == "ethernets" || path[1].second == "bonds" || path[1].second == "bridges" ||
+         path[1].second == "vlans" || path[1].second == "wifis"))
       interfaces.emplace_back(k, subtree_end(lines.lines, k));
     if (yaml_value(line).empty()) path.emplace_back(indent, key);
   }
@@ -320,9 +338,12 @@ std::string dhcp_nm_keyfile(std::string_view text) {
   std::string section;
   for (std::string_view line : split_lines(text)) {
     std::string_view body = trim(line);
-    if (body.starts_with('[') && body.ends_with(']')) section = std::string(body.substr(1, body.size() - 2));
-    else if (section == "ipv4" && assignment_key(body) == "method") manual = unquote(body.substr(body.find('=') + 1)) == "manual";
-    else if (section == "connection" && assignment_key(body) == "type") loopback = unquote(body.substr(body.find('=') + 1)) == "loopback";
+    if (body.starts_with('[') && body.ends_with(']'))
+      section = std::string(body.substr(1, body.size() - 2));
+    else if (section == "ipv4" && assignment_key(body) == "method")
+      manual = unquote(body.substr(body.find('=') + 1)) == "manual";
+    else if (section == "connection" && assignment_key(body) == "type")
+      loopback = unquote(body.substr(body.find('=') + 1)) == "loopback";
   }
   if (loopback) return std::string(text);
   static const std::regex addressing("address(es)?[0-9]*|gateway|dns|route[0-9]*");
@@ -400,7 +421,8 @@ std::string dhcp_networkd(std::string_view text) {
 std::string without_mac_name_rules(std::string_view text) {
   Lines lines = lines_of(text);
   std::erase_if(lines.lines, [](const std::string& line) {
-    return !blank_or_comment(line) && line.find("ATTR{address}") != std::string::npos && line.find("NAME") != std::string::npos;
+    return !blank_or_comment(line) && line.find("ATTR{address}") != std::string::npos &&
+           line.find("NAME") != std::string::npos;
   });
   return joined(lines);
 }

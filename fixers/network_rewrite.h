@@ -9,15 +9,15 @@
 
 namespace vmfix::fixers {
 
-std::string dhcp_ifcfg(std::string_view text);       // RHEL/SUSE ifcfg-*
+std::string dhcp_ifcfg(std::string_view text);  // RHEL/SUSE ifcfg-*
 // /etc/network/interfaces and its includes. The primary NIC is brought up by a name pattern
 // ("auto /e*/1=ens192", ifupdown 0.8 and later) unless `primary_by_pattern` is false.
 std::string dhcp_ifupdown(std::string_view text, bool primary_by_pattern);
 std::string dhcp_ifupdown(std::string_view text);          // with the pattern
 std::string dhcp_ifupdown_by_name(std::string_view text);  // without it (ifupdown 0.7)
-std::string dhcp_netplan(std::string_view text);     // /etc/netplan/*.yaml
-std::string dhcp_nm_keyfile(std::string_view text);  // NetworkManager *.nmconnection / keyfiles
-std::string dhcp_networkd(std::string_view text);    // systemd-networkd *.network
+std::string dhcp_netplan(std::string_view text);           // /etc/netplan/*.yaml
+std::string dhcp_nm_keyfile(std::string_view text);        // NetworkManager *.nmconnection / keyfiles
+std::string dhcp_networkd(std::string_view text);          // systemd-networkd *.network
 
 // udev rules that pin interface names to MAC addresses (70-persistent-net.rules): the lines that
 // match ATTR{address} and set NAME are dropped.

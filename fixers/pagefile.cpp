@@ -40,16 +40,16 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
     if (!paging) continue;
     auto entries = registry::as_multi_string(*paging);
     if (entries.empty() || std::none_of(entries.begin(), entries.end(), system_managed)) continue;
-    plan_value(system, key,
-               registry::make_multi_string("PagingFiles", {fmt::format("C:\\pagefile.sys {} {}", kFixedMiB, kFixedMiB)}),
-               edits);
+    plan_value(
+        system, key,
+        registry::make_multi_string("PagingFiles", {fmt::format("C:\\pagefile.sys {} {}", kFixedMiB, kFixedMiB)}),
+        edits);
   }
   return edits;
 }
 
 // The README's fixer table (scripts/fixer-table.sh).
-constexpr const char* kChecks =
-    "`Memory Management\\PagingFiles`";
+constexpr const char* kChecks = "`Memory Management\\PagingFiles`";
 constexpr const char* kChanges =
     "a system-managed pagefile (`?:\\pagefile.sys`, `C:\\pagefile.sys 0 0`) becomes `C:\\pagefile.sys "
     "2048 2048` in every selected control set; an explicit size is kept";
@@ -57,8 +57,12 @@ constexpr const char* kChanges =
 }  // namespace
 
 std::unique_ptr<Fixer> make_pagefile() {
-  return make_registry_fixer({"pagefile", "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:", "windows-pagefile",
-                              "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)", {{WindowsHive::system, plan}}}, kChecks, kChanges);
+  return make_registry_fixer({"pagefile",
+                              "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:",
+                              "windows-pagefile",
+                              "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)",
+                              {{WindowsHive::system, plan}}},
+                             kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

@@ -51,8 +51,13 @@ constexpr const char* kChanges =
 }  // namespace
 
 std::unique_ptr<Fixer> make_rdp() {
-  return make_registry_fixer({"rdp", "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled", "windows-rdp",
-                              "Remote Desktop is allowed and reachable through the firewall", {{WindowsHive::system, plan}}}, kChecks, kChanges);
+  return make_registry_fixer(
+      {"rdp",
+       "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled",
+       "windows-rdp",
+       "Remote Desktop is allowed and reachable through the firewall",
+       {{WindowsHive::system, plan}}},
+      kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

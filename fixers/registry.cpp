@@ -1,11 +1,10 @@
 #include "fixers/registry.h"
 
-#include "fixers/by_os.h"
-
 #include <fmt/core.h>
 
 #include <algorithm>
 
+#include "fixers/by_os.h"
 #include "support/error.h"
 
 namespace vmfix::fixers {
@@ -19,9 +18,10 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
   fixers.push_back(make_rdp());
   fixers.push_back(make_autologon());
   fixers.push_back(make_pagefile());
-  fixers.push_back(make_by_os(make_network_dhcp_windows(), make_network_dhcp_linux(),
-                              "static addresses become DHCP: Windows TCP/IP interfaces; Linux ifcfg, ifupdown, netplan, "
-                              "NetworkManager, networkd; MAC bindings dropped"));
+  fixers.push_back(
+      make_by_os(make_network_dhcp_windows(), make_network_dhcp_linux(),
+                 "static addresses become DHCP: Windows TCP/IP interfaces; Linux ifcfg, ifupdown, netplan, "
+                 "NetworkManager, networkd; MAC bindings dropped"));
   fixers.push_back(make_unattend(settings));
   fixers.push_back(make_gpt_to_mbr());  // before grub: a regenerated grub.cfg then names msdos partitions
   fixers.push_back(make_efi_fallback());
@@ -50,8 +50,8 @@ std::string readme_fixer_table() {
   std::string table = "| id | what it checks | what it changes |\n|---|---|---|\n";
   for (const auto& fixer : all_fixers())
     for (const FixerDoc& row : fixer->documentation())
-      table += fmt::format("| `{}`{} | {} | {} |\n", row.id, row.os.empty() ? "" : " (" + row.os + ")", cell(row.checks),
-                           cell(row.changes));
+      table += fmt::format("| `{}`{} | {} | {} |\n", row.id, row.os.empty() ? "" : " (" + row.os + ")",
+                           cell(row.checks), cell(row.changes));
   return table;
 }
 

@@ -22,7 +22,8 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings = {
 std::string readme_fixer_table();
 
 // The fixers named in `ids`, in table order; an unknown id is a UsageError.
-std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings = {});
+std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids,
+                                                  const FixerSettings& settings = {});
 
 std::unique_ptr<Fixer> make_rtc_utc();
 std::unique_ptr<Fixer> make_rdp();

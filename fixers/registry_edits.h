@@ -13,10 +13,10 @@
 namespace vmfix::fixers {
 
 struct RegistryEdit {
-  std::string key;                         // relative to the hive root
-  std::string name;                        // value name
-  std::optional<registry::Value> before;   // what is there now
-  std::optional<registry::Value> after;    // nullopt: delete the value
+  std::string key;                        // relative to the hive root
+  std::string name;                       // value name
+  std::optional<registry::Value> before;  // what is there now
+  std::optional<registry::Value> after;   // nullopt: delete the value
 };
 
 enum class WindowsHive { system, software };
@@ -26,7 +26,8 @@ using Planner = std::function<std::vector<RegistryEdit>(registry::Hive&)>;
 // Sets `value` under `key` unless it is already there, byte for byte.
 void plan_value(registry::Hive& hive, const std::string& key, const registry::Value& value,
                 std::vector<RegistryEdit>& edits);
-void plan_delete(registry::Hive& hive, const std::string& key, const std::string& name, std::vector<RegistryEdit>& edits);
+void plan_delete(registry::Hive& hive, const std::string& key, const std::string& name,
+                 std::vector<RegistryEdit>& edits);
 
 std::string hive_path(guest::Guest& guest, const inspect::Facts& facts, WindowsHive which);
 std::string full_key(WindowsHive which, const std::string& key, const std::string& name);

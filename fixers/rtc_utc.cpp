@@ -15,16 +15,18 @@ std::vector<RegistryEdit> plan(registry::Hive& system) {
 }
 
 // The README's fixer table (scripts/fixer-table.sh).
-constexpr const char* kChecks =
-    "`Control\\TimeZoneInformation\\RealTimeIsUniversal`";
-constexpr const char* kChanges =
-    "sets DWORD 1 in every selected control set";
+constexpr const char* kChecks = "`Control\\TimeZoneInformation\\RealTimeIsUniversal`";
+constexpr const char* kChanges = "sets DWORD 1 in every selected control set";
 
 }  // namespace
 
 std::unique_ptr<Fixer> make_rtc_utc() {
-  return make_registry_fixer({"rtc-utc", "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC", "windows-rtc-utc",
-                              "the hardware clock is read as UTC (RealTimeIsUniversal)", {{WindowsHive::system, plan}}}, kChecks, kChanges);
+  return make_registry_fixer({"rtc-utc",
+                              "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC",
+                              "windows-rtc-utc",
+                              "the hardware clock is read as UTC (RealTimeIsUniversal)",
+                              {{WindowsHive::system, plan}}},
+                             kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

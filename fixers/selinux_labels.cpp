@@ -29,10 +29,14 @@ bool holds_labels(const std::string& type) {
 
 unsigned mode_of(const guest::FileInfo& info) {
   switch (info.kind) {
-    case guest::FileInfo::Kind::file: return S_IFREG | info.mode;
-    case guest::FileInfo::Kind::directory: return S_IFDIR | info.mode;
-    case guest::FileInfo::Kind::symlink: return S_IFLNK | info.mode;
-    case guest::FileInfo::Kind::other: break;
+    case guest::FileInfo::Kind::file:
+      return S_IFREG | info.mode;
+    case guest::FileInfo::Kind::directory:
+      return S_IFDIR | info.mode;
+    case guest::FileInfo::Kind::symlink:
+      return S_IFLNK | info.mode;
+    case guest::FileInfo::Kind::other:
+      break;
   }
   return 0;
 }
@@ -62,8 +66,10 @@ std::optional<SelinuxPolicy> selinux_policy(guest::Guest& guest) {
   SelinuxPolicy policy;
   for (std::string_view line : split_lines(*config)) {
     line = trim(line);
-    if (line.starts_with("SELINUX=")) policy.mode = unquote(line.substr(8));
-    else if (line.starts_with("SELINUXTYPE=")) policy.type = unquote(line.substr(12));
+    if (line.starts_with("SELINUX="))
+      policy.mode = unquote(line.substr(8));
+    else if (line.starts_with("SELINUXTYPE="))
+      policy.type = unquote(line.substr(12));
   }
   if ((policy.mode != "enforcing" && policy.mode != "permissive") || policy.type.empty() ||
       policy.type.find('/') != std::string::npos)
@@ -101,7 +107,8 @@ std::vector<Change> SelinuxLabeller::label_changes(guest::Guest& guest) {
       if (!info || info->kind == guest::FileInfo::Kind::other || guest.xattr(path, kLabel)) continue;
       std::string label = contexts.lookup(path, mode_of(*info));
       if (label.empty()) continue;
-      guest.set_xattr(path, kLabel, std::string_view(label.c_str(), label.size() + 1));  // with its NUL, as setfiles writes it
+      guest.set_xattr(path, kLabel,
+                      std::string_view(label.c_str(), label.size() + 1));  // with its NUL, as setfiles writes it
       changes.push_back({"selinux", path, "no SELinux label (written from the appliance)", label, ""});
     }
   } catch (const Error& error) {

@@ -21,7 +21,7 @@ namespace vmfix::fixers {
 // nullopt when SELinux is disabled or not installed.
 struct SelinuxPolicy {
   std::string mode;
-  std::string type;          // "default", "targeted"
+  std::string type;           // "default", "targeted"
   std::string file_contexts;  // "/etc/selinux/default/contexts/files/file_contexts"
 };
 std::optional<SelinuxPolicy> selinux_policy(guest::Guest& guest);
@@ -35,7 +35,8 @@ class SelinuxLabeller {
   std::vector<Change> label_changes(guest::Guest& guest);
 
  private:
-  SelinuxLabeller(SelinuxPolicy policy, std::vector<std::string> roots) : policy_(std::move(policy)), roots_(std::move(roots)) {}
+  SelinuxLabeller(SelinuxPolicy policy, std::vector<std::string> roots)
+      : policy_(std::move(policy)), roots_(std::move(roots)) {}
   SelinuxPolicy policy_;
   std::vector<std::string> roots_;  // mountpoints of the filesystems that hold labels
 };

@@ -34,8 +34,7 @@ std::string aws_answer_file(const std::string& architecture) {
 }
 
 // The README's fixer table (scripts/fixer-table.sh).
-constexpr const char* kChecks =
-    "`C:\\Windows\\Panther\\unattend.xml`";
+constexpr const char* kChecks = "`C:\\Windows\\Panther\\unattend.xml`";
 constexpr const char* kChanges =
     "writes AWS's answer file (en-US, EULA page hidden, machine and user OOBE skipped) with "
     "`processorArchitecture` amd64 or x86 from inspection; `--unattend FILE` writes yours instead "
@@ -76,8 +75,9 @@ class UnattendFixer : public Fixer {
     }
     guest.mkdir_p(path.substr(0, path.rfind('/')));
     guest.write(path, wanted);
-    std::string after = settings_.unattend_xml ? fmt::format("{} ({} bytes)", settings_.unattend_source, wanted.size())
-                                               : fmt::format("AWS answer file, en-US, processorArchitecture={}", architecture(facts));
+    std::string after = settings_.unattend_xml
+                            ? fmt::format("{} ({} bytes)", settings_.unattend_source, wanted.size())
+                            : fmt::format("AWS answer file, en-US, processorArchitecture={}", architecture(facts));
     return {{"unattend", path, before, after, ""}};
   }
 
@@ -91,7 +91,8 @@ class UnattendFixer : public Fixer {
     return guest.resolve_case(facts.windows_systemroot + "/Panther") + "/unattend.xml";
   }
   static Finding fail(std::string evidence) {
-    return {"windows-unattend", Status::fail, "C:\\Windows\\Panther\\unattend.xml will be written", std::move(evidence)};
+    return {"windows-unattend", Status::fail, "C:\\Windows\\Panther\\unattend.xml will be written",
+            std::move(evidence)};
   }
 
   FixerSettings settings_;
@@ -99,6 +100,8 @@ class UnattendFixer : public Fixer {
 
 }  // namespace
 
-std::unique_ptr<Fixer> make_unattend(const FixerSettings& settings) { return std::make_unique<UnattendFixer>(settings); }
+std::unique_ptr<Fixer> make_unattend(const FixerSettings& settings) {
+  return std::make_unique<UnattendFixer>(settings);
+}
 
 }  // namespace vmfix::fixers

@@ -19,19 +19,21 @@ namespace {
 using guest::join_path;
 
 constexpr const char* kLocations = "/etc/vmware-tools/locations";
-const std::vector<std::string> kUnits{"open-vm-tools.service", "vmtoolsd.service", "vgauth.service",
-                                      "vmware-tools.service", "vmware-tools-thinprint.service", "run-vmblock\\x2dfuse.mount"};
+const std::vector<std::string> kUnits{
+    "open-vm-tools.service",          "vmtoolsd.service",          "vgauth.service", "vmware-tools.service",
+    "vmware-tools-thinprint.service", "run-vmblock\\x2dfuse.mount"};
 
 bool is_vmware_package(const std::string& package) {
   std::string name = to_lower(package);
-  return name.starts_with("open-vm-tools") || name.starts_with("vmware-tools") || name.starts_with("kmod-vmware-tools") ||
-         name == "vmwaretools";
+  return name.starts_with("open-vm-tools") || name.starts_with("vmware-tools") ||
+         name.starts_with("kmod-vmware-tools") || name == "vmwaretools";
 }
 
 // Paths in the tarball's database that are VMware's own; anything else it lists is left alone.
 bool vmware_path(const std::string& path) {
   std::string lower = to_lower(path);
-  for (std::string_view marker : {"vmware", "vmtoolsd", "vmhgfs", "vmxnet", "vmci", "vsock", "vmblock", "vmmemctl", "vmsync"})
+  for (std::string_view marker :
+       {"vmware", "vmtoolsd", "vmhgfs", "vmxnet", "vmci", "vsock", "vmblock", "vmmemctl", "vmsync"})
     if (lower.find(marker) != std::string::npos) return true;
   return false;
 }
@@ -53,8 +55,8 @@ struct Plan {
   std::vector<std::string> packages;
   std::vector<std::string> tarball_files;  // files and links to delete, then directories
   std::vector<std::string> tarball_dirs;
-  std::vector<std::string> repo_files;     // with an enabled VMware repository
-  std::vector<std::string> masked;         // units already masked (/dev/null links)
+  std::vector<std::string> repo_files;  // with an enabled VMware repository
+  std::vector<std::string> masked;      // units already masked (/dev/null links)
 };
 
 bool masked(guest::Guest& guest, const std::string& unit) {
@@ -67,10 +69,12 @@ std::vector<std::string> enabled_vmware_repos(guest::Guest& guest) {
   for (const char* directory : {"/etc/yum.repos.d", "/etc/zypp/repos.d"})
     for (const std::string& file : guest.files_in(directory, ".repo")) {
       std::string text = to_lower(guest.read(file));
-      if (text.find("vmware") != std::string::npos && text.find("enabled=0") == std::string::npos) files.push_back(file);
+      if (text.find("vmware") != std::string::npos && text.find("enabled=0") == std::string::npos)
+        files.push_back(file);
     }
   for (const std::string& file : guest.files_in("/etc/apt/sources.list.d", ".list")) {
-    if (to_lower(file).find("vmware") == std::string::npos && to_lower(guest.read(file)).find("packages.vmware.com") == std::string::npos)
+    if (to_lower(file).find("vmware") == std::string::npos &&
+        to_lower(guest.read(file)).find("packages.vmware.com") == std::string::npos)
       continue;
     for (std::string_view line : split_lines(guest.read(file)))
       if (trim(line).starts_with("deb")) {
@@ -96,10 +100,11 @@ Plan plan(guest::Guest& guest, const inspect::Facts& facts) {
       if (!guest.exists(path)) continue;
       (file ? p.tarball_files : p.tarball_dirs).push_back(path);
     }
-    for (const char* path : {"/etc/init.d/vmware-tools", "/etc/rc.d/init.d/vmware-tools", "/etc/systemd/system/vmware-tools.service",
-                             "/usr/bin/vmware-uninstall-tools.pl"})
+    for (const char* path : {"/etc/init.d/vmware-tools", "/etc/rc.d/init.d/vmware-tools",
+                             "/etc/systemd/system/vmware-tools.service", "/usr/bin/vmware-uninstall-tools.pl"})
       if (guest.exists(path)) p.tarball_files.push_back(path);
-    for (const std::string& link : rc_links(guest, [](const std::string& name) { return name.substr(3) == "vmware-tools"; }))
+    for (const std::string& link :
+         rc_links(guest, [](const std::string& name) { return name.substr(3) == "vmware-tools"; }))
       p.tarball_files.push_back(link);
     for (const char* directory : {"/usr/lib/vmware-tools", "/etc/vmware-tools"})
       if (guest.is_dir(directory)) p.tarball_dirs.push_back(directory);
@@ -127,7 +132,9 @@ constexpr const char* kChanges =
 class VmwareToolsLinux : public Fixer {
  public:
   std::string_view id() const override { return "vmware-tools"; }
-  std::string_view summary() const override { return "Linux: remove VMware Tools (packages, tarball installs), disable VMware repositories"; }
+  std::string_view summary() const override {
+    return "Linux: remove VMware Tools (packages, tarball installs), disable VMware repositories";
+  }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
@@ -135,17 +142,20 @@ class VmwareToolsLinux : public Fixer {
     Plan p = plan(guest, facts);
     std::vector<Finding> findings;
     auto fail = [&](std::string evidence) {
-      findings.push_back({"vmware-tools", Status::fail, "VMware Tools are removed and nothing of them starts at boot", std::move(evidence)});
+      findings.push_back({"vmware-tools", Status::fail, "VMware Tools are removed and nothing of them starts at boot",
+                          std::move(evidence)});
     };
     const bool units_masked = p.masked.size() >= 2;  // kept packages whose services are masked
     for (const std::string& package : p.packages)
       if (!units_masked) fail(fmt::format("package {} is installed", package));
     if (!p.tarball_files.empty() || !p.tarball_dirs.empty())
-      fail(fmt::format("tarball install: {} files and {} directories listed in {}", p.tarball_files.size(), p.tarball_dirs.size(), kLocations));
+      fail(fmt::format("tarball install: {} files and {} directories listed in {}", p.tarball_files.size(),
+                       p.tarball_dirs.size(), kLocations));
     for (const std::string& file : p.repo_files) fail(fmt::format("{} enables a VMware repository", file));
     if (findings.empty())
-      findings.push_back({"vmware-tools", Status::pass, "VMware Tools are removed and nothing of them starts at boot",
-                          p.packages.empty() ? "" : fmt::format("kept {} package(s), services masked", p.packages.size())});
+      findings.push_back(
+          {"vmware-tools", Status::pass, "VMware Tools are removed and nothing of them starts at boot",
+           p.packages.empty() ? "" : fmt::format("kept {} package(s), services masked", p.packages.size())});
     return findings;
   }
 
@@ -156,16 +166,21 @@ class VmwareToolsLinux : public Fixer {
     for (const std::string& file : p.tarball_files) guest.rm_rf(file);
     for (auto it = p.tarball_dirs.rbegin(); it != p.tarball_dirs.rend(); ++it) guest.rm_rf(*it);
     if (!p.tarball_files.empty() || !p.tarball_dirs.empty())
-      changes.push_back({"vmware-tools", kLocations, fmt::format("tarball install: {} files, {} directories", p.tarball_files.size(), p.tarball_dirs.size()),
-                         "removed (with its init scripts and rc links)", ""});
+      changes.push_back(
+          {"vmware-tools", kLocations,
+           fmt::format("tarball install: {} files, {} directories", p.tarball_files.size(), p.tarball_dirs.size()),
+           "removed (with its init scripts and rc links)", ""});
     for (const std::string& file : p.repo_files) {
       std::string text = guest.read(file), edited;
       const bool apt = file.ends_with(".list");
       for (std::string_view line : split_lines(text)) {
         std::string_view body = trim(line);
-        if (apt && body.starts_with("deb")) edited += "# disabled by vmfix: " + std::string(line) + "\n";
-        else if (!apt && body.starts_with("enabled")) edited += "enabled=0\n";
-        else edited += std::string(line) + "\n";
+        if (apt && body.starts_with("deb"))
+          edited += "# disabled by vmfix: " + std::string(line) + "\n";
+        else if (!apt && body.starts_with("enabled"))
+          edited += "enabled=0\n";
+        else
+          edited += std::string(line) + "\n";
       }
       if (!apt && edited.find("enabled=0") == std::string::npos) edited += "enabled=0\n";
       guest.replace_file(file, edited);
@@ -175,18 +190,21 @@ class VmwareToolsLinux : public Fixer {
   }
 
  private:
-  static void remove_packages(guest::Guest& guest, const inspect::Facts& facts, const std::vector<std::string>& packages,
-                              std::vector<Change>& changes) {
+  static void remove_packages(guest::Guest& guest, const inspect::Facts& facts,
+                              const std::vector<std::string>& packages, std::vector<Change>& changes) {
     std::vector<std::string> argv;
-    if (facts.package_format == "deb") argv = {"dpkg", "--purge"};
-    else if (facts.package_format == "rpm") argv = {"rpm", "-e"};
+    if (facts.package_format == "deb")
+      argv = {"dpkg", "--purge"};
+    else if (facts.package_format == "rpm")
+      argv = {"rpm", "-e"};
     std::string why;
     if (!argv.empty()) {
       argv.insert(argv.end(), packages.begin(), packages.end());
       try {
         guest.run(argv);
         for (const std::string& package : packages)
-          changes.push_back({"vmware-tools", "package " + package, "installed", fmt::format("removed ({})", argv[0]), ""});
+          changes.push_back(
+              {"vmware-tools", "package " + package, "installed", fmt::format("removed ({})", argv[0]), ""});
         return;
       } catch (const Error& e) {
         why = e.what();
@@ -204,7 +222,8 @@ class VmwareToolsLinux : public Fixer {
       guest.rm(link);  // SysV start links
     for (const std::string& package : packages)
       changes.push_back({"vmware-tools", "package " + package, "installed",
-                         fmt::format("kept, its services masked ({}: {})", argv.empty() ? "" : argv[0], one_line(why)), ""});
+                         fmt::format("kept, its services masked ({}: {})", argv.empty() ? "" : argv[0], one_line(why)),
+                         ""});
   }
 
   static std::string one_line(std::string text) {

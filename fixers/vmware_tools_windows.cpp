@@ -63,10 +63,12 @@ std::vector<RegistryEdit> plan_uninstall(registry::Hive& software) {
     if (!list) continue;
     for (registry::Node node : software.subkeys(*list)) {
       auto display = software.value(node, "DisplayName");
-      if (!display || to_lower(registry::as_string(*display).value_or("")).find("vmware tools") == std::string::npos) continue;
+      if (!display || to_lower(registry::as_string(*display).value_or("")).find("vmware tools") == std::string::npos)
+        continue;
       auto command = software.value(node, "UninstallString");
       std::string code = msi_product_code(command ? registry::as_string(*command).value_or("") : "");
-      if (!code.empty()) commands.push_back(fmt::format("msiexec.exe /x {} /qn /norestart REBOOT=ReallySuppress", code));
+      if (!code.empty())
+        commands.push_back(fmt::format("msiexec.exe /x {} /qn /norestart REBOOT=ReallySuppress", code));
     }
   }
   if (commands.empty()) return edits;
@@ -90,9 +92,12 @@ constexpr const char* kChanges =
 
 std::unique_ptr<Fixer> make_vmware_tools_windows() {
   return make_registry_fixer(
-      {"vmware-tools", "Windows: disable VMware's services and drivers in every control set, uninstall at first logon",
-       "vmware-tools", "VMware Tools services are disabled and the uninstaller is scheduled",
-       {{WindowsHive::system, plan_services}, {WindowsHive::software, plan_uninstall}}}, kChecks, kChanges);
+      {"vmware-tools",
+       "Windows: disable VMware's services and drivers in every control set, uninstall at first logon",
+       "vmware-tools",
+       "VMware Tools services are disabled and the uninstaller is scheduled",
+       {{WindowsHive::system, plan_services}, {WindowsHive::software, plan_uninstall}}},
+      kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

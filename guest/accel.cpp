@@ -48,8 +48,7 @@ AccelPlan plan_acceleration(Accel requested) {
   }
   if (requested == Accel::tcg) return {true, false, "software emulation requested"};
   if (requested == Accel::kvm) return {false, false, "KVM requested"};
-  if (::access("/dev/kvm", R_OK | W_OK) != 0)
-    return {false, false, "no usable /dev/kvm; qemu uses software emulation"};
+  if (::access("/dev/kvm", R_OK | W_OK) != 0) return {false, false, "no usable /dev/kvm; qemu uses software emulation"};
   if (cached_kvm_broken())
     return {true, false, fmt::format("KVM failed here before (cached in {})", accel_cache_file().string())};
   return {false, true, "trying KVM"};
@@ -57,10 +56,8 @@ AccelPlan plan_acceleration(Accel requested) {
 
 bool looks_like_kvm_failure(std::string_view appliance_log, std::string_view error) {
   std::string text = to_lower(appliance_log) + "\n" + to_lower(error);
-  return text.find("failed to set msr") != std::string::npos ||
-         text.find("kvm_") != std::string::npos ||
-         text.find("kvm:") != std::string::npos ||
-         text.find("could not access kvm") != std::string::npos;
+  return text.find("failed to set msr") != std::string::npos || text.find("kvm_") != std::string::npos ||
+         text.find("kvm:") != std::string::npos || text.find("could not access kvm") != std::string::npos;
 }
 
 std::string kvm_failure_evidence(std::string_view appliance_log, std::string_view error) {

@@ -14,9 +14,9 @@ Accel parse_accel(std::string_view text);
 
 // What to do for the next launch, from the request (option, else VMFIX_ACCEL) and the cache.
 struct AccelPlan {
-  bool force_tcg = false;     // start qemu without KVM
-  bool may_fall_back = false; // on a KVM failure, retry once with TCG and remember it
-  std::string reason;         // why, for -v
+  bool force_tcg = false;      // start qemu without KVM
+  bool may_fall_back = false;  // on a KVM failure, retry once with TCG and remember it
+  std::string reason;          // why, for -v
 };
 AccelPlan plan_acceleration(Accel requested);
 

@@ -40,7 +40,8 @@ const CachedGuest::Entry* CachedGuest::held(const std::string& guest_path) const
 void CachedGuest::forget(const std::string& path) {
   forget_lookups();
   auto under = [&](const std::string& name) {
-    return !path.empty() && (name == path || (name.size() > path.size() && name.starts_with(path) && name[path.size()] == '/'));
+    return !path.empty() &&
+           (name == path || (name.size() > path.size() && name.starts_with(path) && name[path.size()] == '/'));
   };
   drop_if([&](const std::string& name, const Entry& entry) { return !entry.dirty || under(name); });
 }
@@ -57,7 +58,9 @@ void CachedGuest::flush() {
     uploaded.push_back(guest_path);
   }
   if (uploaded.empty()) return;
-  drop_if([&](const std::string& name, const Entry&) { return std::find(uploaded.begin(), uploaded.end(), name) == uploaded.end(); });
+  drop_if([&](const std::string& name, const Entry&) {
+    return std::find(uploaded.begin(), uploaded.end(), name) == uploaded.end();
+  });
 }
 
 void CachedGuest::download(const std::string& guest_path, const std::string& host_path) {

@@ -36,7 +36,9 @@ class CachedGuest : public Guest {
   std::vector<std::string> ls(const std::string& directory) override { return inner_.ls(directory); }
   void mkdir_p(const std::string& path) override { forget_lookups(), inner_.mkdir_p(path); }
   void chmod(uint32_t mode, const std::string& path) override { forget_lookups(), inner_.chmod(mode, path); }
-  void symlink(const std::string& target, const std::string& path) override { forget(path), inner_.symlink(target, path); }
+  void symlink(const std::string& target, const std::string& path) override {
+    forget(path), inner_.symlink(target, path);
+  }
   // A guest command sees every edit made so far (flush first) and may change any file: the cache
   // is emptied after it.
   std::string run(const std::vector<std::string>& argv) override;
@@ -49,7 +51,9 @@ class CachedGuest : public Guest {
     inner_.write_device(device, offset, bytes);
   }
   std::string resolve_case(const std::string& path) override;
-  std::optional<std::string> xattr(const std::string& path, const std::string& name) override { return inner_.xattr(path, name); }
+  std::optional<std::string> xattr(const std::string& path, const std::string& name) override {
+    return inner_.xattr(path, name);
+  }
   void set_xattr(const std::string& path, const std::string& name, std::string_view value) override {
     inner_.set_xattr(path, name, value);
   }

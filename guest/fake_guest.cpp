@@ -68,7 +68,8 @@ std::string FakeGuest::read_device(const std::string& device, uint64_t offset, s
 void FakeGuest::write_device(const std::string& device, uint64_t offset, std::string_view bytes) {
   auto it = devices_.find(device);
   if (it == devices_.end()) throw GuestError(fmt::format("{}: no such device", device));
-  if (offset + bytes.size() > it->second.size()) throw GuestError(fmt::format("{}: write past the end of the device", device));
+  if (offset + bytes.size() > it->second.size())
+    throw GuestError(fmt::format("{}: write past the end of the device", device));
   it->second.replace(offset, bytes.size(), bytes);
 }
 
@@ -169,7 +170,8 @@ void FakeGuest::upload(const std::string& host_path, const std::string& guest_pa
 
 std::string FakeGuest::run(const std::vector<std::string>& argv) {
   commands_run_.push_back(argv);
-  if (!command_handler_) throw GuestError(fmt::format("command: {}: no handler in the fake guest", fmt::join(argv, " ")));
+  if (!command_handler_)
+    throw GuestError(fmt::format("command: {}: no handler in the fake guest", fmt::join(argv, " ")));
   return command_handler_(argv);
 }
 

@@ -22,7 +22,7 @@ struct FileInfo {
   enum class Kind { file, directory, symlink, other };
   Kind kind = Kind::file;
   uint64_t size = 0;
-  uint32_t mode = 0;  // permission bits only
+  uint32_t mode = 0;     // permission bits only
   int64_t mtime_ns = 0;  // modification time; FakeGuest counts writes instead
 };
 
@@ -45,8 +45,8 @@ class Guest {
   // Entry names in `directory`, sorted, without "." and "..".
   virtual std::vector<std::string> ls(const std::string& directory) = 0;
   virtual void mkdir_p(const std::string& path) = 0;
-  virtual void rm(const std::string& path) = 0;      // a file or symlink
-  virtual void rm_rf(const std::string& path) = 0;   // anything, recursively; no error if absent
+  virtual void rm(const std::string& path) = 0;     // a file or symlink
+  virtual void rm_rf(const std::string& path) = 0;  // anything, recursively; no error if absent
   virtual void chmod(uint32_t mode, const std::string& path) = 0;
   // Creates or replaces a symbolic link at `path` pointing to `target`.
   virtual void symlink(const std::string& target, const std::string& path) = 0;

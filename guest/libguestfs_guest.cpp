@@ -19,11 +19,11 @@ std::optional<FileInfo> LibguestfsGuest::stat(const std::string& path) {
     if (link <= 0) return std::nullopt;
   }
   std::unique_ptr<struct guestfs_statns, decltype(&guestfs_free_statns)> st(guestfs_lstatns(g_, path.c_str()),
-                                                                     guestfs_free_statns);
+                                                                            guestfs_free_statns);
   if (!st) throw_last_error(g_, fmt::format("stat {}", path));
   FileInfo info;
   auto mode = static_cast<mode_t>(st->st_mode);
-  info.kind = S_ISREG(mode) ? FileInfo::Kind::file
+  info.kind = S_ISREG(mode)   ? FileInfo::Kind::file
               : S_ISDIR(mode) ? FileInfo::Kind::directory
               : S_ISLNK(mode) ? FileInfo::Kind::symlink
                               : FileInfo::Kind::other;
@@ -82,8 +82,7 @@ void LibguestfsGuest::symlink(const std::string& target, const std::string& path
 }
 
 void LibguestfsGuest::download(const std::string& guest_path, const std::string& host_path) {
-  check(g_, guestfs_download(g_, guest_path.c_str(), host_path.c_str()),
-        fmt::format("download {}", guest_path));
+  check(g_, guestfs_download(g_, guest_path.c_str(), host_path.c_str()), fmt::format("download {}", guest_path));
 }
 
 void LibguestfsGuest::upload(const std::string& host_path, const std::string& guest_path) {
@@ -114,7 +113,8 @@ std::string LibguestfsGuest::read_device(const std::string& device, uint64_t off
   while (bytes.size() < length) {
     size_t want = std::min(kDeviceChunk, length - bytes.size());
     size_t got = 0;
-    char* data = guestfs_pread_device(g_, device.c_str(), static_cast<int>(want), static_cast<int64_t>(offset + bytes.size()), &got);
+    char* data = guestfs_pread_device(g_, device.c_str(), static_cast<int>(want),
+                                      static_cast<int64_t>(offset + bytes.size()), &got);
     if (data == nullptr) throw_last_error(g_, fmt::format("pread_device {}", device));
     bytes.append(data, got);
     std::free(data);
@@ -126,7 +126,8 @@ std::string LibguestfsGuest::read_device(const std::string& device, uint64_t off
 void LibguestfsGuest::write_device(const std::string& device, uint64_t offset, std::string_view bytes) {
   for (size_t done = 0; done < bytes.size();) {
     size_t piece = std::min(kDeviceChunk, bytes.size() - done);
-    int wrote = guestfs_pwrite_device(g_, device.c_str(), bytes.data() + done, piece, static_cast<int64_t>(offset + done));
+    int wrote =
+        guestfs_pwrite_device(g_, device.c_str(), bytes.data() + done, piece, static_cast<int64_t>(offset + done));
     if (wrote <= 0) throw_last_error(g_, fmt::format("pwrite_device {}", device));
     done += static_cast<size_t>(wrote);
   }
@@ -145,8 +146,8 @@ std::string LibguestfsGuest::resolve_case(const std::string& path) {
 }
 
 std::optional<std::string> LibguestfsGuest::xattr(const std::string& path, const std::string& name) {
-  std::unique_ptr<struct guestfs_xattr_list, decltype(&guestfs_free_xattr_list)> list(guestfs_lgetxattrs(g_, path.c_str()),
-                                                                                       guestfs_free_xattr_list);
+  std::unique_ptr<struct guestfs_xattr_list, decltype(&guestfs_free_xattr_list)> list(
+      guestfs_lgetxattrs(g_, path.c_str()), guestfs_free_xattr_list);
   if (!list) throw_last_error(g_, fmt::format("lgetxattrs {}", path));
   for (uint32_t i = 0; i < list->len; ++i)
     if (name == list->val[i].attrname) return std::string(list->val[i].attrval, list->val[i].attrval_len);

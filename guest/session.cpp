@@ -52,13 +52,12 @@ Session::~Session() {
 
 int Session::launch_count() { return launches.load(); }
 
-void Session::on_event(guestfs_h*, void* self_pointer, uint64_t event, int, int, const char* buf,
-                       size_t buf_len, const uint64_t* array, size_t array_len) {
+void Session::on_event(guestfs_h*, void* self_pointer, uint64_t event, int, int, const char* buf, size_t buf_len,
+                       const uint64_t* array, size_t array_len) {
   auto* self = static_cast<Session*>(self_pointer);
   if (event == GUESTFS_EVENT_APPLIANCE) {
     self->appliance_log_.append(buf, buf_len);
-    if (self->appliance_log_.size() > kLogTail)
-      self->appliance_log_.erase(0, self->appliance_log_.size() - kLogTail);
+    if (self->appliance_log_.size() > kLogTail) self->appliance_log_.erase(0, self->appliance_log_.size() - kLogTail);
   } else if (event == GUESTFS_EVENT_PROGRESS && array_len >= 4 && self->options_.on_progress) {
     self->options_.on_progress(array[2], array[3]);
   }
@@ -81,15 +80,14 @@ void Session::open_handle(bool force_tcg) {
   handle_ = guestfs_create_flags(0);
   if (handle_ == nullptr) throw GuestError("cannot create a libguestfs handle");
   guestfs_set_error_handler(handle_, nullptr, nullptr);  // errors reach the user as exceptions
-  if (guestfs_set_event_callback(handle_, on_event, GUESTFS_EVENT_APPLIANCE | GUESTFS_EVENT_PROGRESS, 0,
-                                 this) == -1)
+  if (guestfs_set_event_callback(handle_, on_event, GUESTFS_EVENT_APPLIANCE | GUESTFS_EVENT_PROGRESS, 0, this) == -1)
     throw_last_error(handle_, "set_event_callback");
   check(handle_, guestfs_set_identifier(handle_, "vmfix"), "set_identifier");
   if (force_tcg) force_software_emulation(handle_);
   for (const Drive& drive : drives_) {
-    int result = guestfs_add_drive_opts(handle_, drive.path.c_str(),
-                                        GUESTFS_ADD_DRIVE_OPTS_FORMAT, drive.format.c_str(),
-                                        GUESTFS_ADD_DRIVE_OPTS_READONLY, drive.readonly ? 1 : 0, -1);
+    int result =
+        guestfs_add_drive_opts(handle_, drive.path.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, drive.format.c_str(),
+                               GUESTFS_ADD_DRIVE_OPTS_READONLY, drive.readonly ? 1 : 0, -1);
     check(handle_, result, fmt::format("add drive {}", drive.path));
   }
 }
@@ -133,9 +131,10 @@ void Session::launch() {
       hung ? fmt::format("qemu under KVM had not started the appliance after {} s, and was stopped",
                          std::chrono::duration_cast<std::chrono::seconds>(kvm_launch_deadline()).count())
            : kvm_failure_evidence(appliance_log_, error);
-  note(fmt::format("KVM does not work on this machine ({}); using software emulation, which is "
-                   "slower. This is remembered in {}; set VMFIX_ACCEL=kvm to try KVM again.",
-                   evidence, accel_cache_file().string()));
+  note(
+      fmt::format("KVM does not work on this machine ({}); using software emulation, which is "
+                  "slower. This is remembered in {}; set VMFIX_ACCEL=kvm to try KVM again.",
+                  evidence, accel_cache_file().string()));
   open_handle(true);
   if (guestfs_launch(handle_) != 0) throw_last_error(handle_, "cannot start the libguestfs appliance");
   remember_kvm_broken(evidence);  // only now: software emulation worked, so KVM was the problem

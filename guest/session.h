@@ -16,8 +16,8 @@ namespace vmfix::guest {
 
 struct Drive {
   std::string path;
-  std::string format;   // always explicit ("raw", "qcow2", "vmdk", "vpc", "vhdx"): never probed
-  bool readonly = true; // writes go to a throw-away overlay inside the appliance
+  std::string format;    // always explicit ("raw", "qcow2", "vmdk", "vpc", "vhdx"): never probed
+  bool readonly = true;  // writes go to a throw-away overlay inside the appliance
 };
 
 struct SessionOptions {
@@ -50,8 +50,8 @@ class Session {
  private:
   void open_handle(bool force_tcg);
   void close_handle();
-  static void on_event(guestfs_h*, void* self, uint64_t event, int, int, const char* buf,
-                       size_t buf_len, const uint64_t* array, size_t array_len);
+  static void on_event(guestfs_h*, void* self, uint64_t event, int, int, const char* buf, size_t buf_len,
+                       const uint64_t* array, size_t array_len);
 
   std::vector<Drive> drives_;
   SessionOptions options_;

@@ -1,4 +1,3 @@
-#include "support/bytes.h"
 #include "image/detect.h"
 
 #include <fcntl.h>
@@ -11,6 +10,7 @@
 #include <cstring>
 
 #include "image/vmdk.h"
+#include "support/bytes.h"
 #include "support/error.h"
 #include "support/files.h"
 
@@ -58,8 +58,10 @@ SourceImage check_vhd(const ByteSource& bytes, std::string_view head) {
       if (size - 512 < image.virtual_size) throw BadInput(fmt::format("{}: fixed VHD is truncated", name));
       return image;
     case 3:
-    case 4: break;
-    default: throw BadInput(fmt::format("{}: VHD disk type {} is not supported", name, be32(footer, 60)));
+    case 4:
+      break;
+    default:
+      throw BadInput(fmt::format("{}: VHD disk type {} is not supported", name, be32(footer, 60)));
   }
   if (std::string_view(footer).substr(0, 512) != head.substr(0, 512))
     throw BadInput(fmt::format("{}: VHD header copy and footer differ", name));
@@ -87,7 +89,8 @@ SourceImage check_qcow2(const ByteSource& bytes, std::string_view head) {
     uint64_t offset = be64(head, 8);
     uint32_t length = std::min<uint32_t>(be32(head, 16), 1023);
     std::string backing = offset < head.size() ? std::string(head.substr(offset, length)) : "?";
-    throw BadInput(fmt::format("{}: qcow2 has a backing file '{}'; flatten it first (qemu-img convert)", name, backing));
+    throw BadInput(
+        fmt::format("{}: qcow2 has a backing file '{}'; flatten it first (qemu-img convert)", name, backing));
   }
   if (version == 3 && head.size() >= 80) {
     // Incompatible features: 0 dirty and 3 compression type and 4 extended L2 are fine to read;
@@ -128,18 +131,21 @@ bool looks_like_text(std::string_view head) {
 
 std::string_view qemu_format(Format format) {
   switch (format) {
-    case Format::qcow2: return "qcow2";
-    case Format::vmdk: return "vmdk";
-    case Format::vhd: return "vpc";
-    case Format::vhdx: return "vhdx";
-    case Format::raw: break;
+    case Format::qcow2:
+      return "qcow2";
+    case Format::vmdk:
+      return "vmdk";
+    case Format::vhd:
+      return "vpc";
+    case Format::vhdx:
+      return "vhdx";
+    case Format::raw:
+      break;
   }
   return "raw";
 }
 
-std::string_view to_string(Format format) {
-  return format == Format::vhd ? "vhd" : qemu_format(format);
-}
+std::string_view to_string(Format format) { return format == Format::vhd ? "vhd" : qemu_format(format); }
 
 SourceImage open_image(const fs::path& path) {
   const std::string name = path.string();
@@ -183,8 +189,10 @@ SourceImage detect_image(const ByteSource& bytes, bool allow_descriptor) {
   }
   if (has_at(head, 0, "# Disk DescriptorFile")) {
     if (!allow_descriptor)
-      throw BadInput(fmt::format("{}: a VMDK descriptor whose extents live elsewhere; only self-contained disks "
-                                 "are read from an archive", name));
+      throw BadInput(
+          fmt::format("{}: a VMDK descriptor whose extents live elsewhere; only self-contained disks "
+                      "are read from an archive",
+                      name));
     if (size > 64 * 1024) throw BadInput(fmt::format("{}: VMDK descriptor is implausibly large", name));
     SparseVmdkInfo info = check_vmdk_descriptor(bytes.file, head);
     return SourceImage{bytes, Format::vmdk, info.create_type, info.capacity_bytes, info.files};
@@ -196,8 +204,7 @@ SourceImage detect_image(const ByteSource& bytes, bool allow_descriptor) {
   }
   if (size >= 512 && (has_at(head, 0, "conectix") || bytes.read(size - 512, 8) == "conectix"))
     return check_vhd(bytes, head);
-  if (has_at(head, 257, "ustar"))
-    throw BadInput(fmt::format("{}: a tar archive (OVA?) inside a disk position", name));
+  if (has_at(head, 257, "ustar")) throw BadInput(fmt::format("{}: a tar archive (OVA?) inside a disk position", name));
   if (looks_like_text(std::string_view(head).substr(0, 4096)))
     throw BadInput(fmt::format("{}: is a text file, not a disk image", name));
   if (size < 512) throw BadInput(fmt::format("{}: too small to be a disk image ({} bytes)", name, size));

@@ -14,10 +14,10 @@ namespace vmfix::image {
 enum class Format { raw, qcow2, vmdk, vhd, vhdx };
 
 struct SourceImage {
-  ByteSource bytes;           // where the image is: a file, or a member of an OVA
+  ByteSource bytes;  // where the image is: a file, or a member of an OVA
   Format format = Format::raw;
-  std::string variant;        // "monolithicSparse", "dynamic", ... (empty for raw)
-  uint64_t virtual_size = 0;  // bytes the guest sees
+  std::string variant;                              // "monolithicSparse", "dynamic", ... (empty for raw)
+  uint64_t virtual_size = 0;                        // bytes the guest sees
   std::vector<std::filesystem::path> extent_files;  // other host files it reads (VMDK descriptors)
 };
 

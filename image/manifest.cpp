@@ -29,8 +29,8 @@ std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::stri
       return upper;
     }();
     if (entry.algorithm != "SHA1" && entry.algorithm != "SHA256" && entry.algorithm != "SHA512")
-      throw BadInput(fmt::format("{}: manifest line {} uses {}, not SHA1, SHA256 or SHA512", where, line_number,
-                                 entry.algorithm));
+      throw BadInput(
+          fmt::format("{}: manifest line {} uses {}, not SHA1, SHA256 or SHA512", where, line_number, entry.algorithm));
     entries.push_back(std::move(entry));
   }
   return entries;

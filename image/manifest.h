@@ -11,7 +11,7 @@ namespace vmfix::image {
 struct ManifestEntry {
   std::string algorithm;  // "SHA1", "SHA256", "SHA512"
   std::string file;
-  std::string digest;     // lower-case hex
+  std::string digest;  // lower-case hex
 };
 
 std::vector<ManifestEntry> parse_manifest(std::string_view text, const std::string& where);

@@ -48,7 +48,8 @@ void fsync_path(const fs::path& path, bool directory) {
 }
 
 uint64_t virtual_size(const fs::path& image) {
-  auto info = nlohmann::json::parse(run_host_checked({"qemu-img", "info", "--output=json", "-f", "qcow2", image.string()}));
+  auto info =
+      nlohmann::json::parse(run_host_checked({"qemu-img", "info", "--output=json", "-f", "qcow2", image.string()}));
   return info.value("virtual-size", uint64_t{0});
 }
 
@@ -63,8 +64,8 @@ std::string member_stem(const fs::path& output) {
 
 }  // namespace
 
-void check_output_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes, const std::string& format,
-                        uint64_t available, const fs::path& directory) {
+void check_output_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes,
+                        const std::string& format, uint64_t available, const fs::path& directory) {
   // No output is larger than its disks' full size plus its metadata (1%, at least 16 MiB a disk):
   // when that fits, the answer is yes without reading the disks' allocation maps.
   // An OVA holds its disks a second time while it is packed. A VMDK is written from a raw copy of
@@ -82,21 +83,22 @@ void check_output_space(const std::vector<fs::path>& overlays, const std::vector
   const bool full = format == "raw" || format == "vhd-fixed";
   uint64_t needed = 0, largest_measured = 0;
   for (const fs::path& overlay : overlays) {
-    auto measure = nlohmann::json::parse(run_host_checked(
-        {"qemu-img", "measure", "--output=json", "-O", full ? "raw" : "qcow2", overlay.string()}));
+    auto measure = nlohmann::json::parse(
+        run_host_checked({"qemu-img", "measure", "--output=json", "-O", full ? "raw" : "qcow2", overlay.string()}));
     const uint64_t required = measure.value("required", uint64_t{0});
     needed += required;
     largest_measured = std::max(largest_measured, required);
   }
   needed = needed * copies + (streamed ? largest_measured : 0);
   if (needed > available)
-    throw Error(fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
+    throw Error(
+        fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
 }
 
 namespace {
 
-void check_free_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes, const std::string& format,
-                      const fs::path& directory) {
+void check_free_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes,
+                      const std::string& format, const fs::path& directory) {
   struct statvfs st {};
   if (::statvfs(directory.c_str(), &st) != 0) return;
   check_output_space(overlays, sizes, format, static_cast<uint64_t>(st.f_bavail) * st.f_frsize, directory);
@@ -118,7 +120,7 @@ class EarlyWriteback {
     auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::milliseconds(250)) return;
     last_ = now;
-    if (fd_ < 0) fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);  // qemu-img may not have made it yet
+    if (fd_ < 0) fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);     // qemu-img may not have made it yet
     if (fd_ >= 0) ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: failure costs only time
   }
 
@@ -131,14 +133,16 @@ class EarlyWriteback {
 // A streamOptimized VMDK: qemu-img writes the disk as a sparse raw image beside the output, which
 // is quick (nothing to compress), and vmfix deflates its grains on every core (image/stream_vmdk.h).
 // qemu-img's own streamOptimized writer deflates one grain at a time.
-void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, ProgressLine& line, uint64_t base, uint64_t size) {
+void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, ProgressLine& line, uint64_t base,
+                            uint64_t size) {
   constexpr double kRawShare = 0.2;  // of the step's time, about, on the machines measured
   // Beside the target, in the private directory write_output removes on any failure.
   const fs::path raw = target.parent_path() / (target.filename().string() + ".raw");
-  run_host_checked({"qemu-img", "convert", "-p", "-f", "qcow2", "-O", "raw", overlay.string(), raw.string()}, [&](std::string_view chunk) {
-    if (double percent = qemu_img_percent(chunk); percent >= 0)
-      line.set(base + static_cast<uint64_t>(static_cast<double>(size) * kRawShare * percent / 100));
-  });
+  run_host_checked({"qemu-img", "convert", "-p", "-f", "qcow2", "-O", "raw", overlay.string(), raw.string()},
+                   [&](std::string_view chunk) {
+                     if (double percent = qemu_img_percent(chunk); percent >= 0)
+                       line.set(base + static_cast<uint64_t>(static_cast<double>(size) * kRawShare * percent / 100));
+                   });
   EarlyWriteback writeback(target);
   StreamVmdkOptions options;
   options.on_progress = [&](uint64_t done, uint64_t total) {
@@ -150,8 +154,8 @@ void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, Pro
   fs::remove(raw);  // the next disk, or the OVA's tar, has its space
 }
 
-void convert(const fs::path& overlay, const fs::path& target, const std::string& format, ProgressLine& line, uint64_t base,
-             uint64_t size) {
+void convert(const fs::path& overlay, const fs::path& target, const std::string& format, ProgressLine& line,
+             uint64_t base, uint64_t size) {
   if (format == "vmdk" || format == "ova") return convert_to_stream_vmdk(overlay, target, line, base, size);
   std::vector<std::string> argv{"qemu-img", "convert", "-p", "-f", "qcow2"};
   for (std::string& option : convert_options(format)) argv.push_back(std::move(option));
@@ -175,7 +179,8 @@ WriteResult pack_ova(const VmSource& vm, const std::vector<fs::path>& disks, con
   if (vm.ovf) {
     for (const OvfDisk& disk : vm.ovf->disks)
       if (!disk.file_href.empty() && index < disks.size()) {
-        ova_disks.push_back({disk.disk_id, fs::path(disks[index]).filename().string(), fs::file_size(disks[index]), sizes[index]});
+        ova_disks.push_back(
+            {disk.disk_id, fs::path(disks[index]).filename().string(), fs::file_size(disks[index]), sizes[index]});
         ++index;
       }
   } else {
@@ -193,8 +198,7 @@ WriteResult pack_ova(const VmSource& vm, const std::vector<fs::path>& disks, con
     descriptor = ovf_for_disks(guest.name.empty() ? stem : guest.name, guest.os_type, guest.bits, ova_disks);
   }
   const std::string ovf_name = stem + ".ovf", manifest_name = stem + ".mf";
-  std::string manifest = fmt::format("SHA256({})= {}\n", ovf_name,
-                                     digest_of(std::string_view(descriptor), "SHA256"));
+  std::string manifest = fmt::format("SHA256({})= {}\n", ovf_name, digest_of(std::string_view(descriptor), "SHA256"));
   uint64_t total = 0;
   for (const fs::path& disk : disks) total += fs::file_size(disk);
   {
@@ -217,10 +221,14 @@ WriteResult pack_ova(const VmSource& vm, const std::vector<fs::path>& disks, con
 std::string default_output_format(const std::string& kind, Format format, const std::string& variant) {
   if (kind != "disk") return "ova";
   switch (format) {
-    case Format::raw: return "raw";
-    case Format::vhd: return variant == "fixed" ? "vhd-fixed" : "vhd";
-    case Format::vhdx: return "vhdx";
-    default: return "vmdk";  // VMDK is always written streamOptimized; qcow2 is not accepted by AWS
+    case Format::raw:
+      return "raw";
+    case Format::vhd:
+      return variant == "fixed" ? "vhd-fixed" : "vhd";
+    case Format::vhdx:
+      return "vhdx";
+    default:
+      return "vmdk";  // VMDK is always written streamOptimized; qcow2 is not accepted by AWS
   }
 }
 
@@ -255,10 +263,11 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
     // The other disks of a multi-disk VM go beside the first: NAME-disk2.EXT, ... Those names were
     // not given by the user, so they are never overwritten.
     for (size_t i = 1; i < vm.disks.size(); ++i) {
-      fs::path extra = spec.path.parent_path() / fmt::format("{}-disk{}{}", spec.path.stem().string(), i + 1,
-                                                             spec.path.extension().string());
+      fs::path extra = spec.path.parent_path() /
+                       fmt::format("{}-disk{}{}", spec.path.stem().string(), i + 1, spec.path.extension().string());
       if (fs::exists(extra))
-        throw UsageError(fmt::format("{} exists (the output's disk {}); move it away or choose another -o", extra.string(), i + 1));
+        throw UsageError(
+            fmt::format("{} exists (the output's disk {}); move it away or choose another -o", extra.string(), i + 1));
       spec.files.push_back(extra);
     }
   }
@@ -271,8 +280,10 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
   for (const fs::path& file : spec.files)
     for (const fs::path& source : sources)
       if (fs::exists(file) && fs::exists(source) && fs::equivalent(file, source))
-        throw UsageError(fmt::format("the output would replace {}, which the source reads; use --in-place to edit "
-                                     "the source", source.string()));
+        throw UsageError(
+            fmt::format("the output would replace {}, which the source reads; use --in-place to edit "
+                        "the source",
+                        source.string()));
   return spec;
 }
 
@@ -351,7 +362,8 @@ void verify_output(const fs::path& path, const std::string& format, const std::v
   const std::string name = path.string();
   auto check_size = [&](const SourceImage& disk, size_t index) {
     if (index < sizes.size() && disk.virtual_size && disk.virtual_size != sizes[index])
-      throw Error(fmt::format("{}: written disk holds {} bytes, the source {}", disk.bytes.name, disk.virtual_size, sizes[index]));
+      throw Error(fmt::format("{}: written disk holds {} bytes, the source {}", disk.bytes.name, disk.virtual_size,
+                              sizes[index]));
   };
   if (format == "ova") {
     VmSource written = open_vm(path);  // the tar layout, the OVF, the manifest's digests, each disk
@@ -375,15 +387,15 @@ void verify_output(const fs::path& path, const std::string& format, const std::v
       std::memcpy(&flags, header.data() + 8, 4);
     }
     if (header.compare(0, 4, "KDMV") != 0 || version != 3 || !(flags & (1u << 16)))
-      throw Error(fmt::format("{}: written VMDK is not a streamOptimized VMDK (magic, version 3, compressed grains)", name));
+      throw Error(
+          fmt::format("{}: written VMDK is not a streamOptimized VMDK (magic, version 3, compressed grains)", name));
   }
   // Our own reader: footer checksums, grain tables, truncation.
   SourceImage written = open_image(path);
   check_size(written, 0);
   if (format.starts_with("vhd") && format != "vhdx" && written.format != Format::vhd)
     throw Error(fmt::format("{}: written image is not a VHD", name));
-  if (format == "vmdk" || format == "vhdx")
-    run_host_checked({"qemu-img", "check", "-q", "-f", format, name});
+  if (format == "vmdk" || format == "vhdx") run_host_checked({"qemu-img", "check", "-q", "-f", format, name});
 }
 
 }  // namespace vmfix::image

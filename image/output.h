@@ -57,6 +57,7 @@ void commit_overlay(const std::filesystem::path& overlay, bool progress);
 
 // Checks a written image: VMDK header (KDMV, version 3, compressed grains), VHD footer, OVA layout
 // and manifest, qemu-img check; and, when `sizes` are given, each disk's virtual size.
-void verify_output(const std::filesystem::path& path, const std::string& format, const std::vector<uint64_t>& sizes = {});
+void verify_output(const std::filesystem::path& path, const std::string& format,
+                   const std::vector<uint64_t>& sizes = {});
 
 }  // namespace vmfix::image

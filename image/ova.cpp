@@ -1,8 +1,7 @@
 #include "image/ova.h"
 
-#include <fmt/core.h>
-
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,7 +29,8 @@ std::string field(std::string_view block, size_t at, size_t length) {
 uint64_t number(std::string_view block, size_t at, size_t length, const std::string& where) {
   if (static_cast<unsigned char>(block[at]) & 0x80) {
     // Positive base-256 only, and no more than 8 significant bytes.
-    if (static_cast<unsigned char>(block[at]) != 0x80) throw BadInput(fmt::format("{}: corrupt tar header (size)", where));
+    if (static_cast<unsigned char>(block[at]) != 0x80)
+      throw BadInput(fmt::format("{}: corrupt tar header (size)", where));
     uint64_t value = 0;
     for (size_t i = 1; i < length; ++i) {
       if (value >> 56) throw BadInput(fmt::format("{}: corrupt tar header (size)", where));
@@ -126,7 +126,8 @@ std::vector<TarMember> read_tar_members(const std::filesystem::path& archive) {
     if (type == 'L' || type == 'x') {  // GNU long name, pax extended header: apply to the next member
       if (size > 1 << 20) throw BadInput(fmt::format("{}: oversized tar extension header", name));
       std::string payload = read_host_bytes(archive, data, size);
-      if (type == 'L') long_name = payload.substr(0, payload.find('\0'));
+      if (type == 'L')
+        long_name = payload.substr(0, payload.find('\0'));
       else {
         pax_path = pax_value(payload, "path");
         pax_size = pax_value(payload, "size");
@@ -138,10 +139,13 @@ std::vector<TarMember> read_tar_members(const std::filesystem::path& archive) {
       at = next;
       continue;
     }
-    std::string member = !pax_path.empty() ? pax_path : !long_name.empty() ? long_name : [&] {
-      std::string prefix = field(block, 345, 155), base = field(block, 0, 100);
-      return prefix.empty() ? base : prefix + "/" + base;
-    }();
+    std::string member = !pax_path.empty() ? pax_path
+                         : !long_name.empty()
+                             ? long_name
+                             : [&] {
+                                 std::string prefix = field(block, 345, 155), base = field(block, 0, 100);
+                                 return prefix.empty() ? base : prefix + "/" + base;
+                               }();
     long_name.clear();
     pax_path.clear();
     pax_size.clear();
@@ -150,8 +154,8 @@ std::vector<TarMember> read_tar_members(const std::filesystem::path& archive) {
       continue;
     }
     if (type != '0' && type != '\0' && type != '7')
-      throw BadInput(fmt::format("{}: member '{}' is a link or device (tar type '{}'); refusing the archive", name,
-                                 member, type));
+      throw BadInput(
+          fmt::format("{}: member '{}' is a link or device (tar type '{}'); refusing the archive", name, member, type));
     member = normalise(member, name);
     if (!seen.insert(member).second)
       throw BadInput(fmt::format("{}: member '{}' appears twice; refusing the archive", name, member));
@@ -177,7 +181,10 @@ std::string tar_header(const std::string& name, uint64_t size, char type) {
   put_octal(block, 124, 12, size < (1ULL << 33) ? size : 0);  // larger: the pax record before it says
   put_octal(block, 136, 12, static_cast<uint64_t>(std::time(nullptr)));
   block[156] = type;
-  std::memcpy(block.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(block.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memcpy(block.data() + 265, "root", 4);
   std::memcpy(block.data() + 297, "root", 4);
   std::memset(block.data() + 148, ' ', 8);
@@ -261,8 +268,10 @@ void write_tar(const std::filesystem::path& archive, const std::vector<TarInput>
       out.pad();
     }
     out.write(tar_header(input.name, size, '0'));
-    if (input.file.empty()) out.write(input.content);
-    else out.copy(input.file, size, on_copied);
+    if (input.file.empty())
+      out.write(input.content);
+    else
+      out.copy(input.file, size, on_copied);
     out.pad();
   }
   out.write(std::string(2 * kBlock, '\0'));

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 
 #include "support/error.h"
 #include "support/text.h"
@@ -103,7 +103,8 @@ bool in_configuration(xmlNode* item, const std::string& configuration) {
 // Untrusted XML: no DTD, no entities, no network; a parse error is BadInput naming `what`.
 Document parse_untrusted_xml(std::string_view xml, const std::string& where, const char* what) {
   if (to_lower(xml).find("<!doctype") != std::string::npos || xml.find("<!ENTITY") != std::string_view::npos)
-    throw BadInput(fmt::format("{}: {} declares a DTD or entities; refusing it (external entities, entity bombs)", where, what));
+    throw BadInput(
+        fmt::format("{}: {} declares a DTD or entities; refusing it (external entities, entity bombs)", where, what));
   Document document(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), where.c_str(), nullptr,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
                     xmlFreeDoc);
@@ -114,91 +115,113 @@ Document parse_untrusted_xml(std::string_view xml, const std::string& where, con
   }
   // The text check above cannot see a DTD in UTF-16; the parsed document can.
   if (document->intSubset || document->extSubset)
-    throw BadInput(fmt::format("{}: {} declares a DTD or entities; refusing it (external entities, entity bombs)", where, what));
+    throw BadInput(
+        fmt::format("{}: {} declares a DTD or entities; refusing it (external entities, entity bombs)", where, what));
   return document;
 }
 
 void check_answer_file(std::string_view xml, const std::string& where) {
-  if (xml.size() > 4 * 1024 * 1024) throw BadInput(fmt::format("{}: an answer file of {} bytes is implausible", where, xml.size()));
+  if (xml.size() > 4 * 1024 * 1024)
+    throw BadInput(fmt::format("{}: an answer file of {} bytes is implausible", where, xml.size()));
   Document document = parse_untrusted_xml(xml, where, "answer file");
   xmlNode* root = xmlDocGetRootElement(document.get());
   if (!root || local(root->name) != "unattend")
     throw BadInput(fmt::format("{}: not a Windows answer file (the root element is not <unattend>)", where));
 }
 
-Ovf parse_ovf(std::string_view xml, const std::string& where) {
-  if (xml.size() > 16 * 1024 * 1024) throw BadInput(fmt::format("{}: OVF descriptor is implausibly large", where));
-  Document document = parse_untrusted_xml(xml, where, "OVF");
-  xmlNode* envelope = xmlDocGetRootElement(document.get());
-  if (!envelope || local(envelope->name) != "Envelope")
-    throw BadInput(fmt::format("{}: not an OVF descriptor (no Envelope)", where));
+namespace {
 
-  Ovf ovf;
+std::vector<OvfFile> read_references(xmlNode* envelope, const std::string& where) {
+  std::vector<OvfFile> files;
   for (xmlNode* file : children(child(envelope, "References"), "File")) {
     OvfFile entry{attribute(file, "id"), attribute(file, "href"), to_number(attribute(file, "size")),
                   attribute(file, "compression"), to_number(attribute(file, "chunkSize"))};
     if (entry.href.empty()) throw BadInput(fmt::format("{}: a File without href", where));
-    for (const OvfFile& seen : ovf.files)
+    for (const OvfFile& seen : files)
       if (seen.id == entry.id || seen.href == entry.href)
         throw BadInput(fmt::format("{}: file '{}' is listed twice in References", where, entry.href));
-    ovf.files.push_back(entry);
+    files.push_back(entry);
   }
-  std::map<std::string, OvfDisk> disks;  // by disk id
+  return files;
+}
+
+// DiskSection's disks by disk id, each with the file it refers to.
+std::map<std::string, OvfDisk> read_disk_section(xmlNode* envelope, const std::vector<OvfFile>& files,
+                                                 const std::string& where) {
+  std::map<std::string, OvfDisk> disks;
   for (xmlNode* disk : children(child(envelope, "DiskSection"), "Disk")) {
     OvfDisk entry;
     entry.disk_id = attribute(disk, "diskId");
     const std::string file_ref = attribute(disk, "fileRef");
-    for (const OvfFile& file : ovf.files)
+    for (const OvfFile& file : files)
       if (file.id == file_ref) entry.file_href = file.href;
     if (!file_ref.empty() && entry.file_href.empty())
       throw BadInput(fmt::format("{}: disk '{}' refers to file '{}', which References does not list", where,
                                  entry.disk_id, file_ref));
-    entry.capacity = to_number(attribute(disk, "capacity")) *
-                     allocation_unit(attribute(disk, "capacityAllocationUnits"), where);
+    entry.capacity =
+        to_number(attribute(disk, "capacity")) * allocation_unit(attribute(disk, "capacityAllocationUnits"), where);
     entry.format = attribute(disk, "format");
     if (!disks.emplace(entry.disk_id, entry).second)
       throw BadInput(fmt::format("{}: disk '{}' is listed twice in DiskSection", where, entry.disk_id));
   }
+  return disks;
+}
 
+xmlNode* the_virtual_system(xmlNode* envelope, const std::string& where) {
   auto systems = children(envelope, "VirtualSystem");
   if (systems.empty() && child(envelope, "VirtualSystemCollection"))
     throw BadInput(fmt::format("{}: the OVF holds several virtual machines; give one at a time", where));
   if (systems.size() != 1) throw BadInput(fmt::format("{}: the OVF holds no virtual machine", where));
-  xmlNode* system = systems.front();
-  ovf.name = attribute(system, "id");
-  if (xmlNode* os = child(system, "OperatingSystemSection")) {
-    ovf.os_type = attribute(os, "osType");
-    if (ovf.os_type.empty()) ovf.os_type = text(child(os, "Description"));
-  }
-  xmlNode* hardware = child(system, "VirtualHardwareSection");
-  std::map<std::string, std::string> controllers;  // InstanceID -> kind
+  return systems.front();
+}
+
+// The hardware items of the default deployment configuration; the disks the other
+// configurations attach go to `elsewhere`.
+std::vector<xmlNode*> configuration_items(xmlNode* envelope, xmlNode* hardware, std::set<std::string>& elsewhere) {
   std::vector<xmlNode*> items;
   const std::string configuration = default_configuration(envelope);
-  std::set<std::string> other_configurations_disks;
   for (const char* kind : {"Item", "StorageItem", "EthernetPortItem"})
     for (xmlNode* item : children(hardware, kind)) {
       if (in_configuration(item, configuration)) {
         items.push_back(item);
       } else if (text(child(item, "ResourceType")) == "17") {
         const std::string resource = text(child(item, "HostResource"));
-        other_configurations_disks.insert(resource.substr(resource.rfind('/') + 1));
+        elsewhere.insert(resource.substr(resource.rfind('/') + 1));
       }
     }
+  return items;
+}
+
+// Disk controllers by InstanceID: "ide", "scsi", "sata" or "nvme".
+std::map<std::string, std::string> controllers_of(const std::vector<xmlNode*>& items) {
+  std::map<std::string, std::string> controllers;
   for (xmlNode* item : items) {
     const std::string type = text(child(item, "ResourceType"));
     const std::string id = text(child(item, "InstanceID"));
-    if (type == "5") controllers[id] = "ide";
-    else if (type == "6") controllers[id] = "scsi";
+    if (type == "5")
+      controllers[id] = "ide";
+    else if (type == "6")
+      controllers[id] = "scsi";
     else if (type == "20") {
       std::string subtype = to_lower(text(child(item, "ResourceSubType")));
       controllers[id] = subtype.find("nvme") != std::string::npos ? "nvme" : "sata";
     }
   }
+  return controllers;
+}
+
+// NICs, floppies, CD-ROMs and the attached disks (taken from `disks`, in hardware order).
+void read_hardware(const std::vector<xmlNode*>& items, std::map<std::string, OvfDisk>& disks, Ovf& ovf,
+                   const std::string& where) {
+  auto controllers = controllers_of(items);
   for (xmlNode* item : items) {
     const std::string type = text(child(item, "ResourceType"));
-    if (type == "10") ++ovf.nics;
-    else if (type == "14") ++ovf.floppies;
-    else if (type == "15" || type == "16") ++ovf.cdroms;
+    if (type == "10")
+      ++ovf.nics;
+    else if (type == "14")
+      ++ovf.floppies;
+    else if (type == "15" || type == "16")
+      ++ovf.cdroms;
     else if (type == "17") {
       std::string resource = text(child(item, "HostResource"));
       if (resource.empty()) {  // a blank disk, created at deployment: no data, no file
@@ -215,6 +238,29 @@ Ovf parse_ovf(std::string_view xml, const std::string& where) {
       disks.erase(found);
     }
   }
+}
+
+}  // namespace
+
+Ovf parse_ovf(std::string_view xml, const std::string& where) {
+  if (xml.size() > 16 * 1024 * 1024) throw BadInput(fmt::format("{}: OVF descriptor is implausibly large", where));
+  Document document = parse_untrusted_xml(xml, where, "OVF");
+  xmlNode* envelope = xmlDocGetRootElement(document.get());
+  if (!envelope || local(envelope->name) != "Envelope")
+    throw BadInput(fmt::format("{}: not an OVF descriptor (no Envelope)", where));
+
+  Ovf ovf;
+  ovf.files = read_references(envelope, where);
+  std::map<std::string, OvfDisk> disks = read_disk_section(envelope, ovf.files, where);
+  xmlNode* system = the_virtual_system(envelope, where);
+  ovf.name = attribute(system, "id");
+  if (xmlNode* os = child(system, "OperatingSystemSection")) {
+    ovf.os_type = attribute(os, "osType");
+    if (ovf.os_type.empty()) ovf.os_type = text(child(os, "Description"));
+  }
+  xmlNode* hardware = child(system, "VirtualHardwareSection");
+  std::set<std::string> other_configurations_disks;
+  read_hardware(configuration_items(envelope, hardware, other_configurations_disks), disks, ovf, where);
   for (xmlNode* config : children(hardware, "Config"))
     if (attribute(config, "key") == "firmware") ovf.firmware = attribute(config, "value");
   // Disks that no hardware item attaches still belong to the VM; keep them, after the attached.
@@ -226,7 +272,8 @@ Ovf parse_ovf(std::string_view xml, const std::string& where) {
 
 namespace {
 
-constexpr std::string_view kStreamOptimized = "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized";
+constexpr std::string_view kStreamOptimized =
+    "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized";
 
 xmlAttr* attribute_node(xmlNode* node, std::string_view name) {
   for (xmlAttr* attr = node->properties; attr; attr = attr->next)
@@ -300,35 +347,39 @@ std::string xml_escape(const std::string& text) {
   std::string escaped;
   for (char c : text) {
     switch (c) {
-      case '&': escaped += "&amp;"; break;
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '"': escaped += "&quot;"; break;
-      default: escaped += c;
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '"':
+        escaped += "&quot;";
+        break;
+      default:
+        escaped += c;
     }
   }
   return escaped;
 }
 
-}  // namespace
+const OvaDisk* kept_disk(const std::vector<OvaDisk>& disks, const std::string& id) {
+  for (const OvaDisk& disk : disks)
+    if (disk.disk_id == id) return &disk;
+  return nullptr;
+}
 
-OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& disks, const std::string& where) {
-  Document document = parse_untrusted_xml(source_xml, where, "OVF");
-  xmlNode* envelope = xmlDocGetRootElement(document.get());
-  if (!envelope || local(envelope->name) != "Envelope") throw BadInput(fmt::format("{}: not an OVF descriptor (no Envelope)", where));
-  OvfForAws result;
-  auto kept_disk = [&](const std::string& id) -> const OvaDisk* {
-    for (const OvaDisk& disk : disks)
-      if (disk.disk_id == id) return &disk;
-    return nullptr;
-  };
-
-  // Disks: each kept one points at its new file; the others (blank disks) go.
+// Disks: each kept one points at its new file; the others (blank disks) go, and so do the files
+// that are not disks. The ids of what went are added to `removed_disks` and `removed_files`.
+void rewrite_disks_and_files(xmlNode* envelope, const std::vector<OvaDisk>& disks, OvfForAws& result,
+                             std::vector<std::string>& removed_disks, std::vector<std::string>& removed_files) {
   std::map<std::string, const OvaDisk*> file_of_disk;  // fileRef -> the disk written for it
-  std::vector<std::string> removed_disks;
   for (xmlNode* disk : children(child(envelope, "DiskSection"), "Disk")) {
     const std::string id = attribute(disk, "diskId");
-    const OvaDisk* kept = kept_disk(id);
+    const OvaDisk* kept = kept_disk(disks, id);
     if (!kept) {
       result.removed.push_back(fmt::format("disk '{}' (no data to import)", id));
       removed_disks.push_back(id);
@@ -341,7 +392,6 @@ OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& d
     set_attribute(disk, "format", std::string(kStreamOptimized), "diskId");
     drop_attribute(disk, "populatedSize");
   }
-  std::vector<std::string> removed_files;
   for (xmlNode* file : children(child(envelope, "References"), "File")) {
     const std::string id = attribute(file, "id");
     auto written = file_of_disk.find(id);
@@ -356,6 +406,61 @@ OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& d
     drop_attribute(file, "compression");
     drop_attribute(file, "chunkSize");
   }
+}
+
+// Why a hardware item of the kept configuration goes ("" when it stays): no removable media, one
+// NIC, no disk that is not in the OVA.
+std::string why_removed(xmlNode* item, const std::vector<OvaDisk>& disks, int& nics) {
+  const std::string type = text(child(item, "ResourceType"));
+  if (type == "14") return "floppy drive";
+  if (type == "15" || type == "16") return "CD/DVD drive";
+  if (type == "10" && ++nics > 1) return "network adapter (AWS gives the instance one)";
+  if (type == "17") {
+    const std::string resource = text(child(item, "HostResource"));
+    if (resource.empty() || !kept_disk(disks, resource.substr(resource.rfind('/') + 1))) return "disk without data";
+  }
+  return "";
+}
+
+void trim_hardware(xmlNode* system, const std::string& configuration, const std::vector<OvaDisk>& disks,
+                   OvfForAws& result) {
+  for (xmlNode* hardware : children(system, "VirtualHardwareSection")) {
+    int nics = 0;
+    for (xmlNode* item : hardware_items(hardware)) {
+      if (!in_configuration(item, configuration)) {
+        remove_node(item);
+        continue;
+      }
+      drop_attribute(item, "configuration");
+      const std::string why = why_removed(item, disks, nics);
+      if (why.empty()) continue;
+      const std::string name = text(child(item, "ElementName"));
+      result.removed.push_back(why + (name.empty() ? "" : " '" + name + "'"));
+      remove_node(item);
+    }
+  }
+}
+
+std::string dump_xml(xmlDoc* document, const std::string& where) {
+  xmlChar* buffer = nullptr;
+  int size = 0;
+  xmlDocDumpMemoryEnc(document, &buffer, &size, "UTF-8");
+  if (!buffer) throw Error(fmt::format("{}: cannot write the OVF", where));
+  std::string xml(reinterpret_cast<const char*>(buffer), static_cast<size_t>(size));
+  xmlFree(buffer);
+  return xml;
+}
+
+}  // namespace
+
+OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& disks, const std::string& where) {
+  Document document = parse_untrusted_xml(source_xml, where, "OVF");
+  xmlNode* envelope = xmlDocGetRootElement(document.get());
+  if (!envelope || local(envelope->name) != "Envelope")
+    throw BadInput(fmt::format("{}: not an OVF descriptor (no Envelope)", where));
+  OvfForAws result;
+  std::vector<std::string> removed_disks, removed_files;
+  rewrite_disks_and_files(envelope, disks, result, removed_disks, removed_files);
 
   // Deployment options: the default configuration is the VM that was exported; it stays, alone.
   const std::string configuration = default_configuration(envelope);
@@ -363,32 +468,8 @@ OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& d
     result.removed.push_back(fmt::format("deployment options (configuration '{}' kept)", configuration));
     remove_node(options);
   }
-  // Hardware: no removable media, one NIC, no disk that is not in the OVA.
   for (xmlNode* system : children(envelope, "VirtualSystem")) {
-    for (xmlNode* hardware : children(system, "VirtualHardwareSection")) {
-      int nics = 0;
-      for (xmlNode* item : hardware_items(hardware)) {
-        if (!in_configuration(item, configuration)) {
-          remove_node(item);
-          continue;
-        }
-        drop_attribute(item, "configuration");
-        const std::string type = text(child(item, "ResourceType"));
-        const std::string name = text(child(item, "ElementName"));
-        const std::string label = name.empty() ? "" : " '" + name + "'";
-        std::string why;
-        if (type == "14") why = "floppy drive";
-        else if (type == "15" || type == "16") why = "CD/DVD drive";
-        else if (type == "10" && ++nics > 1) why = "network adapter (AWS gives the instance one)";
-        else if (type == "17") {
-          const std::string resource = text(child(item, "HostResource"));
-          if (resource.empty() || !kept_disk(resource.substr(resource.rfind('/') + 1))) why = "disk without data";
-        }
-        if (why.empty()) continue;
-        result.removed.push_back(why + label);
-        remove_node(item);
-      }
-    }
+    trim_hardware(system, configuration, disks, result);
     // What still names a removed file or disk (an nvram ExtraConfig, an ISO's HostResource).
     std::vector<std::string> references;
     for (const std::string& id : removed_files) references.push_back("ovf:/file/" + id);
@@ -397,36 +478,12 @@ OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& d
     if (!references.empty()) collect_referrers(system, references, referrers);
     for (xmlNode* node : referrers) remove_node(node);
   }
-
-  xmlChar* buffer = nullptr;
-  int size = 0;
-  xmlDocDumpMemoryEnc(document.get(), &buffer, &size, "UTF-8");
-  if (!buffer) throw Error(fmt::format("{}: cannot write the OVF", where));
-  result.xml.assign(reinterpret_cast<const char*>(buffer), static_cast<size_t>(size));
-  xmlFree(buffer);
+  result.xml = dump_xml(document.get(), where);
   return result;
 }
 
-std::string ovf_for_disks(const std::string& name, const std::string& os_type, int bits, const std::vector<OvaDisk>& disks) {
-  std::string references, disk_section, items;
-  for (size_t i = 0; i < disks.size(); ++i) {
-    references += fmt::format("    <File ovf:href=\"{}\" ovf:id=\"file{}\" ovf:size=\"{}\"/>\n", xml_escape(disks[i].href), i + 1,
-                              disks[i].file_size);
-    disk_section += fmt::format("    <Disk ovf:capacity=\"{}\" ovf:capacityAllocationUnits=\"byte\" ovf:diskId=\"vmdisk{}\" "
-                                "ovf:fileRef=\"file{}\" ovf:format=\"{}\"/>\n",
-                                disks[i].capacity, i + 1, i + 1, kStreamOptimized);
-    items += fmt::format(
-        "      <Item>\n        <rasd:AddressOnParent>{}</rasd:AddressOnParent>\n        <rasd:ElementName>Hard disk {}</rasd:ElementName>\n"
-        "        <rasd:HostResource>ovf:/disk/vmdisk{}</rasd:HostResource>\n        <rasd:InstanceID>{}</rasd:InstanceID>\n"
-        "        <rasd:Parent>3</rasd:Parent>\n        <rasd:ResourceType>17</rasd:ResourceType>\n      </Item>\n",
-        i, i + 1, i + 1, 10 + i);
-  }
-  const bool windows = os_type == "windows";
-  const std::string os_name = fmt::format("{} {}-bit", windows ? "Windows" : "Linux", bits);
-  const std::string vmware_type = windows ? (bits == 64 ? "windows9Server64Guest" : "windows9Guest")
-                                          : (bits == 64 ? "otherLinux64Guest" : "otherLinuxGuest");
-  const std::string escaped = xml_escape(name);
-  return fmt::format(R"(<?xml version="1.0" encoding="UTF-8"?>
+// The OVF vmfix writes for bare disks: the disk items, the OS and one NIC.
+constexpr char kOvfTemplate[] = R"(<?xml version="1.0" encoding="UTF-8"?>
 <!-- written by vmfix for AWS VM Import -->
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
     xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
@@ -489,8 +546,32 @@ std::string ovf_for_disks(const std::string& name, const std::string& os_type, i
     </VirtualHardwareSection>
   </VirtualSystem>
 </Envelope>
-)",
-                     references, disk_section, escaped, escaped, vmware_type, os_name, escaped,
+)";
+
+std::string ovf_for_disks(const std::string& name, const std::string& os_type, int bits,
+                          const std::vector<OvaDisk>& disks) {
+  std::string references, disk_section, items;
+  for (size_t i = 0; i < disks.size(); ++i) {
+    references += fmt::format("    <File ovf:href=\"{}\" ovf:id=\"file{}\" ovf:size=\"{}\"/>\n",
+                              xml_escape(disks[i].href), i + 1, disks[i].file_size);
+    disk_section += fmt::format(
+        "    <Disk ovf:capacity=\"{}\" ovf:capacityAllocationUnits=\"byte\" ovf:diskId=\"vmdisk{}\" "
+        "ovf:fileRef=\"file{}\" ovf:format=\"{}\"/>\n",
+        disks[i].capacity, i + 1, i + 1, kStreamOptimized);
+    items += fmt::format(
+        "      <Item>\n        <rasd:AddressOnParent>{}</rasd:AddressOnParent>\n        <rasd:ElementName>Hard disk "
+        "{}</rasd:ElementName>\n"
+        "        <rasd:HostResource>ovf:/disk/vmdisk{}</rasd:HostResource>\n        "
+        "<rasd:InstanceID>{}</rasd:InstanceID>\n"
+        "        <rasd:Parent>3</rasd:Parent>\n        <rasd:ResourceType>17</rasd:ResourceType>\n      </Item>\n",
+        i, i + 1, i + 1, 10 + i);
+  }
+  const bool windows = os_type == "windows";
+  const std::string os_name = fmt::format("{} {}-bit", windows ? "Windows" : "Linux", bits);
+  const std::string vmware_type = windows ? (bits == 64 ? "windows9Server64Guest" : "windows9Guest")
+                                          : (bits == 64 ? "otherLinux64Guest" : "otherLinuxGuest");
+  const std::string escaped = xml_escape(name);
+  return fmt::format(kOvfTemplate, references, disk_section, escaped, escaped, vmware_type, os_name, escaped,
                      windows ? "lsilogicsas" : "lsilogic", items);
 }
 

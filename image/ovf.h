@@ -9,12 +9,12 @@
 namespace vmfix::image {
 
 struct OvfDisk {
-  std::string disk_id;      // "vmdisk1"
-  std::string file_href;    // the file holding it, as the OVF names it; "" for a blank disk
-  uint64_t capacity = 0;    // bytes
-  std::string format;       // the ovf:format URL ("...#streamOptimized")
-  std::string controller;   // "scsi", "ide", "sata", "nvme" or "" when not said
-  int address = 0;          // position on the controller
+  std::string disk_id;     // "vmdisk1"
+  std::string file_href;   // the file holding it, as the OVF names it; "" for a blank disk
+  uint64_t capacity = 0;   // bytes
+  std::string format;      // the ovf:format URL ("...#streamOptimized")
+  std::string controller;  // "scsi", "ide", "sata", "nvme" or "" when not said
+  int address = 0;         // position on the controller
 };
 
 struct OvfFile {
@@ -26,14 +26,14 @@ struct OvfFile {
 };
 
 struct Ovf {
-  std::string name;            // VirtualSystem id
-  std::string os_type;         // vmw:osType, or the OperatingSystemSection description
+  std::string name;     // VirtualSystem id
+  std::string os_type;  // vmw:osType, or the OperatingSystemSection description
   std::vector<OvfFile> files;
   std::vector<OvfDisk> disks;  // in hardware order (the first is the boot disk), blank ones too
   int nics = 0;
   int cdroms = 0;
   int floppies = 0;
-  std::string firmware;        // "efi" or "bios" (vmw:Config firmware), "" when not said
+  std::string firmware;  // "efi" or "bios" (vmw:Config firmware), "" when not said
 };
 
 // Throws BadInput naming `where` for a malformed or hostile descriptor.
@@ -60,7 +60,8 @@ OvfForAws ovf_for_aws(std::string_view source_xml, const std::vector<OvaDisk>& d
 
 // A minimal OVF for a VM that came as bare disk images: one VM, its disks on one SCSI controller,
 // one NIC. `os_type` is "windows" or "linux"; `bits` 32 or 64.
-std::string ovf_for_disks(const std::string& name, const std::string& os_type, int bits, const std::vector<OvaDisk>& disks);
+std::string ovf_for_disks(const std::string& name, const std::string& os_type, int bits,
+                          const std::vector<OvaDisk>& disks);
 
 // A Windows answer file (unattend.xml) given by the user: well-formed XML, no DTD or entities,
 // root element <unattend>. Throws BadInput otherwise.

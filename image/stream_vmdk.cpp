@@ -81,7 +81,8 @@ std::string descriptor(uint64_t capacity_sectors, const std::string& extent_name
       "ddb.adapterType = \"ide\"\n"
       "ddb.toolsVersion = \"2147483647\"\n",
       cid, capacity_sectors, extent_name, cylinders);
-  if (text.size() > kDescriptorSectors * kSector) throw Error(fmt::format("VMDK descriptor too long for '{}'", extent_name));
+  if (text.size() > kDescriptorSectors * kSector)
+    throw Error(fmt::format("VMDK descriptor too long for '{}'", extent_name));
   text.resize(kDescriptorSectors * kSector, '\0');
   return text;
 }
@@ -142,7 +143,7 @@ void read_span(int fd, const fs::path& raw, uint64_t offset, char* into, uint64_
   const uint64_t end = offset + length;
   for (uint64_t at = offset; at < end;) {
     off_t data = ::lseek(fd, static_cast<off_t>(at), SEEK_DATA);
-    if (data < 0 && errno == ENXIO) return;  // nothing but a hole to the end of the file
+    if (data < 0 && errno == ENXIO) return;       // nothing but a hole to the end of the file
     if (data < 0) data = static_cast<off_t>(at);  // no SEEK_DATA here: read everything
     if (static_cast<uint64_t>(data) >= end) return;
     off_t hole = ::lseek(fd, data, SEEK_HOLE);
@@ -184,6 +185,39 @@ void run_shares(unsigned shares, const std::function<void(unsigned)>& body) {
     if (error) std::rethrow_exception(error);
 }
 
+// A grain, deflated (zlib's format, as VMware reads it) behind its 12-byte marker: its first
+// sector and its compressed length.
+void compress_grain(const char* data, uint64_t grain, std::string& out, const fs::path& target) {
+  uLongf length = compressBound(kGrainBytes);
+  out.resize(12 + length);
+  if (compress2(reinterpret_cast<Bytef*>(out.data() + 12), &length, reinterpret_cast<const Bytef*>(data), kGrainBytes,
+                Z_DEFAULT_COMPRESSION) != Z_OK)
+    throw Error(fmt::format("{}: zlib could not compress grain {}", target.string(), grain));
+  out.resize(12 + length);
+  put_le64(out, 0, grain * kGrainSectors);
+  put_le32(out, 8, static_cast<uint32_t>(length));
+}
+
+// Grain tables and the directory hold 32-bit sector numbers: a sparse extent ends at 2 TiB.
+uint32_t sector_of(const SectorWriter& writer, const fs::path& target) {
+  if (writer.sector() > 0xffffffffULL - kGrainSectors)
+    throw Error(fmt::format("{}: a sparse VMDK cannot grow past 2 TiB", target.string()));
+  return static_cast<uint32_t>(writer.sector());
+}
+
+// The grain directory, the footer (a copy of the header that points at the directory) and the
+// end-of-stream marker.
+void append_directory_and_footer(SectorWriter& out, const std::vector<uint32_t>& directory, uint64_t capacity) {
+  std::string gd(directory.size() * 4, '\0');
+  for (size_t t = 0; t < directory.size(); ++t) put_le32(gd, t * 4, directory[t]);
+  out.append(marker((gd.size() + kSector - 1) / kSector, kGrainDirectory));
+  const uint64_t gd_offset = out.sector();
+  out.append(gd);
+  out.append(marker(1, kFooter));
+  out.append(sparse_header(capacity, gd_offset));
+  out.append(marker(0, kEndOfStream));
+}
+
 }  // namespace
 
 void write_stream_optimized_vmdk(const fs::path& raw, const fs::path& target, const std::string& extent_name,
@@ -209,12 +243,6 @@ void write_stream_optimized_vmdk(const fs::path& raw, const fs::path& target, co
   out.append(descriptor(capacity, extent_name));
   out.append(std::string((kOverheadSectors - out.sector()) * kSector, '\0'));
 
-  // Grain tables and the directory hold 32-bit sector numbers: a sparse extent ends at 2 TiB.
-  auto sector_of = [&](const SectorWriter& writer) {
-    if (writer.sector() > 0xffffffffULL - kGrainSectors)
-      throw Error(fmt::format("{}: a sparse VMDK cannot grow past 2 TiB", target.string()));
-    return static_cast<uint32_t>(writer.sector());
-  };
   std::vector<uint32_t> directory(tables, 0);
   std::string span;
   std::vector<std::string> compressed(kTableEntries);
@@ -227,45 +255,27 @@ void write_stream_optimized_vmdk(const fs::path& raw, const fs::path& target, co
     // 64 KiB is padded with zeros.
     span.assign(count * kGrainBytes, '\0');
     read_span(fd, raw, offset, span.data(), std::min<uint64_t>(span.size(), size - offset));
-    // Each thread deflates every threads-th grain of the span; zlib's format, as VMware reads it.
+    // Each thread deflates every threads-th grain of the span.
     run_shares(threads, [&](unsigned share) {
       for (uint64_t g = share; g < count; g += threads) {
         const char* data = span.data() + g * kGrainBytes;
         present[g] = !all_zero(data, kGrainBytes);
-        if (!present[g]) continue;
-        std::string& out_bytes = compressed[g];
-        uLongf out_length = compressBound(kGrainBytes);
-        out_bytes.resize(12 + out_length);
-        if (compress2(reinterpret_cast<Bytef*>(out_bytes.data() + 12), &out_length, reinterpret_cast<const Bytef*>(data),
-                      kGrainBytes, Z_DEFAULT_COMPRESSION) != Z_OK)
-          throw Error(fmt::format("{}: zlib could not compress grain {}", target.string(), first_grain + g));
-        out_bytes.resize(12 + out_length);
-        put_le64(out_bytes, 0, (first_grain + g) * kGrainSectors);
-        put_le32(out_bytes, 8, static_cast<uint32_t>(out_length));
+        if (present[g]) compress_grain(data, first_grain + g, compressed[g], target);
       }
     });
-
     // Every span gets its table, empty or not: every directory entry then points at one.
     std::string table(kTableEntries * 4, '\0');
     for (uint64_t g = 0; g < count; ++g) {
       if (!present[g]) continue;
-      put_le32(table, g * 4, sector_of(out));
+      put_le32(table, g * 4, sector_of(out, target));
       out.append(compressed[g]);
     }
     out.append(marker(table.size() / kSector, kGrainTable));
-    directory[t] = sector_of(out);
+    directory[t] = sector_of(out, target);
     out.append(table);
     if (options.on_progress) options.on_progress(std::min(offset + span.size(), size), size);
   }
-
-  std::string gd(directory.size() * 4, '\0');
-  for (size_t t = 0; t < directory.size(); ++t) put_le32(gd, t * 4, directory[t]);
-  out.append(marker((gd.size() + kSector - 1) / kSector, kGrainDirectory));
-  const uint64_t gd_offset = out.sector();
-  out.append(gd);
-  out.append(marker(1, kFooter));
-  out.append(sparse_header(capacity, gd_offset));
-  out.append(marker(0, kEndOfStream));
+  append_directory_and_footer(out, directory, capacity);
   out.close();
 }
 

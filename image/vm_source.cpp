@@ -25,9 +25,10 @@ bool looks_like_ovf(std::string_view head) {
 
 // An href must name a file in the same place as the descriptor: no paths, no URLs.
 void check_href(const std::string& href, const std::string& where) {
-  if (href.empty() || href.front() == '/' || href.find("..") != std::string::npos || href.find("://") != std::string::npos ||
-      href.find('\\') != std::string::npos)
-    throw BadInput(fmt::format("{}: disk file '{}' is not a plain name beside the descriptor; refusing it", where, href));
+  if (href.empty() || href.front() == '/' || href.find("..") != std::string::npos ||
+      href.find("://") != std::string::npos || href.find('\\') != std::string::npos)
+    throw BadInput(
+        fmt::format("{}: disk file '{}' is not a plain name beside the descriptor; refusing it", where, href));
 }
 
 void check_supported(const OvfFile& file, const std::string& where) {
@@ -101,7 +102,8 @@ VmSource open_ova(const fs::path& path) {
     if (m.name.ends_with(".mf")) manifests.push_back(&m);
   }
   if (descriptors.empty()) throw BadInput(fmt::format("{}: the OVA holds no .ovf descriptor", where));
-  if (descriptors.size() > 1) throw BadInput(fmt::format("{}: the OVA holds {} .ovf descriptors", where, descriptors.size()));
+  if (descriptors.size() > 1)
+    throw BadInput(fmt::format("{}: the OVA holds {} .ovf descriptors", where, descriptors.size()));
   if (manifests.size() > 1) throw BadInput(fmt::format("{}: the OVA holds {} .mf manifests", where, manifests.size()));
   const TarMember& descriptor = *descriptors.front();
   if (descriptor.size > kMaxDescriptor || (!manifests.empty() && manifests.front()->size > kMaxDescriptor))
@@ -138,7 +140,8 @@ VmSource open_ovf(const fs::path& path) {
   fs::path manifest = path;
   manifest.replace_extension(".mf");
   if (fs::is_regular_file(manifest)) {
-    if (fs::file_size(manifest) > kMaxDescriptor) throw BadInput(fmt::format("{}: the manifest is implausibly large", where));
+    if (fs::file_size(manifest) > kMaxDescriptor)
+      throw BadInput(fmt::format("{}: the manifest is implausibly large", where));
     manifest_text = read_host_file(manifest);
   }
   auto bytes_of = [&](const std::string& name) -> std::optional<ByteSource> {
@@ -147,8 +150,8 @@ VmSource open_ovf(const fs::path& path) {
     if (!fs::is_regular_file(file)) return std::nullopt;
     return ByteSource{file, 0, fs::file_size(file), file.string()};
   };
-  vm.manifest = verify_manifest(manifest_text, where, bytes_of, files_to_cover(path.filename().string(), *vm.ovf),
-                                vm.notes);
+  vm.manifest =
+      verify_manifest(manifest_text, where, bytes_of, files_to_cover(path.filename().string(), *vm.ovf), vm.notes);
   for (const OvfDisk& disk : vm.ovf->disks) {
     if (skip_blank(disk, vm)) continue;
     check_supported(file_of(*vm.ovf, disk, where), where);
@@ -188,10 +191,11 @@ fs::path create_overlay(const SourceImage& image, const fs::path& directory, int
   } else {
     // qemu reads the byte range of the archive through a raw layer with offset and size.
     nlohmann::json spec = {{"driver", std::string(qemu_format(image.format))},
-                           {"file", {{"driver", "raw"},
-                                     {"offset", image.bytes.offset},
-                                     {"size", image.bytes.size},
-                                     {"file", {{"driver", "file"}, {"filename", fs::absolute(image.bytes.file).string()}}}}}};
+                           {"file",
+                            {{"driver", "raw"},
+                             {"offset", image.bytes.offset},
+                             {"size", image.bytes.size},
+                             {"file", {{"driver", "file"}, {"filename", fs::absolute(image.bytes.file).string()}}}}}};
     backing = "json:" + spec.dump();
   }
   run_host_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-F", std::string(qemu_format(image.format)), "-b",

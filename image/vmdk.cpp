@@ -1,4 +1,3 @@
-#include "support/bytes.h"
 #include "image/vmdk.h"
 
 #include <fmt/core.h>
@@ -6,6 +5,7 @@
 
 #include <cstring>
 
+#include "support/bytes.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/text.h"
@@ -27,9 +27,8 @@ struct SparseHeader {
 };
 
 SparseHeader parse_sparse_header(std::string_view bytes) {
-  return SparseHeader{le32(bytes, 4),  le32(bytes, 8),  le64(bytes, 12), le64(bytes, 20),
-                      le64(bytes, 28), le64(bytes, 36), le32(bytes, 44), le64(bytes, 56),
-                      le64(bytes, 64)};
+  return SparseHeader{le32(bytes, 4),  le32(bytes, 8),  le64(bytes, 12), le64(bytes, 20), le64(bytes, 28),
+                      le64(bytes, 36), le32(bytes, 44), le64(bytes, 56), le64(bytes, 64)};
 }
 
 std::string unquote(std::string_view value) {
@@ -61,8 +60,8 @@ void check_grain_tables(const ByteSource& source, const SparseHeader& header, ui
     for (uint64_t g = 0; g < header.gtes_per_gt; ++g) {
       uint64_t grain_sector = le32(table, g * 4);
       if (grain_sector > 1 && grain_sector + header.grain_size > file_sectors)
-        throw BadInput(fmt::format("{}: VMDK is truncated (data grain at sector {} beyond the end of the file)",
-                                   name, grain_sector));
+        throw BadInput(fmt::format("{}: VMDK is truncated (data grain at sector {} beyond the end of the file)", name,
+                                   grain_sector));
     }
   }
 }
@@ -120,8 +119,8 @@ SparseVmdkInfo check_sparse_vmdk(const ByteSource& source) {
   // VMware's format: grains of at most 64 KiB (128 sectors), always 512 entries per grain table.
   if (header.grain_size == 0 || header.grain_size > 128 || (header.grain_size & (header.grain_size - 1)) != 0 ||
       header.gtes_per_gt != 512)
-    throw BadInput(fmt::format("{}: corrupt VMDK header (grain size {}, {} entries per table)", name,
-                               header.grain_size, header.gtes_per_gt));
+    throw BadInput(fmt::format("{}: corrupt VMDK header (grain size {}, {} entries per table)", name, header.grain_size,
+                               header.gtes_per_gt));
 
   // Capacity 0 makes qemu treat the embedded descriptor as the disk, extents and all.
   if (header.capacity == 0) throw BadInput(fmt::format("{}: VMDK sparse header has capacity 0", name));
@@ -149,8 +148,7 @@ SparseVmdkInfo check_sparse_vmdk(const ByteSource& source) {
   if (header.gd_offset == kGdAtEnd) {
     // streamOptimized: a footer (a copy of the header with the real gdOffset) sits before the
     // end-of-stream marker; without it the stream was cut short.
-    if (file_size < 3 * kSector)
-      throw BadInput(fmt::format("{}: streamOptimized VMDK is truncated (no footer)", name));
+    if (file_size < 3 * kSector) throw BadInput(fmt::format("{}: streamOptimized VMDK is truncated (no footer)", name));
     std::string footer = source.read(file_size - 2 * kSector, kSector);
     if (footer.compare(0, 4, "KDMV") != 0)
       throw BadInput(fmt::format("{}: streamOptimized VMDK is truncated (footer missing at the end)", name));
@@ -185,8 +183,8 @@ SparseVmdkInfo check_vmdk_descriptor(const fs::path& path, std::string_view text
     const fs::path file(extent.file);
     if (extent.file.empty() || file.is_absolute() || extent.file.find('/') != std::string::npos ||
         extent.file.find('\\') != std::string::npos || extent.file == "." || extent.file == "..")
-      throw BadInput(fmt::format("{}: extent '{}' points outside the descriptor's directory; refusing to read it",
-                                 name, extent.file));
+      throw BadInput(fmt::format("{}: extent '{}' points outside the descriptor's directory; refusing to read it", name,
+                                 extent.file));
     const fs::path extent_path = directory / file;
     info.files.push_back(extent_path);
     struct stat st {};

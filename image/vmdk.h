@@ -13,9 +13,9 @@ namespace vmfix::image {
 struct VmdkExtent {
   std::string access;  // RW, RDONLY, NOACCESS
   uint64_t sectors = 0;
-  std::string type;    // FLAT, SPARSE, ZERO, VMFS, ...
-  std::string file;    // as written in the descriptor
-  uint64_t offset = 0; // in sectors, FLAT only
+  std::string type;     // FLAT, SPARSE, ZERO, VMFS, ...
+  std::string file;     // as written in the descriptor
+  uint64_t offset = 0;  // in sectors, FLAT only
 };
 
 struct VmdkDescriptor {

@@ -1,6 +1,6 @@
-#include "inspect/inspect.h"
-
 #include <algorithm>
+
+#include "inspect/inspect.h"
 
 namespace vmfix::inspect {
 

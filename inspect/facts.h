@@ -13,20 +13,20 @@ namespace vmfix::inspect {
 
 struct PartitionFacts {
   int number = 0;
-  std::string device;     // "/dev/sda1"
-  uint64_t start = 0;     // bytes
-  uint64_t end = 0;       // bytes, inclusive
+  std::string device;  // "/dev/sda1"
+  uint64_t start = 0;  // bytes
+  uint64_t end = 0;    // bytes, inclusive
   uint64_t size = 0;
-  std::string type;       // MBR id ("0x83") or GPT type GUID
-  std::string role;       // "esp", "bios-boot", "linux", "swap", "lvm", "raid", "ntfs", "msr", "recovery", "extended", ""
-  std::string name;       // GPT partition name
+  std::string type;  // MBR id ("0x83") or GPT type GUID
+  std::string role;  // "esp", "bios-boot", "linux", "swap", "lvm", "raid", "ntfs", "msr", "recovery", "extended", ""
+  std::string name;  // GPT partition name
   bool bootable = false;  // MBR active flag
   std::string partuuid;   // PARTUUID, as blkid gives it: the GPT partition GUID, or MBR "<disk signature>-<number>"
 };
 
 struct DiskFacts {
-  std::string device;           // appliance device, "/dev/sda"
-  std::string source;           // the image file
+  std::string device;  // appliance device, "/dev/sda"
+  std::string source;  // the image file
   uint64_t size = 0;
   std::string partition_table;  // "mbr", "gpt" or "none"
   std::vector<PartitionFacts> partitions;
@@ -38,7 +38,7 @@ struct FilesystemFacts {
   std::string type;  // "ext4", "xfs", "ntfs", "vfat", "swap", ...
   std::string label;
   std::string uuid;
-  std::string mountpoint;      // in the guest, "" when not mounted
+  std::string mountpoint;  // in the guest, "" when not mounted
   std::optional<uint64_t> size;
   std::optional<uint64_t> free;  // only for mounted filesystems
   std::optional<bool> clean;     // ext2/3/4 state from the superblock; nullopt for others
@@ -70,33 +70,33 @@ struct WindowsFacts {
   std::string edition_id;         // "ServerStandard", "Professional"
   std::string installation_type;  // "Server", "Server Core", "Nano Server", "Client"
   std::string current_build;
-  std::string install_language;   // LANGID in hex, "0409" is US English
-  std::vector<std::string> dotnet;           // "v3.5 SP1", "v4 Full release 378675"
-  std::vector<std::string> pending_reboot;   // the keys and values that say so
-  std::string automatic_install;             // the AUOptions setting that installs updates unasked, "" if none
-  bool fast_startup = false;                 // HiberbootEnabled=1
-  std::optional<uint64_t> hiberfil_size;     // hiberfil.sys at the system drive root
-  std::string hiberfil_signature;            // its first 4 bytes: "hibr"/"HIBR" while hibernated
-  std::vector<WindowsService> services;      // of the current control set
-  bool system_hive_dirty = false;            // sequence numbers differ and logs sit beside it
-  std::string system_hive_state;             // registry::GuestHive's description of it
-  bool accounts_read = false;                // the SAM hive was read
-  std::string accounts_evidence;             // the SAM's path, or why it could not be read
-  std::vector<std::string> enabled_accounts;       // local accounts that can log on
+  std::string install_language;               // LANGID in hex, "0409" is US English
+  std::vector<std::string> dotnet;            // "v3.5 SP1", "v4 Full release 378675"
+  std::vector<std::string> pending_reboot;    // the keys and values that say so
+  std::string automatic_install;              // the AUOptions setting that installs updates unasked, "" if none
+  bool fast_startup = false;                  // HiberbootEnabled=1
+  std::optional<uint64_t> hiberfil_size;      // hiberfil.sys at the system drive root
+  std::string hiberfil_signature;             // its first 4 bytes: "hibr"/"HIBR" while hibernated
+  std::vector<WindowsService> services;       // of the current control set
+  bool system_hive_dirty = false;             // sequence numbers differ and logs sit beside it
+  std::string system_hive_state;              // registry::GuestHive's description of it
+  bool accounts_read = false;                 // the SAM hive was read
+  std::string accounts_evidence;              // the SAM's path, or why it could not be read
+  std::vector<std::string> enabled_accounts;  // local accounts that can log on
   std::vector<std::string> accounts_without_password;  // enabled, and no password stored
 };
 
 // Remote access and boot on Linux.
 struct LinuxFacts {
-  std::vector<bootloader::Kernel> kernels;      // newest first
-  std::optional<bootloader::BootConfig> boot;   // the OS's GRUB menu
-  std::vector<std::string> grub_configs;        // distinct GRUB menu files found
-  std::string ssh_server;                       // "/usr/sbin/sshd" when installed
-  std::string ssh_enabled;                      // the unit or rc link that starts it, "" if none
-  std::vector<std::string> key_users;           // non-root users with a non-empty authorized_keys
+  std::vector<bootloader::Kernel> kernels;     // newest first
+  std::optional<bootloader::BootConfig> boot;  // the OS's GRUB menu
+  std::vector<std::string> grub_configs;       // distinct GRUB menu files found
+  std::string ssh_server;                      // "/usr/sbin/sshd" when installed
+  std::string ssh_enabled;                     // the unit or rc link that starts it, "" if none
+  std::vector<std::string> key_users;          // non-root users with a non-empty authorized_keys
   bool root_has_keys = false;
-  std::string firewall;                         // "firewalld", "ufw", "iptables" or "" (none active)
-  std::optional<bool> firewall_allows_ssh;      // nullopt: no firewall, or its rules not understood
+  std::string firewall;                     // "firewalld", "ufw", "iptables" or "" (none active)
+  std::optional<bool> firewall_allows_ssh;  // nullopt: no firewall, or its rules not understood
   std::string firewall_evidence;
 };
 
@@ -112,7 +112,7 @@ struct Facts {
   std::string root_device;
   std::string package_format;
   std::string package_management;
-  std::string windows_systemroot;         // "/Windows"
+  std::string windows_systemroot;           // "/Windows"
   std::string windows_current_control_set;  // "ControlSet001"
 
   std::vector<guest::Mountpoint> mountpoints;
@@ -129,7 +129,7 @@ struct Facts {
   bool found_by_libguestfs = false;   // libguestfs's inspect_os named the OS, not vmfix's own search
   WindowsFacts windows;
   LinuxFacts linux;
-  std::vector<std::string> notes;     // what inspection could not read, and why
+  std::vector<std::string> notes;  // what inspection could not read, and why
 };
 
 }  // namespace vmfix::inspect

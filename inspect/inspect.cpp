@@ -56,8 +56,9 @@ void read_os(guestfs_h* g, const std::string& root, Facts& facts) {
 
 // Parents before children: / before /boot before /boot/efi.
 void sort_mountpoints(std::vector<guest::Mountpoint>& mountpoints) {
-  std::sort(mountpoints.begin(), mountpoints.end(),
-            [](const auto& a, const auto& b) { return a.path.size() < b.path.size() || (a.path.size() == b.path.size() && a.path < b.path); });
+  std::sort(mountpoints.begin(), mountpoints.end(), [](const auto& a, const auto& b) {
+    return a.path.size() < b.path.size() || (a.path.size() == b.path.size() && a.path < b.path);
+  });
 }
 
 // The partition table is read from raw sectors and parsed on the host: one pread per table
@@ -75,7 +76,8 @@ void read_disks(guest::Session& session, const std::vector<std::string>& sources
     disk.size = static_cast<uint64_t>(size);
     auto read = [&](uint64_t offset, size_t length) -> std::string {
       if (offset >= disk.size) return "";
-      return appliance.read_device(disk.device, offset, static_cast<size_t>(std::min<uint64_t>(length, disk.size - offset)));
+      return appliance.read_device(disk.device, offset,
+                                   static_cast<size_t>(std::min<uint64_t>(length, disk.size - offset)));
     };
     disk::PartitionTable table = disk::read_partition_table(read, disk.size);
     disk.partition_table = table.kind;
@@ -90,7 +92,8 @@ void read_disks(guest::Session& session, const std::vector<std::string>& sources
       partition.type = table.kind == "gpt" ? p.gpt_type : fmt::format("0x{:02x}", p.mbr_type);
       partition.role = table.role_of(p);
       partition.name = p.name;
-      partition.partuuid = table.kind == "gpt" ? to_lower(p.gpt_guid) : fmt::format("{:08x}-{:02x}", table.disk_signature, p.number);
+      partition.partuuid =
+          table.kind == "gpt" ? to_lower(p.gpt_guid) : fmt::format("{:08x}-{:02x}", table.disk_signature, p.number);
       partition.bootable = p.bootable;
       disk.partitions.push_back(std::move(partition));
     }
@@ -106,7 +109,8 @@ std::optional<bool> ext_state_clean(guestfs_h* g, const std::string& device) {
   auto flat = take_strings(g, listing, "tune2fs_l");
   std::optional<bool> clean;
   for (size_t i = 0; i + 1 < flat.size(); i += 2) {
-    if (flat[i] == "Filesystem state") clean = flat[i + 1].find("clean") == 0 && flat[i + 1].find("error") == std::string::npos;
+    if (flat[i] == "Filesystem state")
+      clean = flat[i + 1].find("clean") == 0 && flat[i + 1].find("error") == std::string::npos;
     if (flat[i] == "Filesystem features" && flat[i + 1].find("needs_recovery") != std::string::npos) return false;
   }
   return clean;
@@ -124,7 +128,8 @@ void read_filesystems(guestfs_h* g, Facts& facts) {
   }
   for (auto* list : {guestfs_list_md_devices(g), guestfs_lvs(g)})
     if (list)
-      for (const std::string& device : take_strings(g, list, "list volumes")) candidates.emplace_back(device, std::nullopt);
+      for (const std::string& device : take_strings(g, list, "list volumes"))
+        candidates.emplace_back(device, std::nullopt);
   for (const auto& [device, size] : candidates) {
     char** tags = guestfs_blkid(g, device.c_str());
     if (tags == nullptr) continue;  // nothing blkid recognises
@@ -132,9 +137,12 @@ void read_filesystems(guestfs_h* g, Facts& facts) {
     FilesystemFacts fs;
     fs.device = device;
     for (size_t i = 0; i + 1 < flat.size(); i += 2) {
-      if (flat[i] == "TYPE") fs.type = flat[i + 1];
-      else if (flat[i] == "LABEL") fs.label = flat[i + 1];
-      else if (flat[i] == "UUID") fs.uuid = flat[i + 1];
+      if (flat[i] == "TYPE")
+        fs.type = flat[i + 1];
+      else if (flat[i] == "LABEL")
+        fs.label = flat[i + 1];
+      else if (flat[i] == "UUID")
+        fs.uuid = flat[i + 1];
     }
     if (fs.type.empty() || fs.type == "LVM2_member" || fs.type == "linux_raid_member") continue;
     fs.size = size;
@@ -217,33 +225,32 @@ struct LinuxRoot {
   std::vector<guest::Mountpoint> mountpoints;
 };
 
-// A Debian-family root found without inspect_os (see inspect/linux_root.h), when the disks hold
-// only filesystems this path reads: ext2/3/4, XFS, JFS, FAT and swap, on partitions, whole disks or
-// LVM. nullopt sends inspection to libguestfs: btrfs (subvolumes), md arrays, encrypted volumes,
-// another OS's filesystem, two roots, a separate /usr, or a release this path does not read.
-std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& facts) {
-  static constexpr std::array<std::string_view, 7> kLinuxKinds{"ext2", "ext3", "ext4", "xfs", "jfs", "vfat", "swap"};
-  for (const FilesystemFacts& fs : facts.filesystems)
-    if (std::find(kLinuxKinds.begin(), kLinuxKinds.end(), fs.type) == kLinuxKinds.end() || fs.device.starts_with("/dev/md"))
-      return std::nullopt;
-  guestfs_h* g = session.handle();
-  guest::LibguestfsGuest guest(session);
-  auto is_file = [&](const std::string& path, bool follow = false) {
-    return guestfs_is_file_opts(g, path.c_str(), GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, follow ? 1 : 0, -1) == 1;
-  };
-  // Files are found as libguestfs finds them: a regular file after symbolic links, which are
-  // followed inside the guest.
-  auto resolved = [&](const std::string& path) -> std::optional<std::string> {
+// Files of the mounted filesystem as libguestfs finds them: a regular file after symbolic links,
+// which are followed inside the guest.
+class MountedFiles {
+ public:
+  explicit MountedFiles(guest::Session& session) : g_(session.handle()), guest_(session) {}
+  bool is_file(const std::string& path, bool follow = false) const {
+    return guestfs_is_file_opts(g_, path.c_str(), GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, follow ? 1 : 0, -1) == 1;
+  }
+  std::optional<std::string> resolved(const std::string& path) const {
     if (!is_file(path, true)) return std::nullopt;
-    char* real = guestfs_realpath(g, path.c_str());
+    char* real = guestfs_realpath(g_, path.c_str());
     if (real == nullptr) return std::nullopt;
-    return take_string(g, real, "realpath");
-  };
-  ReadGuestFile read = [&](const std::string& path) -> std::optional<std::string> {
+    return take_string(g_, real, "realpath");
+  }
+  std::optional<std::string> read(const std::string& path) {
     auto real = resolved(path);
-    return real ? std::optional(guest.read(*real)) : std::nullopt;
-  };
+    return real ? std::optional(guest_.read(*real)) : std::nullopt;
+  }
+  std::string read_prefix(const std::string& path, size_t bytes) { return guest_.read_prefix(path, bytes); }
 
+ private:
+  guestfs_h* g_;
+  guest::LibguestfsGuest guest_;
+};
+
+BlockDevices block_devices(guestfs_h* g, const Facts& facts) {
   BlockDevices devices;
   for (const DiskFacts& disk : facts.disks) {
     devices.disks.push_back(disk.device);
@@ -255,63 +262,98 @@ std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& f
     if (lv == nullptr) return std::nullopt;
     return take_string(g, lv, "lvm_canonical_lv_name");
   };
+  return devices;
+}
 
+// What the top of the filesystem mounted at / is, in libguestfs's order of tests.
+enum class TopLevel { other, linux_root, libguestfs_decides };
+
+TopLevel classify_top(guestfs_h* g, const MountedFiles& files) {
+  std::unique_ptr<guestfs_dirent_list, decltype(&guestfs_free_dirent_list)> listing(guestfs_readdir(g, "/"),
+                                                                                    guestfs_free_dirent_list);
+  if (!listing) return TopLevel::libguestfs_decides;
+  auto top = [&](std::string_view name) -> char {  // 'd' directory, 'l' link, 'r' file; 0 if absent
+    for (uint32_t i = 0; i < listing->len; ++i)
+      if (name == listing->val[i].name) return listing->val[i].ftyp;
+    return 0;
+  };
+  auto top_icase = [&](std::string_view name) {
+    for (uint32_t i = 0; i < listing->len; ++i)
+      if (equals_icase(name, listing->val[i].name)) return true;
+    return false;
+  };
+  // A GRUB /boot is no root.
+  if ((top("grub") == 'd' && (files.is_file("/grub/menu.lst") || files.is_file("/grub/grub.conf"))) ||
+      (top("grub2") == 'd' && files.is_file("/grub2/grub.cfg")))
+    return TopLevel::other;
+  // The Hurd, Minix, DOS and old Windows are libguestfs's to name.
+  if (top("hurd") || (top("service") == 'd' && files.is_file("/service/vm")) || top_icase("windows") ||
+      top_icase("winnt") || top_icase("fdos") || top_icase("dos"))
+    return TopLevel::libguestfs_decides;
+  auto bin_is_usr_bin = [&] {
+    if (top("bin") != 'l') return false;
+    char* target = guestfs_readlink(g, "/bin");
+    return target != nullptr && take_string(g, target, "readlink") == "usr/bin";
+  };
+  if (top("etc") == 'd' && (top("bin") == 'd' || bin_is_usr_bin()) &&
+      (files.is_file("/etc/fstab") || files.is_file("/etc/hosts")))
+    return TopLevel::linux_root;
+  // CoreOS, and a separate /usr, whose release libguestfs merges into the root's.
+  if (top("etc") == 'd' && top("root") == 'd' && top("home") == 'd' && top("usr") == 'd' &&
+      files.is_file("/etc/coreos/update.conf"))
+    return TopLevel::libguestfs_decides;
+  if (top("bin") == 'd' && top("share") == 'd' && top("local") == 'd' &&
+      ((top("etc") == 'd' && !files.is_file("/etc/fstab")) || guestfs_is_dir(g, "/share/coreos") == 1))
+    return TopLevel::libguestfs_decides;
+  return TopLevel::other;
+}
+
+// The root mounted at /, if its release is one this path reads; a file vmfix cannot read leaves
+// the decision to libguestfs.
+std::optional<LinuxRoot> read_root(MountedFiles& files, const std::string& device, const BlockDevices& devices) {
+  ReadGuestFile read = [&](const std::string& path) { return files.read(path); };
+  try {
+    std::optional<LinuxRelease> release = read_debian_family_release(read);
+    if (!release) return std::nullopt;
+    LinuxRoot root;
+    root.device = device;
+    root.release = *release;
+    for (const char* program : {"/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh"}) {
+      if (auto real = files.resolved(program)) root.arch = elf_architecture(files.read_prefix(*real, 64));
+      if (!root.arch.empty()) break;
+    }
+    root.hostname = read_linux_hostname(read);
+    root.mountpoints = fstab_mountpoints(read("/etc/fstab").value_or(""), device, devices);
+    return root;
+  } catch (const guest::GuestError&) {
+    return std::nullopt;
+  }
+}
+
+// A Debian-family root found without inspect_os (see inspect/linux_root.h), when the disks hold
+// only filesystems this path reads: ext2/3/4, XFS, JFS, FAT and swap, on partitions, whole disks or
+// LVM. nullopt sends inspection to libguestfs: btrfs (subvolumes), md arrays, encrypted volumes,
+// another OS's filesystem, two roots, a separate /usr, or a release this path does not read.
+std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& facts) {
+  static constexpr std::array<std::string_view, 7> kLinuxKinds{"ext2", "ext3", "ext4", "xfs", "jfs", "vfat", "swap"};
+  for (const FilesystemFacts& fs : facts.filesystems)
+    if (std::find(kLinuxKinds.begin(), kLinuxKinds.end(), fs.type) == kLinuxKinds.end() ||
+        fs.device.starts_with("/dev/md"))
+      return std::nullopt;
+  guestfs_h* g = session.handle();
+  MountedFiles files(session);
+  const BlockDevices devices = block_devices(g, facts);
   std::optional<LinuxRoot> found;
   for (const FilesystemFacts& fs : facts.filesystems) {
-    if (fs.type == "swap" || guestfs_mount_ro(g, fs.device.c_str(), "/") != 0) continue;  // libguestfs skips what will not mount
+    if (fs.type == "swap" || guestfs_mount_ro(g, fs.device.c_str(), "/") != 0)
+      continue;  // libguestfs skips what will not mount
     UnmountAll unmount{g};
-    std::unique_ptr<guestfs_dirent_list, decltype(&guestfs_free_dirent_list)> listing(guestfs_readdir(g, "/"), guestfs_free_dirent_list);
-    if (!listing) return std::nullopt;
-    auto top = [&](std::string_view name) -> char {  // 'd' directory, 'l' link, 'r' file; 0 if absent
-      for (uint32_t i = 0; i < listing->len; ++i)
-        if (name == listing->val[i].name) return listing->val[i].ftyp;
-      return 0;
-    };
-    auto top_icase = [&](std::string_view name) {
-      for (uint32_t i = 0; i < listing->len; ++i)
-        if (equals_icase(name, listing->val[i].name)) return true;
-      return false;
-    };
-    // In libguestfs's order of tests: a GRUB /boot is no root.
-    if ((top("grub") == 'd' && (is_file("/grub/menu.lst") || is_file("/grub/grub.conf"))) ||
-        (top("grub2") == 'd' && is_file("/grub2/grub.cfg")))
-      continue;
-    // The Hurd, Minix, DOS and old Windows are libguestfs's to name.
-    if (top("hurd") || (top("service") == 'd' && is_file("/service/vm")) || top_icase("windows") || top_icase("winnt") ||
-        top_icase("fdos") || top_icase("dos"))
-      return std::nullopt;
-    auto bin_is_usr_bin = [&] {
-      if (top("bin") != 'l') return false;
-      char* target = guestfs_readlink(g, "/bin");
-      return target != nullptr && take_string(g, target, "readlink") == "usr/bin";
-    };
-    const bool linux_root = top("etc") == 'd' && (top("bin") == 'd' || bin_is_usr_bin()) && (is_file("/etc/fstab") || is_file("/etc/hosts"));
-    if (!linux_root) {
-      // CoreOS, and a separate /usr, whose release libguestfs merges into the root's.
-      if (top("etc") == 'd' && top("root") == 'd' && top("home") == 'd' && top("usr") == 'd' && is_file("/etc/coreos/update.conf"))
-        return std::nullopt;
-      if (top("bin") == 'd' && top("share") == 'd' && top("local") == 'd' &&
-          ((top("etc") == 'd' && !is_file("/etc/fstab")) || guestfs_is_dir(g, "/share/coreos") == 1))
-        return std::nullopt;
-      continue;
-    }
+    const TopLevel kind = classify_top(g, files);
+    if (kind == TopLevel::libguestfs_decides) return std::nullopt;
+    if (kind == TopLevel::other) continue;
     if (found) return std::nullopt;  // two roots: inspect_os counts and orders them
-    try {
-      std::optional<LinuxRelease> release = read_debian_family_release(read);
-      if (!release) return std::nullopt;
-      LinuxRoot root;
-      root.device = fs.device;
-      root.release = *release;
-      for (const char* program : {"/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh"}) {
-        if (auto real = resolved(program)) root.arch = elf_architecture(guest.read_prefix(*real, 64));
-        if (!root.arch.empty()) break;
-      }
-      root.hostname = read_linux_hostname(read);
-      root.mountpoints = fstab_mountpoints(read("/etc/fstab").value_or(""), fs.device, devices);
-      found = std::move(root);
-    } catch (const guest::GuestError&) {
-      return std::nullopt;  // a file vmfix cannot read: libguestfs decides
-    }
+    found = read_root(files, fs.device, devices);
+    if (!found) return std::nullopt;
   }
   return found;
 }
@@ -324,8 +366,8 @@ void scan_unmounted_boot_filesystems(guest::Session& session, Facts& facts) {
   for (const FilesystemFacts& fs : facts.filesystems) {
     if (!fs.mountpoint.empty() || (fs.type != "vfat" && fs.type != "ntfs")) continue;
     if (guestfs_mount_ro(g, fs.device.c_str(), "/") != 0) {
-      facts.notes.push_back(fmt::format("could not mount {} to look for boot loaders: {}", fs.device,
-                                        guestfs_last_error(g)));
+      facts.notes.push_back(
+          fmt::format("could not mount {} to look for boot loaders: {}", fs.device, guestfs_last_error(g)));
       continue;
     }
     for (auto& loader : bootloader::detect_bootloaders(guest, "/", fs.device)) facts.bootloaders.push_back(loader);
@@ -367,7 +409,8 @@ void read_packages(guestfs_h* g, guest::Guest& guest, Facts& facts) {
 }
 
 // Local accounts from the SAM hive: which can log on, and which of those have no password.
-void read_accounts(guest::Guest& guest, const std::string& config, const std::filesystem::path& scratch, WindowsFacts& windows) {
+void read_accounts(guest::Guest& guest, const std::string& config, const std::filesystem::path& scratch,
+                   WindowsFacts& windows) {
   const std::string sam_path = guest.resolve_case(config + "/SAM");
   windows.accounts_evidence = sam_path;
   if (!guest.is_file(sam_path)) {
@@ -411,24 +454,29 @@ void read_windows(guest::Guest& guest, Facts& facts) {
   facts.network = read_windows_interfaces(system, facts.windows_current_control_set);
   facts.hypervisor_tools = read_windows_vmware(system, facts.windows_current_control_set, software.get());
   if (guest.is_dir(guest.resolve_case("/Program Files/VMware/VMware Tools")))
-    facts.hypervisor_tools.push_back({"vmware-tools", "windows-program", guest.resolve_case("/Program Files/VMware/VMware Tools")});
+    facts.hypervisor_tools.push_back(
+        {"vmware-tools", "windows-program", guest.resolve_case("/Program Files/VMware/VMware Tools")});
   facts.windows = read_windows_facts(system, facts.windows_current_control_set, software.get());
-  registry::HiveHealth health = registry::hive_health(read_host_bytes(scratch.path() / "SYSTEM", 0, 512), guest, system_path);
+  registry::HiveHealth health =
+      registry::hive_health(read_host_bytes(scratch.path() / "SYSTEM", 0, 512), guest, system_path);
   facts.windows.system_hive_dirty = health.dirty && !health.logs.empty();
-  facts.windows.system_hive_state = health.dirty ? fmt::format("{}: sequence numbers differ{}", system_path,
-                                                               health.logs.empty() ? ", no logs beside it" : ", logs beside it")
-                                                 : fmt::format("{}: clean", system_path);
+  facts.windows.system_hive_state = health.dirty
+                                        ? fmt::format("{}: sequence numbers differ{}", system_path,
+                                                      health.logs.empty() ? ", no logs beside it" : ", logs beside it")
+                                        : fmt::format("{}: clean", system_path);
   read_accounts(guest, config, scratch.path(), facts.windows);
-  if (auto hiberfil = guest.stat(guest.resolve_case("/hiberfil.sys")); hiberfil && hiberfil->kind == guest::FileInfo::Kind::file)
-  {
+  if (auto hiberfil = guest.stat(guest.resolve_case("/hiberfil.sys"));
+      hiberfil && hiberfil->kind == guest::FileInfo::Kind::file) {
     facts.windows.hiberfil_size = hiberfil->size;
-    if (hiberfil->size >= 4) facts.windows.hiberfil_signature = guest.read_prefix(guest.resolve_case("/hiberfil.sys"), 4);
+    if (hiberfil->size >= 4)
+      facts.windows.hiberfil_signature = guest.read_prefix(guest.resolve_case("/hiberfil.sys"), 4);
   }
 }
 
 // The facts fixers can change: read after mounting, and again after fixing (refresh_facts).
 void read_guest_config(guest::Session& session, guest::Guest& guest, Facts& facts) {
-  std::erase_if(facts.bootloaders, [](const auto& loader) { return loader.location.empty(); });  // keep other filesystems'
+  std::erase_if(facts.bootloaders,
+                [](const auto& loader) { return loader.location.empty(); });  // keep other filesystems'
   facts.network.clear();
   facts.hypervisor_tools.clear();
   facts.packages.clear();
@@ -446,14 +494,17 @@ void read_guest_config(guest::Session& session, guest::Guest& guest, Facts& fact
     if (fs.mountpoint.empty()) continue;
     std::unique_ptr<struct guestfs_statvfs, decltype(&guestfs_free_statvfs)> st(
         guestfs_statvfs(session.handle(), fs.mountpoint.c_str()), guestfs_free_statvfs);
-    if (st) fs.free = static_cast<uint64_t>(st->bfree) * static_cast<uint64_t>(st->frsize);  // root-reserved blocks count: the importer runs as root
+    if (st)
+      fs.free = static_cast<uint64_t>(st->bfree) *
+                static_cast<uint64_t>(st->frsize);  // root-reserved blocks count: the importer runs as root
   }
   derive_boot_mode(facts);
 }
 
 }  // namespace
 
-Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode, guest::Guest* guest) {
+Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sources, MountMode mode,
+                    guest::Guest* guest) {
   guestfs_h* g = session.handle();
   Facts facts;
   read_disks(session, sources, facts);
@@ -489,7 +540,8 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   }
   sort_mountpoints(facts.mountpoints);
   if (facts.os_count > 1)
-    facts.notes.push_back(fmt::format("{} operating systems found; using the one on {}", facts.os_count, facts.root_device));
+    facts.notes.push_back(
+        fmt::format("{} operating systems found; using the one on {}", facts.os_count, facts.root_device));
   for (FilesystemFacts& fs : facts.filesystems)
     for (const guest::Mountpoint& mp : facts.mountpoints)
       if (mp.device == fs.device) fs.mountpoint = mp.path;

@@ -46,7 +46,8 @@ bool mentions_ssh_port(std::string_view text) {
       if (after >= text.size() || !std::isdigit(static_cast<unsigned char>(text[after]))) return true;
     }
   }
-  return text.find("--dport ssh") != std::string_view::npos || text.find("<service name=\"ssh\"/>") != std::string_view::npos;
+  return text.find("--dport ssh") != std::string_view::npos ||
+         text.find("<service name=\"ssh\"/>") != std::string_view::npos;
 }
 
 }  // namespace
@@ -77,8 +78,10 @@ void read_key_users(guest::Guest& guest, LinuxFacts& linux) {
     const std::string& shell = fields[6];
     if (shell.find("nologin") != std::string::npos || shell.find("false") != std::string::npos) continue;
     if (!has_keys(fields[5])) continue;
-    if (fields[2] == "0") linux.root_has_keys = true;
-    else linux.key_users.push_back(fields[0]);
+    if (fields[2] == "0")
+      linux.root_has_keys = true;
+    else
+      linux.key_users.push_back(fields[0]);
   }
 }
 
@@ -89,7 +92,8 @@ void read_firewall(guest::Guest& guest, LinuxFacts& linux) {
     if (auto conf = guest.read_if_exists("/etc/firewalld/firewalld.conf"))
       for (const auto& [key, value] : parse_shell_assignments(*conf))
         if (key == "DefaultZone" && !value.empty()) zone = value;
-    for (const std::string& file : {"/etc/firewalld/zones/" + zone + ".xml", "/usr/lib/firewalld/zones/" + zone + ".xml"}) {
+    for (const std::string& file :
+         {"/etc/firewalld/zones/" + zone + ".xml", "/usr/lib/firewalld/zones/" + zone + ".xml"}) {
       auto text = guest.read_if_exists(file);
       if (!text) continue;
       linux.firewall_allows_ssh = mentions_ssh_port(*text) || text->find("target=\"ACCEPT\"") != std::string::npos;
@@ -104,7 +108,8 @@ void read_firewall(guest::Guest& guest, LinuxFacts& linux) {
   }
   if (auto ufw = guest.read_if_exists("/etc/ufw/ufw.conf")) {
     bool enabled = false;
-    for (const auto& [key, value] : parse_shell_assignments(*ufw)) enabled = enabled || (key == "ENABLED" && value == "yes");
+    for (const auto& [key, value] : parse_shell_assignments(*ufw))
+      enabled = enabled || (key == "ENABLED" && value == "yes");
     if (enabled) {
       linux.firewall = "ufw";
       auto rules = guest.read_if_exists("/etc/ufw/user.rules").value_or("");
@@ -120,7 +125,8 @@ void read_firewall(guest::Guest& guest, LinuxFacts& linux) {
     if (!text) continue;
     linux.firewall = "iptables";
     bool drops = text->find(":INPUT DROP") != std::string::npos || text->find(":INPUT REJECT") != std::string::npos ||
-                 text->find("-A INPUT -j REJECT") != std::string::npos || text->find("-A INPUT -j DROP") != std::string::npos;
+                 text->find("-A INPUT -j REJECT") != std::string::npos ||
+                 text->find("-A INPUT -j DROP") != std::string::npos;
     linux.firewall_allows_ssh = !drops || mentions_ssh_port(*text);
     linux.firewall_evidence = saved;
     return;
@@ -139,7 +145,8 @@ LinuxFacts read_linux_facts(guest::Guest& guest, const std::vector<bootloader::B
     if (is_menu) linux.grub_configs.push_back(loader.config);
   }
   // BLS entries read through a stub config are the menu themselves.
-  const bool bls = std::any_of(loaders.begin(), loaders.end(), [](const auto& l) { return l.kind == "bls" && l.location.empty(); });
+  const bool bls =
+      std::any_of(loaders.begin(), loaders.end(), [](const auto& l) { return l.kind == "bls" && l.location.empty(); });
   if (bls && linux.grub_configs.empty()) linux.grub_configs.push_back("/boot/loader/entries");
   read_ssh(guest, linux);
   read_key_users(guest, linux);

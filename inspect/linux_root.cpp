@@ -26,8 +26,10 @@ void parse_version(const std::string& text, ReleaseData& data) {
   static const std::regex major_only(R"((\d+))");
   std::smatch match;
   try {
-    if (std::regex_search(text, match, major_minor)) data.version = {std::stoi(match[1]), std::stoi(match[2])};
-    else if (std::regex_search(text, match, major_only)) data.version = {std::stoi(match[1]), 0};
+    if (std::regex_search(text, match, major_minor))
+      data.version = {std::stoi(match[1]), std::stoi(match[2])};
+    else if (std::regex_search(text, match, major_only))
+      data.version = {std::stoi(match[1]), 0};
   } catch (const std::out_of_range&) {
     // a number too long for an int is no version
   }
@@ -38,8 +40,9 @@ enum class Family { debian, other, unknown };
 Family os_release_family(const std::string& id, std::string& distro) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kDebian{
       {{"debian", "debian"}, {"ubuntu", "ubuntu"}, {"kali", "kalilinux"}}};
-  static constexpr std::array<std::string_view, 14> kOther{"alpine", "altlinux", "arch", "centos", "coreos", "fedora", "frugalware",
-                                                           "mageia", "neokylin", "opensuse", "pld", "rhel", "sles", "sled"};
+  static constexpr std::array<std::string_view, 14> kOther{"alpine", "altlinux",   "arch",   "centos",   "coreos",
+                                                           "fedora", "frugalware", "mageia", "neokylin", "opensuse",
+                                                           "pld",    "rhel",       "sles",   "sled"};
   for (const auto& [key, name] : kDebian)
     if (id == key) {
       distro = name;
@@ -62,9 +65,13 @@ std::optional<LinuxRelease> read_debian_family_release(const ReadGuestFile& read
       if (key == "ID") {
         std::string distro;
         switch (os_release_family(value, distro)) {
-          case Family::debian: data.distro = distro; break;
-          case Family::other: return std::nullopt;
-          case Family::unknown: break;  // libguestfs ignores the ID and reads on
+          case Family::debian:
+            data.distro = distro;
+            break;
+          case Family::other:
+            return std::nullopt;
+          case Family::unknown:
+            break;  // libguestfs ignores the ID and reads on
         }
       } else if (key == "PRETTY_NAME") {
         data.product_name = value;
@@ -74,15 +81,19 @@ std::optional<LinuxRelease> read_debian_family_release(const ReadGuestFile& read
     }
     // Debian's VERSION_ID is the major release only: libguestfs then takes the point release
     // from /etc/debian_version, and its product name too.
-    settled = data.distro && data.product_name && data.version && !(*data.distro == "debian" && data.version->second == 0);
+    settled =
+        data.distro && data.product_name && data.version && !(*data.distro == "debian" && data.version->second == 0);
   }
   if (!settled) {
     if (auto text = read("/etc/lsb-release")) {
       for (const auto& [key, value] : parse_shell_assignments(*text)) {
         if (key == "DISTRIB_ID") {
-          if (value == "Ubuntu") data.distro = "ubuntu", settled = true;
-          else if (value == "LinuxMint") data.distro = "linuxmint", settled = true;
-          else if (value == "CoreOS" || value == "Mageia") return std::nullopt;
+          if (value == "Ubuntu")
+            data.distro = "ubuntu", settled = true;
+          else if (value == "LinuxMint")
+            data.distro = "linuxmint", settled = true;
+          else if (value == "CoreOS" || value == "Mageia")
+            return std::nullopt;
         } else if (key == "DISTRIB_RELEASE") {
           parse_version(value, data);
         } else if (key == "DISTRIB_DESCRIPTION") {
@@ -94,7 +105,8 @@ std::optional<LinuxRelease> read_debian_family_release(const ReadGuestFile& read
   }
   if (!settled) {
     // libguestfs reads these before debian_version; this path does not.
-    for (const char* file : {"/etc/oracle-release", "/etc/centos-release", "/etc/altlinux-release", "/etc/redhat-release"})
+    for (const char* file :
+         {"/etc/oracle-release", "/etc/centos-release", "/etc/altlinux-release", "/etc/redhat-release"})
       if (read(file)) return std::nullopt;
     if (auto text = read("/etc/debian_version"); text && !first_line(*text).empty()) {
       data.product_name = first_line(*text);
@@ -121,24 +133,40 @@ std::string read_linux_hostname(const ReadGuestFile& read) {
 }
 
 std::string elf_architecture(std::string_view header) {
-  if (header.size() < 20 || header.substr(0, 4) != "\x7f" "ELF") return "";
+  if (header.size() < 20 || header.substr(0, 4) !=
+                                "\x7f"
+                                "ELF")
+    return "";
   const bool wide = header[4] == 2;    // EI_CLASS: ELFCLASS64
   const bool little = header[5] == 1;  // EI_DATA: ELFDATA2LSB
   const auto b0 = static_cast<uint8_t>(header[18]), b1 = static_cast<uint8_t>(header[19]);
   switch (little ? (b0 | b1 << 8) : (b1 | b0 << 8)) {  // e_machine
-    case 3: return "i386";
-    case 62: return "x86_64";
-    case 183: return "aarch64";
-    case 40: return "arm";
-    case 20: return "ppc";
-    case 21: return little ? "ppc64le" : "ppc64";
-    case 22: return wide ? "s390x" : "s390";
-    case 243: return wide ? "riscv64" : "riscv32";
-    case 8: return wide ? "mips64" : "mips";
-    case 2: return "sparc";
-    case 43: return "sparc64";
-    case 50: return "ia64";
-    default: return "";
+    case 3:
+      return "i386";
+    case 62:
+      return "x86_64";
+    case 183:
+      return "aarch64";
+    case 40:
+      return "arm";
+    case 20:
+      return "ppc";
+    case 21:
+      return little ? "ppc64le" : "ppc64";
+    case 22:
+      return wide ? "s390x" : "s390";
+    case 243:
+      return wide ? "riscv64" : "riscv32";
+    case 8:
+      return wide ? "mips64" : "mips";
+    case 2:
+      return "sparc";
+    case 43:
+      return "sparc64";
+    case 50:
+      return "ia64";
+    default:
+      return "";
   }
 }
 
@@ -153,7 +181,9 @@ std::optional<std::string> resolve_fstab_device(const std::string& spec, const B
       if (matches(p)) return p.device;
     return std::nullopt;
   };
-  auto is_partition = [&](const std::string& device) { return partition_where([&](const PartitionFacts& p) { return p.device == device; }).has_value(); };
+  auto is_partition = [&](const std::string& device) {
+    return partition_where([&](const PartitionFacts& p) { return p.device == device; }).has_value();
+  };
   auto tag = [&](std::string_view prefix) { return unquote(std::string_view(spec).substr(prefix.size())); };
 
   auto with_uuid = [&](const std::string& uuid) {
@@ -166,7 +196,8 @@ std::optional<std::string> resolve_fstab_device(const std::string& spec, const B
   }
   if (spec.starts_with("PARTUUID=")) {
     const std::string uuid = tag("PARTUUID=");
-    return partition_where([&](const PartitionFacts& p) { return !p.partuuid.empty() && equals_icase(p.partuuid, uuid); });
+    return partition_where(
+        [&](const PartitionFacts& p) { return !p.partuuid.empty() && equals_icase(p.partuuid, uuid); });
   }
   if (spec.starts_with("PARTLABEL=")) {
     const std::string label = tag("PARTLABEL=");
@@ -241,8 +272,10 @@ std::vector<std::string> dpkg_installed_packages(std::string_view status) {
     present = false;
   };
   for (std::string_view line : split_lines(status)) {
-    if (line.empty()) finish();
-    else if (line.starts_with("Package:")) name = std::string(trim(line.substr(8)));
+    if (line.empty())
+      finish();
+    else if (line.starts_with("Package:"))
+      name = std::string(trim(line.substr(8)));
     else if (line.starts_with("Status:")) {
       // "want flag state": the state is the last word.
       const std::vector<std::string> words = split_words(trim(line.substr(7)));

@@ -45,13 +45,17 @@ std::vector<NetworkConfig> read_ifcfg(std::string_view file, std::string_view te
   config.interface = name.starts_with("ifcfg-") ? name.substr(6) : name;
   std::string bootproto;
   for (const auto& [key, value] : parse_shell_assignments(text)) {
-    if (key == "DEVICE" || key == "INTERFACENAME") config.interface = value;
-    else if (key == "BOOTPROTO") bootproto = to_lower(value);
+    if (key == "DEVICE" || key == "INTERFACENAME")
+      config.interface = value;
+    else if (key == "BOOTPROTO")
+      bootproto = to_lower(value);
     else if ((key.starts_with("IPADDR") || key.starts_with("IPV6ADDR")) && !value.empty())
       config.addresses.push_back(value);
-    else if ((key == "HWADDR" || key == "MACADDR" || key == "LLADDR") && !value.empty()) config.mac_binding = value;
+    else if ((key == "HWADDR" || key == "MACADDR" || key == "LLADDR") && !value.empty())
+      config.mac_binding = value;
   }
-  if (bootproto == "dhcp" || bootproto == "bootp" || bootproto == "dhcp4") config.method = "dhcp";
+  if (bootproto == "dhcp" || bootproto == "bootp" || bootproto == "dhcp4")
+    config.method = "dhcp";
   else if (bootproto == "static" || bootproto == "none" || (bootproto.empty() && !config.addresses.empty()))
     config.method = config.addresses.empty() ? "manual" : "static";
   return {config};
@@ -67,16 +71,20 @@ std::vector<NetworkConfig> read_ifupdown_stanzas(std::string_view file, std::str
     if (words[0] == "iface" && words.size() >= 4) {
       current = nullptr;
       if (words[1] == "lo") continue;
-      std::string method = words[3] == "dhcp" ? "dhcp" : words[3] == "static" ? "static"
-                         : words[3] == "manual" ? "manual" : words[3];
+      std::string method = words[3] == "dhcp"     ? "dhcp"
+                           : words[3] == "static" ? "static"
+                           : words[3] == "manual" ? "manual"
+                                                  : words[3];
       configs.push_back({"ifupdown", std::string(file), words[1], method, {}, ""});
       current = &configs.back();
-    } else if (words[0] == "auto" || words[0] == "allow-hotplug" || words[0] == "mapping" ||
-               words[0] == "source" || words[0] == "source-directory") {
+    } else if (words[0] == "auto" || words[0] == "allow-hotplug" || words[0] == "mapping" || words[0] == "source" ||
+               words[0] == "source-directory") {
       current = nullptr;
     } else if (current && words.size() >= 2) {
-      if (words[0] == "address") current->addresses.push_back(words[1]);
-      else if (words[0] == "hwaddress") current->mac_binding = words.back();
+      if (words[0] == "address")
+        current->addresses.push_back(words[1]);
+      else if (words[0] == "hwaddress")
+        current->mac_binding = words.back();
     }
   }
   return configs;
@@ -113,9 +121,12 @@ std::vector<NetworkConfig> read_netplan(std::string_view file, std::string_view 
     } else if (path.size() >= 3 && path[0].second == "network" && !configs.empty()) {
       NetworkConfig& config = configs.back();
       std::string_view parent = path.back().second;
-      if (key == "dhcp4" && is_true(value)) config.method = "dhcp";
-      else if (key == "dhcp6" && is_true(value) && config.method != "dhcp") config.method = "dhcp";
-      else if (key == "macaddress" && parent == "match") config.mac_binding = value;
+      if (key == "dhcp4" && is_true(value))
+        config.method = "dhcp";
+      else if (key == "dhcp6" && is_true(value) && config.method != "dhcp")
+        config.method = "dhcp";
+      else if (key == "macaddress" && parent == "match")
+        config.mac_binding = value;
       else if (key == "addresses" && path.size() == 3) {
         if (config.method != "dhcp") config.method = "static";
         if (!value.empty() && value.front() == '[') {
@@ -144,9 +155,12 @@ std::vector<NetworkConfig> read_nm_keyfile(std::string_view file, std::string_vi
   NetworkConfig config{"networkmanager", std::string(file), "", "unknown", {}, ""};
   std::string type;
   for_each_ini_entry(text, [&](std::string_view section, std::string_view key, std::string_view value) {
-    if (section == "connection" && key == "interface-name") config.interface = value;
-    else if (section == "connection" && key == "type") type = value;
-    else if ((section == "ethernet" || section == "802-3-ethernet") && key == "mac-address") config.mac_binding = value;
+    if (section == "connection" && key == "interface-name")
+      config.interface = value;
+    else if (section == "connection" && key == "type")
+      type = value;
+    else if ((section == "ethernet" || section == "802-3-ethernet") && key == "mac-address")
+      config.mac_binding = value;
     else if (section == "ipv4" && key == "method")
       config.method = value == "auto" ? "dhcp" : value == "manual" ? "static" : std::string(value);
     else if (section == "ipv4" && (key.starts_with("address")))
@@ -161,10 +175,14 @@ std::vector<NetworkConfig> read_networkd(std::string_view file, std::string_view
   NetworkConfig config{"systemd-networkd", std::string(file), "", "unknown", {}, ""};
   bool dhcp = false;
   for_each_ini_entry(text, [&](std::string_view section, std::string_view key, std::string_view value) {
-    if (section == "Match" && key == "Name") config.interface = value;
-    else if (section == "Match" && (key == "MACAddress" || key == "PermanentMACAddress")) config.mac_binding = value;
-    else if (section == "Network" && key == "DHCP") dhcp = is_true(value) || value == "ipv4" || value == "both";
-    else if ((section == "Network" || section == "Address") && key == "Address") config.addresses.emplace_back(value);
+    if (section == "Match" && key == "Name")
+      config.interface = value;
+    else if (section == "Match" && (key == "MACAddress" || key == "PermanentMACAddress"))
+      config.mac_binding = value;
+    else if (section == "Network" && key == "DHCP")
+      dhcp = is_true(value) || value == "ipv4" || value == "both";
+    else if ((section == "Network" || section == "Address") && key == "Address")
+      config.addresses.emplace_back(value);
   });
   config.method = dhcp ? "dhcp" : config.addresses.empty() ? "manual" : "static";
   return {config};

@@ -24,6 +24,104 @@ std::string human_size(uint64_t bytes) {
   return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
 }
 
+ordered_json filesystems_json(const Facts& facts) {
+  ordered_json list = ordered_json::array();
+  for (const auto& fs : facts.filesystems)
+    list.push_back({{"device", fs.device},
+                    {"type", fs.type},
+                    {"label", fs.label},
+                    {"uuid", fs.uuid},
+                    {"mountpoint", fs.mountpoint},
+                    {"size", optional_number(fs.size)},
+                    {"free", optional_number(fs.free)},
+                    {"clean", fs.clean ? ordered_json(*fs.clean) : ordered_json(nullptr)}});
+  return list;
+}
+
+ordered_json disks_json(const Facts& facts) {
+  ordered_json list = ordered_json::array();
+  for (const auto& disk : facts.disks) {
+    ordered_json partitions = ordered_json::array();
+    for (const auto& p : disk.partitions)
+      partitions.push_back({{"number", p.number},
+                            {"device", p.device},
+                            {"start", p.start},
+                            {"end", p.end},
+                            {"size", p.size},
+                            {"type", p.type},
+                            {"role", p.role},
+                            {"name", p.name},
+                            {"bootable", p.bootable}});
+    list.push_back({{"device", disk.device},
+                    {"source", disk.source},
+                    {"size", disk.size},
+                    {"partition_table", disk.partition_table},
+                    {"partitions", partitions},
+                    {"table_problems", disk.table_problems}});
+  }
+  return list;
+}
+
+ordered_json network_json(const Facts& facts) {
+  ordered_json list = ordered_json::array();
+  for (const auto& n : facts.network)
+    list.push_back({{"stack", n.stack},
+                    {"file", n.file},
+                    {"interface", n.interface},
+                    {"method", n.method},
+                    {"addresses", n.addresses},
+                    {"mac_binding", n.mac_binding}});
+  return list;
+}
+
+ordered_json windows_json(const WindowsFacts& w) {
+  ordered_json services = ordered_json::array();
+  for (const auto& service : w.services)
+    services.push_back({{"name", service.name}, {"start", service.start}, {"image_path", service.image_path}});
+  return {{"edition_id", w.edition_id},
+          {"installation_type", w.installation_type},
+          {"current_build", w.current_build},
+          {"install_language", w.install_language},
+          {"dotnet", w.dotnet},
+          {"pending_reboot", w.pending_reboot},
+          {"automatic_install", w.automatic_install},
+          {"fast_startup", w.fast_startup},
+          {"hiberfil_size", optional_number(w.hiberfil_size)},
+          {"system_hive_state", w.system_hive_state},
+          {"accounts", w.accounts_read ? ordered_json{{"enabled", w.enabled_accounts},
+                                                      {"without_password", w.accounts_without_password}}
+                                       : ordered_json{{"unread", w.accounts_evidence}}},
+          {"services", services}};
+}
+
+ordered_json linux_boot_json(const std::optional<bootloader::BootConfig>& boot) {
+  if (!boot) return nullptr;
+  ordered_json entries = ordered_json::array();
+  for (const auto& e : boot->entries)
+    entries.push_back({{"title", e.title}, {"kernel", e.kernel}, {"initrd", e.initrd}, {"options", e.options}});
+  return {{"kind", boot->kind},
+          {"config", boot->config},
+          {"entries", entries},
+          {"default_entry", boot->default_entry ? ordered_json(*boot->default_entry) : ordered_json(nullptr)},
+          {"default_evidence", boot->default_evidence}};
+}
+
+ordered_json linux_json(const LinuxFacts& l) {
+  ordered_json kernels = ordered_json::array();
+  for (const auto& k : l.kernels)
+    kernels.push_back({{"version", k.version}, {"path", k.path}, {"initrd", k.initrd}, {"modules", k.modules}});
+  return {{"kernels", kernels},
+          {"boot", linux_boot_json(l.boot)},
+          {"grub_configs", l.grub_configs},
+          {"ssh_server", l.ssh_server},
+          {"ssh_enabled", l.ssh_enabled},
+          {"key_users", l.key_users},
+          {"root_has_keys", l.root_has_keys},
+          {"firewall", l.firewall},
+          {"firewall_allows_ssh", l.firewall_allows_ssh ? ordered_json(*l.firewall_allows_ssh) : ordered_json(nullptr)},
+          {"firewall_evidence", l.firewall_evidence}};
+}
+
 }  // namespace
 
 ordered_json to_json(const Facts& facts) {
@@ -45,83 +143,20 @@ ordered_json to_json(const Facts& facts) {
   }
   out["mountpoints"] = ordered_json::array();
   for (const auto& mp : facts.mountpoints) out["mountpoints"].push_back({{"path", mp.path}, {"device", mp.device}});
-  out["filesystems"] = ordered_json::array();
-  for (const auto& fs : facts.filesystems)
-    out["filesystems"].push_back({{"device", fs.device}, {"type", fs.type}, {"label", fs.label}, {"uuid", fs.uuid},
-                                  {"mountpoint", fs.mountpoint}, {"size", optional_number(fs.size)},
-                                  {"free", optional_number(fs.free)},
-                                  {"clean", fs.clean ? ordered_json(*fs.clean) : ordered_json(nullptr)}});
-  out["disks"] = ordered_json::array();
-  for (const auto& disk : facts.disks) {
-    ordered_json partitions = ordered_json::array();
-    for (const auto& p : disk.partitions)
-      partitions.push_back({{"number", p.number}, {"device", p.device}, {"start", p.start}, {"end", p.end},
-                            {"size", p.size}, {"type", p.type}, {"role", p.role}, {"name", p.name},
-                            {"bootable", p.bootable}});
-    out["disks"].push_back({{"device", disk.device}, {"source", disk.source}, {"size", disk.size},
-                            {"partition_table", disk.partition_table}, {"partitions", partitions},
-                            {"table_problems", disk.table_problems}});
-  }
+  out["filesystems"] = filesystems_json(facts);
+  out["disks"] = disks_json(facts);
   out["boot_mode"] = facts.boot_mode;
   out["boot_mode_evidence"] = facts.boot_mode_evidence;
   out["bootloaders"] = ordered_json::array();
   for (const auto& b : facts.bootloaders)
-    out["bootloaders"].push_back({{"kind", b.kind}, {"firmware", b.firmware}, {"config", b.config},
-                                  {"location", b.location}});
-  out["network"] = ordered_json::array();
-  for (const auto& n : facts.network)
-    out["network"].push_back({{"stack", n.stack}, {"file", n.file}, {"interface", n.interface},
-                              {"method", n.method}, {"addresses", n.addresses}, {"mac_binding", n.mac_binding}});
+    out["bootloaders"].push_back(
+        {{"kind", b.kind}, {"firmware", b.firmware}, {"config", b.config}, {"location", b.location}});
+  out["network"] = network_json(facts);
   out["hypervisor_tools"] = ordered_json::array();
   for (const auto& t : facts.hypervisor_tools)
     out["hypervisor_tools"].push_back({{"name", t.name}, {"form", t.form}, {"evidence", t.evidence}});
-  if (facts.os_type == "windows") {
-    const WindowsFacts& w = facts.windows;
-    ordered_json services = ordered_json::array();
-    for (const auto& service : w.services)
-      services.push_back({{"name", service.name}, {"start", service.start}, {"image_path", service.image_path}});
-    out["windows"] = {{"edition_id", w.edition_id},
-                      {"installation_type", w.installation_type},
-                      {"current_build", w.current_build},
-                      {"install_language", w.install_language},
-                      {"dotnet", w.dotnet},
-                      {"pending_reboot", w.pending_reboot},
-                      {"automatic_install", w.automatic_install},
-                      {"fast_startup", w.fast_startup},
-                      {"hiberfil_size", optional_number(w.hiberfil_size)},
-                      {"system_hive_state", w.system_hive_state},
-                      {"accounts", w.accounts_read ? ordered_json{{"enabled", w.enabled_accounts},
-                                                                  {"without_password", w.accounts_without_password}}
-                                                   : ordered_json{{"unread", w.accounts_evidence}}},
-                      {"services", services}};
-  }
-  if (facts.os_type == "linux") {
-    const LinuxFacts& l = facts.linux;
-    ordered_json kernels = ordered_json::array();
-    for (const auto& k : l.kernels)
-      kernels.push_back({{"version", k.version}, {"path", k.path}, {"initrd", k.initrd}, {"modules", k.modules}});
-    ordered_json boot = nullptr;
-    if (l.boot) {
-      ordered_json entries = ordered_json::array();
-      for (const auto& e : l.boot->entries)
-        entries.push_back({{"title", e.title}, {"kernel", e.kernel}, {"initrd", e.initrd}, {"options", e.options}});
-      boot = {{"kind", l.boot->kind},
-              {"config", l.boot->config},
-              {"entries", entries},
-              {"default_entry", l.boot->default_entry ? ordered_json(*l.boot->default_entry) : ordered_json(nullptr)},
-              {"default_evidence", l.boot->default_evidence}};
-    }
-    out["linux"] = {{"kernels", kernels},
-                    {"boot", boot},
-                    {"grub_configs", l.grub_configs},
-                    {"ssh_server", l.ssh_server},
-                    {"ssh_enabled", l.ssh_enabled},
-                    {"key_users", l.key_users},
-                    {"root_has_keys", l.root_has_keys},
-                    {"firewall", l.firewall},
-                    {"firewall_allows_ssh", l.firewall_allows_ssh ? ordered_json(*l.firewall_allows_ssh) : ordered_json(nullptr)},
-                    {"firewall_evidence", l.firewall_evidence}};
-  }
+  if (facts.os_type == "windows") out["windows"] = windows_json(facts.windows);
+  if (facts.os_type == "linux") out["linux"] = linux_json(facts.linux);
   out["os_count"] = facts.os_count;
   out["packages_count"] = facts.packages_known ? ordered_json(facts.packages.size()) : ordered_json(nullptr);
   out["notes"] = facts.notes;
@@ -138,14 +173,12 @@ std::string render_text(const Facts& facts) {
   line("Product", facts.product_name);
   line("Hostname", facts.hostname);
   line("Root", facts.root_device);
-  line("Packages", facts.package_format.empty() ? ""
-                   : facts.packages_known
-                       ? fmt::format("{} ({}), {} installed", facts.package_format, facts.package_management,
-                                     facts.packages.size())
-                       : fmt::format("{} ({}), package database unreadable", facts.package_format,
-                                     facts.package_management));
-  if (!facts.windows_current_control_set.empty())
-    line("Control set", facts.windows_current_control_set);
+  line("Packages",
+       facts.package_format.empty() ? ""
+       : facts.packages_known
+           ? fmt::format("{} ({}), {} installed", facts.package_format, facts.package_management, facts.packages.size())
+           : fmt::format("{} ({}), package database unreadable", facts.package_format, facts.package_management));
+  if (!facts.windows_current_control_set.empty()) line("Control set", facts.windows_current_control_set);
   line("Boot mode", fmt::format("{} ({})", facts.boot_mode, facts.boot_mode_evidence));
   for (const auto& b : facts.bootloaders)
     line("Boot loader", fmt::format("{}{} {}{}", b.kind, b.firmware.empty() ? "" : " [" + b.firmware + "]", b.config,
@@ -157,7 +190,8 @@ std::string render_text(const Facts& facts) {
   }
   if (facts.os_type == "linux" && facts.linux.boot && facts.linux.boot->default_entry)
     line("Default boot", facts.linux.boot->entries[*facts.linux.boot->default_entry].title);
-  for (const auto& k : facts.linux.kernels) line("Kernel", fmt::format("{} {}", k.version, k.initrd.empty() ? "(no initrd)" : k.initrd));
+  for (const auto& k : facts.linux.kernels)
+    line("Kernel", fmt::format("{} {}", k.version, k.initrd.empty() ? "(no initrd)" : k.initrd));
   out += "\nDisks\n";
   for (const auto& disk : facts.disks) {
     out += fmt::format("  {} {} {} ({})\n", disk.device, disk.partition_table, human_size(disk.size), disk.source);

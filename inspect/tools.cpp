@@ -29,7 +29,8 @@ std::vector<HypervisorTool> detect_linux_tools(guest::Guest& guest, const std::v
   const bool have_vmware = std::any_of(tools.begin(), tools.end(), [](const HypervisorTool& tool) {
     return tool.name == "vmware-tools" || tool.name == "open-vm-tools";
   });
-  if (!have_vmware && guest.exists("/usr/bin/vmtoolsd")) tools.push_back({"open-vm-tools", "files", "/usr/bin/vmtoolsd"});
+  if (!have_vmware && guest.exists("/usr/bin/vmtoolsd"))
+    tools.push_back({"open-vm-tools", "files", "/usr/bin/vmtoolsd"});
   if (guest.is_dir("/opt")) {
     for (const std::string& name : guest.ls("/opt"))
       if (name.starts_with("VBoxGuestAdditions-"))

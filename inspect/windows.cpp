@@ -50,9 +50,10 @@ std::vector<NetworkConfig> read_windows_interfaces(registry::Hive& system, const
 
 bool is_vmware_service(std::string_view name, std::string_view image_path) {
   static constexpr std::array<std::string_view, 24> kNames{
-      "VMTools", "VGAuthService", "vmvss", "vmci", "vsock", "vmhgfs", "VMMemCtl", "vmmouse", "VMUsbMouse",
-      "vmrawdsk", "vm3dmp", "vm3dmp_loader", "vm3dmp-debug", "vm3dmp-stats", "vm3dservice", "vmxnet3ndis6",
-      "vmxnet", "vmxnet3", "vsepflt", "vnetWFP", "vmusb", "VMwareCAF", "vmStatsProvider", "vmhgfs-fuse"};
+      "VMTools",      "VGAuthService", "vmvss",       "vmci",         "vsock",           "vmhgfs",
+      "VMMemCtl",     "vmmouse",       "VMUsbMouse",  "vmrawdsk",     "vm3dmp",          "vm3dmp_loader",
+      "vm3dmp-debug", "vm3dmp-stats",  "vm3dservice", "vmxnet3ndis6", "vmxnet",          "vmxnet3",
+      "vsepflt",      "vnetWFP",       "vmusb",       "VMwareCAF",    "vmStatsProvider", "vmhgfs-fuse"};
   for (std::string_view known : kNames)
     if (equals_icase(known, name)) return true;
   std::string path = to_lower(image_path);
@@ -114,7 +115,8 @@ std::vector<std::string> read_dotnet(registry::Hive& software) {
         auto key = software.find("Microsoft\\NET Framework Setup\\NDP\\v4\\" + std::string(profile));
         if (!key || dword_value(software, *key, "Install") != 1u) continue;
         auto release = dword_value(software, *key, "Release");
-        versions.push_back(release ? fmt::format("v4 {} release {}", profile, *release) : fmt::format("v4 {}", profile));
+        versions.push_back(release ? fmt::format("v4 {} release {}", profile, *release)
+                                   : fmt::format("v4 {}", profile));
       }
       continue;
     }
@@ -135,7 +137,11 @@ WindowsVersion read_windows_version(registry::Hive& system, const std::string& c
     version.hostname = string_value(system, *name, "ComputerName");
   if (auto environment = system.find(control_set + "\\Control\\Session Manager\\Environment")) {
     const std::string machine = to_lower(string_value(system, *environment, "PROCESSOR_ARCHITECTURE"));
-    version.arch = machine == "amd64" ? "x86_64" : machine == "x86" ? "i386" : machine == "arm64" ? "aarch64" : machine == "arm" ? "arm" : "";
+    version.arch = machine == "amd64"   ? "x86_64"
+                   : machine == "x86"   ? "i386"
+                   : machine == "arm64" ? "aarch64"
+                   : machine == "arm"   ? "arm"
+                                        : "";
   }
   if (!software) return version;
   auto current = software->find("Microsoft\\Windows NT\\CurrentVersion");
@@ -147,7 +153,8 @@ WindowsVersion read_windows_version(registry::Hive& system, const std::string& c
   if (major) {  // Windows 10 and later; CurrentVersion stays "6.3" there
     version.major = static_cast<int>(*major);
     version.minor = static_cast<int>(minor.value_or(0));
-  } else if (int a = 0, b = 0; std::sscanf(string_value(*software, *current, "CurrentVersion").c_str(), "%d.%d", &a, &b) == 2) {
+  } else if (int a = 0, b = 0;
+             std::sscanf(string_value(*software, *current, "CurrentVersion").c_str(), "%d.%d", &a, &b) == 2) {
     version.major = a;
     version.minor = b;
   }
@@ -159,16 +166,23 @@ WindowsVersion read_windows_version(registry::Hive& system, const std::string& c
 }
 
 std::string pe_architecture(std::string_view header) {
-  auto u16 = [&](size_t at) { return static_cast<uint32_t>(static_cast<uint8_t>(header[at]) | static_cast<uint8_t>(header[at + 1]) << 8); };
+  auto u16 = [&](size_t at) {
+    return static_cast<uint32_t>(static_cast<uint8_t>(header[at]) | static_cast<uint8_t>(header[at + 1]) << 8);
+  };
   if (header.size() < 0x40 || header.substr(0, 2) != "MZ") return "";
   const size_t pe = u16(0x3c) | u16(0x3e) << 16;  // e_lfanew
   if (pe > header.size() || header.size() - pe < 6 || header.substr(pe, 4) != std::string_view("PE\0\0", 4)) return "";
   switch (u16(pe + 4)) {
-    case 0x8664: return "x86_64";
-    case 0x014c: return "i386";
-    case 0xaa64: return "aarch64";
-    case 0x01c4: return "arm";
-    default: return "";
+    case 0x8664:
+      return "x86_64";
+    case 0x014c:
+      return "i386";
+    case 0xaa64:
+      return "aarch64";
+    case 0x01c4:
+      return "arm";
+    default:
+      return "";
   }
 }
 
@@ -204,7 +218,8 @@ WindowsFacts read_windows_facts(registry::Hive& system, const std::string& contr
                           "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Services\\Pending"})
     if (software->find(key)) windows.pending_reboot.push_back(std::string("HKLM\\SOFTWARE\\") + key);
   // AUOptions 4: download and install on a schedule, restarting as needed (policy first: it wins).
-  for (const char* key : {"Policies\\Microsoft\\Windows\\WindowsUpdate\\AU", "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update"}) {
+  for (const char* key : {"Policies\\Microsoft\\Windows\\WindowsUpdate\\AU",
+                          "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update"}) {
     auto node = software->find(key);
     if (!node) continue;
     if (dword_value(*software, *node, "NoAutoUpdate") == 1u) break;

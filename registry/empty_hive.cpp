@@ -1,8 +1,9 @@
-#include "support/bytes.h"
 #include "registry/empty_hive.h"
 
 #include <cstdint>
 #include <cstring>
+
+#include "support/bytes.h"
 
 namespace vmfix::registry {
 
@@ -15,22 +16,22 @@ std::string security_descriptor() {
   const unsigned char system[] = {1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0};
   const unsigned char everyone[] = {1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
   std::string sd(20, '\0');
-  sd[0] = 1;                                  // revision
-  put_le16(sd, 2, 0x8004);                       // SE_SELF_RELATIVE | SE_DACL_PRESENT
-  put_le32(sd, 4, 20);                           // owner
-  put_le32(sd, 8, 20 + sizeof administrators);   // group
+  sd[0] = 1;                                                     // revision
+  put_le16(sd, 2, 0x8004);                                       // SE_SELF_RELATIVE | SE_DACL_PRESENT
+  put_le32(sd, 4, 20);                                           // owner
+  put_le32(sd, 8, 20 + sizeof administrators);                   // group
   put_le32(sd, 16, 20 + sizeof administrators + sizeof system);  // DACL
   sd.append(reinterpret_cast<const char*>(administrators), sizeof administrators);
   sd.append(reinterpret_cast<const char*>(system), sizeof system);
   std::string acl(8, '\0'), ace(8, '\0');
-  ace[0] = 0;                                 // ACCESS_ALLOWED_ACE_TYPE
-  ace[1] = 0x03;                              // OBJECT_INHERIT | CONTAINER_INHERIT
+  ace[0] = 0;     // ACCESS_ALLOWED_ACE_TYPE
+  ace[1] = 0x03;  // OBJECT_INHERIT | CONTAINER_INHERIT
   put_le16(ace, 2, static_cast<uint16_t>(8 + sizeof everyone));
-  put_le32(ace, 4, 0x000F003F);                  // KEY_ALL_ACCESS
+  put_le32(ace, 4, 0x000F003F);  // KEY_ALL_ACCESS
   ace.append(reinterpret_cast<const char*>(everyone), sizeof everyone);
-  acl[0] = 2;                                 // ACL revision
+  acl[0] = 2;  // ACL revision
   put_le16(acl, 2, static_cast<uint16_t>(8 + ace.size()));
-  put_le16(acl, 4, 1);                           // one ACE
+  put_le16(acl, 4, 1);  // one ACE
   return sd + acl + ace;
 }
 
@@ -43,13 +44,13 @@ std::string empty_hive(std::string_view root_name) {
 
   // Base block ("regf").
   std::memcpy(hive.data(), "regf", 4);
-  put_le32(hive, 4, 1);   // primary sequence number
-  put_le32(hive, 8, 1);   // secondary: equal, so the hive is clean
+  put_le32(hive, 4, 1);  // primary sequence number
+  put_le32(hive, 8, 1);  // secondary: equal, so the hive is clean
   put_le64(hive, 12, kTimestamp);
-  put_le32(hive, 20, 1);  // major version
-  put_le32(hive, 24, 5);  // minor version
-  put_le32(hive, 28, 0);  // primary file
-  put_le32(hive, 32, 1);  // direct memory load format
+  put_le32(hive, 20, 1);           // major version
+  put_le32(hive, 24, 5);           // minor version
+  put_le32(hive, 28, 0);           // primary file
+  put_le32(hive, 32, 1);           // direct memory load format
   put_le32(hive, 36, kBinHeader);  // root cell offset, relative to the first bin
   put_le32(hive, 40, kBin);        // size of the bins
   put_le32(hive, 44, 1);           // clustering factor
@@ -92,9 +93,9 @@ std::string empty_hive(std::string_view root_name) {
 
   put_le32(b, sk, static_cast<uint32_t>(-static_cast<int32_t>(sk_size)));
   std::memcpy(b.data() + sk + 4, "sk", 2);
-  put_le32(b, sk + 8, sk_offset);   // the only descriptor links to itself both ways
+  put_le32(b, sk + 8, sk_offset);  // the only descriptor links to itself both ways
   put_le32(b, sk + 12, sk_offset);
-  put_le32(b, sk + 16, 1);          // reference count: the root key
+  put_le32(b, sk + 16, 1);  // reference count: the root key
   put_le32(b, sk + 20, static_cast<uint32_t>(sd.size()));
   std::memcpy(b.data() + sk + 24, sd.data(), sd.size());
 

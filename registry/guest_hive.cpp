@@ -31,16 +31,20 @@ GuestHive::GuestHive(guest::Guest& guest, std::string path, bool allow_dirty) : 
   guest_.download(path_, local.string());
   HiveHealth health = hive_health(read_host_bytes(local, 0, 512), guest_, path_);
   if (health.dirty && !health.logs.empty() && !allow_dirty)
-    throw BadInput(fmt::format("{}: the hive is dirty and Windows would replay {} at boot, undoing offline edits; "
-                               "shut the VM down cleanly (not hibernate/fast startup) and export again, or force",
-                               path_, fmt::join(health.logs, " and ")));
+    throw BadInput(
+        fmt::format("{}: the hive is dirty and Windows would replay {} at boot, undoing offline edits; "
+                    "shut the VM down cleanly (not hibernate/fast startup) and export again, or force",
+                    path_, fmt::join(health.logs, " and ")));
   hive_ = std::make_unique<Hive>(local, Hive::Mode::writable);
 }
 
 void GuestHive::save() {
   const auto committed = scratch_.path() / "hive.new";
   hive_->commit(committed);
-  { Hive verify(committed, Hive::Mode::read_only); verify.root(); }  // reopen: hivex must accept what it wrote
+  {
+    Hive verify(committed, Hive::Mode::read_only);
+    verify.root();
+  }  // reopen: hivex must accept what it wrote
   guest_.upload(committed.string(), path_);
 }
 
@@ -63,7 +67,8 @@ std::string describe(const std::optional<Value>& value) {
   if (!value) return "(absent)";
   if (auto number = as_dword(*value)) return fmt::format("dword:{}", *number);
   if (auto number = as_qword(*value)) return fmt::format("qword:{}", *number);
-  if (auto text = as_string(*value)) return fmt::format("{}:\"{}\"", value->type == kRegExpandSz ? "expand_sz" : "sz", *text);
+  if (auto text = as_string(*value))
+    return fmt::format("{}:\"{}\"", value->type == kRegExpandSz ? "expand_sz" : "sz", *text);
   if (value->type == kRegMultiSz) return fmt::format("multi_sz:[{}]", fmt::join(as_multi_string(*value), ", "));
   return fmt::format("type {}, {} bytes", value->type, value->data.size());
 }

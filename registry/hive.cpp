@@ -3,8 +3,8 @@
 #include <fmt/core.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "support/text.h"
@@ -37,8 +37,8 @@ Hive::Hive(const std::filesystem::path& path, Mode mode) : path_(path) {
     size_t got = std::fread(magic, 1, sizeof magic, file);
     std::fclose(file);
     if (got == 4 && std::memcmp(magic, "CREG", 4) == 0)
-      throw HiveError(fmt::format("{}: a Windows 9x/ME registry (CREG); only NT registry hives are supported",
-                                  path.string()));
+      throw HiveError(
+          fmt::format("{}: a Windows 9x/ME registry (CREG); only NT registry hives are supported", path.string()));
   }
   errno = 0;
   hive_ = hivex_open(path.c_str(), mode == Mode::writable ? HIVEX_OPEN_WRITE : 0);
@@ -159,8 +159,10 @@ void Hive::delete_value(Node node, std::string_view value_name) {
   std::vector<Value> kept;
   bool found = false;
   for (Value& value : values(node)) {
-    if (equals_icase(value.name, value_name)) found = true;
-    else kept.push_back(std::move(value));
+    if (equals_icase(value.name, value_name))
+      found = true;
+    else
+      kept.push_back(std::move(value));
   }
   if (!found) return;
   std::vector<hive_set_value> sets(kept.size());

@@ -11,11 +11,11 @@
 namespace vmfix::registry {
 
 struct RegKeyEdit {
-  std::string key;                // full path as written, e.g. HKEY_LOCAL_MACHINE\SYSTEM\Select
-  bool delete_key = false;        // [-KEY]
+  std::string key;          // full path as written, e.g. HKEY_LOCAL_MACHINE\SYSTEM\Select
+  bool delete_key = false;  // [-KEY]
   struct ValueEdit {
     std::string name;
-    std::optional<Value> value;   // nullopt: "name"=- deletes the value
+    std::optional<Value> value;  // nullopt: "name"=- deletes the value
   };
   std::vector<ValueEdit> values;
 };

@@ -35,13 +35,17 @@ uint32_t u32(const std::string& data, size_t at) {
 
 std::vector<SamAccount> read_sam_accounts(Hive& sam) {
   auto users = sam.find("SAM\\Domains\\Account\\Users");
-  if (!users) throw HiveError(fmt::format("{}: no SAM\\Domains\\Account\\Users key; not a SAM hive", sam.path().string()));
+  if (!users)
+    throw HiveError(fmt::format("{}: no SAM\\Domains\\Account\\Users key; not a SAM hive", sam.path().string()));
   std::vector<SamAccount> accounts;
   for (Node node : sam.subkeys(*users)) {
     const std::string key = sam.name(node);
-    if (key.size() != 8 || !std::all_of(key.begin(), key.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+    if (key.size() != 8 ||
+        !std::all_of(key.begin(), key.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
       continue;  // "Names" and anything else that is not a RID
-    auto fail = [&](std::string_view why) { return HiveError(fmt::format("{}: account {}: {}", sam.path().string(), key, why)); };
+    auto fail = [&](std::string_view why) {
+      return HiveError(fmt::format("{}: account {}: {}", sam.path().string(), key, why));
+    };
     auto f = sam.value(node, "F");
     auto v = sam.value(node, "V");
     if (!f || !v) throw fail("no F or V value");
@@ -56,8 +60,10 @@ std::vector<SamAccount> read_sam_accounts(Hive& sam) {
     const uint64_t name_at = kVData + uint64_t{u32(v->data, kNameEntry)}, name_length = u32(v->data, kNameEntry + 4);
     if (name_at + name_length > v->data.size()) throw fail("its name lies outside V");
     account.name = utf16le_to_utf8(std::string_view(v->data).substr(name_at, name_length));
-    const uint64_t hash_at = kVData + uint64_t{u32(v->data, kNtHashEntry)}, hash_length = u32(v->data, kNtHashEntry + 4);
-    if (hash_length > kHeaderOnly && hash_at + hash_length > v->data.size()) throw fail("its NT hash entry lies outside V");
+    const uint64_t hash_at = kVData + uint64_t{u32(v->data, kNtHashEntry)},
+                   hash_length = u32(v->data, kNtHashEntry + 4);
+    if (hash_length > kHeaderOnly && hash_at + hash_length > v->data.size())
+      throw fail("its NT hash entry lies outside V");
     // The entry's revision (its third and fourth bytes): 1 is RC4 (header, then the hash), 2 is
     // AES (header, data offset and salt: 0x18 bytes, then the encrypted hash, if any).
     uint16_t revision = 1;
@@ -86,7 +92,8 @@ std::string sam_v_value(const std::string& name, uint32_t nt_hash_length) {
   put(kNtHashEntry, static_cast<uint32_t>(v.size() - kVData));
   put(kNtHashEntry + 4, nt_hash_length);
   const char* header = nt_hash_length >= kAesHeader ? "\x03\x00\x02\x00" : "\x03\x00\x01\x00";  // AES or RC4 revision
-  if (nt_hash_length > 0) v += std::string(header, 4) + std::string(nt_hash_length > 4 ? nt_hash_length - 4 : 0, '\x5a');
+  if (nt_hash_length > 0)
+    v += std::string(header, 4) + std::string(nt_hash_length > 4 ? nt_hash_length - 4 : 0, '\x5a');
   return v;
 }
 

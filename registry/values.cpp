@@ -33,7 +33,8 @@ void append_utf8(std::string& out, uint32_t code) {
 // position after the NUL.
 size_t decode_utf16(std::string_view bytes, size_t at, std::string& out) {
   auto unit = [&](size_t i) {
-    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i]) | (static_cast<unsigned char>(bytes[i + 1]) << 8));
+    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i]) |
+                                 (static_cast<unsigned char>(bytes[i + 1]) << 8));
   };
   while (at + 1 < bytes.size()) {
     uint32_t code = unit(at);
@@ -63,13 +64,27 @@ std::string utf8_to_utf16le(std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     uint32_t code;
     size_t length;
-    if (c < 0x80) { code = c; length = 1; }
-    else if ((c >> 5) == 6) { code = c & 0x1f; length = 2; }
-    else if ((c >> 4) == 14) { code = c & 0x0f; length = 3; }
-    else if ((c >> 3) == 30) { code = c & 0x07; length = 4; }
-    else { code = 0xfffd; length = 1; }
-    if (i + length > text.size()) { code = 0xfffd; length = text.size() - i; }
-    else for (size_t k = 1; k < length; ++k) code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    if (c < 0x80) {
+      code = c;
+      length = 1;
+    } else if ((c >> 5) == 6) {
+      code = c & 0x1f;
+      length = 2;
+    } else if ((c >> 4) == 14) {
+      code = c & 0x0f;
+      length = 3;
+    } else if ((c >> 3) == 30) {
+      code = c & 0x07;
+      length = 4;
+    } else {
+      code = 0xfffd;
+      length = 1;
+    }
+    if (i + length > text.size()) {
+      code = 0xfffd;
+      length = text.size() - i;
+    } else
+      for (size_t k = 1; k < length; ++k) code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
     i += length;
     if (code >= 0x10000) {
       code -= 0x10000;

@@ -88,8 +88,10 @@ image::OutputSpec in_place_target(const image::VmSource& vm, const Request& requ
   const image::SourceImage& disk = vm.disks.front();
   const std::string format = vm.kind == "disk" ? std::string(image::to_string(disk.format)) : vm.kind;
   if (vm.kind != "disk" || (disk.format != image::Format::raw && disk.format != image::Format::qcow2))
-    throw UsageError(fmt::format("--in-place edits raw and qcow2 images only; {} is {}: vmfix writes a new "
-                                 "image instead (-o)", vm.path.string(), format));
+    throw UsageError(
+        fmt::format("--in-place edits raw and qcow2 images only; {} is {}: vmfix writes a new "
+                    "image instead (-o)",
+                    vm.path.string(), format));
   if (request.output_format && *request.output_format != image::to_string(disk.format))
     throw UsageError("--in-place keeps the image's format; --output-format does not apply");
   return {vm.path, format, {vm.path}};
@@ -185,7 +187,8 @@ class Job {
       }
       auto made = fixer->fix(*guest_, report_.facts);
       if (!made.empty()) step(fmt::format("  fixer {}", fixer->id()));
-      report_.fixers.push_back({std::string(fixer->id()), made.empty() ? FixerStatus::unchanged : FixerStatus::changed});
+      report_.fixers.push_back(
+          {std::string(fixer->id()), made.empty() ? FixerStatus::unchanged : FixerStatus::changed});
       std::move(made.begin(), made.end(), std::back_inserter(report_.changes));
     }
     guest_->flush();
@@ -237,9 +240,10 @@ class Job {
       image::commit_overlay(overlay, request_.progress);
     } catch (const Error& e) {
       work_.keep();  // the changes are only in the overlay now: the user must be able to finish
-      throw Error(fmt::format("writing the changes into {} failed, it may be partly written; the changes are "
-                              "in {} (finish with: qemu-img commit -f qcow2 {}): {}",
-                              report_.vm.path.string(), overlay.string(), overlay.string(), e.what()));
+      throw Error(
+          fmt::format("writing the changes into {} failed, it may be partly written; the changes are "
+                      "in {} (finish with: qemu-img commit -f qcow2 {}): {}",
+                      report_.vm.path.string(), overlay.string(), overlay.string(), e.what()));
     }
   }
 

@@ -20,14 +20,14 @@ struct Request {
   bool force = false;     // write the output even when blockers remain
   std::string image;
   std::string profile = "aws-current";
-  std::vector<std::string> fix_ids;   // Mode::fix
+  std::vector<std::string> fix_ids;  // Mode::fix
   std::vector<std::string> skip_ids;
   std::optional<std::string> unattend_file;
   std::optional<std::string> output;
   std::optional<std::string> output_format;
   guest::SessionOptions session;
-  bool progress = false;                          // draw the writer's progress line on stderr
-  std::function<void(std::string_view)> on_step;  // after each step, what was done (for -v)
+  bool progress = false;                             // draw the writer's progress line on stderr
+  std::function<void(std::string_view)> on_step;     // after each step, what was done (for -v)
   std::function<void(std::string_view)> on_note;     // notices, as -q silences them
   std::function<void(std::string_view)> on_warning;  // what the user must see even with -q
 };

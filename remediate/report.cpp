@@ -18,7 +18,8 @@ bool blocked_by_guest(const rules::Evaluation& evaluation) {
 }
 
 ordered_json change_json(const fixers::Change& change) {
-  ordered_json entry{{"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}};
+  ordered_json entry{
+      {"fixer", change.fixer}, {"target", change.target}, {"before", change.before}, {"after", change.after}};
   if (!change.diff.empty()) entry["diff"] = change.diff;
   return entry;
 }
@@ -26,14 +27,18 @@ ordered_json change_json(const fixers::Change& change) {
 ordered_json finding_json(const ShownFinding& shown) {
   const rules::Result& result = *shown.result;
   const rules::Rule& rule = *result.rule;
-  ordered_json finding{{"id", rule.id},           {"area", rule.area},
-                       {"title", rule.title},     {"severity", to_string(rule.severity)},
-                       {"status", shown.word()},  {"message", result.outcome.message},
+  ordered_json finding{{"id", rule.id},
+                       {"area", rule.area},
+                       {"title", rule.title},
+                       {"severity", to_string(rule.severity)},
+                       {"status", shown.word()},
+                       {"message", result.outcome.message},
                        {"evidence", result.outcome.evidence},
                        {"fixer", rule.fixer.empty() ? ordered_json(nullptr) : ordered_json(rule.fixer)},
                        {"fixable", result.fixable}};
   if (shown.before)
-    finding["before"] = {{"status", to_string(shown.before->outcome.status)}, {"evidence", shown.before->outcome.evidence}};
+    finding["before"] = {{"status", to_string(shown.before->outcome.status)},
+                         {"evidence", shown.before->outcome.evidence}};
   if (!rule.aws_message.empty()) finding["aws_message"] = rule.aws_message;
   return finding;
 }
@@ -59,9 +64,12 @@ ordered_json output_json(const Report& report) {
 
 std::string_view to_string(FixerStatus status) {
   switch (status) {
-    case FixerStatus::not_applicable: return "not-applicable";
-    case FixerStatus::unchanged: return "unchanged";
-    case FixerStatus::changed: return "changed";
+    case FixerStatus::not_applicable:
+      return "not-applicable";
+    case FixerStatus::unchanged:
+      return "unchanged";
+    case FixerStatus::changed:
+      return "changed";
   }
   return "unchanged";
 }
@@ -98,8 +106,8 @@ ordered_json image_json(const image::VmSource& vm) {
                               {"variant", disk.variant},
                               {"virtual_size", disk.virtual_size}});
   if (vm.ovf) {
-    image["ovf"] = {{"name", vm.ovf->name},     {"os_type", vm.ovf->os_type}, {"firmware", vm.ovf->firmware},
-                    {"nics", vm.ovf->nics},     {"cdroms", vm.ovf->cdroms},   {"floppies", vm.ovf->floppies},
+    image["ovf"] = {{"name", vm.ovf->name},   {"os_type", vm.ovf->os_type}, {"firmware", vm.ovf->firmware},
+                    {"nics", vm.ovf->nics},   {"cdroms", vm.ovf->cdroms},   {"floppies", vm.ovf->floppies},
                     {"manifest", vm.manifest}};
   }
   image["notes"] = vm.notes;

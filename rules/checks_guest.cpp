@@ -20,7 +20,8 @@ Outcome check_vmware_tools(const Context& c) {
     if (tool.name.find("vmware") != std::string::npos || tool.name == "open-vm-tools")
       found.push_back(fmt::format("{} ({}): {}", tool.name, tool.form, tool.evidence));
   if (found.empty()) return pass("no VMware Tools found");
-  return fail("VMware Tools are installed; off VMware they fail at boot and hold on to drivers EC2 does not use", found);
+  return fail("VMware Tools are installed; off VMware they fail at boot and hold on to drivers EC2 does not use",
+              found);
 }
 
 // fstab entries for optical or floppy drives that are mounted at boot.
@@ -42,11 +43,15 @@ std::vector<std::string> removable_fstab_entries(guest::Guest& guest) {
 
 Outcome check_cdrom(const Context& c) {
   std::vector<std::string> evidence;
-  if (c.image.ovf_cdroms > 0) evidence.push_back(fmt::format("the OVF attaches {} CD-ROM drive(s)", c.image.ovf_cdroms));
-  if (c.image.ovf_floppies > 0) evidence.push_back(fmt::format("the OVF attaches {} floppy drive(s)", c.image.ovf_floppies));
+  if (c.image.ovf_cdroms > 0)
+    evidence.push_back(fmt::format("the OVF attaches {} CD-ROM drive(s)", c.image.ovf_cdroms));
+  if (c.image.ovf_floppies > 0)
+    evidence.push_back(fmt::format("the OVF attaches {} floppy drive(s)", c.image.ovf_floppies));
   if (c.facts.os_type == "linux" && c.guest)
     for (auto& entry : removable_fstab_entries(*c.guest)) evidence.push_back(entry);
-  if (evidence.empty()) return pass(c.image.ovf_cdroms < 0 ? "no CD-ROM mounted at boot (a disk image carries no drives)" : "no CD-ROM drive");
+  if (evidence.empty())
+    return pass(c.image.ovf_cdroms < 0 ? "no CD-ROM mounted at boot (a disk image carries no drives)"
+                                       : "no CD-ROM drive");
   return fail("CD-ROM or floppy drives are attached or mounted at boot", evidence);
 }
 
@@ -55,11 +60,13 @@ Outcome check_shut_down(const Context& c) {
   std::vector<std::string> evidence;
   if (f.os_type == "windows") {
     if (equals_icase(f.windows.hiberfil_signature, "hibr"))
-      evidence.push_back(fmt::format("hiberfil.sys starts with '{}': Windows is hibernated or was stopped by Fast Startup",
-                                     f.windows.hiberfil_signature));
+      evidence.push_back(
+          fmt::format("hiberfil.sys starts with '{}': Windows is hibernated or was stopped by Fast Startup",
+                      f.windows.hiberfil_signature));
   } else {
     for (const auto& fs : f.filesystems)
-      if (fs.clean && !*fs.clean) evidence.push_back(fmt::format("{} ({}) was not unmounted cleanly", fs.device, fs.type));
+      if (fs.clean && !*fs.clean)
+        evidence.push_back(fmt::format("{} ({}) was not unmounted cleanly", fs.device, fs.type));
   }
   if (evidence.empty()) {
     if (f.os_type == "windows" && f.windows.fast_startup)
@@ -70,14 +77,26 @@ Outcome check_shut_down(const Context& c) {
 }
 
 // Services of endpoint protection products that interfere with driver installation on import.
-constexpr std::array<std::string_view, 34> kAntivirusServices{
-    "McShield", "mfemms", "mfevtp", "masvc", "macmnsvc", "SepMasterService", "ccSvcHst", "Symantec Endpoint Protection",
-    "ntrtscan", "TmListen", "ds_agent", "Amsp", "SAVService", "Sophos Agent", "SophosHealth", "CSFalconService",
-    "CbDefense", "carbonblack", "SentinelAgent", "ekrn", "klnagent", "AVP", "CylanceSvc", "EPSecurityService",
-    "bdredline", "xagt", "TaniumClient", "cyserver", "MsSense", "AvastSvc", "avgsvc", "WRSVC", "ossec", "wazuh"};
+constexpr std::array<std::string_view, 34> kAntivirusServices{"McShield",      "mfemms",
+                                                              "mfevtp",        "masvc",
+                                                              "macmnsvc",      "SepMasterService",
+                                                              "ccSvcHst",      "Symantec Endpoint Protection",
+                                                              "ntrtscan",      "TmListen",
+                                                              "ds_agent",      "Amsp",
+                                                              "SAVService",    "Sophos Agent",
+                                                              "SophosHealth",  "CSFalconService",
+                                                              "CbDefense",     "carbonblack",
+                                                              "SentinelAgent", "ekrn",
+                                                              "klnagent",      "AVP",
+                                                              "CylanceSvc",    "EPSecurityService",
+                                                              "bdredline",     "xagt",
+                                                              "TaniumClient",  "cyserver",
+                                                              "MsSense",       "AvastSvc",
+                                                              "avgsvc",        "WRSVC",
+                                                              "ossec",         "wazuh"};
 constexpr std::array<std::string_view, 14> kAntivirusPackages{
-    "clamav-daemon", "clamd", "falcon-sensor", "mdatp", "sentinelagent", "ds_agent", "aide", "ossec-hids", "wazuh-agent",
-    "cbagentd", "sophos-av", "mcafeetp", "tripwire", "cylance-protect"};
+    "clamav-daemon", "clamd",       "falcon-sensor", "mdatp",     "sentinelagent", "ds_agent", "aide",
+    "ossec-hids",    "wazuh-agent", "cbagentd",      "sophos-av", "mcafeetp",      "tripwire", "cylance-protect"};
 
 Outcome check_antivirus(const Context& c) {
   std::vector<std::string> found;
@@ -102,10 +121,14 @@ Outcome check_windows_passwords(const Context& c) {
   const auto& windows = c.facts.windows;
   if (!windows.accounts_read) return unknown("the SAM hive could not be read", {windows.accounts_evidence});
   if (!windows.accounts_without_password.empty())
-    return fail(fmt::format("enabled accounts without a password: {}", fmt::join(windows.accounts_without_password, ", ")),
-                {windows.accounts_evidence});
-  return pass(fmt::format("enabled accounts, all with a password: {}", windows.enabled_accounts.empty() ? "(none)" : fmt::format("{}", fmt::join(windows.enabled_accounts, ", "))),
-              {windows.accounts_evidence});
+    return fail(
+        fmt::format("enabled accounts without a password: {}", fmt::join(windows.accounts_without_password, ", ")),
+        {windows.accounts_evidence});
+  return pass(
+      fmt::format(
+          "enabled accounts, all with a password: {}",
+          windows.enabled_accounts.empty() ? "(none)" : fmt::format("{}", fmt::join(windows.enabled_accounts, ", "))),
+      {windows.accounts_evidence});
 }
 
 Outcome check_dotnet(const Context& c) {
@@ -128,17 +151,23 @@ Outcome check_unattend(const Context& c) {
 Outcome check_windows_updates(const Context& c) {
   const auto& windows = c.facts.windows;
   if (!windows.pending_reboot.empty())
-    return fail("updates or file renames wait for a reboot; the first boot on EC2 would install them", windows.pending_reboot);
+    return fail("updates or file renames wait for a reboot; the first boot on EC2 would install them",
+                windows.pending_reboot);
   if (!windows.automatic_install.empty())
-    return fail("Windows Update installs updates on its own schedule and restarts; AWS asks that the computer not be set to install software when it reboots",
-                {windows.automatic_install});
+    return fail(
+        "Windows Update installs updates on its own schedule and restarts; AWS asks that the computer not be set to "
+        "install software when it reboots",
+        {windows.automatic_install});
   return pass("no pending reboot or update installation, and Windows Update does not install on its own");
 }
 
 Outcome check_dirty_hive(const Context& c) {
-  if (!c.facts.windows.system_hive_dirty) return pass("the SYSTEM hive is consistent", {c.facts.windows.system_hive_state});
-  return fail("Windows would replay the SYSTEM hive's transaction logs at boot and undo offline edits; boot and shut down cleanly first",
-              {c.facts.windows.system_hive_state});
+  if (!c.facts.windows.system_hive_dirty)
+    return pass("the SYSTEM hive is consistent", {c.facts.windows.system_hive_state});
+  return fail(
+      "Windows would replay the SYSTEM hive's transaction logs at boot and undo offline edits; boot and shut down "
+      "cleanly first",
+      {c.facts.windows.system_hive_state});
 }
 
 Outcome check_ssh(const Context& c) {
@@ -151,7 +180,9 @@ Outcome check_ssh(const Context& c) {
 Outcome check_firewall_ssh(const Context& c) {
   const auto& linux = c.facts.linux;
   if (linux.firewall.empty()) return pass("no host firewall is enabled");
-  if (!linux.firewall_allows_ssh) return unknown(fmt::format("{} is enabled; its rules were not understood", linux.firewall), {linux.firewall_evidence});
+  if (!linux.firewall_allows_ssh)
+    return unknown(fmt::format("{} is enabled; its rules were not understood", linux.firewall),
+                   {linux.firewall_evidence});
   if (*linux.firewall_allows_ssh) return pass(fmt::format("{} lets SSH in", linux.firewall), {linux.firewall_evidence});
   return fail(fmt::format("{} blocks SSH (port 22)", linux.firewall), {linux.firewall_evidence});
 }
@@ -166,10 +197,12 @@ Outcome check_ssh_user(const Context& c) {
 Outcome check_grub(const Context& c) {
   std::vector<std::string> found;
   for (const auto& loader : c.facts.bootloaders) {
-    if (loader.kind == "grub2" || loader.kind == "grub-legacy") return pass(fmt::format("{} ({})", loader.kind, loader.config));
+    if (loader.kind == "grub2" || loader.kind == "grub-legacy")
+      return pass(fmt::format("{} ({})", loader.kind, loader.config));
     found.push_back(loader.kind + " " + loader.config);
   }
-  return fail("no GRUB found; the importer expects GRUB legacy or GRUB 2", found.empty() ? std::vector<std::string>{"no boot loader found"} : found);
+  return fail("no GRUB found; the importer expects GRUB legacy or GRUB 2",
+              found.empty() ? std::vector<std::string>{"no boot loader found"} : found);
 }
 
 Outcome check_grub_single(const Context& c) {
@@ -190,7 +223,9 @@ Outcome check_grub_default(const Context& c) {
   if (bootloader::resolve_boot_path(*c.guest, entry.kernel).empty())
     return fail(fmt::format("the default entry's kernel {} does not exist", entry.kernel), evidence);
   if (entry.initrd.empty() || bootloader::resolve_boot_path(*c.guest, entry.initrd).empty())
-    return fail(fmt::format("the default entry's initrd {} does not exist", entry.initrd.empty() ? "(none)" : entry.initrd), evidence);
+    return fail(
+        fmt::format("the default entry's initrd {} does not exist", entry.initrd.empty() ? "(none)" : entry.initrd),
+        evidence);
   return pass(fmt::format("'{}' boots {}", entry.title, entry.kernel), evidence);
 }
 
@@ -199,7 +234,8 @@ Outcome check_initramfs(const Context& c) {
   if (kernel.version.empty()) return fail("no kernel found", {kernel.evidence});
   for (const auto& installed : c.facts.linux.kernels)
     if (installed.version == kernel.version) {
-      if (installed.initrd.empty()) return fail(fmt::format("kernel {} has no initramfs in /boot", kernel.version), {kernel.evidence});
+      if (installed.initrd.empty())
+        return fail(fmt::format("kernel {} has no initramfs in /boot", kernel.version), {kernel.evidence});
       return pass(fmt::format("{} has {}", kernel.version, installed.initrd), {kernel.evidence});
     }
   return fail(fmt::format("kernel {} is not installed in /boot", kernel.version), {kernel.evidence});

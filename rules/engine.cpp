@@ -76,17 +76,21 @@ Evaluation evaluate(const Context& context) {
     if (!rule.offline.empty()) {
       result.outcome = {Status::skipped, "cannot be checked from the image: " + rule.offline, {}};
     } else if (!os_matches(rule, context.facts)) {
-      result.outcome = {Status::skipped, fmt::format("applies to {} guests", rule.os == "windows" ? "Windows" : "Linux"), {}};
+      result.outcome = {
+          Status::skipped, fmt::format("applies to {} guests", rule.os == "windows" ? "Windows" : "Linux"), {}};
     } else if (auto from_fixer = outcome_from_fixer(context, rule, checked)) {
       result.outcome = std::move(*from_fixer);
     } else if (auto it = evaluators().find(rule.id); it != evaluators().end()) {
       result.outcome = it->second(context);
     } else {
-      result.outcome = {Status::unknown, fmt::format("only the '{}' fixer checks this, and it does not handle this guest", rule.fixer), {}};
+      result.outcome = {Status::unknown,
+                        fmt::format("only the '{}' fixer checks this, and it does not handle this guest", rule.fixer),
+                        {}};
     }
     if (result.outcome.status == Status::fail && !rule.fixer.empty()) {
       fixers::Fixer* fixer = find_fixer(context, rule.fixer);
-      result.fixable = rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts) && result.outcome.repairable);
+      result.fixable =
+          rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts) && result.outcome.repairable);
     }
     evaluation.results.push_back(std::move(result));
   }
@@ -117,18 +121,24 @@ Verdict verdict_of(const std::vector<Result>& results) {
 
 int exit_code_of(Verdict verdict) {
   switch (verdict) {
-    case Verdict::ready: return kExitReady;
-    case Verdict::fixable: return kExitFixable;
-    case Verdict::blocked: return kExitBlocked;
+    case Verdict::ready:
+      return kExitReady;
+    case Verdict::fixable:
+      return kExitFixable;
+    case Verdict::blocked:
+      return kExitBlocked;
   }
   return kExitBlocked;
 }
 
 std::string_view to_string(Verdict verdict) {
   switch (verdict) {
-    case Verdict::ready: return "ready";
-    case Verdict::fixable: return "fixable";
-    case Verdict::blocked: return "blocked";
+    case Verdict::ready:
+      return "ready";
+    case Verdict::fixable:
+      return "fixable";
+    case Verdict::blocked:
+      return "blocked";
   }
   return "blocked";
 }

@@ -20,7 +20,7 @@ struct ImageFacts {
   std::string variant;        // "streamOptimized", "monolithicSparse", "dynamic", ...
   std::string output_format;  // what vmfix writes ("vmdk-stream", "vhd", ...); "" in --check
   int disks = 1;
-  int ovf_nics = -1;          // -1: no VM description (a bare disk)
+  int ovf_nics = -1;  // -1: no VM description (a bare disk)
   int ovf_cdroms = -1;
   int ovf_floppies = -1;
 };
@@ -55,8 +55,8 @@ struct Context {
   const Profile& profile;
   const inspect::Facts& facts;
   const ImageFacts& image;
-  guest::Guest* guest = nullptr;                  // for the fixers' checks; null in unit tests
-  std::vector<fixers::Fixer*> fixers;             // the fixers that may run (after --fix/--skip)
+  guest::Guest* guest = nullptr;       // for the fixers' checks; null in unit tests
+  std::vector<fixers::Fixer*> fixers;  // the fixers that may run (after --fix/--skip)
 };
 
 using Evaluator = std::function<Outcome(const Context&)>;

@@ -31,9 +31,12 @@ const std::set<std::string> kOses{"any", "linux", "windows"};
 
 std::string_view to_string(Severity severity) {
   switch (severity) {
-    case Severity::blocker: return "blocker";
-    case Severity::warning: return "warning";
-    case Severity::info: return "info";
+    case Severity::blocker:
+      return "blocker";
+    case Severity::warning:
+      return "warning";
+    case Severity::info:
+      return "info";
   }
   return "blocker";
 }
@@ -81,9 +84,12 @@ Profile parse_profile(const std::string& text) {
     }
     if (rule.offline.empty() && rule.reads.empty())
       throw Error(fmt::format("profile {}: a checkable rule must say what it reads ('reads')", where));
-    if (!seen.insert(rule.id).second) throw Error(fmt::format("profile {}: rule {} appears twice", profile.id, rule.id));
-    if (auto known = severity_named(severity)) rule.severity = *known;
-    else throw Error(fmt::format("profile {}: severity '{}'", where, severity));
+    if (!seen.insert(rule.id).second)
+      throw Error(fmt::format("profile {}: rule {} appears twice", profile.id, rule.id));
+    if (auto known = severity_named(severity))
+      rule.severity = *known;
+    else
+      throw Error(fmt::format("profile {}: severity '{}'", where, severity));
     if (!kOses.count(rule.os)) throw Error(fmt::format("profile {}: os '{}'", where, rule.os));
     if (!rule.fixer.empty() && !fixer_ids.count(rule.fixer))
       throw Error(fmt::format("profile {}: no fixer named '{}'", where, rule.fixer));

@@ -16,15 +16,15 @@ std::optional<Severity> severity_named(std::string_view text);  // "blocker", "w
 
 struct Rule {
   std::string id;
-  std::string area;      // "os", "image", "disk", "network", "prepare", "windows", "linux"
+  std::string area;  // "os", "image", "disk", "network", "prepare", "windows", "linux"
   std::string title;
   Severity severity = Severity::blocker;
-  std::string os;        // "any", "linux", "windows"
-  std::string covers;    // the requirement page item(s) this rule stands for
+  std::string os;                  // "any", "linux", "windows"
+  std::string covers;              // the requirement page item(s) this rule stands for
   std::vector<std::string> reads;  // the facts (report fields, files, hive keys) it decides on
-  std::string aws_message;  // the import error it prevents, "" when none is known
-  std::string fixer;        // fixer id, "output" (the output writer), or ""
-  std::string offline;      // why it cannot be checked from the image; "" when it can
+  std::string aws_message;         // the import error it prevents, "" when none is known
+  std::string fixer;               // fixer id, "output" (the output writer), or ""
+  std::string offline;             // why it cannot be checked from the image; "" when it can
 };
 
 struct Profile {

@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   qemu-utils fdisk gdisk xz-utils bc cpio zstd lz4 initramfs-tools
   grub2-common grub-pc-bin
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   slurm-wlm munge
   python3 procps util-linux hostname
 )

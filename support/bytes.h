@@ -27,7 +27,9 @@ inline uint32_t be32(std::string_view bytes, size_t at) {
   return value;
 }
 
-inline uint64_t be64(std::string_view bytes, size_t at) { return (uint64_t{be32(bytes, at)} << 32) | be32(bytes, at + 4); }
+inline uint64_t be64(std::string_view bytes, size_t at) {
+  return (uint64_t{be32(bytes, at)} << 32) | be32(bytes, at + 4);
+}
 
 inline void put_le16(std::string& bytes, size_t at, uint16_t value) { std::memcpy(bytes.data() + at, &value, 2); }
 inline void put_le32(std::string& bytes, size_t at, uint32_t value) { std::memcpy(bytes.data() + at, &value, 4); }

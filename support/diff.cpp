@@ -42,7 +42,8 @@ std::vector<Edit> line_edits(const std::vector<std::string_view>& a, const std::
 std::string unified_diff(std::string_view before, std::string_view after, std::string_view path) {
   if (before == after) return "";
   const auto a = split_lines(before), b = split_lines(after);
-  if (a.size() * b.size() > 25'000'000) return fmt::format("--- a{0}\n+++ b{0}\n(too large to show: {1} -> {2} lines)\n", path, a.size(), b.size());
+  if (a.size() * b.size() > 25'000'000)
+    return fmt::format("--- a{0}\n+++ b{0}\n(too large to show: {1} -> {2} lines)\n", path, a.size(), b.size());
   const std::vector<Edit> edits = line_edits(a, b);
   constexpr size_t kContext = 3;
   std::string out = fmt::format("--- a{0}\n+++ b{0}\n", path);

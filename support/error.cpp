@@ -7,8 +7,6 @@
 
 namespace vmfix {
 
-void throw_errno(const std::string& what) {
-  throw Error(fmt::format("{}: {}", what, std::strerror(errno)));
-}
+void throw_errno(const std::string& what) { throw Error(fmt::format("{}: {}", what, std::strerror(errno))); }
 
 }  // namespace vmfix

@@ -7,12 +7,12 @@ namespace vmfix {
 
 // Exit codes of the CLI contract (README, "Exit codes").
 enum ExitCode : int {
-  kExitReady = 0,          // ready / success
-  kExitFixable = 1,        // fixable findings remain (check, dry-run)
-  kExitBlocked = 2,        // blocking findings vmfix cannot fix
-  kExitUsage = 64,         // usage error, or a mode that is not built yet
-  kExitBadInput = 65,      // the input image (or a file in it) is unusable
-  kExitInternal = 70,      // a bug or an environment failure
+  kExitReady = 0,      // ready / success
+  kExitFixable = 1,    // fixable findings remain (check, dry-run)
+  kExitBlocked = 2,    // blocking findings vmfix cannot fix
+  kExitUsage = 64,     // usage error, or a mode that is not built yet
+  kExitBadInput = 65,  // the input image (or a file in it) is unusable
+  kExitInternal = 70,  // a bug or an environment failure
 };
 
 // Base class: anything vmfix throws on purpose.

@@ -58,8 +58,7 @@ std::string read_host_bytes(const fs::path& path, uint64_t offset, size_t length
   std::string content(length, '\0');
   size_t done = 0;
   while (done < length) {
-    ssize_t n = ::pread(fd.get(), content.data() + done, length - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n = ::pread(fd.get(), content.data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_errno(path.string());

@@ -45,14 +45,16 @@ void on_signal(int signal_number) {
 [[noreturn]] void clean_up_and_exit(int signal_number) {
   Registry& r = registry();
   if (!r.critical.try_lock()) {
-    fmt::print(stderr, "vmfix: interrupted ({}); finishing the write into the source first\n", ::strsignal(signal_number));
+    fmt::print(stderr, "vmfix: interrupted ({}); finishing the write into the source first\n",
+               ::strsignal(signal_number));
     r.critical.lock();
   }
   std::lock_guard lock(r.mutex);  // held until _exit: nothing registers anything any more
   for (pid_t child : r.children) ::kill(child, SIGTERM);
   std::error_code ignored;
   for (const fs::path& path : r.paths) fs::remove_all(path, ignored);
-  fmt::print(stderr, "vmfix: interrupted ({}); temporary files and partial output removed\n", ::strsignal(signal_number));
+  fmt::print(stderr, "vmfix: interrupted ({}); temporary files and partial output removed\n",
+             ::strsignal(signal_number));
   ::_exit(128 + signal_number);
 }
 
@@ -60,8 +62,7 @@ std::string host_name() {
   char buffer[256] = {};
   if (::gethostname(buffer, sizeof buffer - 1) != 0) return "host";
   std::string name;
-  for (const char* c = buffer; *c; ++c)
-    name += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '.') ? *c : '_';
+  for (const char* c = buffer; *c; ++c) name += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '.') ? *c : '_';
   return name.empty() ? "host" : name;
 }
 

@@ -17,7 +17,7 @@ class ProgressLine {
 
   void set(uint64_t done);  // bytes done of `total`
   void add(uint64_t bytes) { set(done_ + bytes); }
-  void finish();            // clears the line
+  void finish();  // clears the line
 
  private:
   void draw();

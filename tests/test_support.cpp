@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,8 +44,9 @@ VmfixProcess::VmfixProcess(const std::vector<std::string>& args, const std::vect
   // The given variables replace the inherited ones of the same name (getenv takes the first).
   auto given = [&](std::string_view entry) {
     const std::string_view name = entry.substr(0, entry.find('='));
-    return std::any_of(environment.begin(), environment.end(),
-                       [&](const std::string& e) { return e.compare(0, name.size() + 1, std::string(name) + "=") == 0; });
+    return std::any_of(environment.begin(), environment.end(), [&](const std::string& e) {
+      return e.compare(0, name.size() + 1, std::string(name) + "=") == 0;
+    });
   };
   for (char** e = environ; *e; ++e)
     if (!given(*e)) env.emplace_back(*e);
@@ -100,13 +101,18 @@ std::string random_bytes(size_t count, unsigned seed) {
 std::string ovf_descriptor(const std::vector<std::pair<std::string, uint64_t>>& disks, const std::string& extra) {
   std::string references, disk_section, items;
   for (size_t i = 0; i < disks.size(); ++i) {
-    references += fmt::format("<File ovf:href=\"{}\" ovf:id=\"file{}\" ovf:size=\"{}\"/>", disks[i].first, i, disks[i].second);
-    disk_section += fmt::format("<Disk ovf:capacity=\"{}\" ovf:capacityAllocationUnits=\"byte * 2^20\" ovf:diskId=\"vmdisk{}\" "
-                                "ovf:fileRef=\"file{}\" ovf:format=\"http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized\"/>",
-                                4, i, i);
-    items += fmt::format("<Item><rasd:AddressOnParent>{}</rasd:AddressOnParent><rasd:HostResource>ovf:/disk/vmdisk{}</rasd:HostResource>"
-                         "<rasd:InstanceID>{}</rasd:InstanceID><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>",
-                         i, i, 10 + i);
+    references +=
+        fmt::format("<File ovf:href=\"{}\" ovf:id=\"file{}\" ovf:size=\"{}\"/>", disks[i].first, i, disks[i].second);
+    disk_section += fmt::format(
+        "<Disk ovf:capacity=\"{}\" ovf:capacityAllocationUnits=\"byte * 2^20\" ovf:diskId=\"vmdisk{}\" "
+        "ovf:fileRef=\"file{}\" "
+        "ovf:format=\"http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized\"/>",
+        4, i, i);
+    items += fmt::format(
+        "<Item><rasd:AddressOnParent>{}</rasd:AddressOnParent><rasd:HostResource>ovf:/disk/vmdisk{}</rasd:HostResource>"
+        "<rasd:InstanceID>{}</rasd:InstanceID><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></"
+        "Item>",
+        i, i, 10 + i);
   }
   return fmt::format(R"(<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
@@ -125,7 +131,8 @@ std::string ovf_descriptor(const std::vector<std::pair<std::string, uint64_t>>& 
     </VirtualHardwareSection>
   </VirtualSystem>
 </Envelope>
-)", references, disk_section, items, extra);
+)",
+                     references, disk_section, items, extra);
 }
 
 }  // namespace vmfix::test

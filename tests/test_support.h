@@ -1,10 +1,11 @@
 #pragma once
 // Helpers shared by the unit and integration tests.
-#include <filesystem>
+#include <sys/types.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
-#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,9 @@ namespace vmfix::test {
 
 // The third-party corpus (../shared/corpus), or nullopt: callers GTEST_SKIP() then.
 std::optional<std::filesystem::path> corpus_dir();
-#define VMFIX_REQUIRE_CORPUS(var)                                               \
-  auto var##_optional = ::vmfix::test::corpus_dir();                            \
-  if (!var##_optional) GTEST_SKIP() << "../shared/corpus is absent";          \
+#define VMFIX_REQUIRE_CORPUS(var)                                    \
+  auto var##_optional = ::vmfix::test::corpus_dir();                 \
+  if (!var##_optional) GTEST_SKIP() << "../shared/corpus is absent"; \
   const std::filesystem::path var = *var##_optional
 
 // Runs vmfix with `args`; stdout and stderr separated.

@@ -45,7 +45,8 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   write_file(lib / "truncated.vmdk", ubuntu.substr(0, ubuntu.size() / 2));
   // A quick fixer that changes the Windows guest and leaves the Linux ones alone; --force writes
   // every output whatever else the guests need.
-  const std::vector<std::string> args{"batch", "--fix", "rtc-utc", "--force", "-j", "2", lib.string(), "-o", out.string()};
+  const std::vector<std::string> args{"batch", "--fix",      "rtc-utc", "--force",   "-j",
+                                      "2",     lib.string(), "-o",      out.string()};
 
   // Interrupted once the first image is done: the others are left running or not started.
   {
@@ -84,7 +85,8 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   for (const auto& [key, written] : finished) {
     EXPECT_TRUE(image_in(summary, key)["reused"].get<bool>()) << key << " was redone";
     if (written != fs::file_time_type{}) {
-      EXPECT_EQ(fs::last_write_time(image_in(summary, key)["output"].get<std::string>()), written) << key << " was rewritten";
+      EXPECT_EQ(fs::last_write_time(image_in(summary, key)["output"].get<std::string>()), written)
+          << key << " was rewritten";
     }
   }
   const json& broken = image_in(summary, "truncated.vmdk");
@@ -98,7 +100,8 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   EXPECT_EQ(image_in(summary, "debian.qcow2")["output"], (out / "debian-vmfix.vmdk").string()) << "qcow2 becomes VMDK";
   EXPECT_EQ(image_in(summary, "rhel.vhdx")["output"], (out / "rhel-vmfix.vhdx").string());
   int outputs = 0;
-  for (const auto& entry : fs::directory_iterator(out)) outputs += entry.path().filename().string().find("-vmfix.") != std::string::npos;
+  for (const auto& entry : fs::directory_iterator(out))
+    outputs += entry.path().filename().string().find("-vmfix.") != std::string::npos;
   EXPECT_EQ(outputs, 5);
   EXPECT_GE(east["changes"].get<int>(), 1);
   EXPECT_GT(east["peak_rss_mib"].get<int>(), 100) << "the appliance's memory is counted";
@@ -110,7 +113,8 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   for (const json& fixer : debian["fixers"]) EXPECT_NE(fixer["id"], "gpt-to-mbr");
   const std::string csv = read_host_file(out / "summary.csv");
   EXPECT_EQ(split_lines(csv).size(), 7u) << csv;
-  EXPECT_TRUE(csv.starts_with("image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error")) << csv;
+  EXPECT_TRUE(csv.starts_with("image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error"))
+      << csv;
 
   // Nothing changed: nothing to do. A touched source whose content is the same is not redone.
   fs::last_write_time(lib / "west/app.vmdk", fs::file_time_type::clock::now());

@@ -19,9 +19,7 @@ namespace {
 class BadInput : public ::testing::Test {
  protected:
   // Runs vmfix with TMPDIR pointing at an empty directory, so leftovers can be seen.
-  CliResult run(const std::vector<std::string>& args) {
-    return run_vmfix(args, {"TMPDIR=" + tmp_.path().string()});
-  }
+  CliResult run(const std::vector<std::string>& args) { return run_vmfix(args, {"TMPDIR=" + tmp_.path().string()}); }
   void expect_bad_input(const fs::path& image, const std::string& problem) {
     SCOPED_TRACE(image.string());
     CliResult result = run({"--inspect", image.string()});

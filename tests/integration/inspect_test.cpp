@@ -1,4 +1,6 @@
 // vmfix --inspect on real appliance launches: every fixture, one launch each.
+#include "inspect/inspect.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "guest/session.h"
-#include "inspect/inspect.h"
 #include "support/files.h"
 #include "support/text.h"
 #include "tests/integration/environment.h"
@@ -101,8 +102,7 @@ TEST(LaunchPolicy, AHungKvmLaunchIsStoppedAndFallsBack) {
   fs::permissions(qemu, fs::perms::owner_all);
   const fs::path blank = write_disk_without_os(scratch.path());
   const std::vector<std::string> environment = {"VMFIX_CACHE_DIR=" + scratch.path().string(),
-                                                "LIBGUESTFS_HV=" + qemu.string(),
-                                                "VMFIX_KVM_LAUNCH_TIMEOUT=5"};
+                                                "LIBGUESTFS_HV=" + qemu.string(), "VMFIX_KVM_LAUNCH_TIMEOUT=5"};
 
   CliResult result = run_vmfix({"--inspect", blank.string()}, environment);
   EXPECT_EQ(result.exit_status, 65) << result.err;
@@ -205,14 +205,16 @@ TEST(Inspect, Debian11OnGptWithBiosBootPartition) {
 // fixture has no runnable grub-install, so the fixer says it cannot convert and why. (The real
 // conversion, of a debootstrapped Debian 12, is tests/acceptance/debian12-gpt.sh.)
 TEST(Inspect, Debian11GptUnderAProfileThatNeedsMbr) {
-  CliResult result = run_vmfix({"--check", "--profile", "aws-2017", "--json", fixture_image("debian11-gpt-bios").string()});
+  CliResult result =
+      run_vmfix({"--check", "--profile", "aws-2017", "--json", fixture_image("debian11-gpt-bios").string()});
   EXPECT_EQ(result.exit_status, 2) << result.err;  // Debian 11 is not on the 2017 list: a blocker of its own
   json report = json::parse(result.out);
   const json* partitioning = find_by(report["findings"], "id", "boot-partitioning");
   ASSERT_TRUE(partitioning);
   EXPECT_EQ((*partitioning)["status"], "fail");
   EXPECT_EQ((*partitioning)["fixer"], "gpt-to-mbr");
-  EXPECT_EQ((*partitioning)["fixable"], true) << partitioning->dump(2);  // the fixture has a grub-install and the i386-pc modules
+  EXPECT_EQ((*partitioning)["fixable"], true)
+      << partitioning->dump(2);  // the fixture has a grub-install and the i386-pc modules
   const json* mode = find_by(report["findings"], "id", "boot-mode");
   ASSERT_TRUE(mode);
   EXPECT_EQ((*mode)["status"], "pass");
@@ -229,7 +231,8 @@ TEST(Inspect, OwnDebianFamilyInspectionAgreesWithLibguestfs) {
     guest::Session session({{image.string(), format, true}}, guest::SessionOptions{});
     session.launch();
     const inspect::Facts facts = inspect::inspect_guest(session, {image.string()}, inspect::MountMode::read_only);
-    ASSERT_FALSE(facts.found_by_libguestfs) << "vmfix's own search must find this guest, else this test compares libguestfs with itself";
+    ASSERT_FALSE(facts.found_by_libguestfs)
+        << "vmfix's own search must find this guest, else this test compares libguestfs with itself";
     guestfs_h* g = session.handle();
     auto text = [&](char* value) { return guest::take_string(g, value, "inspect_get"); };
     ASSERT_EQ(guestfs_umount_all(g), 0);
@@ -253,7 +256,8 @@ TEST(Inspect, OwnDebianFamilyInspectionAgreesWithLibguestfs) {
     std::sort(theirs.begin(), theirs.end());
     std::sort(ours.begin(), ours.end());
     EXPECT_EQ(ours, theirs);
-    for (const guest::Mountpoint& mp : facts.mountpoints) ASSERT_EQ(guestfs_mount_ro(g, mp.device.c_str(), mp.path.c_str()), 0) << mp.path;
+    for (const guest::Mountpoint& mp : facts.mountpoints)
+      ASSERT_EQ(guestfs_mount_ro(g, mp.device.c_str(), mp.path.c_str()), 0) << mp.path;
     std::unique_ptr<guestfs_application2_list, decltype(&guestfs_free_application2_list)> apps(
         guestfs_inspect_list_applications2(g, root), guestfs_free_application2_list);
     ASSERT_TRUE(apps);

@@ -1,5 +1,7 @@
 // Writing: an OVA with several disks and the drives AWS refuses, --in-place, and interrupts at the
 // worst moments. The source is checksummed before and after every run.
+#include "image/output.h"
+
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -8,7 +10,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "image/output.h"
 #include "image/ova.h"
 #include "image/vm_source.h"
 #include "support/files.h"
@@ -40,8 +41,8 @@ fs::path windows_ovf(const fs::path& dir, const std::string& data_disk) {
   const std::string extra = R"(
       <Item><rasd:ElementName>Network adapter 2</rasd:ElementName><rasd:InstanceID>22</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
       <vmw:ExtraConfig ovf:required="false" vmw:key="nvram" vmw:value="ovf:/file/nvram"/>)";
-  std::string ovf = ovf_descriptor({{"win-disk1.vmdk", fs::file_size(dir / "win-disk1.vmdk")},
-                                    {data_disk, fs::file_size(dir / data_disk)}}, extra);
+  std::string ovf = ovf_descriptor(
+      {{"win-disk1.vmdk", fs::file_size(dir / "win-disk1.vmdk")}, {data_disk, fs::file_size(dir / data_disk)}}, extra);
   ovf.replace(ovf.find("</References>"), 0, R"(<File ovf:href="win.nvram" ovf:id="nvram" ovf:size="5"/>)");
   write_file(dir / "win.ovf", ovf);
   return dir / "win.ovf";
@@ -50,7 +51,9 @@ fs::path windows_ovf(const fs::path& dir, const std::string& data_disk) {
 // A raw data disk: an MBR signature, then `mib` MiB of random bytes (slow to compress).
 void random_disk(const fs::path& path, int mib) {
   run_host_checked({"sh", "-c", fmt::format("head -c {} /dev/urandom > '{}'", mib << 20, path.string())});
-  run_host_checked({"sh", "-c", fmt::format("printf '\\125\\252' | dd of='{}' bs=1 seek=510 conv=notrunc status=none", path.string())});
+  run_host_checked(
+      {"sh", "-c",
+       fmt::format("printf '\\125\\252' | dd of='{}' bs=1 seek=510 conv=notrunc status=none", path.string())});
 }
 
 }  // namespace
@@ -70,8 +73,8 @@ TEST(Output, OvaInOvaOutWithDrivesAndNicsRemoved) {
     manifest += fmt::format("SHA1({})= {}\n", name, run_host_checked({"sha1sum", (dir / name).string()}).substr(0, 40));
   write_file(dir / "win.mf", manifest);
   const fs::path ova = dir / "win.ova";
-  run_host_checked({"tar", "--format=ustar", "-C", dir.string(), "-cf", ova.string(), "win.ovf", "win.mf", "win-disk1.vmdk",
-                    "win-disk2.vmdk", "win.nvram"});
+  run_host_checked({"tar", "--format=ustar", "-C", dir.string(), "-cf", ova.string(), "win.ovf", "win.mf",
+                    "win-disk1.vmdk", "win-disk2.vmdk", "win.nvram"});
   const std::string before = sha256(ova);
 
   CliResult all = run_vmfix({"--all", "--json", ova.string()}, {cache_environment()});
@@ -132,8 +135,8 @@ TEST(Output, EveryDiskFormatOfAFixtureReadsBack) {
     disks.push_back({out.filename().string(), fs::file_size(out)});
   }
   // vmfix writes streamOptimized VMDKs itself (image/stream_vmdk.h): qemu reads the same disk back.
-  ProcessResult same = run_host({"qemu-img", "compare", "-q", "-f", "raw", "-F", "vmdk", (dir / "win-raw.disk").string(),
-                                 (dir / "win-vmdk.disk").string()});
+  ProcessResult same = run_host({"qemu-img", "compare", "-q", "-f", "raw", "-F", "vmdk",
+                                 (dir / "win-raw.disk").string(), (dir / "win-vmdk.disk").string()});
   EXPECT_EQ(same.exit_status, 0) << same.output;
   write_file(dir / "all.ovf", ovf_descriptor(disks));
   CliResult inspect = run_vmfix({"--inspect", "--json", (dir / "all.ovf").string()}, {cache_environment()});
@@ -148,7 +151,8 @@ TEST(Output, EveryDiskFormatOfAFixtureReadsBack) {
     SCOPED_TRACE(disks[i].first);
     EXPECT_EQ(report["image"]["disks"][i]["format"], formats[i]);
     EXPECT_EQ(report["image"]["disks"][i].value("variant", ""), variants[i]);
-    EXPECT_EQ(guest["disks"][i]["size"], fs::file_size(dir / "win-raw.disk")) << "the raw output is the disk, byte for byte";
+    EXPECT_EQ(guest["disks"][i]["size"], fs::file_size(dir / "win-raw.disk"))
+        << "the raw output is the disk, byte for byte";
     EXPECT_EQ(guest["disks"][i]["partition_table"], "mbr");
     EXPECT_EQ(guest["disks"][i]["partitions"].size(), guest["disks"][0]["partitions"].size());
   }
@@ -160,11 +164,13 @@ TEST(Output, EveryDiskFormatOfAFixtureReadsBack) {
 TEST(Output, InPlaceEditsTheRawImageItself) {
   TempDir scratch("vmfix-output-it");
   const fs::path raw = scratch.path() / "win.raw";
-  run_host_checked({"qemu-img", "convert", "-q", "-O", "raw", fixture_image("win2012r2-vmware").string(), raw.string()});
+  run_host_checked(
+      {"qemu-img", "convert", "-q", "-O", "raw", fixture_image("win2012r2-vmware").string(), raw.string()});
   // qemu-img compare reads only the allocated parts of the 8 GiB: the fixture is the pristine copy.
   auto same_as_fixture = [&] {
     return run_host({"qemu-img", "compare", "-q", "-f", "raw", "-F", "vpc", raw.string(),
-                     fixture_image("win2012r2-vmware").string()}).exit_status == 0;
+                     fixture_image("win2012r2-vmware").string()})
+               .exit_status == 0;
   };
   ASSERT_TRUE(same_as_fixture());
   CliResult all = run_vmfix({"--all", "--in-place", "--json", raw.string()}, {cache_environment()});
@@ -196,7 +202,8 @@ TEST(Output, InterruptsLeaveTheSourceAndNoOutput) {
   std::map<std::string, std::string> sums;
   for (const auto& entry : fs::directory_iterator(dir)) sums[entry.path().string()] = sha256(entry.path());
   // libguestfs keeps its appliance where it always does; everything vmfix creates goes to `tmp`.
-  const std::vector<std::string> environment{cache_environment(), "TMPDIR=" + tmp.string(), "LIBGUESTFS_CACHEDIR=/var/tmp"};
+  const std::vector<std::string> environment{cache_environment(), "TMPDIR=" + tmp.string(),
+                                             "LIBGUESTFS_CACHEDIR=/var/tmp"};
   const fs::path out = out_dir / "out.vmdk";
   const std::vector<std::string> args{"--fix", "rtc-utc", "--force", "-o", out.string(), ovf.string()};
 

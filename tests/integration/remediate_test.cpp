@@ -29,12 +29,13 @@ struct OutputFiles {
 
 OutputFiles read_output(const fs::path& image, const fs::path& scratch) {
   if (fs::exists(cache_dir() / "accel")) ::setenv("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg", 1);
-  run_host_checked({"guestfish", "--ro", "-a", image.string(), "-m", "/dev/sda1",
-                    "download", "/Windows/System32/config/SYSTEM", (scratch / "SYSTEM").string(), ":",
-                    "download", "/Windows/System32/config/SOFTWARE", (scratch / "SOFTWARE").string(), ":",
-                    "download", "/Windows/Panther/unattend.xml", (scratch / "unattend.xml").string()});
+  run_host_checked({"guestfish", "--ro", "-a", image.string(), "-m", "/dev/sda1", "download",
+                    "/Windows/System32/config/SYSTEM", (scratch / "SYSTEM").string(), ":", "download",
+                    "/Windows/System32/config/SOFTWARE", (scratch / "SOFTWARE").string(), ":", "download",
+                    "/Windows/Panther/unattend.xml", (scratch / "unattend.xml").string()});
   auto exported = [&](const char* hive) {
-    return run_host_checked({"hivexregedit", "--export", "--unsafe-printable-strings", (scratch / hive).string(), "\\"});
+    return run_host_checked(
+        {"hivexregedit", "--export", "--unsafe-printable-strings", (scratch / hive).string(), "\\"});
   };
   return {exported("SYSTEM"), exported("SOFTWARE"), read_host_file(scratch / "unattend.xml")};
 }
@@ -63,7 +64,7 @@ TEST(Remediate, WindowsCheckDryRunAllAndReadyAfterwards) {
   const std::string source_sum = run_host_checked({"sha256sum", source.string()});
   TempDir scratch("vmfix-remediate-it");
   const fs::path output = scratch.path() / "fixed.vhd";
-  const std::set<std::string> built_in{"network-dhcp", "vmware-tools", "windows-rdp", "windows-unattend",
+  const std::set<std::string> built_in{"network-dhcp",      "vmware-tools",    "windows-rdp",     "windows-unattend",
                                        "windows-autologon", "windows-rtc-utc", "windows-pagefile"};
 
   // --check: exactly the problems the fixture was built with, every one fixable but the account
@@ -130,10 +131,12 @@ TEST(Remediate, WindowsCheckDryRunAllAndReadyAfterwards) {
     for (const char* service : {"VMTools", "vmci", "vmxnet3ndis6"}) {
       const std::string key = std::string("[\\") + set + "\\Services\\" + service + "]";
       ASSERT_NE(system.find(key), std::string::npos) << key;
-      EXPECT_EQ(system.find("\"Start\"=dword:00000004", system.find(key)), system.find("\"Start\"=", system.find(key))) << key;
+      EXPECT_EQ(system.find("\"Start\"=dword:00000004", system.find(key)), system.find("\"Start\"=", system.find(key)))
+          << key;
     }
     const std::string stornvme = std::string("[\\") + set + "\\Services\\stornvme]";
-    EXPECT_EQ(system.find("\"Start\"=dword:00000003", system.find(stornvme)), system.find("\"Start\"=", system.find(stornvme)));
+    EXPECT_EQ(system.find("\"Start\"=dword:00000003", system.find(stornvme)),
+              system.find("\"Start\"=", system.find(stornvme)));
   }
   EXPECT_EQ(system.find("\"fDenyTSConnections\"=dword:00000001"), std::string::npos);
   EXPECT_EQ(system.find("Active=FALSE"), std::string::npos);
@@ -141,12 +144,15 @@ TEST(Remediate, WindowsCheckDryRunAllAndReadyAfterwards) {
   // hivexregedit writes REG_MULTI_SZ as hex(7) bytes, folded over lines.
   std::string unfolded;
   for (size_t at = 0; at < system.size(); ++at) {
-    if (system.compare(at, 4, "\\\n  ") == 0) at += 3;
-    else unfolded += system[at];
+    if (system.compare(at, 4, "\\\n  ") == 0)
+      at += 3;
+    else
+      unfolded += system[at];
   }
   std::string paging = "\"PagingFiles\"=hex(7):";
   const std::string expected = registry::make_multi_string("PagingFiles", {"C:\\pagefile.sys 2048 2048"}).data;
-  for (size_t i = 0; i < expected.size(); ++i) paging += fmt::format("{}{:02x}", i ? "," : "", static_cast<unsigned char>(expected[i]));
+  for (size_t i = 0; i < expected.size(); ++i)
+    paging += fmt::format("{}{:02x}", i ? "," : "", static_cast<unsigned char>(expected[i]));
   EXPECT_NE(unfolded.find(paging), std::string::npos) << paging;
   EXPECT_NE(software.find("\"AutoAdminLogon\"=str(1):\"0\""), std::string::npos) << software;
   EXPECT_EQ(software.find("DefaultPassword"), std::string::npos);
@@ -172,8 +178,8 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
   const fs::path source = fixture_image("centos7-vmware");
   TempDir scratch("vmfix-remediate-it");
   const fs::path output = scratch.path() / "centos.vmdk";
-  const std::set<std::string> built_in{"network-dhcp", "vmware-tools", "image-format", "linux-fstab", "linux-grub-root", "linux-grub-console",
-                                       "linux-nvme-timeout"};
+  const std::set<std::string> built_in{"network-dhcp",    "vmware-tools",       "image-format",      "linux-fstab",
+                                       "linux-grub-root", "linux-grub-console", "linux-nvme-timeout"};
 
   CliResult skipped = run_vmfix({"--all", "--skip", "network-dhcp", "--json", "-o", output.string(), source.string()});
   ASSERT_EQ(skipped.exit_status, 2) << skipped.err;
@@ -200,7 +206,8 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
   for (const json& change : report["changes"])
     if (change["target"] == "/etc/sysconfig/network-scripts/ifcfg-eth0") {
       const std::string diff = change["diff"];
-      ifcfg_diff = diff.find("-BOOTPROTO=static") != std::string::npos && diff.find("+BOOTPROTO=dhcp") != std::string::npos;
+      ifcfg_diff =
+          diff.find("-BOOTPROTO=static") != std::string::npos && diff.find("+BOOTPROTO=dhcp") != std::string::npos;
     }
   EXPECT_TRUE(ifcfg_diff) << report["changes"].dump(2);
   bool grub_diff = false;  // no grub2-mkconfig in the fixture: grub.cfg is edited in place
@@ -217,7 +224,8 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
   json checked = json::parse(check.out);
   EXPECT_EQ(checked["verdict"], "ready");
   EXPECT_TRUE(with_status(checked["findings"], "fail").count("network-dhcp") == 0);
-  EXPECT_TRUE(with_status(checked["findings"], "pass").count("linux-initramfs-drivers")) << "read from the image's gzip initramfs";
+  EXPECT_TRUE(with_status(checked["findings"], "pass").count("linux-initramfs-drivers"))
+      << "read from the image's gzip initramfs";
   EXPECT_EQ(checked["image"]["disks"][0]["variant"], "streamOptimized");
 }
 
@@ -236,8 +244,8 @@ TEST(Remediate, GptFixtureBecomesMbrUnderTheProfileThatNeedsIt) {
   const json& root = before["partitions"][1];
 
   // --force: Debian 11 is not on the 2017 list, a blocker of its own that the output must not wait for.
-  CliResult fixed = run_vmfix({"--fix", "gpt-to-mbr", "--profile", "aws-2017", "--force", "--json", "--output-format", "raw",
-                               "-o", output.string(), source.string()});
+  CliResult fixed = run_vmfix({"--fix", "gpt-to-mbr", "--profile", "aws-2017", "--force", "--json", "--output-format",
+                               "raw", "-o", output.string(), source.string()});
   ASSERT_FALSE(fixed.out.empty()) << fixed.err;
   json report = json::parse(fixed.out);
   ASSERT_TRUE(report["output"]["written"].get<bool>()) << fixed.err;
@@ -257,10 +265,12 @@ TEST(Remediate, GptFixtureBecomesMbrUnderTheProfileThatNeedsIt) {
   const uint64_t size = fs::file_size(output);
   EXPECT_EQ(read_host_bytes(output, 512, 8).find("EFI PART"), std::string::npos) << "primary GPT header left";
   EXPECT_EQ(read_host_bytes(output, size - 512, 8).find("EFI PART"), std::string::npos) << "backup GPT header left";
-  const std::string before_uuid = run_host_checked({"blkid", "-p", "-o", "value", "-s", "UUID", "--offset",
-                                                    std::to_string(root["start"].get<uint64_t>() * 512), source_raw.string()});
-  const std::string after_uuid = run_host_checked({"blkid", "-p", "-o", "value", "-s", "UUID", "--offset",
-                                                   std::to_string(root["start"].get<uint64_t>() * 512), output.string()});
+  const std::string before_uuid =
+      run_host_checked({"blkid", "-p", "-o", "value", "-s", "UUID", "--offset",
+                        std::to_string(root["start"].get<uint64_t>() * 512), source_raw.string()});
+  const std::string after_uuid =
+      run_host_checked({"blkid", "-p", "-o", "value", "-s", "UUID", "--offset",
+                        std::to_string(root["start"].get<uint64_t>() * 512), output.string()});
   EXPECT_EQ(after_uuid, before_uuid);
 
   CliResult check = run_vmfix({"--check", "--profile", "aws-2017", "--json", output.string()});
@@ -284,7 +294,8 @@ TEST(Remediate, UnattendFileMustBeAnAnswerFile) {
   const fs::path source = fixture_image("win2012r2-vmware");
   TempDir scratch("vmfix-remediate-it");
   write_host_file_atomic(scratch.path() / "bad.xml", "<unattend><settings>");
-  write_host_file_atomic(scratch.path() / "evil.xml", "<!DOCTYPE u [<!ENTITY x SYSTEM \"file:///etc/shadow\">]><unattend>&x;</unattend>");
+  write_host_file_atomic(scratch.path() / "evil.xml",
+                         "<!DOCTYPE u [<!ENTITY x SYSTEM \"file:///etc/shadow\">]><unattend>&x;</unattend>");
   for (const char* file : {"bad.xml", "evil.xml", "missing.xml"}) {
     CliResult result = run_vmfix({"--all", "--unattend", (scratch.path() / file).string(), "-o",
                                   (scratch.path() / "out.vhd").string(), source.string()});

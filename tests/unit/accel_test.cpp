@@ -57,8 +57,9 @@ TEST_F(AccelTest, TheFailedAttemptIsRememberedForThisKernel) {
 }
 
 TEST_F(AccelTest, RecognisesKvmFailures) {
-  const std::string log = "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\n"
-                          "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion failed.\n";
+  const std::string log =
+      "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\n"
+      "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion failed.\n";
   EXPECT_TRUE(looks_like_kvm_failure(log, "appliance closed the connection unexpectedly"));
   EXPECT_EQ(kvm_failure_evidence(log, ""), "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69");
   EXPECT_FALSE(looks_like_kvm_failure("supermin: failed to find a suitable kernel", "launch failed"));

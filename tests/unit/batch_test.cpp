@@ -1,13 +1,14 @@
 // vmfix batch without an appliance: what a library holds, manifests in three forms, shards,
 // the shard from Slurm's and Kubernetes' environment, and the journal.
+#include "batch/batch.h"
+
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <optional>
 #include <set>
-#include <stdlib.h>
 
-#include "batch/batch.h"
 #include "batch/journal.h"
 #include "batch/library.h"
 #include "support/error.h"
@@ -33,14 +34,18 @@ class ScopedEnv {
     for (auto& [name, value] : values) {
       const char* before = std::getenv(name.c_str());
       saved_.push_back({name, before ? std::optional<std::string>(before) : std::nullopt});
-      if (value) ::setenv(name.c_str(), value->c_str(), 1);
-      else ::unsetenv(name.c_str());
+      if (value)
+        ::setenv(name.c_str(), value->c_str(), 1);
+      else
+        ::unsetenv(name.c_str());
     }
   }
   ~ScopedEnv() {
     for (auto& [name, value] : saved_) {
-      if (value) ::setenv(name.c_str(), value->c_str(), 1);
-      else ::unsetenv(name.c_str());
+      if (value)
+        ::setenv(name.c_str(), value->c_str(), 1);
+      else
+        ::unsetenv(name.c_str());
     }
   }
 
@@ -55,7 +60,8 @@ using Vars = std::vector<std::pair<std::string, std::optional<std::string>>>;
 TEST(BatchLibrary, ImagesByContentOrNameDisksOfAnOvfBelongToIt) {
   TempDir scratch("vmfix-batch-test");
   const fs::path lib = scratch.path() / "lib";
-  for (const char* dir : {"lib/a", "lib/b", "lib/vm", "lib/.hidden", "lib/out", "lib/flat"}) fs::create_directories(scratch.path() / dir);
+  for (const char* dir : {"lib/a", "lib/b", "lib/vm", "lib/.hidden", "lib/out", "lib/flat"})
+    fs::create_directories(scratch.path() / dir);
   auto image = [&](const std::string& name, const std::string& format) {
     run_host_checked({"qemu-img", "create", "-q", "-f", format, (lib / name).string(), "4M"});
   };
@@ -66,15 +72,16 @@ TEST(BatchLibrary, ImagesByContentOrNameDisksOfAnOvfBelongToIt) {
   image("vm/disk1.vmdk", "vmdk");  // named by vm.ovf: part of that image
   image(".hidden/x.qcow2", "qcow2");
   image("out/previous-vmfix.vmdk", "vmdk");  // the output directory is not scanned
-  run_host_checked({"qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", (lib / "flat/big.vmdk").string(), "4M"});
+  run_host_checked({"qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat",
+                    (lib / "flat/big.vmdk").string(), "4M"});
   test::write_file(lib / "vm/vm.ovf", test::ovf_descriptor({{"disk1.vmdk", 1}}));
   test::write_file(lib / "vm/vm.mf", "SHA256(vm.ovf)= 00\n");
   test::write_file(lib / "broken.vmdk", "not a disk at all");  // by name: processed, and it will fail
   test::write_file(lib / "notes.txt", "inventory notes");
 
   auto images = scan_directory(lib, lib / "out");
-  EXPECT_EQ(keys_of(images), (std::vector<std::string>{"a/disk.vmdk", "b/disk.vmdk", "broken.vmdk", "flat/big.vmdk", "server",
-                                                       "vm/vm.ovf", "win.vhd"}));
+  EXPECT_EQ(keys_of(images), (std::vector<std::string>{"a/disk.vmdk", "b/disk.vmdk", "broken.vmdk", "flat/big.vmdk",
+                                                       "server", "vm/vm.ovf", "win.vhd"}));
   EXPECT_EQ(images[0].name, "a_disk");
   EXPECT_EQ(images[1].name, "b_disk");
   EXPECT_TRUE(images[4].path.is_absolute());
@@ -93,8 +100,9 @@ TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
   EXPECT_EQ(text[0].path, dir / "web1.vmdk");
   EXPECT_EQ(text[1].path, "/srv/images/db.vhd");
 
-  test::write_file(dir / "list.json",
-                   R"([ "a.vmdk", {"image": "sub/b.ova", "output_format": "vhd", "skip": "unattend", "force": true} ])");
+  test::write_file(
+      dir / "list.json",
+      R"([ "a.vmdk", {"image": "sub/b.ova", "output_format": "vhd", "skip": "unattend", "force": true} ])");
   auto json = read_manifest(dir / "list.json");
   ASSERT_EQ(json.size(), 2u);
   EXPECT_EQ(json[1].path, dir / "sub/b.ova");
@@ -133,7 +141,8 @@ TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
 
 TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
   std::vector<LibraryImage> images;
-  for (int i = 0; i < 40; ++i) images.push_back({"/x", fmt::format("image-{}.vmdk", i), fmt::format("image-{}", i), {}});
+  for (int i = 0; i < 40; ++i)
+    images.push_back({"/x", fmt::format("image-{}.vmdk", i), fmt::format("image-{}", i), {}});
   std::set<std::string> seen;
   for (int shard = 0; shard < 3; ++shard)
     for (const auto& image : shard_of(images, shard, 3)) EXPECT_TRUE(seen.insert(image.key).second) << image.key;
@@ -147,9 +156,12 @@ TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
 
 TEST(BatchOptions, ShardFromSlurmKubernetesOrTheCommandLine) {
   // Whatever scheduler runs this test, it sees none.
-  ScopedEnv none(Vars{{"SLURM_ARRAY_TASK_ID", std::nullopt}, {"SLURM_ARRAY_TASK_MIN", std::nullopt},
-                      {"SLURM_ARRAY_TASK_COUNT", std::nullopt}, {"SLURM_ARRAY_TASK_STEP", std::nullopt},
-                      {"JOB_COMPLETION_INDEX", std::nullopt}, {"VMFIX_SHARD_COUNT", std::nullopt},
+  ScopedEnv none(Vars{{"SLURM_ARRAY_TASK_ID", std::nullopt},
+                      {"SLURM_ARRAY_TASK_MIN", std::nullopt},
+                      {"SLURM_ARRAY_TASK_COUNT", std::nullopt},
+                      {"SLURM_ARRAY_TASK_STEP", std::nullopt},
+                      {"JOB_COMPLETION_INDEX", std::nullopt},
+                      {"VMFIX_SHARD_COUNT", std::nullopt},
                       {"JOB_COMPLETIONS", std::nullopt}});
   EXPECT_FALSE(shard_from_environment().has_value());
   {
@@ -163,13 +175,16 @@ TEST(BatchOptions, ShardFromSlurmKubernetesOrTheCommandLine) {
   }
   {
     // --array=10-14:2 is tasks 10, 12, 14: task 14 is the third.
-    ScopedEnv stepped(Vars{{"SLURM_ARRAY_TASK_ID", "14"}, {"SLURM_ARRAY_TASK_MIN", "10"}, {"SLURM_ARRAY_TASK_STEP", "2"},
+    ScopedEnv stepped(Vars{{"SLURM_ARRAY_TASK_ID", "14"},
+                           {"SLURM_ARRAY_TASK_MIN", "10"},
+                           {"SLURM_ARRAY_TASK_STEP", "2"},
                            {"SLURM_ARRAY_TASK_COUNT", "3"}});
     EXPECT_EQ(shard_from_environment(), (std::pair<int, int>{2, 3}));
   }
   {
     // --array=1,5,7: a list, not a range.
-    ScopedEnv listed(Vars{{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_COUNT", "3"}});
+    ScopedEnv listed(
+        Vars{{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_COUNT", "3"}});
     EXPECT_THROW(shard_from_environment(), UsageError);
   }
   {

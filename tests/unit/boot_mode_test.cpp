@@ -33,7 +33,8 @@ TEST(BootMode, LinuxCases) {
   EXPECT_EQ(facts_with("linux", "gpt", {"esp", "linux"}).boot_mode, "uefi");
   EXPECT_EQ(facts_with("linux", "gpt", {"esp", "bios-boot"}, {"uefi", "bios"}).boot_mode, "bios");
   EXPECT_EQ(facts_with("linux", "gpt", {"linux", "linux"}).boot_mode, "unknown");
-  EXPECT_NE(facts_with("linux", "gpt", {"esp", "bios-boot"}).boot_mode_evidence.find("also has an EFI"), std::string::npos);
+  EXPECT_NE(facts_with("linux", "gpt", {"esp", "bios-boot"}).boot_mode_evidence.find("also has an EFI"),
+            std::string::npos);
 }
 
 TEST(BootMode, WindowsFollowsThePartitionTable) {

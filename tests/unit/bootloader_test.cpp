@@ -1,7 +1,6 @@
-#include "bootloader/detect.h"
-
 #include <gtest/gtest.h>
 
+#include "bootloader/detect.h"
 #include "guest/fake_guest.h"
 
 namespace vmfix::bootloader {

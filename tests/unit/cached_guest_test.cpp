@@ -1,7 +1,8 @@
 // CachedGuest: a file crosses to the host once, uploads wait for flush(), reads see them.
+#include "guest/cached_guest.h"
+
 #include <gtest/gtest.h>
 
-#include "guest/cached_guest.h"
 #include "guest/fake_guest.h"
 #include "support/files.h"
 
@@ -111,7 +112,8 @@ TEST(CachedGuest, ReadsCrossOnceUntilTheGuestChanges) {
   EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'old'");
   inner.add_file("/boot/grub2/grub.cfg", "menuentry 'behind the back'");
   EXPECT_EQ(guest.read("/boot/grub2/grub.cfg"), "menuentry 'old'") << "the second read came from the cache";
-  EXPECT_EQ(guest.read_prefix("/boot/grub2/grub.cfg", 15), "menuentry 'old'") << "a prefix of a held file, from the host";
+  EXPECT_EQ(guest.read_prefix("/boot/grub2/grub.cfg", 15), "menuentry 'old'")
+      << "a prefix of a held file, from the host";
 
   guest.write("/etc/fstab", "UUID=1234 / ext4 defaults 0 1\n");
   EXPECT_EQ(inner.read("/etc/fstab"), "UUID=1234 / ext4 defaults 0 1\n") << "a write goes through at once";

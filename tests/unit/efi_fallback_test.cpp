@@ -47,7 +47,8 @@ TEST(EfiFallback, GrubAloneInTheDistrosDirectoryAndExistingBootDirCase) {
   guest.add_file("/boot/efi/EFI/Boot/fbx64.efi", "MZ fb");
   auto fixer = make_efi_fallback();
   fixer->fix(guest, uefi_facts("rhel"));
-  EXPECT_EQ(guest.read("/boot/efi/EFI/Boot/BOOTX64.EFI"), "MZ redhat") << "the distro's own directory, the existing Boot dir";
+  EXPECT_EQ(guest.read("/boot/efi/EFI/Boot/BOOTX64.EFI"), "MZ redhat")
+      << "the distro's own directory, the existing Boot dir";
   EXPECT_FALSE(guest.exists("/boot/efi/EFI/BOOT"));
 }
 
@@ -57,7 +58,8 @@ TEST(EfiFallback, ReasonsWhenNothingCanBeCopied) {
   auto fixer = make_efi_fallback();
   auto finding = fixer->check(guest, uefi_facts("debian"))[0];
   EXPECT_FALSE(finding.repairable);
-  EXPECT_EQ(finding.evidence, "no vendor directory in /boot/efi/EFI has a grubx64.efi (with or without shimx64.efi) to copy");
+  EXPECT_EQ(finding.evidence,
+            "no vendor directory in /boot/efi/EFI has a grubx64.efi (with or without shimx64.efi) to copy");
   EXPECT_TRUE(fixer->fix(guest, uefi_facts("debian")).empty());
 
   guest::FakeGuest no_esp;

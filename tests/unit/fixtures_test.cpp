@@ -31,8 +31,10 @@ TEST(Fixtures, FingerprintFollowsEveryInput) {
 
 TEST(Fixtures, GeneratedExecutablesHaveTheRightHeaders) {
   const std::string elf = elf64_x86_64_program();
-  EXPECT_EQ(elf.substr(0, 4), "\x7f" "ELF");
-  EXPECT_EQ(elf[4], 2);                 // 64-bit
+  EXPECT_EQ(elf.substr(0, 4),
+            "\x7f"
+            "ELF");
+  EXPECT_EQ(elf[4], 2);                                  // 64-bit
   EXPECT_EQ(static_cast<unsigned char>(elf[18]), 0x3e);  // x86-64
   const std::string pe = pe32plus_x86_64_console_program();
   EXPECT_EQ(pe.substr(0, 2), "MZ");

@@ -1,9 +1,10 @@
 // The fstab rewriter on fstabs as installers write them and on the real files in the corpus.
+#include "fixers/fstab.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "fixers/fstab.h"
 #include "fixers/registry.h"
 #include "guest/fake_guest.h"
 #include "support/files.h"
@@ -59,7 +60,8 @@ TEST(Fstab, RewritesOnlyWhatBreaksOnEc2) {
             "/dev/sdc1   /scratch  ext4    defaults 0 2\n");
   EXPECT_EQ(unresolved, std::vector<std::string>{"/dev/sdc1"});
   EXPECT_EQ(rewrite_fstab(after, kUuids), after);
-  EXPECT_EQ(rewrite_resume("GRUB_CMDLINE_LINUX=\"resume=/dev/sda1 quiet\"\n", kUuids), "GRUB_CMDLINE_LINUX=\"resume=UUID=1111-boot quiet\"\n");
+  EXPECT_EQ(rewrite_resume("GRUB_CMDLINE_LINUX=\"resume=/dev/sda1 quiet\"\n", kUuids),
+            "GRUB_CMDLINE_LINUX=\"resume=UUID=1111-boot quiet\"\n");
   EXPECT_EQ(rewrite_resume("RESUME=/dev/mapper/swap\n", kUuids), "RESUME=/dev/mapper/swap\n");
 }
 

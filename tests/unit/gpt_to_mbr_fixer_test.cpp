@@ -33,7 +33,9 @@ std::string gpt_disk() {
 
 disk::PartitionTable table_of(const std::string& bytes) {
   return disk::read_partition_table(
-      [&](uint64_t offset, size_t length) { return offset >= bytes.size() ? std::string() : bytes.substr(offset, length); },
+      [&](uint64_t offset, size_t length) {
+        return offset >= bytes.size() ? std::string() : bytes.substr(offset, length);
+      },
       bytes.size());
 }
 
@@ -50,7 +52,8 @@ inspect::Facts linux_facts() {
   disk.device = "/dev/sda";
   disk.size = 64 << 20;
   disk.partition_table = "gpt";
-  disk.partitions.push_back({2, "/dev/sda2", 4096 * 512, 0, 0, "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "linux", "", false, ""});
+  disk.partitions.push_back(
+      {2, "/dev/sda2", 4096 * 512, 0, 0, "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "linux", "", false, ""});
   facts.disks.push_back(disk);
   return facts;
 }
@@ -63,8 +66,9 @@ struct Guest {
     fake.add_file("/usr/lib/grub/i386-pc/boot.img", std::string(512, 'b'));
     fake.add_file("/boot/grub/i386-pc/core.img", std::string(40 * 1024, 'c'));
     fake.add_file("/etc/fstab", "PARTUUID=5a1b0c7e-3d2f-4e6a-9b8c-1d2e3f405162 / ext4 errors=remount-ro 0 1\n");
-    fake.add_file("/boot/grub/grub.cfg",
-                  "insmod part_gpt\nset root='hd0,gpt2'\nlinux /vmlinuz root=PARTUUID=5A1B0C7E-3D2F-4E6A-9B8C-1D2E3F405162 ro\n");
+    fake.add_file(
+        "/boot/grub/grub.cfg",
+        "insmod part_gpt\nset root='hd0,gpt2'\nlinux /vmlinuz root=PARTUUID=5A1B0C7E-3D2F-4E6A-9B8C-1D2E3F405162 ro\n");
     std::string grubenv = "# GRUB Environment Block\nkernelopts=root=PARTUUID=5a1b0c7e-3d2f-4e6a-9b8c-1d2e3f405162\n";
     fake.add_file("/boot/grub2/grubenv", grubenv + std::string(1024 - grubenv.size(), '#'));
     fake.on_run([](const std::vector<std::string>&) { return std::string(); });
@@ -100,7 +104,8 @@ TEST(GptToMbrFixer, ConvertsReinstallsGrubAndRenamesPartuuids) {
   EXPECT_EQ(grubenv.size(), 1024u) << "grubenv stays one 1024-byte block";
   EXPECT_THAT(grubenv, HasSubstr("kernelopts=root=PARTUUID=" + partuuid + "\n#"));
   ASSERT_EQ(g.fake.commands_run().size(), 1u);
-  EXPECT_EQ(g.fake.commands_run()[0], (std::vector<std::string>{"/usr/sbin/grub-install", "--target=i386-pc", "/dev/sda"}));
+  EXPECT_EQ(g.fake.commands_run()[0],
+            (std::vector<std::string>{"/usr/sbin/grub-install", "--target=i386-pc", "/dev/sda"}));
   EXPECT_EQ(changes.size(), 5u);  // table, three files, boot code
   EXPECT_EQ(g.fake.device("/dev/sda").find("EFI PART"), std::string::npos);
 
@@ -118,8 +123,9 @@ TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {
   auto f = fixer();
   auto finding = f->check(g.fake, facts)[0];
   EXPECT_FALSE(finding.repairable);
-  EXPECT_THAT(finding.evidence, HasSubstr("the guest has no GRUB modules for BIOS boot (/usr/lib/grub/i386-pc) and none in "
-                                          "its package cache: install the package grub-pc-bin in the guest first"));
+  EXPECT_THAT(finding.evidence,
+              HasSubstr("the guest has no GRUB modules for BIOS boot (/usr/lib/grub/i386-pc) and none in "
+                        "its package cache: install the package grub-pc-bin in the guest first"));
   EXPECT_TRUE(f->fix(g.fake, facts).empty());
   EXPECT_THAT(g.fake.device("/dev/sda"), HasSubstr("EFI PART")) << "nothing written";
 
@@ -142,7 +148,8 @@ TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {
   rhel.package_format = "rpm";
   fixer()->fix(rpm.fake, rhel);
   EXPECT_EQ(rpm.fake.commands_run()[0],
-            (std::vector<std::string>{"rpm", "-i", "--nodeps", "/var/cache/dnf/baseos-1a2b/packages/grub2-pc-modules-2.02-142.el8.noarch.rpm"}));
+            (std::vector<std::string>{"rpm", "-i", "--nodeps",
+                                      "/var/cache/dnf/baseos-1a2b/packages/grub2-pc-modules-2.02-142.el8.noarch.rpm"}));
 }
 
 TEST(GptToMbrFixer, ReasonsItGives) {
@@ -180,9 +187,10 @@ TEST(GptToMbrFixer, ReasonsItGives) {
     auto finding = fixer()->check(g.fake, facts)[0];
     EXPECT_FALSE(finding.repairable);
     EXPECT_THAT(finding.evidence, HasSubstr("a Windows GPT disk boots only by UEFI"));
-    EXPECT_THAT(finding.evidence, HasSubstr("AWS converts such a disk itself when the image is VHDX, the disk is under 2 TiB, "
-                                            "it has at most 3 primary partitions and is not a dynamic disk (this disk: 0.00 "
-                                            "TiB, 3 partition(s), basic)"));
+    EXPECT_THAT(finding.evidence,
+                HasSubstr("AWS converts such a disk itself when the image is VHDX, the disk is under 2 TiB, "
+                          "it has at most 3 primary partitions and is not a dynamic disk (this disk: 0.00 "
+                          "TiB, 3 partition(s), basic)"));
     EXPECT_TRUE(fixer()->fix(g.fake, facts).empty());
   }
 }

@@ -21,7 +21,9 @@ namespace {
 constexpr const char* kLinuxFs = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
 
 ReadBytes reader_of(const std::string& bytes) {
-  return [&bytes](uint64_t offset, size_t length) { return offset >= bytes.size() ? std::string() : bytes.substr(offset, length); };
+  return [&bytes](uint64_t offset, size_t length) {
+    return offset >= bytes.size() ? std::string() : bytes.substr(offset, length);
+  };
 }
 
 // A disk image laid out by sgdisk (the reference GPT tool), e.g. {"-n1:2048:4095", "-t1:ef02"}.
@@ -62,7 +64,8 @@ std::vector<std::string> sfdisk_layout(const fs::path& image) {
     };
     lines.push_back(fmt::format("{} {} {}", field("start"), field("size"), field("type")));
   }
-  std::sort(lines.begin(), lines.end(), [](const std::string& a, const std::string& b) { return std::stoull(a) < std::stoull(b); });
+  std::sort(lines.begin(), lines.end(),
+            [](const std::string& a, const std::string& b) { return std::stoull(a) < std::stoull(b); });
   return lines;
 }
 
@@ -111,8 +114,8 @@ std::string joined(const std::vector<std::string>& reasons) {
 // flag on the boot partition).
 TEST(GptToMbr, SameLayoutAsSgdiskAndCleanForFdisk) {
   TempDir dir("gpt2mbr");
-  const std::vector<std::string> layout{"-n1:2048:4095", "-t1:ef02", "-n2:4096:+30M", "-t2:8300", "-n3:0:+20M",
-                                        "-t3:8200",      "-n4:0:+10M", "-t4:ef00",     "-n5:0:0",    "-t5:0700"};
+  const std::vector<std::string> layout{"-n1:2048:4095", "-t1:ef02",   "-n2:4096:+30M", "-t2:8300", "-n3:0:+20M",
+                                        "-t3:8200",      "-n4:0:+10M", "-t4:ef00",      "-n5:0:0",  "-t5:0700"};
   fs::path ours = sgdisk_image(dir, "ours.img", 80, layout);
   fs::path theirs = dir.path() / "theirs.img";
   fs::copy_file(ours, theirs);
@@ -121,7 +124,8 @@ TEST(GptToMbr, SameLayoutAsSgdiskAndCleanForFdisk) {
   GptToMbrResult result = convert_file(ours, {.active_gpt_number = 2});
   ASSERT_TRUE(result.possible) << joined(result.reasons);
   EXPECT_EQ(sfdisk_layout(ours), sfdisk_layout(theirs));
-  EXPECT_EQ(sfdisk_layout(ours), (std::vector<std::string>{"4096 61440 83", "65536 40960 82", "106496 20480 ef", "126976 36831 7"}));
+  EXPECT_EQ(sfdisk_layout(ours),
+            (std::vector<std::string>{"4096 61440 83", "65536 40960 82", "106496 20480 ef", "126976 36831 7"}));
   expect_clean_mbr(ours);
   ASSERT_EQ(result.plan.dropped.size(), 1u);
   EXPECT_THAT(result.plan.dropped[0], HasSubstr("partition 1 (bios-boot)"));
@@ -141,7 +145,8 @@ TEST(GptToMbr, SameLayoutAsSgdiskAndCleanForFdisk) {
 // partition; the dropped BIOS boot partition leaves slot 1 empty.
 TEST(GptToMbr, KeepsPartitionNumbersThatFit) {
   TempDir dir("gpt2mbr");
-  fs::path image = sgdisk_image(dir, "d.img", 64, {"-n1:2048:4095", "-t1:ef02", "-n2:4096:+20M", "-t2:8300", "-n3:0:0", "-t3:8200"});
+  fs::path image =
+      sgdisk_image(dir, "d.img", 64, {"-n1:2048:4095", "-t1:ef02", "-n2:4096:+20M", "-t2:8300", "-n3:0:0", "-t3:8200"});
   GptToMbrResult result = convert_file(image, {.active_gpt_number = 2});
   ASSERT_TRUE(result.possible) << joined(result.reasons);
   auto dump = run_host_checked({"sfdisk", "--dump", image.string()});
@@ -167,7 +172,8 @@ TEST(GptToMbr, LogicalPartitionsWhereAFreeSectorPrecedesEach) {
     std::string bytes = read_host_file(image);
     PartitionTable gpt = read_partition_table(reader_of(bytes), bytes.size());
     std::vector<std::string> lines;
-    for (const Partition& p : gpt.partitions) lines.push_back(fmt::format("{} {}", p.first_sector, p.last_sector - p.first_sector + 1));
+    for (const Partition& p : gpt.partitions)
+      lines.push_back(fmt::format("{} {}", p.first_sector, p.last_sector - p.first_sector + 1));
     return lines;
   }();
   GptToMbrResult result = convert_file(image, {.active_gpt_number = 1});
@@ -238,15 +244,20 @@ TEST(GptToMbr, ReasonsWhenNotPossible) {
 
   PartitionTable damaged = gpt_of({{2048, 4095}});
   damaged.problems.push_back("GPT entry array CRC32 is wrong");
-  EXPECT_THAT(reasons(damaged), HasSubstr("the GPT is damaged (GPT entry array CRC32 is wrong); vmfix converts only a table it can trust"));
+  EXPECT_THAT(
+      reasons(damaged),
+      HasSubstr("the GPT is damaged (GPT entry array CRC32 is wrong); vmfix converts only a table it can trust"));
 
   EXPECT_EQ(reasons(gpt_of({{2048, 4095}}, "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3")),
-            "partition 1 (5808C8AA-7E8F-42E0-85D2-E1E90434CFB3) belongs to a Windows dynamic disk (LDM), which has no MBR form here\n");
+            "partition 1 (5808C8AA-7E8F-42E0-85D2-E1E90434CFB3) belongs to a Windows dynamic disk (LDM), which has no "
+            "MBR form here\n");
   EXPECT_EQ(reasons(gpt_of({{2048, 4095}}, "6A898CC3-1DD2-11B2-99A6-080020736631")),
-            "partition 1 (6A898CC3-1DD2-11B2-99A6-080020736631) has the type GUID 6A898CC3-1DD2-11B2-99A6-080020736631, which has no MBR type\n");
+            "partition 1 (6A898CC3-1DD2-11B2-99A6-080020736631) has the type GUID "
+            "6A898CC3-1DD2-11B2-99A6-080020736631, which has no MBR type\n");
   EXPECT_EQ(reasons(gpt_of({{2048, 4095}, {4096, (uint64_t{1} << 32) + 10}})),
             "partition 2 (linux) ends at sector 4294967306, beyond the 2^32 sectors (2 TiB) an MBR can address\n");
-  EXPECT_EQ(reasons(gpt_of({{2048, 4095}}, std::string(disk::kBiosBootGuid))), "no partition would remain on the disk\n");
+  EXPECT_EQ(reasons(gpt_of({{2048, 4095}}, std::string(disk::kBiosBootGuid))),
+            "no partition would remain on the disk\n");
 
   // Six partitions back to back: no room for any EBR.
   std::vector<std::pair<uint64_t, uint64_t>> packed;
@@ -260,10 +271,12 @@ TEST(GptToMbr, ReasonsWhenNotPossible) {
   EXPECT_THAT(reasons(gpt_of(spaced), {.active_gpt_number = 5}), HasSubstr("the boot partition stays primary"));
 
   EXPECT_EQ(reasons(gpt_of({{34, 4095}}), {.embed_sectors_needed = 64}),
-            "the gap between the MBR and the first partition (33 sectors) cannot hold the boot loader's core image (64 sectors)\n");
+            "the gap between the MBR and the first partition (33 sectors) cannot hold the boot loader's core image (64 "
+            "sectors)\n");
   PartitionTable with_bios_boot = gpt_of({{2048, 4095}, {4096, 8191}});
   with_bios_boot.partitions[0].gpt_type = disk::kBiosBootGuid;
-  EXPECT_THAT(reasons(with_bios_boot, {.active_gpt_number = 1}), HasSubstr("the boot partition 1 would not remain on the disk"));
+  EXPECT_THAT(reasons(with_bios_boot, {.active_gpt_number = 1}),
+              HasSubstr("the boot partition 1 would not remain on the disk"));
 }
 
 TEST(GptToMbr, TypeMapping) {

@@ -19,7 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Every kernel device name a menu may hold has a filesystem, with a UUID made from its name.
-const Ec2Args kEc2{[](const std::string& device) { return "uuid-of-" + device.substr(5); }, "nvme_core.io_timeout=4294967295"};
+const Ec2Args kEc2{[](const std::string& device) { return "uuid-of-" + device.substr(5); },
+                   "nvme_core.io_timeout=4294967295"};
 const std::regex kDeviceName(R"((root|resume)=/dev/(sd|hd|vd|xvd)[a-z]+[0-9]*\b)");
 
 // The lines an edit may change: kernel lines and timeouts. Everything else comes out byte for byte.
@@ -51,7 +52,8 @@ std::vector<fs::path> corpus_files(const fs::path& corpus, std::string_view pref
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(corpus / "linux/grub/grubby-test")) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.starts_with(prefix) && name.find("support") == std::string::npos) files.push_back(entry.path());
+    if (entry.is_regular_file() && name.starts_with(prefix) && name.find("support") == std::string::npos)
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -72,7 +74,8 @@ TEST(GrubCorpus, Grub2MenusEditedInPlace) {
     EXPECT_EQ(ec2_grub_cfg(edited, kEc2), edited) << "a second edit changed something";
     // What an appliance-run grub-mkconfig would leave, repaired: no device name or hint of the appliance's.
     const std::string repaired = repair_appliance_names(edited, {"1111-root", "2222-swap", ""});
-    EXPECT_TRUE(device_names_in_menu(repaired).empty()) << fmt::format("{}", fmt::join(device_names_in_menu(repaired), "; "));
+    EXPECT_TRUE(device_names_in_menu(repaired).empty())
+        << fmt::format("{}", fmt::join(device_names_in_menu(repaired), "; "));
     EXPECT_EQ(repair_appliance_names(repaired, {"1111-root", "2222-swap", ""}), repaired);
   }
   EXPECT_GE(menus, 20);
@@ -98,37 +101,47 @@ TEST(GrubCorpus, GrubLegacyMenusEditedInPlace) {
 
 // A BLS entry as Fedora and RHEL 8+ write it, with the options inline or in grubenv's kernelopts.
 TEST(GrubCorpus, BlsEntriesWithAndWithoutKernelopts) {
-  const std::string inline_options = "title Red Hat Enterprise Linux (4.18.0-513.el8.x86_64) 8.9 (Ootpa)\nversion 4.18.0-513.el8.x86_64\n"
-                                     "linux /vmlinuz-4.18.0-513.el8.x86_64\ninitrd /initramfs-4.18.0-513.el8.x86_64.img $tuned_initrd\n"
-                                     "options root=/dev/sda2 ro crashkernel=auto resume=/dev/sda3 rhgb quiet $tuned_params\nid rhel-4.18.0\n";
+  const std::string inline_options =
+      "title Red Hat Enterprise Linux (4.18.0-513.el8.x86_64) 8.9 (Ootpa)\nversion 4.18.0-513.el8.x86_64\n"
+      "linux /vmlinuz-4.18.0-513.el8.x86_64\ninitrd /initramfs-4.18.0-513.el8.x86_64.img $tuned_initrd\n"
+      "options root=/dev/sda2 ro crashkernel=auto resume=/dev/sda3 rhgb quiet $tuned_params\nid rhel-4.18.0\n";
   const std::string edited = ec2_bls_entry(inline_options, kEc2);
-  EXPECT_NE(edited.find("options root=UUID=uuid-of-sda2 ro crashkernel=auto resume=UUID=uuid-of-sda3 rhgb quiet $tuned_params "
-                        "nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200\n"),
+  EXPECT_NE(edited.find(
+                "options root=UUID=uuid-of-sda2 ro crashkernel=auto resume=UUID=uuid-of-sda3 rhgb quiet $tuned_params "
+                "nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200\n"),
             std::string::npos)
       << edited;
   EXPECT_EQ(ec2_bls_entry(edited, kEc2), edited);
   const std::string via_grubenv = "title Fedora\nlinux /vmlinuz-6.5\noptions $kernelopts\n";
   EXPECT_EQ(ec2_bls_entry(via_grubenv, kEc2), via_grubenv) << "the options live in grubenv";
-  EXPECT_EQ(ec2_kernel_args("root=/dev/sda2 ro", kEc2), "root=UUID=uuid-of-sda2 ro nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200");
-  EXPECT_EQ(ec2_kernel_args("ro nvme_core.io_timeout=30 console=ttyS0", kEc2), "ro nvme_core.io_timeout=4294967295 console=ttyS0")
+  EXPECT_EQ(ec2_kernel_args("root=/dev/sda2 ro", kEc2),
+            "root=UUID=uuid-of-sda2 ro nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200");
+  EXPECT_EQ(ec2_kernel_args("ro nvme_core.io_timeout=30 console=ttyS0", kEc2),
+            "ro nvme_core.io_timeout=4294967295 console=ttyS0")
       << "a shorter timeout is raised in place";
 }
 
 TEST(GrubCorpus, EveryCombinationOfTheUuidSettings) {
-  const std::vector<std::string> uuid_settings = {"", "GRUB_DISABLE_LINUX_UUID=true\n", "GRUB_DISABLE_LINUX_UUID=\"true\"\n",
+  const std::vector<std::string> uuid_settings = {"", "GRUB_DISABLE_LINUX_UUID=true\n",
+                                                  "GRUB_DISABLE_LINUX_UUID=\"true\"\n",
                                                   "GRUB_DISABLE_LINUX_UUID=false\n", "#GRUB_DISABLE_LINUX_UUID=true\n"};
-  const std::vector<std::string> partuuid_settings = {"", "GRUB_DISABLE_LINUX_PARTUUID=true\n", "GRUB_DISABLE_LINUX_PARTUUID=false\n"};
-  const std::vector<std::pair<std::string, std::string>> cmdlines = {
-      {"", "quiet"}, {"root=/dev/sda2", "quiet"}, {"", "quiet resume=/dev/sda3"}, {"net.ifnames=0", "root=/dev/vda1 splash"}};
+  const std::vector<std::string> partuuid_settings = {"", "GRUB_DISABLE_LINUX_PARTUUID=true\n",
+                                                      "GRUB_DISABLE_LINUX_PARTUUID=false\n"};
+  const std::vector<std::pair<std::string, std::string>> cmdlines = {{"", "quiet"},
+                                                                     {"root=/dev/sda2", "quiet"},
+                                                                     {"", "quiet resume=/dev/sda3"},
+                                                                     {"net.ifnames=0", "root=/dev/vda1 splash"}};
   for (bool drop_in : {false, true})
     for (const auto& uuid : uuid_settings)
       for (const auto& partuuid : partuuid_settings)
         for (const auto& [linux, linux_default] : cmdlines) {
-          const std::string text = "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n" + uuid + partuuid + "GRUB_CMDLINE_LINUX_DEFAULT=\"" + linux_default +
-                                   "\"\nGRUB_CMDLINE_LINUX=\"" + linux + "\"\n";
+          const std::string text = "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n" + uuid + partuuid +
+                                   "GRUB_CMDLINE_LINUX_DEFAULT=\"" + linux_default + "\"\nGRUB_CMDLINE_LINUX=\"" +
+                                   linux + "\"\n";
           SCOPED_TRACE(text + (drop_in ? "(a drop-in)" : ""));
           const std::string edited = ec2_default_grub(text, kEc2, {false, drop_in});
-          EXPECT_EQ(edited.find("GRUB_DISABLE_LINUX_UUID=true"), edited.find("#GRUB_DISABLE_LINUX_UUID=true") + (uuid[0] == '#'))
+          EXPECT_EQ(edited.find("GRUB_DISABLE_LINUX_UUID=true"),
+                    edited.find("#GRUB_DISABLE_LINUX_UUID=true") + (uuid[0] == '#'))
               << "no active GRUB_DISABLE_LINUX_UUID=true is left";
           EXPECT_EQ(edited.find("GRUB_DISABLE_LINUX_UUID=\"true\""), std::string::npos);
           if (!partuuid.empty()) {
@@ -142,7 +155,8 @@ TEST(GrubCorpus, EveryCombinationOfTheUuidSettings) {
   // A drop-in that sets nothing the edit owns is left alone; the main file gains what it lacks.
   EXPECT_EQ(ec2_default_grub("GRUB_TERMINAL=console\n", kEc2, {false, true}), "GRUB_TERMINAL=console\n");
   EXPECT_EQ(ec2_default_grub("GRUB_TERMINAL=console\n", kEc2),
-            "GRUB_TERMINAL=console\nGRUB_CMDLINE_LINUX=\"nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200\"\n");
+            "GRUB_TERMINAL=console\nGRUB_CMDLINE_LINUX=\"nvme_core.io_timeout=4294967295 console=tty0 "
+            "console=ttyS0,115200\"\n");
 }
 
 }  // namespace

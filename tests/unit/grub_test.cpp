@@ -20,39 +20,50 @@ const DeviceUuid kUuids = [](const std::string& device) -> std::string {
 };
 
 TEST(GrubEdit, KernelArgumentsGetTheSerialConsoleAndUuids) {
-  EXPECT_EQ(ec2_kernel_args("root=/dev/sda3 ro quiet", kUuids), "root=UUID=1111-root ro quiet console=tty0 console=ttyS0,115200");
-  EXPECT_EQ(ec2_kernel_args("ro  maybe-ubiquity", kUuids), "ro  maybe-ubiquity console=tty0 console=ttyS0,115200") << "spacing kept";
+  EXPECT_EQ(ec2_kernel_args("root=/dev/sda3 ro quiet", kUuids),
+            "root=UUID=1111-root ro quiet console=tty0 console=ttyS0,115200");
+  EXPECT_EQ(ec2_kernel_args("ro  maybe-ubiquity", kUuids), "ro  maybe-ubiquity console=tty0 console=ttyS0,115200")
+      << "spacing kept";
   EXPECT_EQ(ec2_kernel_args("ro console=tty0 ", kUuids), "ro console=tty0 console=ttyS0,115200 ");
-  EXPECT_EQ(ec2_kernel_args("ro console=ttyS0,9600n8", kUuids), "ro console=ttyS0,9600n8") << "a serial console is kept as set";
+  EXPECT_EQ(ec2_kernel_args("ro console=ttyS0,9600n8", kUuids), "ro console=ttyS0,9600n8")
+      << "a serial console is kept as set";
   EXPECT_EQ(ec2_kernel_args("", kUuids), "console=tty0 console=ttyS0,115200");
   EXPECT_EQ(ec2_kernel_args("root=/dev/mapper/vg-root resume=/dev/sda2 console=ttyS0", kUuids),
             "root=/dev/mapper/vg-root resume=UUID=2222-swap console=ttyS0");
-  EXPECT_EQ(ec2_kernel_args("root=/dev/sdz9 console=ttyS0", kUuids), "root=/dev/sdz9 console=ttyS0") << "unknown devices stay";
+  EXPECT_EQ(ec2_kernel_args("root=/dev/sdz9 console=ttyS0", kUuids), "root=/dev/sdz9 console=ttyS0")
+      << "unknown devices stay";
   const std::string once = ec2_kernel_args("root=/dev/sda3 ro", kUuids);
   EXPECT_EQ(ec2_kernel_args(once, kUuids), once);
 }
 
 TEST(GrubEdit, DefaultGrubKeepsEverythingElse) {
-  const std::string centos = "GRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
-                             "GRUB_DEFAULT=saved\n# the console\nGRUB_CMDLINE_LINUX=\"crashkernel=auto resume=/dev/sda2 rhgb quiet\"\n";
+  const std::string centos =
+      "GRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
+      "GRUB_DEFAULT=saved\n# the console\nGRUB_CMDLINE_LINUX=\"crashkernel=auto resume=/dev/sda2 rhgb quiet\"\n";
   const std::string edited = ec2_default_grub(centos, kUuids);
-  EXPECT_EQ(edited, "GRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
-                    "GRUB_DEFAULT=saved\n# the console\n"
-                    "GRUB_CMDLINE_LINUX=\"crashkernel=auto resume=UUID=2222-swap rhgb quiet console=tty0 console=ttyS0,115200\"\n");
+  EXPECT_EQ(
+      edited,
+      "GRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
+      "GRUB_DEFAULT=saved\n# the console\n"
+      "GRUB_CMDLINE_LINUX=\"crashkernel=auto resume=UUID=2222-swap rhgb quiet console=tty0 console=ttyS0,115200\"\n");
   EXPECT_EQ(ec2_default_grub(edited, kUuids), edited);
 
-  const std::string ubuntu = "GRUB_DEFAULT=0\nGRUB_TIMEOUT_STYLE=hidden\nGRUB_TIMEOUT=10\nGRUB_CMDLINE_LINUX_DEFAULT='maybe-ubiquity'\nGRUB_CMDLINE_LINUX=\n";
+  const std::string ubuntu =
+      "GRUB_DEFAULT=0\nGRUB_TIMEOUT_STYLE=hidden\nGRUB_TIMEOUT=10\nGRUB_CMDLINE_LINUX_DEFAULT='maybe-ubiquity'\nGRUB_"
+      "CMDLINE_LINUX=\n";
   EXPECT_EQ(ec2_default_grub(ubuntu, kUuids),
             "GRUB_DEFAULT=0\nGRUB_TIMEOUT_STYLE=hidden\nGRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX_DEFAULT='maybe-ubiquity'\n"
             "GRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200\"\n");
-  EXPECT_EQ(ec2_default_grub("GRUB_TIMEOUT=-1\n", kUuids), "GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200\"\n");
+  EXPECT_EQ(ec2_default_grub("GRUB_TIMEOUT=-1\n", kUuids),
+            "GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200\"\n");
   EXPECT_EQ(ec2_default_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet console=ttyS0,115200n8\"\n", kUuids),
             "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet console=ttyS0,115200n8\"\n")
       << "a console in GRUB_CMDLINE_LINUX_DEFAULT counts";
   EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=\"Old kernel\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, {true}),
             "GRUB_DEFAULT=\"0\"\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n");
   EXPECT_EQ(ec2_default_grub("GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", kUuids, {true}),
-            "GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n") << "a saved default is repaired in grubenv";
+            "GRUB_DEFAULT=saved\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n")
+      << "a saved default is repaired in grubenv";
 }
 
 const char* kDebianCfg = R"(set default="0"
@@ -89,22 +100,29 @@ TEST(GrubEdit, GrubCfgKernelLinesAndTimeouts) {
   EXPECT_EQ(with_grub_cfg_default(kDebianCfg, "1>0").substr(0, 18), "set default=\"1>0\"\n");
   EXPECT_TRUE(grub_cfg_uses_saved_entry("if [ x ]; then\n  set default=\"${saved_entry}\"\nfi\n"));
   EXPECT_EQ(ec2_grub_cfg("menuentry 'bare' {\n\tlinux /vmlinuz-6.1.0\n}\n", kUuids),
-            "menuentry 'bare' {\n\tlinux /vmlinuz-6.1.0 console=tty0 console=ttyS0,115200\n}\n") << "a kernel line without arguments";
+            "menuentry 'bare' {\n\tlinux /vmlinuz-6.1.0 console=tty0 console=ttyS0,115200\n}\n")
+      << "a kernel line without arguments";
   EXPECT_EQ(ec2_bls_entry("options\n", kUuids), "options console=tty0 console=ttyS0,115200\n");
 }
 
 TEST(GrubEdit, GrubLegacyMenu) {
-  const std::string menu = "default=3\ntimeout 30\nhiddenmenu\ntitle CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n"
-                           "\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro root=/dev/sda3 rhgb quiet\n\tinitrd /initramfs-2.6.32-754.el6.x86_64.img\n";
+  const std::string menu =
+      "default=3\ntimeout 30\nhiddenmenu\ntitle CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n"
+      "\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro root=/dev/sda3 rhgb quiet\n\tinitrd "
+      "/initramfs-2.6.32-754.el6.x86_64.img\n";
   const std::string edited = ec2_grub_legacy(menu, kUuids, 0);
-  EXPECT_EQ(edited, "default=0\ntimeout=1\nhiddenmenu\ntitle CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n"
-                    "\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro root=UUID=1111-root rhgb quiet console=tty0 console=ttyS0,115200\n"
-                    "\tinitrd /initramfs-2.6.32-754.el6.x86_64.img\n");
+  EXPECT_EQ(
+      edited,
+      "default=0\ntimeout=1\nhiddenmenu\ntitle CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n"
+      "\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro root=UUID=1111-root rhgb quiet console=tty0 console=ttyS0,115200\n"
+      "\tinitrd /initramfs-2.6.32-754.el6.x86_64.img\n");
   EXPECT_EQ(ec2_grub_legacy(edited, kUuids), edited);
 }
 
 TEST(GrubEdit, BlsEntriesAndGrubenv) {
-  const std::string entry = "title RHEL\nversion 4.18.0\nlinux /vmlinuz-4.18.0\ninitrd /initramfs-4.18.0.img $tuned_initrd\noptions root=/dev/sda3 ro\n";
+  const std::string entry =
+      "title RHEL\nversion 4.18.0\nlinux /vmlinuz-4.18.0\ninitrd /initramfs-4.18.0.img $tuned_initrd\noptions "
+      "root=/dev/sda3 ro\n";
   EXPECT_EQ(ec2_bls_entry(entry, kUuids),
             "title RHEL\nversion 4.18.0\nlinux /vmlinuz-4.18.0\ninitrd /initramfs-4.18.0.img $tuned_initrd\n"
             "options root=UUID=1111-root ro console=tty0 console=ttyS0,115200\n");
@@ -114,7 +132,8 @@ TEST(GrubEdit, BlsEntriesAndGrubenv) {
   block.resize(1024, '#');
   std::string edited = grubenv_with(block, "kernelopts", "root=UUID=1111-root ro");
   EXPECT_EQ(edited.size(), 1024u);
-  EXPECT_EQ(parse_grubenv(edited), (std::map<std::string, std::string>{{"saved_entry", "abc"}, {"kernelopts", "root=UUID=1111-root ro"}}));
+  EXPECT_EQ(parse_grubenv(edited),
+            (std::map<std::string, std::string>{{"saved_entry", "abc"}, {"kernelopts", "root=UUID=1111-root ro"}}));
   edited = grubenv_with(edited, "boot_success", "1");
   EXPECT_EQ(parse_grubenv(edited).at("boot_success"), "1");
   EXPECT_EQ(edited.substr(0, 25), "# GRUB Environment Block\n");
@@ -134,7 +153,8 @@ std::unique_ptr<Fixer> grub_fixer() { return test::fixer_named("grub"); }
 
 inspect::Facts facts_of(guest::Guest& guest) {
   inspect::Facts facts = test::linux_boot_facts(guest);
-  facts.filesystems = {{"/dev/sda3", "xfs", "", kRootUuid, "/", {}, {}, {}}, {"/dev/sda4", "swap", "", "5555-swap", "", {}, {}, {}}};
+  facts.filesystems = {{"/dev/sda3", "xfs", "", kRootUuid, "/", {}, {}, {}},
+                       {"/dev/sda4", "swap", "", "5555-swap", "", {}, {}, {}}};
   return facts;
 }
 
@@ -192,8 +212,10 @@ TEST(GrubFixer, CentosDeviceRootBecomesUuidAndGrubenvKeepsItsSize) {
   std::string block = "# GRUB Environment Block\nsaved_entry=CentOS Linux (3.10.0-957.el7.x86_64) 7 (Core)\n";
   block.resize(1024, '#');
   stale.add_file("/boot/grub2/grubenv", block);
-  stale.add_file("/boot/grub2/grub.cfg", "if [ \"${next_entry}\" ] ; then\n  set default=\"${next_entry}\"\nelse\n  set default=\"${saved_entry}\"\nfi\n" +
-                                             stale.read("/boot/grub2/grub.cfg"));
+  stale.add_file(
+      "/boot/grub2/grub.cfg",
+      "if [ \"${next_entry}\" ] ; then\n  set default=\"${next_entry}\"\nelse\n  set default=\"${saved_entry}\"\nfi\n" +
+          stale.read("/boot/grub2/grub.cfg"));
   facts = facts_of(stale);
   auto found = fixer->check(stale, facts);
   auto it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
@@ -223,10 +245,12 @@ TEST(GrubFixer, DisabledUuidsAreEditedInPlaceWithoutGrubMkconfig) {
   guest::FakeGuest guest;
   load_fixture(guest, "debian11-gpt-bios");
   guest.add_file("/usr/sbin/grub-mkconfig", "#!/bin/sh\n", 0755);
-  guest.add_file("/etc/default/grub", "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n"
-                                      "GRUB_DISABLE_LINUX_UUID=true\n#GRUB_DISABLE_LINUX_PARTUUID=false\n");
+  guest.add_file("/etc/default/grub",
+                 "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n"
+                 "GRUB_DISABLE_LINUX_UUID=true\n#GRUB_DISABLE_LINUX_PARTUUID=false\n");
   std::string menu = guest.read("/boot/grub/grub.cfg");
-  menu.replace(menu.find(std::string("root=UUID=") + kRootUuid), std::string("root=UUID=").size() + std::string(kRootUuid).size(), "root=/dev/sda3");
+  menu.replace(menu.find(std::string("root=UUID=") + kRootUuid),
+               std::string("root=UUID=").size() + std::string(kRootUuid).size(), "root=/dev/sda3");
   guest.add_file("/boot/grub/grub.cfg", menu);
   guest.on_run([](const std::vector<std::string>& argv) -> std::string {
     ADD_FAILURE() << "ran " << argv.front() << ": the menu boots, it is edited in place";
@@ -244,8 +268,12 @@ TEST(GrubFixer, DisabledUuidsAreEditedInPlaceWithoutGrubMkconfig) {
   EXPECT_NE(defaults.find("GRUB_DISABLE_LINUX_UUID=false\n"), std::string::npos) << defaults;
   EXPECT_NE(defaults.find("#GRUB_DISABLE_LINUX_PARTUUID=false\n"), std::string::npos) << "comments kept";
   const std::string cfg = guest.read("/boot/grub/grub.cfg");
-  EXPECT_NE(cfg.find(std::string("root=UUID=") + kRootUuid + " ro  quiet nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200"), std::string::npos) << cfg;
-  EXPECT_NE(cfg.find(std::string("search --no-floppy --fs-uuid --set=root ") + kRootUuid), std::string::npos) << "the rest is kept";
+  EXPECT_NE(cfg.find(std::string("root=UUID=") + kRootUuid +
+                     " ro  quiet nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200"),
+            std::string::npos)
+      << cfg;
+  EXPECT_NE(cfg.find(std::string("search --no-floppy --fs-uuid --set=root ") + kRootUuid), std::string::npos)
+      << "the rest is kept";
   facts = facts_of(guest);
   auto after = statuses(*fixer, guest, facts);
   EXPECT_EQ(after["linux-grub-root"], "pass");
@@ -258,11 +286,13 @@ TEST(GrubFixer, UnknownDeviceNamesAreBlockersWithFileAndLine) {
   guest::FakeGuest guest;
   load_fixture(guest, "debian11-gpt-bios");
   std::string menu = guest.read("/boot/grub/grub.cfg");
-  menu.replace(menu.find(std::string("root=UUID=") + kRootUuid), std::string("root=UUID=").size() + std::string(kRootUuid).size(), "root=/dev/sdq7");
+  menu.replace(menu.find(std::string("root=UUID=") + kRootUuid),
+               std::string("root=UUID=").size() + std::string(kRootUuid).size(), "root=/dev/sdq7");
   guest.add_file("/boot/grub/grub.cfg", menu);
   auto fixer = grub_fixer();
   auto found = fixer->check(guest, facts_of(guest));
-  auto it = std::find_if(found.begin(), found.end(), [](const Finding& f) { return f.rule == "linux-grub-root" && !f.repairable; });
+  auto it = std::find_if(found.begin(), found.end(),
+                         [](const Finding& f) { return f.rule == "linux-grub-root" && !f.repairable; });
   ASSERT_NE(it, found.end());
   EXPECT_EQ(it->evidence.substr(0, 22), "/boot/grub/grub.cfg:7:") << it->evidence;
   EXPECT_NE(it->evidence.find("root=/dev/sdq7"), std::string::npos) << it->evidence;
@@ -278,7 +308,8 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
     load_fixture(guest, "debian11-gpt-bios");
     guest.add_file("/usr/sbin/grub-mkconfig", "#!/bin/sh\n", 0755);
     std::string stale = guest.read("/boot/grub/grub.cfg");
-    for (size_t at; (at = stale.find("5.10.0-28")) != std::string::npos;) stale.replace(at, 9, "5.10.0-9");  // a kernel since removed
+    for (size_t at; (at = stale.find("5.10.0-28")) != std::string::npos;)
+      stale.replace(at, 9, "5.10.0-9");  // a kernel since removed
     guest.add_file("/boot/grub/grub.cfg", stale);
     guest.add_mountpoint("/", "/dev/sda2");
     guest.on_run([&](const std::vector<std::string>& argv) -> std::string {
@@ -287,7 +318,8 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
       guest.write("/boot/grub/grub.cfg",
                   "set default=\"0\"\nmenuentry 'Debian GNU/Linux' {\n\tset root='hd1,gpt2'\n"
                   "\tif [ x$feature_platform_search_hint = xy ]; then\n"
-                  "\t  search --no-floppy --fs-uuid --set=root --hint-bios=hd1,gpt2 --hint-efi=hd1,gpt2 --hint-baremetal=ahci1,gpt2  " +
+                  "\t  search --no-floppy --fs-uuid --set=root --hint-bios=hd1,gpt2 --hint-efi=hd1,gpt2 "
+                  "--hint-baremetal=ahci1,gpt2  " +
                       std::string(kRootUuid) + "\n\telse\n\t  search --no-floppy --fs-uuid --set=root " + kRootUuid +
                       "\n\tfi\n\tlinux16\t/boot/vmlinuz-5.10.0-28-amd64 root=/dev/sdb2 ro quiet resume=/dev/sdb3\n"
                       "\tinitrd16\t/boot/initrd.img-5.10.0-28-amd64\n}\n");
@@ -297,7 +329,8 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
     facts.boot_mode = firmware;
     auto fixer = grub_fixer();
     auto before = fixer->check(guest, facts);
-    auto it = std::find_if(before.begin(), before.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
+    auto it =
+        std::find_if(before.begin(), before.end(), [](const Finding& f) { return f.rule == "linux-grub-default"; });
     ASSERT_NE(it, before.end());
     EXPECT_EQ(it->status, Status::fail);
     EXPECT_TRUE(it->repairable) << "grub-mkconfig writes a menu for the installed kernel";
@@ -308,8 +341,11 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
     EXPECT_TRUE(bootloader::device_names_in_menu(cfg).empty()) << cfg;
     EXPECT_EQ(cfg.find("--hint"), std::string::npos) << cfg;
     EXPECT_NE(cfg.find("set root='hd0,gpt2'"), std::string::npos) << cfg;
-    EXPECT_NE(cfg.find(std::string("root=UUID=") + kRootUuid + " ro quiet resume=UUID=5555-swap nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200"),
-              std::string::npos) << cfg;
+    EXPECT_NE(
+        cfg.find(std::string("root=UUID=") + kRootUuid +
+                 " ro quiet resume=UUID=5555-swap nvme_core.io_timeout=4294967295 console=tty0 console=ttyS0,115200"),
+        std::string::npos)
+        << cfg;
     const bool uefi = std::string(firmware) == "uefi";
     EXPECT_EQ(cfg.find("linux16") == std::string::npos, uefi) << cfg;
     EXPECT_EQ(cfg.find("\tinitrd\t/boot/initrd.img") != std::string::npos, uefi) << cfg;
@@ -321,7 +357,8 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
     EXPECT_EQ(after["linux-grub-default"], "pass");
     EXPECT_EQ(after["linux-grub-root"], "pass");
     EXPECT_EQ(after["linux-grub-console"], "pass");
-    for (const Change& change : fixer->fix(guest, facts)) ADD_FAILURE() << "changed again: " << change.target << ": " << change.diff;
+    for (const Change& change : fixer->fix(guest, facts))
+      ADD_FAILURE() << "changed again: " << change.target << ": " << change.diff;
     EXPECT_EQ(guest.commands_run().size(), 1u) << "nothing left to regenerate for";
   }
 }

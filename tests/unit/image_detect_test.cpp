@@ -1,11 +1,10 @@
-#include "image/detect.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "image/detect.h"
 #include "image/output.h"
 #include "image/vm_source.h"
 #include "image/vmdk.h"
@@ -120,24 +119,28 @@ TEST_F(ImageDetect, RefusesExtentsOutsideTheDescriptorDirectory) {
   for (const char* extent : {"/etc/shadow", "../outside.img", "sub/inner.img"}) {
     test::write_file(path("evil.vmdk"), std::string("# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
                                                     "parentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\n"
-                                                    "RW 8 FLAT \"") + extent + "\" 0\n");
+                                                    "RW 8 FLAT \"") +
+                                            extent + "\" 0\n");
     EXPECT_NE(error_of(path("evil.vmdk")).find("outside the descriptor's directory"), std::string::npos) << extent;
   }
 }
 
 TEST_F(ImageDetect, RefusesSnapshotsAndUnsupportedVmdkKinds) {
-  test::write_file(path("delta.vmdk"), "# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=87654321\n"
-                                      "createType=\"monolithicSparse\"\nparentFileNameHint=\"base.vmdk\"\n"
-                                      "RW 8 SPARSE \"delta-s001.vmdk\"\n");
+  test::write_file(path("delta.vmdk"),
+                   "# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=87654321\n"
+                   "createType=\"monolithicSparse\"\nparentFileNameHint=\"base.vmdk\"\n"
+                   "RW 8 SPARSE \"delta-s001.vmdk\"\n");
   EXPECT_NE(error_of(path("delta.vmdk")).find("snapshot delta of 'base.vmdk'"), std::string::npos);
-  test::write_file(path("se.vmdk"), "# Disk DescriptorFile\nversion=1\nparentCID=ffffffff\ncreateType=\"seSparse\"\n"
-                                   "RW 8 SESPARSE \"se-sesparse.vmdk\"\n");
+  test::write_file(path("se.vmdk"),
+                   "# Disk DescriptorFile\nversion=1\nparentCID=ffffffff\ncreateType=\"seSparse\"\n"
+                   "RW 8 SESPARSE \"se-sesparse.vmdk\"\n");
   EXPECT_NE(error_of(path("se.vmdk")).find("not supported"), std::string::npos);
 }
 
 TEST_F(ImageDetect, RefusesQcow2WithABackingFile) {
   fs::path base = make_image("base.qcow2", {"-O", "qcow2"});
-  run_host_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base.string(), path("top.qcow2").string()});
+  run_host_checked(
+      {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base.string(), path("top.qcow2").string()});
   EXPECT_NE(error_of(path("top.qcow2")).find("backing file"), std::string::npos) << error_of(path("top.qcow2"));
 }
 
@@ -178,8 +181,9 @@ TEST_F(ImageDetect, HostileSparseVmdkHeadersAreRefusedNotCrashed) {
 
 TEST_F(ImageDetect, DescriptorLinesQemuWouldReadDifferentlyAreRefused) {
   // qemu's extent parser crosses line breaks: this is one FLAT extent on /etc/shadow to qemu.
-  test::write_file(path("split.vmdk"), "# Disk DescriptorFile\nversion=1\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
-                                      "RW 8 FLAT\n\"/etc/shadow\" 0\n");
+  test::write_file(path("split.vmdk"),
+                   "# Disk DescriptorFile\nversion=1\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n"
+                   "RW 8 FLAT\n\"/etc/shadow\" 0\n");
   EXPECT_NE(error_of(path("split.vmdk")).find("neither a setting nor an extent"), std::string::npos)
       << error_of(path("split.vmdk"));
 }
@@ -212,7 +216,8 @@ TEST_F(ImageDetect, ChecksVhdFooters) {
     differencing[header + 64 + 2 * i + 1] = parent[i];
   }
   test::write_file(path("child.vhd"), differencing);
-  EXPECT_NE(error_of(path("child.vhd")).find("parent is 'parent.vhd'"), std::string::npos) << error_of(path("child.vhd"));
+  EXPECT_NE(error_of(path("child.vhd")).find("parent is 'parent.vhd'"), std::string::npos)
+      << error_of(path("child.vhd"));
 }
 
 TEST_F(ImageDetect, AcceptsTheCorpusDisks) {

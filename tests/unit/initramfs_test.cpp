@@ -1,13 +1,14 @@
 // Initramfs images read on the host: archives made by the real cpio and compressors, this
 // machine's own initramfs against lsinitramfs, damaged and hostile images; the EC2 driver check
 // and the initramfs fixer on the Linux fixtures with a stand-in for the guest's dracut.
+#include "bootloader/initramfs.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <set>
 
-#include "bootloader/initramfs.h"
 #include "bootloader/kernels.h"
 #include "fixers/registry.h"
 #include "fixtures/fixture.h"
@@ -27,7 +28,8 @@ namespace fs = std::filesystem;
 bool has_program(const std::string& name) { return run_host({"sh", "-c", "command -v " + name}).exit_status == 0; }
 
 std::string build_archive(const fs::path& tree, const std::string& compressor) {
-  return run_host_checked({"sh", "-c", "cd '" + tree.string() + "' && find . | LC_ALL=C sort | cpio -o -H newc --quiet | " + compressor});
+  return run_host_checked(
+      {"sh", "-c", "cd '" + tree.string() + "' && find . | LC_ALL=C sort | cpio -o -H newc --quiet | " + compressor});
 }
 
 TEST(Initramfs, ReadsEveryCompressionTheKernelUnpacks) {
@@ -44,7 +46,8 @@ TEST(Initramfs, ReadsEveryCompressionTheKernelUnpacks) {
   test::write_file(early / "kernel/x86/microcode/GenuineIntel.bin", std::string(3000, 'u'));
   const std::string microcode = build_archive(early, "cat");
 
-  for (const char* compressor : {"cat", "gzip -9", "xz --check=crc32", "xz --format=lzma", "zstd -q -19", "zstd -q --no-check", "lz4 -l -q"}) {
+  for (const char* compressor :
+       {"cat", "gzip -9", "xz --check=crc32", "xz --format=lzma", "zstd -q -19", "zstd -q --no-check", "lz4 -l -q"}) {
     SCOPED_TRACE(compressor);
     const std::string main = build_archive(tree, compressor);
     InitramfsListing listing = list_initramfs(microcode + main);
@@ -87,7 +90,8 @@ TEST(Initramfs, ThisMachinesInitramfsListsAsLsinitramfsSays) {
 
 TEST(Initramfs, DamagedImagesAreErrorsNotCrashes) {
   const std::string good = fixtures::initramfs_image({"usr/lib/modules/5.10.0/kernel/drivers/block/xen-blkfront.ko"});
-  EXPECT_EQ(list_initramfs(good).files, (std::vector<std::string>{"usr/lib/modules/5.10.0/kernel/drivers/block/xen-blkfront.ko"}));
+  EXPECT_EQ(list_initramfs(good).files,
+            (std::vector<std::string>{"usr/lib/modules/5.10.0/kernel/drivers/block/xen-blkfront.ko"}));
   EXPECT_THROW(list_initramfs(""), BadInput);
   EXPECT_THROW(list_initramfs(test::random_bytes(4096, 7)), BadInput);
   EXPECT_THROW(list_initramfs("BZh91AY&SY"), BadInput);
@@ -100,10 +104,12 @@ TEST(Initramfs, DamagedImagesAreErrorsNotCrashes) {
   const std::string zeros = run_host_checked({"sh", "-c", "head -c 50000000 /dev/zero | gzip -1"});
   EXPECT_THROW(list_initramfs(zeros, 10 << 20), BadInput);
   // ... also when it is spread over many small gzip members.
-  const std::string members = run_host_checked({"sh", "-c", "for i in $(seq 40); do head -c 1000000 /dev/zero | gzip -1; done"});
+  const std::string members =
+      run_host_checked({"sh", "-c", "for i in $(seq 40); do head -c 1000000 /dev/zero | gzip -1; done"});
   EXPECT_THROW(list_initramfs(members, 10 << 20), BadInput);
   // A cpio entry padded past the end of the image.
-  std::string entry = "070701" + std::string(6 * 8, '0') + "00000001" + std::string(4 * 8, '0') + "00000002" + "00000000" + "a";
+  std::string entry =
+      "070701" + std::string(6 * 8, '0') + "00000001" + std::string(4 * 8, '0') + "00000002" + "00000000" + "a";
   EXPECT_THROW(list_initramfs(entry + std::string(1, '\0') + "x"), BadInput);
 }
 
@@ -116,16 +122,17 @@ namespace {
 using test::load_fixture;
 std::unique_ptr<Fixer> initramfs_fixer() { return test::fixer_named("initramfs"); }
 
-
 std::map<std::string, std::string> states(guest::Guest& guest, const std::string& version, const std::string& initrd) {
   std::map<std::string, std::string> found;
-  for (const auto& state : bootloader::ec2_driver_states(guest, version, bootloader::list_initramfs(guest.read(initrd)).files))
+  for (const auto& state :
+       bootloader::ec2_driver_states(guest, version, bootloader::list_initramfs(guest.read(initrd)).files))
     found[state.module] = state.state;
   return found;
 }
 
 // The findings of one rule: the fixer answers linux-initramfs-drivers and linux-ena.
-std::vector<Finding> of_rule(const std::vector<Finding>& findings, const std::string& rule = "linux-initramfs-drivers") {
+std::vector<Finding> of_rule(const std::vector<Finding>& findings,
+                             const std::string& rule = "linux-initramfs-drivers") {
   std::vector<Finding> kept;
   for (const Finding& finding : findings)
     if (finding.rule == rule) kept.push_back(finding);
@@ -136,8 +143,10 @@ TEST(InitramfsDrivers, FixturesHaveEc2DriversWhereTheyBelong) {
   guest::FakeGuest centos;
   load_fixture(centos, "centos7-vmware");
   const std::string v = "3.10.0-1160.el7.x86_64";
-  EXPECT_EQ(states(centos, v, "/boot/initramfs-" + v + ".img"),
-            (std::map<std::string, std::string>{{"xen-blkfront", "in-initramfs"}, {"nvme", "in-initramfs"}, {"xen-netfront", "module"}, {"ena", "module"}}));
+  EXPECT_EQ(
+      states(centos, v, "/boot/initramfs-" + v + ".img"),
+      (std::map<std::string, std::string>{
+          {"xen-blkfront", "in-initramfs"}, {"nvme", "in-initramfs"}, {"xen-netfront", "module"}, {"ena", "module"}}));
   guest::FakeGuest debian;
   load_fixture(debian, "debian11-gpt-bios");
   EXPECT_EQ(states(debian, "5.10.0-28-amd64", "/boot/initrd.img-5.10.0-28-amd64")["nvme"], "built-in");
@@ -156,7 +165,8 @@ TEST(InitramfsDrivers, FixturesHaveEc2DriversWhereTheyBelong) {
 
 // A VMware guest's host-only initramfs: pvscsi, no xen-blkfront, no nvme.
 void make_host_only(guest::FakeGuest& guest, const std::string& initrd, const std::string& version) {
-  guest.add_file(initrd, fixtures::initramfs_image({"usr/lib/modules/" + version + "/kernel/drivers/scsi/vmw_pvscsi.ko"}));
+  guest.add_file(initrd,
+                 fixtures::initramfs_image({"usr/lib/modules/" + version + "/kernel/drivers/scsi/vmw_pvscsi.ko"}));
 }
 
 TEST(InitramfsDrivers, DracutRebuildsAHostOnlyInitramfs) {
@@ -181,7 +191,8 @@ TEST(InitramfsDrivers, DracutRebuildsAHostOnlyInitramfs) {
     EXPECT_EQ(argv, (std::vector<std::string>{"/usr/bin/dracut", "-f", initrd, v}));
     std::vector<std::string> packed{"usr/lib/modules/" + v + "/kernel/drivers/scsi/vmw_pvscsi.ko"};
     if (guest.read("/etc/dracut.conf.d/90-vmfix-ec2.conf").find(" xen-blkfront nvme ") != std::string::npos)
-      for (const char* module : {"block/xen-blkfront.ko", "nvme/host/nvme.ko"}) packed.push_back("usr/lib/modules/" + v + "/kernel/drivers/" + module);
+      for (const char* module : {"block/xen-blkfront.ko", "nvme/host/nvme.ko"})
+        packed.push_back("usr/lib/modules/" + v + "/kernel/drivers/" + module);
     guest.write(initrd, fixtures::initramfs_image(packed));
     return "";
   });
@@ -200,13 +211,16 @@ TEST(InitramfsDrivers, UpdateInitramfsGetsTheModulesListed) {
   const std::string v = "4.15.0-213-generic", initrd = "/boot/initrd.img-" + v;
   make_host_only(guest, initrd, v);
   guest.add_file("/usr/sbin/update-initramfs", "#!/bin/sh\n", 0755);
-  guest.add_file("/etc/initramfs-tools/modules", "# List of modules that you want to include in your initramfs.\nvmw_pvscsi");
+  guest.add_file("/etc/initramfs-tools/modules",
+                 "# List of modules that you want to include in your initramfs.\nvmw_pvscsi");
   guest.on_run([&](const std::vector<std::string>& argv) -> std::string {
     EXPECT_EQ(argv, (std::vector<std::string>{"/usr/sbin/update-initramfs", "-u", "-k", v}));
     std::vector<std::string> packed;
     for (std::string_view line : split_lines(guest.read("/etc/initramfs-tools/modules")))
-      if (line == "xen-blkfront") packed.push_back("usr/lib/modules/" + v + "/kernel/drivers/block/xen-blkfront.ko");
-      else if (line == "nvme") packed.push_back("usr/lib/modules/" + v + "/kernel/drivers/nvme/host/nvme.ko");
+      if (line == "xen-blkfront")
+        packed.push_back("usr/lib/modules/" + v + "/kernel/drivers/block/xen-blkfront.ko");
+      else if (line == "nvme")
+        packed.push_back("usr/lib/modules/" + v + "/kernel/drivers/nvme/host/nvme.ko");
     guest.write(initrd, fixtures::initramfs_image(packed));
     return "";
   });
@@ -222,7 +236,8 @@ TEST(InitramfsDrivers, AKernelWithoutTheDriverCannotBeFixedByARebuild) {
   guest::FakeGuest guest;
   load_fixture(guest, "centos7-vmware");
   const std::string v = "3.10.0-1160.el7.x86_64";
-  guest.add_file("/lib/modules/" + v + "/modules.dep", "kernel/drivers/block/xen-blkfront.ko:\nkernel/drivers/nvme/host/nvme.ko:\n");
+  guest.add_file("/lib/modules/" + v + "/modules.dep",
+                 "kernel/drivers/block/xen-blkfront.ko:\nkernel/drivers/nvme/host/nvme.ko:\n");
   guest.add_file("/usr/sbin/dracut", "", 0755);
   auto all = initramfs_fixer()->check(guest, test::linux_boot_facts(guest));
   auto findings = of_rule(all);
@@ -243,7 +258,8 @@ TEST(InitramfsDrivers, AKernelWithoutTheDriverCannotBeFixedByARebuild) {
   findings = initramfs_fixer()->check(guest, test::linux_boot_facts(guest));
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].status, Status::unknown);
-  EXPECT_NE(findings[0].evidence.find("neither a cpio archive nor a known compression"), std::string::npos) << findings[0].evidence;
+  EXPECT_NE(findings[0].evidence.find("neither a cpio archive nor a known compression"), std::string::npos)
+      << findings[0].evidence;
 }
 
 }  // namespace
@@ -255,14 +271,19 @@ namespace {
 // The NVMe timeout AWS recommends, as each kernel can take it.
 TEST(NvmeTimeout, FromTheKernelsModulesAndVersion) {
   guest::FakeGuest guest;
-  guest.add_file("/lib/modules/6.1.0-28-amd64/modules.dep", "kernel/drivers/nvme/host/nvme-core.ko: \nkernel/drivers/nvme/host/nvme.ko: kernel/drivers/nvme/host/nvme-core.ko\n");
+  guest.add_file("/lib/modules/6.1.0-28-amd64/modules.dep",
+                 "kernel/drivers/nvme/host/nvme-core.ko: \nkernel/drivers/nvme/host/nvme.ko: "
+                 "kernel/drivers/nvme/host/nvme-core.ko\n");
   EXPECT_EQ(nvme_timeout_argument(guest, "6.1.0-28-amd64"), "nvme_core.io_timeout=4294967295");
-  guest.add_file("/lib/modules/4.14.352/modules.builtin", "kernel/drivers/nvme/host/nvme-core.ko\nkernel/drivers/nvme/host/nvme.ko\n");
+  guest.add_file("/lib/modules/4.14.352/modules.builtin",
+                 "kernel/drivers/nvme/host/nvme-core.ko\nkernel/drivers/nvme/host/nvme.ko\n");
   EXPECT_EQ(nvme_timeout_argument(guest, "4.14.352"), "nvme_core.io_timeout=255") << "a byte before 4.15";
   guest.add_file("/lib/modules/3.10.0-229.el7.x86_64/modules.dep", "kernel/drivers/block/nvme.ko:\n");
   EXPECT_EQ(nvme_timeout_argument(guest, "3.10.0-229.el7.x86_64"), "nvme.io_timeout=255") << "no nvme-core yet";
-  guest.add_file("/lib/modules/3.10.0-1160.el7.x86_64/modules.dep", "kernel/drivers/nvme/host/nvme-core.ko.xz:\nkernel/drivers/nvme/host/nvme.ko.xz:\n");
-  EXPECT_EQ(nvme_timeout_argument(guest, "3.10.0-1160.el7.x86_64"), "nvme_core.io_timeout=255") << "nvme-core backported";
+  guest.add_file("/lib/modules/3.10.0-1160.el7.x86_64/modules.dep",
+                 "kernel/drivers/nvme/host/nvme-core.ko.xz:\nkernel/drivers/nvme/host/nvme.ko.xz:\n");
+  EXPECT_EQ(nvme_timeout_argument(guest, "3.10.0-1160.el7.x86_64"), "nvme_core.io_timeout=255")
+      << "nvme-core backported";
   guest.add_file("/boot/config-5.10.0-28-amd64", "CONFIG_BLK_DEV_NVME=y\n");
   EXPECT_EQ(nvme_timeout_argument(guest, "5.10.0-28-amd64"), "nvme_core.io_timeout=4294967295");
   guest.add_file("/lib/modules/2.6.32-754.el6.x86_64/modules.dep", "kernel/drivers/scsi/vmw_pvscsi.ko:\n");

@@ -109,9 +109,11 @@ TEST(DefaultBootEntry, GrubLegacyDefaultIndexAndSeparateBootPartition) {
   guest::FakeGuest guest;
   guest.add_file("/boot/grub/grub.conf",
                  "default=1\ntimeout=5\nsplashimage=(hd0,0)/grub/splash.xpm.gz\n"
-                 "title CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro root=/dev/sda3\n"
+                 "title CentOS (2.6.32-754.el6.x86_64)\n\troot (hd0,0)\n\tkernel /vmlinuz-2.6.32-754.el6.x86_64 ro "
+                 "root=/dev/sda3\n"
                  "\tinitrd /initramfs-2.6.32-754.el6.x86_64.img\n"
-                 "title CentOS (2.6.32-696.el6.x86_64)\n\troot (hd0,0)\n\tkernel /vmlinuz-2.6.32-696.el6.x86_64 ro root=/dev/sda3\n"
+                 "title CentOS (2.6.32-696.el6.x86_64)\n\troot (hd0,0)\n\tkernel /vmlinuz-2.6.32-696.el6.x86_64 ro "
+                 "root=/dev/sda3\n"
                  "\tinitrd /initramfs-2.6.32-696.el6.x86_64.img\n");
   guest.add_file("/boot/vmlinuz-2.6.32-696.el6.x86_64", "k");
   guest.add_file("/boot/initramfs-2.6.32-696.el6.x86_64.img", "i");
@@ -129,8 +131,9 @@ TEST(DefaultBootEntry, GrubLegacyDefaultIndexAndSeparateBootPartition) {
 
 TEST(Kernels, InstalledNewestFirstWithTheirInitrds) {
   guest::FakeGuest guest;
-  for (const char* file : {"/boot/vmlinuz-4.15.0-99-generic", "/boot/vmlinuz-4.15.0-213-generic", "/boot/initrd.img-4.15.0-213-generic",
-                           "/boot/vmlinuz-0-rescue-abcdef", "/boot/config-4.15.0-213-generic"})
+  for (const char* file :
+       {"/boot/vmlinuz-4.15.0-99-generic", "/boot/vmlinuz-4.15.0-213-generic", "/boot/initrd.img-4.15.0-213-generic",
+        "/boot/vmlinuz-0-rescue-abcdef", "/boot/config-4.15.0-213-generic"})
     guest.add_file(file, "x");
   guest.add_file("/lib/modules/4.15.0-213-generic/modules.dep", "");
   auto kernels = bootloader::installed_kernels(guest);
@@ -186,26 +189,33 @@ TEST(LinuxAccess, HostFirewalls) {
   guest::FakeGuest rhel6;
   rhel6.add_file("/etc/sysconfig/iptables",
                  "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT\n"
-                 "-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with icmp-host-prohibited\nCOMMIT\n");
+                 "-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with "
+                 "icmp-host-prohibited\nCOMMIT\n");
   EXPECT_EQ(firewall_of(rhel6).firewall_allows_ssh, true);
-  rhel6.add_file("/etc/sysconfig/iptables", "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 2222 -j ACCEPT\nCOMMIT\n");
+  rhel6.add_file("/etc/sysconfig/iptables",
+                 "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 2222 -j ACCEPT\nCOMMIT\n");
   EXPECT_EQ(firewall_of(rhel6).firewall_allows_ssh, false);
 
   guest::FakeGuest ubuntu;
   ubuntu.add_file("/etc/ufw/ufw.conf", "# comment\nENABLED=yes\nLOGLEVEL=low\n");
   ubuntu.add_file("/etc/default/ufw", "DEFAULT_INPUT_POLICY=\"DROP\"\n");
-  ubuntu.add_file("/etc/ufw/user.rules", "*filter\n### RULES ###\n\n### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n"
-                                         "-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n### END RULES ###\nCOMMIT\n");
+  ubuntu.add_file("/etc/ufw/user.rules",
+                  "*filter\n### RULES ###\n\n### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n"
+                  "-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n### END RULES ###\nCOMMIT\n");
   EXPECT_EQ(firewall_of(ubuntu).firewall, "ufw");
   EXPECT_EQ(firewall_of(ubuntu).firewall_allows_ssh, false);
-  ubuntu.add_file("/etc/ufw/user.rules", "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n");
+  ubuntu.add_file(
+      "/etc/ufw/user.rules",
+      "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n");
   EXPECT_EQ(firewall_of(ubuntu).firewall_allows_ssh, true);
 
   guest::FakeGuest centos7;
-  centos7.add_symlink("/etc/systemd/system/multi-user.target.wants/firewalld.service", "/usr/lib/systemd/system/firewalld.service");
+  centos7.add_symlink("/etc/systemd/system/multi-user.target.wants/firewalld.service",
+                      "/usr/lib/systemd/system/firewalld.service");
   centos7.add_file("/etc/firewalld/firewalld.conf", "DefaultZone=internal\n");
-  centos7.add_file("/etc/firewalld/zones/internal.xml",
-                   "<?xml version=\"1.0\"?>\n<zone>\n  <short>Internal</short>\n  <service name=\"dhcpv6-client\"/>\n</zone>\n");
+  centos7.add_file(
+      "/etc/firewalld/zones/internal.xml",
+      "<?xml version=\"1.0\"?>\n<zone>\n  <short>Internal</short>\n  <service name=\"dhcpv6-client\"/>\n</zone>\n");
   EXPECT_EQ(firewall_of(centos7).firewall_allows_ssh, false);
   centos7.add_file("/etc/firewalld/zones/internal.xml", "<zone>\n  <service name=\"ssh\"/>\n</zone>\n");
   EXPECT_EQ(firewall_of(centos7).firewall_allows_ssh, true);
@@ -219,9 +229,12 @@ namespace {
 
 TEST(DefaultBootEntry, BlsBehindAStubOnTheEsp) {
   guest::FakeGuest guest;
-  guest.add_file("/boot/efi/EFI/redhat/grub.cfg", "search --no-floppy --fs-uuid --set=dev 1234\nset prefix=($dev)/grub2\nconfigfile $prefix/grub.cfg\n");
+  guest.add_file("/boot/efi/EFI/redhat/grub.cfg",
+                 "search --no-floppy --fs-uuid --set=dev 1234\nset prefix=($dev)/grub2\nconfigfile $prefix/grub.cfg\n");
   guest.add_file("/boot/efi/EFI/redhat/grubx64.efi", "MZ");
-  guest.add_file("/boot/loader/entries/abc-5.14.0-427.el9.x86_64.conf", "title RHEL 9\nversion 5.14.0-427.el9.x86_64\nlinux /vmlinuz-5.14.0-427.el9.x86_64\ninitrd /initramfs-5.14.0-427.el9.x86_64.img\n");
+  guest.add_file("/boot/loader/entries/abc-5.14.0-427.el9.x86_64.conf",
+                 "title RHEL 9\nversion 5.14.0-427.el9.x86_64\nlinux /vmlinuz-5.14.0-427.el9.x86_64\ninitrd "
+                 "/initramfs-5.14.0-427.el9.x86_64.img\n");
   guest.add_file("/boot/grub2/grubenv", "saved_entry=abc-5.14.0-427.el9.x86_64\n");
   auto loaders = bootloader::detect_bootloaders(guest);
   auto boot = bootloader::read_boot_config(guest, loaders);

@@ -40,7 +40,8 @@ TEST(LinuxFixers, NetworkDhcpOnEveryLinuxFixture) {
     guest.add_file("/etc/udev/rules.d/70-persistent-net.rules",
                    "SUBSYSTEM==\"net\", ACTION==\"add\", ATTR{address}==\"00:50:56:8a:11:22\", NAME=\"eth0\"\n");
     inspect::Facts facts = linux_facts(guest, {}, "rpm");
-    bool had_static = std::any_of(facts.network.begin(), facts.network.end(), [](auto& n) { return n.method == "static"; });
+    bool had_static =
+        std::any_of(facts.network.begin(), facts.network.end(), [](auto& n) { return n.method == "static"; });
     ASSERT_TRUE(had_static) << "every Linux fixture was built with a static address";
     auto fixer = fixer_named("network-dhcp");
     ASSERT_TRUE(fixer->applies(facts));
@@ -73,7 +74,8 @@ TEST(LinuxFixers, VmwareToolsTarballInstallIsRemovedFromItsOwnFileList) {
   guest::FakeGuest guest;
   load_fixture(guest, "centos7-vmware");
   guest.add_file("/etc/yum.repos.d/vmware-tools.repo",
-                 "[vmware-tools]\nname=VMware Tools\nbaseurl=https://packages.vmware.com/tools/esx/6.5/rhel7/x86_64\nenabled=1\ngpgcheck=1\n");
+                 "[vmware-tools]\nname=VMware "
+                 "Tools\nbaseurl=https://packages.vmware.com/tools/esx/6.5/rhel7/x86_64\nenabled=1\ngpgcheck=1\n");
   guest.add_file("/etc/yum.repos.d/CentOS-Base.repo", "[base]\nname=CentOS-$releasever - Base\nenabled=1\n");
   inspect::Facts facts = linux_facts(guest, {"bash", "kernel"}, "rpm");
   auto fixer = fixer_named("vmware-tools");
@@ -97,14 +99,16 @@ TEST(LinuxFixers, VmwareToolsTarballInstallIsRemovedFromItsOwnFileList) {
 TEST(LinuxFixers, VmwareToolsPackagesGoThroughThePackageManagerOrAreMasked) {
   guest::FakeGuest guest;
   guest.mkdir_p("/etc/systemd/system/multi-user.target.wants");
-  guest.add_symlink("/etc/systemd/system/multi-user.target.wants/open-vm-tools.service", "/lib/systemd/system/open-vm-tools.service");
+  guest.add_symlink("/etc/systemd/system/multi-user.target.wants/open-vm-tools.service",
+                    "/lib/systemd/system/open-vm-tools.service");
   std::vector<std::string> packages{"bash", "open-vm-tools", "open-vm-tools-desktop"};
   inspect::Facts facts = linux_facts(guest, packages, "deb");
   auto fixer = fixer_named("vmware-tools");
   guest.on_run([](const std::vector<std::string>&) { return std::string(); });
   auto changes = fixer->fix(guest, facts);
   ASSERT_EQ(guest.commands_run().size(), 1u);
-  EXPECT_EQ(guest.commands_run()[0], (std::vector<std::string>{"dpkg", "--purge", "open-vm-tools", "open-vm-tools-desktop"}));
+  EXPECT_EQ(guest.commands_run()[0],
+            (std::vector<std::string>{"dpkg", "--purge", "open-vm-tools", "open-vm-tools-desktop"}));
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].after, "removed (dpkg)");
 
@@ -112,13 +116,15 @@ TEST(LinuxFixers, VmwareToolsPackagesGoThroughThePackageManagerOrAreMasked) {
   guest::FakeGuest kept;
   // No /etc/systemd in this guest: the masks are made anyway, so the check can see them.
   kept.on_run([](const std::vector<std::string>&) -> std::string {
-    throw guest::GuestError("dpkg: dependency problems prevent removal of open-vm-tools: ubuntu-server depends on open-vm-tools");
+    throw guest::GuestError(
+        "dpkg: dependency problems prevent removal of open-vm-tools: ubuntu-server depends on open-vm-tools");
   });
   inspect::Facts kept_facts = linux_facts(kept, {"open-vm-tools", "ubuntu-server"}, "deb");
   EXPECT_TRUE(any_failing(*fixer, kept, kept_facts));
   auto kept_changes = fixer->fix(kept, kept_facts);
   ASSERT_EQ(kept_changes.size(), 1u);
-  EXPECT_NE(kept_changes[0].after.find("ubuntu-server depends on open-vm-tools"), std::string::npos) << kept_changes[0].after;
+  EXPECT_NE(kept_changes[0].after.find("ubuntu-server depends on open-vm-tools"), std::string::npos)
+      << kept_changes[0].after;
   EXPECT_EQ(kept.stat("/etc/systemd/system/open-vm-tools.service")->kind, guest::FileInfo::Kind::symlink);
   EXPECT_FALSE(any_failing(*fixer, kept, kept_facts));
   EXPECT_TRUE(fixer->fix(kept, kept_facts).empty());
@@ -134,15 +140,19 @@ namespace {
 // NIC whose driver loads late still matches it.
 TEST(LinuxFixers, IfupdownPatternAndUdevSettle) {
   guest::FakeGuest guest;
-  guest.add_file("/etc/network/interfaces", "auto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n"
-                                            "    address 10.9.8.7/24\n    gateway 10.9.8.1\n");
+  guest.add_file("/etc/network/interfaces",
+                 "auto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n"
+                 "    address 10.9.8.7/24\n    gateway 10.9.8.1\n");
   guest.add_file("/lib/systemd/system/ifupdown-pre.service", "[Service]\nExecStart=/bin/sh -c 'udevadm settle'\n");
-  guest.add_file("/var/lib/dpkg/status", "Package: ifupdown\nStatus: install ok installed\nVersion: 0.8.41\n\nPackage: zlib1g\nVersion: 1:1.2.13\n");
+  guest.add_file(
+      "/var/lib/dpkg/status",
+      "Package: ifupdown\nStatus: install ok installed\nVersion: 0.8.41\n\nPackage: zlib1g\nVersion: 1:1.2.13\n");
   inspect::Facts facts = linux_facts(guest, {"ifupdown"}, "deb");
   auto fixer = test::fixer_named("network-dhcp");
   auto changes = fixer->fix(guest, facts);
   ASSERT_EQ(changes.size(), 2u);
-  EXPECT_EQ(guest.read("/etc/network/interfaces"), "auto lo\niface lo inet loopback\n\nauto /e*/1=ens192\niface ens192 inet dhcp\n");
+  EXPECT_EQ(guest.read("/etc/network/interfaces"),
+            "auto lo\niface lo inet loopback\n\nauto /e*/1=ens192\niface ens192 inet dhcp\n");
   const std::string dropin = guest.read("/etc/systemd/system/ifupdown-pre.service.d/50-vmfix-settle.conf");
   EXPECT_NE(dropin.find("ExecStart=\nExecStart=/bin/udevadm settle\n"), std::string::npos) << dropin;
   facts = linux_facts(guest, {"ifupdown"}, "deb");

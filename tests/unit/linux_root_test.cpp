@@ -23,8 +23,8 @@ ReadGuestFile files(std::map<std::string, std::string> contents) {
   };
 }
 
-void expect_release(const std::optional<LinuxRelease>& release, const std::string& distro, const std::string& product, int major,
-                    int minor) {
+void expect_release(const std::optional<LinuxRelease>& release, const std::string& distro, const std::string& product,
+                    int major, int minor) {
   ASSERT_TRUE(release.has_value());
   EXPECT_EQ(release->distro, distro);
   EXPECT_EQ(release->product_name, product);
@@ -34,8 +34,9 @@ void expect_release(const std::optional<LinuxRelease>& release, const std::strin
 
 TEST(LinuxRelease, DebianTakesThePointReleaseAndItsNameFromDebianVersion) {
   expect_release(read_debian_family_release(files({
-                     {"/etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"
-                                         "VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n"},
+                     {"/etc/os-release",
+                      "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"
+                      "VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n"},
                      {"/etc/debian_version", "12.4\n"},
                  })),
                  "debian", "12.4", 12, 4);
@@ -49,59 +50,74 @@ TEST(LinuxRelease, DebianTakesThePointReleaseAndItsNameFromDebianVersion) {
 
 TEST(LinuxRelease, UbuntuAndKaliAreSettledByOsRelease) {
   const std::map<std::string, std::string> ubuntu{
-      {"/etc/os-release", "NAME=\"Ubuntu\"\nVERSION=\"18.04.6 LTS (Bionic Beaver)\"\nID=ubuntu\nID_LIKE=debian\n"
-                          "PRETTY_NAME=\"Ubuntu 18.04.6 LTS\"\nVERSION_ID=\"18.04\"\n"},
+      {"/etc/os-release",
+       "NAME=\"Ubuntu\"\nVERSION=\"18.04.6 LTS (Bionic Beaver)\"\nID=ubuntu\nID_LIKE=debian\n"
+       "PRETTY_NAME=\"Ubuntu 18.04.6 LTS\"\nVERSION_ID=\"18.04\"\n"},
       {"/etc/debian_version", "buster/sid\n"},
       {"/etc/lsb-release", "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=18.04\nDISTRIB_DESCRIPTION=\"Ubuntu 18.04 LTS\"\n"},
   };
   expect_release(read_debian_family_release(files(ubuntu)), "ubuntu", "Ubuntu 18.04.6 LTS", 18, 4);
-  expect_release(read_debian_family_release(files({{"/etc/os-release", "ID=kali\nPRETTY_NAME=\"Kali GNU/Linux Rolling\"\nVERSION_ID=\"2023.4\"\n"}})),
-                 "kalilinux", "Kali GNU/Linux Rolling", 2023, 4);
+  expect_release(
+      read_debian_family_release(
+          files({{"/etc/os-release", "ID=kali\nPRETTY_NAME=\"Kali GNU/Linux Rolling\"\nVERSION_ID=\"2023.4\"\n"}})),
+      "kalilinux", "Kali GNU/Linux Rolling", 2023, 4);
 }
 
 TEST(LinuxRelease, LsbReleaseAnswersWhereOsReleaseCannot) {
   // An ID libguestfs does not know leaves the distribution to lsb-release.
   expect_release(read_debian_family_release(files({
-                     {"/etc/os-release", "NAME=\"Linux Mint\"\nID=linuxmint\nPRETTY_NAME=\"Linux Mint 21.2\"\nVERSION_ID=\"21.2\"\n"},
-                     {"/etc/lsb-release", "DISTRIB_ID=LinuxMint\nDISTRIB_RELEASE=21.2\nDISTRIB_DESCRIPTION=\"Linux Mint 21.2 Victoria\"\n"},
+                     {"/etc/os-release",
+                      "NAME=\"Linux Mint\"\nID=linuxmint\nPRETTY_NAME=\"Linux Mint 21.2\"\nVERSION_ID=\"21.2\"\n"},
+                     {"/etc/lsb-release",
+                      "DISTRIB_ID=LinuxMint\nDISTRIB_RELEASE=21.2\nDISTRIB_DESCRIPTION=\"Linux Mint 21.2 Victoria\"\n"},
                      {"/etc/debian_version", "bookworm/sid\n"},
                  })),
                  "linuxmint", "Linux Mint 21.2 Victoria", 21, 2);
   // Before os-release existed.
   expect_release(read_debian_family_release(files({
-                     {"/etc/lsb-release", "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=10.04\nDISTRIB_CODENAME=lucid\n"
-                                          "DISTRIB_DESCRIPTION=\"Ubuntu 10.04.1 LTS\"\n"},
+                     {"/etc/lsb-release",
+                      "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=10.04\nDISTRIB_CODENAME=lucid\n"
+                      "DISTRIB_DESCRIPTION=\"Ubuntu 10.04.1 LTS\"\n"},
                      {"/etc/debian_version", "squeeze/sid\n"},
                  })),
                  "ubuntu", "Ubuntu 10.04.1 LTS", 10, 4);
 }
 
 TEST(LinuxRelease, OtherFamiliesAndUnknownDistributionsAreLibguestfsToName) {
-  EXPECT_FALSE(read_debian_family_release(files({{"/etc/os-release", "ID=\"centos\"\nVERSION_ID=\"7\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n"},
-                                                 {"/etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n"}})));
-  EXPECT_FALSE(read_debian_family_release(files({{"/etc/os-release", "ID=\"rhel\"\nVERSION_ID=\"8.9\"\nPRETTY_NAME=\"Red Hat Enterprise Linux 8.9\"\n"}})));
-  EXPECT_FALSE(read_debian_family_release(files({{"/etc/os-release", "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\nPRETTY_NAME=\"openSUSE Leap 15.5\"\n"}})));
+  EXPECT_FALSE(read_debian_family_release(
+      files({{"/etc/os-release", "ID=\"centos\"\nVERSION_ID=\"7\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n"},
+             {"/etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n"}})));
+  EXPECT_FALSE(read_debian_family_release(
+      files({{"/etc/os-release", "ID=\"rhel\"\nVERSION_ID=\"8.9\"\nPRETTY_NAME=\"Red Hat Enterprise Linux 8.9\"\n"}})));
+  EXPECT_FALSE(read_debian_family_release(
+      files({{"/etc/os-release", "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\nPRETTY_NAME=\"openSUSE Leap 15.5\"\n"}})));
   // No os-release, and a Red Hat release file before debian_version in libguestfs's order.
-  EXPECT_FALSE(read_debian_family_release(files({{"/etc/redhat-release", "Red Hat Enterprise Linux Server release 6.10 (Santiago)\n"},
-                                                 {"/etc/debian_version", "6.0\n"}})));
+  EXPECT_FALSE(read_debian_family_release(
+      files({{"/etc/redhat-release", "Red Hat Enterprise Linux Server release 6.10 (Santiago)\n"},
+             {"/etc/debian_version", "6.0\n"}})));
   // A description but no distribution libguestfs knows (Pop!_OS): libguestfs says "unknown".
-  EXPECT_FALSE(read_debian_family_release(files({{"/etc/os-release", "ID=pop\nPRETTY_NAME=\"Pop!_OS 22.04 LTS\"\nVERSION_ID=\"22.04\"\n"},
-                                                 {"/etc/lsb-release", "DISTRIB_ID=Pop\nDISTRIB_RELEASE=22.04\nDISTRIB_DESCRIPTION=\"Pop!_OS 22.04 LTS\"\n"}})));
+  EXPECT_FALSE(read_debian_family_release(files(
+      {{"/etc/os-release", "ID=pop\nPRETTY_NAME=\"Pop!_OS 22.04 LTS\"\nVERSION_ID=\"22.04\"\n"},
+       {"/etc/lsb-release", "DISTRIB_ID=Pop\nDISTRIB_RELEASE=22.04\nDISTRIB_DESCRIPTION=\"Pop!_OS 22.04 LTS\"\n"}})));
   EXPECT_FALSE(read_debian_family_release(files({})));
   EXPECT_FALSE(read_debian_family_release(files({{"/etc/debian_version", "\n"}})));
 }
 
 TEST(LinuxRelease, HostNameFilesInLibguestfsOrder) {
   EXPECT_EQ(read_linux_hostname(files({{"/etc/HOSTNAME", "old-suse\n"}, {"/etc/hostname", "new\n"}})), "old-suse");
-  EXPECT_EQ(read_linux_hostname(files({{"/etc/HOSTNAME", "\n"}, {"/etc/hostname", "bookworm-web01\nignored\n"}})), "bookworm-web01");
-  EXPECT_EQ(read_linux_hostname(files({{"/etc/hostname", ""}, {"/etc/sysconfig/network", "NETWORKING=yes\nHOSTNAME=\"legacy-app01\"\n"}})),
+  EXPECT_EQ(read_linux_hostname(files({{"/etc/HOSTNAME", "\n"}, {"/etc/hostname", "bookworm-web01\nignored\n"}})),
+            "bookworm-web01");
+  EXPECT_EQ(read_linux_hostname(files(
+                {{"/etc/hostname", ""}, {"/etc/sysconfig/network", "NETWORKING=yes\nHOSTNAME=\"legacy-app01\"\n"}})),
             "legacy-app01");
   EXPECT_EQ(read_linux_hostname(files({{"/etc/sysconfig/network", "NETWORKING=yes\n"}})), "");
 }
 
 std::string elf_header(int elf_class, int data, uint16_t machine) {
   std::string header(64, '\0');
-  header.replace(0, 4, "\x7f" "ELF");
+  header.replace(0, 4,
+                 "\x7f"
+                 "ELF");
   header[4] = static_cast<char>(elf_class);
   header[5] = static_cast<char>(data);
   const bool little = data == 1;
@@ -129,7 +145,8 @@ TEST(LinuxRelease, ElfMachines) {
 BlockDevices two_disks() {
   BlockDevices devices;
   devices.disks = {"/dev/sda", "/dev/sdb"};
-  auto partition = [](int number, const std::string& device, const std::string& partuuid, const std::string& name = "") {
+  auto partition = [](int number, const std::string& device, const std::string& partuuid,
+                      const std::string& name = "") {
     PartitionFacts p;
     p.number = number;
     p.device = device;
@@ -192,8 +209,8 @@ TEST(LinuxRelease, FstabSpecsBecomeApplianceDevices) {
 TEST(LinuxRelease, FstabMountpointsOfTheCorpus) {
   VMFIX_REQUIRE_CORPUS(corpus);
   const BlockDevices devices = two_disks();
-  const std::vector<guest::Mountpoint> expected{{"/", "/dev/sda2"}, {"/boot", "/dev/sda1"}, {"/home/foo", "/dev/mapper/foo"},
-                                               {"/any/foo", "/dev/foo"}};
+  const std::vector<guest::Mountpoint> expected{
+      {"/", "/dev/sda2"}, {"/boot", "/dev/sda1"}, {"/home/foo", "/dev/mapper/foo"}, {"/any/foo", "/dev/foo"}};
   for (const char* name : {"fstab", "fstab.comment", "fstab.broken"}) {
     SCOPED_TRACE(name);
     const std::string text = read_host_file(corpus / "linux/fstab/util-linux" / name);
@@ -207,7 +224,8 @@ TEST(LinuxRelease, FstabMountpointsOfTheCorpus) {
     }
   }
   // The root is the filesystem inspected, even where fstab names another (a disk now gone).
-  auto example = fstab_mountpoints(read_host_file(corpus / "linux/fstab/util-linux/example.files-fstab"), "/dev/sda2", devices);
+  auto example =
+      fstab_mountpoints(read_host_file(corpus / "linux/fstab/util-linux/example.files-fstab"), "/dev/sda2", devices);
   ASSERT_EQ(example.size(), 1u) << "its /boot UUID is on no disk here, so libguestfs drops it too";
   EXPECT_EQ(example[0].path, "/");
   EXPECT_EQ(example[0].device, "/dev/sda2");
@@ -228,13 +246,14 @@ TEST(LinuxRelease, FstabEntriesLibguestfsLeavesOut) {
   auto mountpoints = fstab_mountpoints(fstab, "/dev/sda2", two_disks());
   std::vector<std::string> seen;
   for (const auto& mp : mountpoints) seen.push_back(mp.path + "=" + mp.device);
-  EXPECT_EQ(seen, (std::vector<std::string>{"/=/dev/sda2", "/mnt/dvd=/dev/sr0", "/srv/data=/dev/sdb1", "/boot=/dev/sda1",
-                                            "/mnt/again=/dev/sda2"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"/=/dev/sda2", "/mnt/dvd=/dev/sr0", "/srv/data=/dev/sdb1",
+                                            "/boot=/dev/sda1", "/mnt/again=/dev/sda2"}));
 }
 
 TEST(LinuxRelease, DpkgStatusStates) {
   const std::string status =
-      "Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2\nDescription: secure shell\n continued line\n\n"
+      "Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2\nDescription: secure shell\n "
+      "continued line\n\n"
       "Package: open-vm-tools\nStatus: deinstall ok config-files\nVersion: 2:12.2.0\n\n"
       "Package: gone\nStatus: purge ok not-installed\n\n"
       "Package: linux-image-6.1.0-13-amd64\nStatus: install reinstreq half-installed\n\n"

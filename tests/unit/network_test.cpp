@@ -22,10 +22,11 @@ TEST(Network, IfcfgStaticWithMacBinding) {
 }
 
 TEST(Network, IfupdownStanzas) {
-  auto configs = read_ifupdown_stanzas("/etc/network/interfaces",
-                                       "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n"
-                                       "    address 192.0.2.7/24\n    gateway 192.0.2.1\n    hwaddress ether 00:0c:29:aa:bb:cc\n"
-                                       "iface eth1 inet dhcp\niface eth0 inet6 static\n    address 2001:db8::7/64\n");
+  auto configs =
+      read_ifupdown_stanzas("/etc/network/interfaces",
+                            "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n"
+                            "    address 192.0.2.7/24\n    gateway 192.0.2.1\n    hwaddress ether 00:0c:29:aa:bb:cc\n"
+                            "iface eth1 inet dhcp\niface eth0 inet6 static\n    address 2001:db8::7/64\n");
   ASSERT_EQ(configs.size(), 3u);
   EXPECT_EQ(configs[0].method, "static");
   EXPECT_EQ(configs[0].addresses, (std::vector<std::string>{"192.0.2.7/24"}));
@@ -63,9 +64,10 @@ TEST(Network, NetplanStaticDhcpAndLists) {
 }
 
 TEST(Network, NetworkManagerKeyfile) {
-  auto configs = read_nm_keyfile("/etc/NetworkManager/system-connections/a.nmconnection",
-                                 "[connection]\nid=Wired\ntype=ethernet\ninterface-name=ens192\n\n[ethernet]\n"
-                                 "mac-address=00:50:56:A1:22:33\n\n[ipv4]\naddress1=10.50.0.15/24,10.50.0.1\nmethod=manual\n");
+  auto configs =
+      read_nm_keyfile("/etc/NetworkManager/system-connections/a.nmconnection",
+                      "[connection]\nid=Wired\ntype=ethernet\ninterface-name=ens192\n\n[ethernet]\n"
+                      "mac-address=00:50:56:A1:22:33\n\n[ipv4]\naddress1=10.50.0.15/24,10.50.0.1\nmethod=manual\n");
   ASSERT_EQ(configs.size(), 1u);
   EXPECT_EQ(configs[0].method, "static");
   EXPECT_EQ(configs[0].addresses, (std::vector<std::string>{"10.50.0.15/24"}));
@@ -94,18 +96,21 @@ TEST(Network, DetectFollowsIfupdownIncludesAndEveryStack) {
   guest.add_file("/etc/network/interfaces.d/eth0", "iface eth0 inet static\n  address 10.1.1.1/24\n");
   guest.add_file("/etc/network/interfaces.d/.hidden", "iface bad0 inet static\n");
   guest.add_file("/etc/network/extra/eth1", "iface eth1 inet dhcp\n");
-  guest.add_file("/etc/network/extra/skip.bak", "iface bad1 inet dhcp\n");  // run-parts names only
+  guest.add_file("/etc/network/extra/skip.bak", "iface bad1 inet dhcp\n");               // run-parts names only
   guest.add_file("/etc/network/interfaces.d/loop", "source /etc/network/interfaces\n");  // include loop
   guest.add_file("/etc/sysconfig/network-scripts/ifcfg-eth2", "BOOTPROTO=dhcp\nDEVICE=eth2\n");
   guest.add_file("/etc/sysconfig/network-scripts/ifcfg-lo", "DEVICE=lo\n");
   guest.add_file("/etc/netplan/50.yaml", "network:\n  ethernets:\n    ens3:\n      dhcp4: yes\n");
   guest.add_file("/etc/systemd/network/10-eth.network", "[Match]\nName=en*\n[Network]\nDHCP=yes\n");
-  guest.add_file("/etc/NetworkManager/system-connections/w.nmconnection", "[connection]\ninterface-name=ens4\n[ipv4]\nmethod=auto\n");
+  guest.add_file("/etc/NetworkManager/system-connections/w.nmconnection",
+                 "[connection]\ninterface-name=ens4\n[ipv4]\nmethod=auto\n");
   std::vector<std::string> found;
-  for (const auto& config : detect_linux_network(guest)) found.push_back(config.stack + ":" + config.interface + ":" + config.method);
+  for (const auto& config : detect_linux_network(guest))
+    found.push_back(config.stack + ":" + config.interface + ":" + config.method);
   std::sort(found.begin(), found.end());
-  EXPECT_EQ(found, (std::vector<std::string>{"ifcfg:eth2:dhcp", "ifupdown:eth0:static", "ifupdown:eth1:dhcp",
-                                             "netplan:ens3:dhcp", "networkmanager:ens4:dhcp", "systemd-networkd:en*:dhcp"}));
+  EXPECT_EQ(found,
+            (std::vector<std::string>{"ifcfg:eth2:dhcp", "ifupdown:eth0:static", "ifupdown:eth1:dhcp",
+                                      "netplan:ens3:dhcp", "networkmanager:ens4:dhcp", "systemd-networkd:en*:dhcp"}));
 }
 
 }  // namespace vmfix::inspect

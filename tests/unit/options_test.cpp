@@ -47,11 +47,11 @@ TEST(Options, ModesAndOptions) {
 }
 
 TEST(Options, UsageErrorsExit64) {
-  EXPECT_EQ(usage_error({"disk.vmdk"}), kExitUsage);                          // no mode
-  EXPECT_EQ(usage_error({"--inspect"}), kExitUsage);                          // no image
-  EXPECT_EQ(usage_error({"--inspect", "a.vmdk", "b.vmdk"}), kExitUsage);      // two images
-  EXPECT_EQ(usage_error({"--inspect", "--check", "a.vmdk"}), kExitUsage);     // two modes
-  EXPECT_EQ(usage_error({"--inspect", "-o", "x", "a.vmdk"}), kExitUsage);     // inspect writes nothing
+  EXPECT_EQ(usage_error({"disk.vmdk"}), kExitUsage);                       // no mode
+  EXPECT_EQ(usage_error({"--inspect"}), kExitUsage);                       // no image
+  EXPECT_EQ(usage_error({"--inspect", "a.vmdk", "b.vmdk"}), kExitUsage);   // two images
+  EXPECT_EQ(usage_error({"--inspect", "--check", "a.vmdk"}), kExitUsage);  // two modes
+  EXPECT_EQ(usage_error({"--inspect", "-o", "x", "a.vmdk"}), kExitUsage);  // inspect writes nothing
   EXPECT_EQ(usage_error({"--all", "-o", "x", "--in-place", "a"}), kExitUsage);
 
   EXPECT_EQ(usage_error({"--all", "--accel", "warp", "a"}), kExitUsage);
@@ -62,9 +62,9 @@ TEST(Options, UsageErrorsExit64) {
 
 TEST(Options, UsageTextNamesEveryOptionAndExitCodes) {
   const std::string text = usage_text();
-  for (const char* option : {"--inspect", "--check", "--all", "--fix", "--list-fixers", "--json", "--report",
-                             "--output", "--output-format", "--in-place", "--dry-run", "--profile", "--verbose",
-                             "--quiet", "--version", "--help", "65 bad input"})
+  for (const char* option :
+       {"--inspect", "--check", "--all", "--fix", "--list-fixers", "--json", "--report", "--output", "--output-format",
+        "--in-place", "--dry-run", "--profile", "--verbose", "--quiet", "--version", "--help", "65 bad input"})
     EXPECT_NE(text.find(option), std::string::npos) << option;
 }
 

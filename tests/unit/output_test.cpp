@@ -1,5 +1,7 @@
 // The output side of the format layer, on the host only (qemu-img, no appliance): the OVF
 // rewritten for AWS, the tar writer, and every input format written out as every output format.
+#include "image/output.h"
+
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -8,13 +10,11 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "image/detect.h"
 #include "image/manifest.h"
-#include "image/output.h"
 #include "image/ova.h"
 #include "image/ovf.h"
 #include "image/vm_source.h"
@@ -100,7 +100,8 @@ TEST(OvfForAws, FilesThatAreNotDisksGoWithWhatNamesThem) {
       <vmw:Both vmw:a="ovf:/file/nvram" vmw:b="ovf:/disk/blank"/>)";
   std::string xml = test::ovf_descriptor({{"a.vmdk", 10}, {"b.vmdk", 20}}, extra);
   xml.replace(xml.find("</References>"), 0, R"(<File ovf:href="vm.nvram" ovf:id="nvram" ovf:size="8684"/>)");
-  xml.replace(xml.find("</DiskSection>"), 0, R"(<Disk ovf:capacity="1" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="blank"/>)");
+  xml.replace(xml.find("</DiskSection>"), 0,
+              R"(<Disk ovf:capacity="1" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="blank"/>)");
   Ovf source = parse_ovf(xml, "vm.ovf");
   ASSERT_EQ(source.nics, 2);
   OvfForAws out = ovf_for_aws(xml, written_disks(source), "vm.ovf");
@@ -114,8 +115,8 @@ TEST(OvfForAws, FilesThatAreNotDisksGoWithWhatNamesThem) {
   EXPECT_EQ(result.disks.size(), 2u);
   std::string removed;
   for (const auto& what : out.removed) removed += what + "; ";
-  for (const char* expected : {"CD/DVD drive", "floppy drive 'Floppy drive 1'", "network adapter", "file 'vm.nvram'",
-                               "disk 'blank'"})
+  for (const char* expected :
+       {"CD/DVD drive", "floppy drive 'Floppy drive 1'", "network adapter", "file 'vm.nvram'", "disk 'blank'"})
     EXPECT_NE(removed.find(expected), std::string::npos) << expected << " in " << removed;
 }
 
@@ -137,7 +138,8 @@ TEST(OvfForAws, RefusesDtdsInAnyEncodingAndDuplicateIds) {
 }
 
 TEST(OvfForDisks, DescribesBareDisksAsOneVm) {
-  std::string xml = ovf_for_disks("web & db", "windows", 64, {{"", "x-disk1.vmdk", 111, 8ULL << 30}, {"", "x-disk2.vmdk", 222, 1 << 30}});
+  std::string xml = ovf_for_disks("web & db", "windows", 64,
+                                  {{"", "x-disk1.vmdk", 111, 8ULL << 30}, {"", "x-disk2.vmdk", 222, 1 << 30}});
   Ovf ovf = parse_ovf(xml, "generated");
   EXPECT_EQ(ovf.name, "web & db");
   EXPECT_EQ(ovf.nics, 1);
@@ -159,7 +161,8 @@ TEST(OutputSpace, FullSizeBoundThenMeasureThenRefuse) {
   const std::vector<fs::path> overlays{disk};
   const std::vector<uint64_t> sizes{1ULL << 30};
   EXPECT_NO_THROW(check_output_space(overlays, sizes, "vmdk", 2ULL << 30, dir.path()));
-  EXPECT_NO_THROW(check_output_space(overlays, sizes, "vhd", 64ULL << 20, dir.path())) << "8 MiB of data fits in 64 MiB";
+  EXPECT_NO_THROW(check_output_space(overlays, sizes, "vhd", 64ULL << 20, dir.path()))
+      << "8 MiB of data fits in 64 MiB";
   EXPECT_NO_THROW(check_output_space(overlays, sizes, "raw", 1100ULL << 20, dir.path()));
   try {
     check_output_space(overlays, sizes, "raw", 512ULL << 20, dir.path());
@@ -167,7 +170,8 @@ TEST(OutputSpace, FullSizeBoundThenMeasureThenRefuse) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), fmt::format("{}: 512 MiB free, the output needs 1024 MiB", dir.path().string()));
   }
-  EXPECT_THROW(check_output_space(overlays, sizes, "ova", 10ULL << 20, dir.path()), Error) << "an OVA holds its disks twice";
+  EXPECT_THROW(check_output_space(overlays, sizes, "ova", 10ULL << 20, dir.path()), Error)
+      << "an OVA holds its disks twice";
 }
 
 TEST(TarWriter, WritesWhatTarAndOurReaderRead) {
@@ -216,7 +220,8 @@ TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
   pid_t holder = 0;
   std::vector<char*> argv{const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(script.c_str()), nullptr};
   ASSERT_EQ(posix_spawnp(&holder, "sh", nullptr, nullptr, argv.data(), environ), 0);
-  for (int i = 0; i < 100 && !fs::exists(scratch.path() / "locked"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 100 && !fs::exists(scratch.path() / "locked"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_TRUE(fs::exists(scratch.path() / "locked"));
   fs::last_write_time(alive, old);
 
@@ -272,8 +277,9 @@ class RoundTrip : public ::testing::Test {
     convert("boot.raw", {"-O", "vpc", "-o", "subformat=fixed,force_size=on"}, "boot-fixed.vhd");
     convert("boot.raw", {"-O", "vhdx"}, "boot.vhdx");
     convert("data.raw", {"-O", "vmdk", "-o", "subformat=streamOptimized"}, "data-stream.vmdk");
-    test::write_file(path("vm.ovf"), test::ovf_descriptor({{"boot-stream.vmdk", fs::file_size(path("boot-stream.vmdk"))},
-                                                            {"data-stream.vmdk", fs::file_size(path("data-stream.vmdk"))}}));
+    test::write_file(path("vm.ovf"),
+                     test::ovf_descriptor({{"boot-stream.vmdk", fs::file_size(path("boot-stream.vmdk"))},
+                                           {"data-stream.vmdk", fs::file_size(path("data-stream.vmdk"))}}));
     run_host_checked({"tar", "--format=ustar", "-C", dir_->path().string(), "-cf", path("vm.ova").string(), "vm.ovf",
                       "boot-stream.vmdk", "data-stream.vmdk"});
   }
@@ -287,16 +293,18 @@ class RoundTrip : public ::testing::Test {
 TempDir* RoundTrip::dir_ = nullptr;
 
 TEST_F(RoundTrip, EveryInputAsEveryOutput) {
-  const std::vector<std::string> inputs{"boot.raw", "boot.qcow2", "boot-sparse.vmdk", "boot-stream.vmdk", "boot-dynamic.vhd",
-                                        "boot-fixed.vhd", "boot.vhdx", "vm.ova", "vm.ovf"};
+  const std::vector<std::string> inputs{"boot.raw",         "boot.qcow2",       "boot-sparse.vmdk",
+                                        "boot-stream.vmdk", "boot-dynamic.vhd", "boot-fixed.vhd",
+                                        "boot.vhdx",        "vm.ova",           "vm.ovf"};
   const std::vector<std::string> outputs{"raw", "vhd", "vhd-fixed", "vhdx", "vmdk", "ova"};
-  const std::map<std::string, std::string> qemu_format{{"raw", "raw"}, {"vhd", "vpc"}, {"vhd-fixed", "vpc"},
-                                                       {"vhdx", "vhdx"}, {"vmdk", "vmdk"}};
+  const std::map<std::string, std::string> qemu_format{
+      {"raw", "raw"}, {"vhd", "vpc"}, {"vhd-fixed", "vpc"}, {"vhdx", "vhdx"}, {"vmdk", "vmdk"}};
   for (const std::string& input : inputs) {
     const VmSource vm = open_vm(path(input));
     TempDir work("vmfix-roundtrip-work");
     std::vector<fs::path> overlays;
-    for (size_t i = 0; i < vm.disks.size(); ++i) overlays.push_back(create_overlay(vm.disks[i], work.path(), static_cast<int>(i)));
+    for (size_t i = 0; i < vm.disks.size(); ++i)
+      overlays.push_back(create_overlay(vm.disks[i], work.path(), static_cast<int>(i)));
     for (const std::string& format : outputs) {
       SCOPED_TRACE(input + " -> " + format);
       const fs::path out = work.path() / ("out." + format);
@@ -320,15 +328,16 @@ TEST_F(RoundTrip, EveryInputAsEveryOutput) {
               run_host_checked({"qemu-img", "info", "--output=json", "-f", qemu_format.at(format), file.string()}));
           EXPECT_EQ(info["virtual-size"], (&file == spec.files.data() ? 6 : 3) << 20);
           if (format != "raw" && format != "vhd" && format != "vhd-fixed") {
-            EXPECT_EQ(run_host({"qemu-img", "check", "-q", "-f", qemu_format.at(format), file.string()}).exit_status, 0);
+            EXPECT_EQ(run_host({"qemu-img", "check", "-q", "-f", qemu_format.at(format), file.string()}).exit_status,
+                      0);
           }
           disks.push_back({file.string(), qemu_format.at(format)});
         }
       }
       ASSERT_EQ(disks.size(), overlays.size());
       for (size_t i = 0; i < disks.size(); ++i) {
-        ProcessResult same = run_host({"qemu-img", "compare", "-q", "-f", "qcow2", "-F", disks[i].second,
-                                       overlays[i].string(), disks[i].first});
+        ProcessResult same = run_host(
+            {"qemu-img", "compare", "-q", "-f", "qcow2", "-F", disks[i].second, overlays[i].string(), disks[i].first});
         EXPECT_EQ(same.exit_status, 0) << "disk " << i << " differs from its source: " << same.output;
       }
       for (const fs::path& file : spec.files) fs::remove(file);

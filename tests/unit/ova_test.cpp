@@ -1,8 +1,9 @@
+#include "image/ova.h"
+
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include "image/manifest.h"
-#include "image/ova.h"
 #include "image/ovf.h"
 #include "image/vm_source.h"
 #include "support/error.h"
@@ -32,8 +33,10 @@ class OvaTest : public ::testing::Test {
   }
 
   // tar in the given format of the named files in the scratch directory, in that order.
-  fs::path make_tar(const std::string& name, const std::vector<std::string>& members, const std::string& format = "ustar") {
-    std::vector<std::string> argv{"tar", "--format=" + format, "-C", scratch_.path().string(), "-cf", path(name).string()};
+  fs::path make_tar(const std::string& name, const std::vector<std::string>& members,
+                    const std::string& format = "ustar") {
+    std::vector<std::string> argv{"tar", "--format=" + format, "-C", scratch_.path().string(),
+                                  "-cf", path(name).string()};
     argv.insert(argv.end(), members.begin(), members.end());
     run_host_checked(argv);
     return path(name);
@@ -68,9 +71,12 @@ TEST(Ovf, ParsesDisksInHardwareOrderAndDevices) {
 }
 
 TEST(Ovf, RefusesDtdsEntitiesAndMalformedXml) {
-  const std::string xxe = "<?xml version=\"1.0\"?><!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/shadow\">]><Envelope>&x;</Envelope>";
+  const std::string xxe =
+      "<?xml version=\"1.0\"?><!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/shadow\">]><Envelope>&x;</Envelope>";
   EXPECT_THROW(parse_ovf(xxe, "x.ovf"), BadInput);
-  const std::string bomb = "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><Envelope>&b;</Envelope>";
+  const std::string bomb =
+      "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaa\"><!ENTITY b "
+      "\"&a;&a;&a;&a;\">]><Envelope>&b;</Envelope>";
   EXPECT_THROW(parse_ovf(bomb, "b.ovf"), BadInput);
   try {
     parse_ovf("<Envelope><References>", "m.ovf");
@@ -130,10 +136,11 @@ TEST_F(OvaTest, ReadsDisksInPlaceAndVerifiesTheManifest) {
   make_vmdk("disk1.vmdk");
   make_vmdk("disk2.vmdk");
   test::write_file(path("vm.ovf"), test::ovf_descriptor({{"disk1.vmdk", fs::file_size(path("disk1.vmdk"))},
-                                            {"disk2.vmdk", fs::file_size(path("disk2.vmdk"))}}));
+                                                         {"disk2.vmdk", fs::file_size(path("disk2.vmdk"))}}));
   std::string manifest;
   for (const char* name : {"vm.ovf", "disk1.vmdk", "disk2.vmdk"})
-    manifest += fmt::format("SHA256({})= {}\n", name, digest_of(ByteSource{path(name), 0, fs::file_size(path(name)), name}, "SHA256"));
+    manifest += fmt::format("SHA256({})= {}\n", name,
+                            digest_of(ByteSource{path(name), 0, fs::file_size(path(name)), name}, "SHA256"));
   test::write_file(path("vm.mf"), manifest);
   VmSource vm = open_vm(make_tar("vm.ova", {"vm.ovf", "vm.mf", "disk1.vmdk", "disk2.vmdk"}));
   EXPECT_EQ(vm.kind, "ova");
@@ -157,15 +164,17 @@ TEST_F(OvaTest, ReadsDisksInPlaceAndVerifiesTheManifest) {
   std::string bytes = read_host_file(path("disk2.vmdk"));
   bytes[bytes.size() - 2000] ^= 1;
   test::write_file(path("disk2.vmdk"), bytes);
-  EXPECT_NE(error_of(make_tar("altered.ova", {"vm.ovf", "vm.mf", "disk1.vmdk", "disk2.vmdk"})).find("does not match its SHA256"),
+  EXPECT_NE(error_of(make_tar("altered.ova", {"vm.ovf", "vm.mf", "disk1.vmdk", "disk2.vmdk"}))
+                .find("does not match its SHA256"),
             std::string::npos);
 }
 
 TEST_F(OvaTest, ManifestThatLeavesADiskOutIsIncomplete) {
   make_vmdk("disk1.vmdk");
   test::write_file(path("vm.ovf"), test::ovf_descriptor({{"disk1.vmdk", 0}}));
-  test::write_file(path("vm.mf"), fmt::format("SHA256(vm.ovf)= {}\n",
-                                              digest_of(ByteSource{path("vm.ovf"), 0, fs::file_size(path("vm.ovf")), "o"}, "SHA256")));
+  test::write_file(path("vm.mf"),
+                   fmt::format("SHA256(vm.ovf)= {}\n",
+                               digest_of(ByteSource{path("vm.ovf"), 0, fs::file_size(path("vm.ovf")), "o"}, "SHA256")));
   VmSource vm = open_vm(make_tar("partial.ova", {"vm.ovf", "vm.mf", "disk1.vmdk"}));
   EXPECT_EQ(vm.manifest, "incomplete");
   ASSERT_EQ(vm.notes.size(), 1u);
@@ -212,7 +221,8 @@ TEST_F(OvaTest, HostileAndBrokenArchivesAreRefused) {
   run_host_checked({"tar", "--format=ustar", "-P", "-cf", path("abs.ova").string(), path("vm.ovf").string()});
   EXPECT_NE(error_of(path("abs.ova")).find("absolute path"), std::string::npos) << error_of(path("abs.ova"));
   fs::create_directory(path("sub"));
-  run_host_checked({"tar", "--format=ustar", "-P", "-C", path("sub").string(), "-cf", path("up.ova").string(), "../vm.ovf"});
+  run_host_checked(
+      {"tar", "--format=ustar", "-P", "-C", path("sub").string(), "-cf", path("up.ova").string(), "../vm.ovf"});
   EXPECT_NE(error_of(path("up.ova")).find("'..'"), std::string::npos) << error_of(path("up.ova"));
   // Truncated in the middle of a disk.
   fs::path ova = make_tar("cut.ova", {"vm.ovf", "disk1.vmdk"});
@@ -234,8 +244,8 @@ TEST_F(OvaTest, HostileAndBrokenArchivesAreRefused) {
 TEST_F(OvaTest, CorpusOvas) {
   VMFIX_REQUIRE_CORPUS(corpus);
   // Each of glance's test OVAs is broken in its own way; each is a clear BadInput, never a crash.
-  for (const char* name : {"testserver.ova", "testserver-no-disk.ova", "testserver-bad-ovf.ova", "testserver-no-ovf.ova",
-                           "testserver-not-tar.ova"}) {
+  for (const char* name : {"testserver.ova", "testserver-no-disk.ova", "testserver-bad-ovf.ova",
+                           "testserver-no-ovf.ova", "testserver-not-tar.ova"}) {
     const std::string error = error_of(corpus / "ovf/glance" / name);
     EXPECT_FALSE(error.empty()) << name;
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;

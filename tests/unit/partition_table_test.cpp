@@ -77,23 +77,27 @@ TEST(PartitionTableCorpus, CompressedImagesAndForeignLabels) {
   VMFIX_REQUIRE_CORPUS(corpus);
   TempDir scratch("vmfix-pt-test");
   const fs::path mbr = scratch.path() / "mbr-ext2-empty.img";
-  test::write_file(mbr, run_host_checked({"gunzip", "-c", (corpus / "partitions/libguestfs/mbr-ext2-empty.img.gz").string()}));
+  test::write_file(
+      mbr, run_host_checked({"gunzip", "-c", (corpus / "partitions/libguestfs/mbr-ext2-empty.img.gz").string()}));
   expect_same_as_sfdisk(mbr);
   // BSD, Sun and SGI labels are neither MBR nor GPT: never mistaken for one, never a crash.
   for (const char* name : {"sun", "sgi"}) {
     const fs::path image = scratch.path() / name;
-    test::write_file(image, run_host_checked({"xz", "-dc", (corpus / fmt::format("partitions/util-linux/{}.img.xz", name)).string()}));
+    test::write_file(
+        image,
+        run_host_checked({"xz", "-dc", (corpus / fmt::format("partitions/util-linux/{}.img.xz", name)).string()}));
     EXPECT_EQ(parse_file(image).kind, "none") << name;
   }
 }
 
 TEST_F(PartitionTableTest, MbrWithLogicalPartitions) {
-  fs::path disk = make_disk("mbr.img", 64, "label: dos\nlabel-id: 0x1234abcd\n"
-                                           "start=2048, size=20480, type=83, bootable\n"
-                                           "start=22528, size=8192, type=82\n"
-                                           "start=30720, type=5\n"
-                                           "start=32768, size=8192, type=8e\n"
-                                           "start=43008, size=8192, type=fd\n");
+  fs::path disk = make_disk("mbr.img", 64,
+                            "label: dos\nlabel-id: 0x1234abcd\n"
+                            "start=2048, size=20480, type=83, bootable\n"
+                            "start=22528, size=8192, type=82\n"
+                            "start=30720, type=5\n"
+                            "start=32768, size=8192, type=8e\n"
+                            "start=43008, size=8192, type=fd\n");
   expect_same_as_sfdisk(disk);
   PartitionTable table = parse_file(disk);
   EXPECT_EQ(table.disk_signature, 0x1234abcdu);
@@ -105,10 +109,11 @@ TEST_F(PartitionTableTest, MbrWithLogicalPartitions) {
 }
 
 TEST_F(PartitionTableTest, GptWithEspAndBiosBoot) {
-  fs::path disk = make_disk("gpt.img", 64, "label: gpt\n"
-                                           "start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, name=bios\n"
-                                           "start=4096, size=20480, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"EFI System\"\n"
-                                           "start=24576, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n");
+  fs::path disk = make_disk("gpt.img", 64,
+                            "label: gpt\n"
+                            "start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, name=bios\n"
+                            "start=4096, size=20480, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"EFI System\"\n"
+                            "start=24576, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n");
   expect_same_as_sfdisk(disk);
   PartitionTable table = parse_file(disk);
   EXPECT_TRUE(table.problems.empty()) << table.problems.front();
@@ -121,8 +126,8 @@ TEST_F(PartitionTableTest, GptWithEspAndBiosBoot) {
 TEST_F(PartitionTableTest, DamagedGptIsReportedNotTrusted) {
   fs::path disk = make_disk("bad.img", 16, "label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n");
   std::string bytes = read_host_file(disk);
-  bytes[512 + 60] ^= 0x5a;   // inside the disk GUID: the header CRC breaks
-  bytes[1024 + 40] ^= 0x01;  // first entry's last LBA: entry-array CRC breaks
+  bytes[512 + 60] ^= 0x5a;                                      // inside the disk GUID: the header CRC breaks
+  bytes[1024 + 40] ^= 0x01;                                     // first entry's last LBA: entry-array CRC breaks
   test::write_file(disk, bytes.substr(0, bytes.size() - 512));  // and the backup header is gone
   PartitionTable table = parse_file(disk);
   EXPECT_EQ(table.kind, "gpt");
@@ -134,7 +139,8 @@ TEST_F(PartitionTableTest, DamagedGptIsReportedNotTrusted) {
 }
 
 TEST_F(PartitionTableTest, GptOn4KSectors) {
-  fs::path disk = make_disk("512.img", 64, "label: gpt\nstart=2048, size=32768, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n");
+  fs::path disk =
+      make_disk("512.img", 64, "label: gpt\nstart=2048, size=32768, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n");
   // Move sfdisk's header and entries to where a 4 KiB-sector disk keeps them.
   std::string bytes = read_host_file(disk);
   PartitionTable at512 = parse_file(disk);
@@ -143,8 +149,12 @@ TEST_F(PartitionTableTest, GptOn4KSectors) {
   std::string disk4k(64 * 1024 * 1024, '\0');
   disk4k.replace(0, 512, bytes.substr(0, 512));
   std::string header = bytes.substr(512, 92), entries = bytes.substr(1024, 128 * 128);
-  auto put64 = [](std::string& b, size_t at, uint64_t v) { for (int i = 0; i < 8; ++i) b[at + i] = static_cast<char>(v >> (8 * i)); };
-  auto put32 = [](std::string& b, size_t at, uint32_t v) { for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (8 * i)); };
+  auto put64 = [](std::string& b, size_t at, uint64_t v) {
+    for (int i = 0; i < 8; ++i) b[at + i] = static_cast<char>(v >> (8 * i));
+  };
+  auto put32 = [](std::string& b, size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (8 * i));
+  };
   const uint64_t sectors = disk4k.size() / 4096;
   put64(header, 24, 1);
   put64(header, 32, sectors - 1);
@@ -191,7 +201,9 @@ TEST_F(PartitionTableTest, OverlapsAndEntriesPastTheEnd) {
 
 TEST(PartitionTable, NoTableAndNotAnMbr) {
   std::string blank(1 << 20, '\0');
-  auto read = [&](uint64_t offset, size_t length) { return offset >= blank.size() ? std::string() : blank.substr(offset, length); };
+  auto read = [&](uint64_t offset, size_t length) {
+    return offset >= blank.size() ? std::string() : blank.substr(offset, length);
+  };
   EXPECT_EQ(read_partition_table(read, blank.size()).kind, "none");
   blank[510] = '\x55';
   blank[511] = '\xaa';

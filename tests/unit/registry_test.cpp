@@ -53,7 +53,8 @@ TEST_F(RegistryTest, ManyKeysSpillIntoNewBins) {
   fs::path file = new_hive();
   {
     Hive hive(file, Hive::Mode::writable);
-    for (int i = 0; i < 300; ++i) hive.set_value(hive.create("Services\\svc" + std::to_string(i)), make_dword("Start", 4));
+    for (int i = 0; i < 300; ++i)
+      hive.set_value(hive.create("Services\\svc" + std::to_string(i)), make_dword("Start", 4));
     hive.commit(file);
   }
   Hive hive(file, Hive::Mode::read_only);
@@ -163,8 +164,8 @@ TEST(Hives, CorpusHivesOpenOrFailCleanly) {
   for (const auto& entry : fs::recursive_directory_iterator(corpus / "hives")) {
     if (!entry.is_regular_file()) continue;
     const std::string name = entry.path().filename().string();
-    if (name.ends_with(".reg") || name.ends_with(".sh") || name.find("LOG") != std::string::npos ||
-        name == "README" || name == "ReadMe")
+    if (name.ends_with(".reg") || name.ends_with(".sh") || name.find("LOG") != std::string::npos || name == "README" ||
+        name == "ReadMe")
       continue;
     try {
       Hive hive(entry.path(), Hive::Mode::read_only);
@@ -200,13 +201,14 @@ TEST_F(RegistryTest, WindowsFactsFromTheLibguestfsSystemHive) {
     Hive hive(file, Hive::Mode::writable);
     merge_reg(hive, read_host_file(corpus / "hives/libguestfs-phony/windows-system.reg"), "HKEY_LOCAL_MACHINE\\SYSTEM");
     // Add what the phony hive lacks: one static and one DHCP interface, and a VMware driver.
-    merge_reg(hive, "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{A}]\n"
-                    "\"EnableDHCP\"=dword:00000000\n\"IPAddress\"=hex(7):31,00,2e,00,32,00,00,00,00,00\n"
-                    "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{B}]\n"
-                    "\"EnableDHCP\"=dword:00000001\n"
-                    "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{C}]\n"
-                    "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\vmxnet3ndis6]\n\"Start\"=dword:00000003\n"
-                    "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\stornvme]\n\"Start\"=dword:00000003\n",
+    merge_reg(hive,
+              "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{A}]\n"
+              "\"EnableDHCP\"=dword:00000000\n\"IPAddress\"=hex(7):31,00,2e,00,32,00,00,00,00,00\n"
+              "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{B}]\n"
+              "\"EnableDHCP\"=dword:00000001\n"
+              "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\{C}]\n"
+              "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\vmxnet3ndis6]\n\"Start\"=dword:00000003\n"
+              "[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\stornvme]\n\"Start\"=dword:00000003\n",
               "HKEY_LOCAL_MACHINE\\SYSTEM");
     hive.commit(file);
   }

@@ -30,7 +30,12 @@ inspect::Facts linux_facts(const std::string& distro, int major, int minor, cons
   facts.product_name = distro;
   facts.root_device = "/dev/sda1";
   facts.boot_mode = "bios";
-  facts.disks.push_back({"/dev/sda", "disk.img", 8ULL << 30, "mbr", {{1, "/dev/sda1", 1 << 20, 8ULL << 30, 8ULL << 30, "0x83", "linux", "", true, "00000000-01"}}, {}});
+  facts.disks.push_back({"/dev/sda",
+                         "disk.img",
+                         8ULL << 30,
+                         "mbr",
+                         {{1, "/dev/sda1", 1 << 20, 8ULL << 30, 8ULL << 30, "0x83", "linux", "", true, "00000000-01"}},
+                         {}});
   facts.filesystems.push_back({"/dev/sda1", "ext4", "", "", "/", 8ULL << 30, 4ULL << 30, true});
   facts.mountpoints.push_back({"/", "/dev/sda1"});
   facts.linux.kernels.push_back({kernel, "/boot/vmlinuz-" + kernel, "/boot/initrd.img-" + kernel, true});
@@ -54,7 +59,8 @@ inspect::Facts windows_facts(const std::string& product, const std::string& edit
   return facts;
 }
 
-Evaluation run(const std::string& profile, const inspect::Facts& facts, ImageFacts image = {"raw", "", "", 1, -1, -1, -1}) {
+Evaluation run(const std::string& profile, const inspect::Facts& facts,
+               ImageFacts image = {"raw", "", "", 1, -1, -1, -1}) {
   return evaluate({load_profile(profile), facts, image, nullptr, {}});
 }
 
@@ -77,7 +83,8 @@ TEST(Profiles, BothLoadAndEveryRuleIsCheckedFixedOrExplained) {
 TEST(Profiles, ParserRefusesRulesThatWouldSilentlyNotRun) {
   const std::string head = R"({"id": "p", "title": "t", "source": "s", "rules": [)";
   auto rule = [](const std::string& id, const std::string& extra) {
-    return R"({"id": ")" + id + R"(", "area": "os", "title": "t", "severity": "blocker", "os": "any", "covers": "c", "reads": ["f"])" +
+    return R"({"id": ")" + id +
+           R"(", "area": "os", "title": "t", "severity": "blocker", "os": "any", "covers": "c", "reads": ["f"])" +
            extra + "}";
   };
   EXPECT_NO_THROW(parse_profile(head + rule("os-single", "") + "]}"));
@@ -85,7 +92,9 @@ TEST(Profiles, ParserRefusesRulesThatWouldSilentlyNotRun) {
   EXPECT_NO_THROW(parse_profile(head + rule("no-such-check", R"(, "offline": "why")") + "]}"));
   EXPECT_THROW(parse_profile(head + rule("os-single", R"(, "fixer": "no-such-fixer")") + "]}"), Error);
   EXPECT_THROW(parse_profile(head + rule("os-single", "") + "," + rule("os-single", "") + "]}"), Error);
-  EXPECT_THROW(parse_profile(head + rule("os-single", "").replace(rule("os-single", "").find("blocker"), 7, "fatal") + "]}"), Error);
+  EXPECT_THROW(
+      parse_profile(head + rule("os-single", "").replace(rule("os-single", "").find("blocker"), 7, "fatal") + "]}"),
+      Error);
   EXPECT_THROW(parse_profile("{not json"), Error);
 }
 
@@ -93,13 +102,47 @@ TEST(Profiles, ParserRefusesRulesThatWouldSilentlyNotRun) {
 TEST(Profiles, Aws2017CoversTheSeedPage) {
   std::set<std::string> ids;
   for (const Rule& rule : load_profile("aws-2017").rules) ids.insert(rule.id);
-  for (const char* id : {"os-supported", "image-format", "instance-type", "boot-partitioning", "root-filesystem", "licensing",
-                         "boot-mode", "boot-disk-size", "data-disk-size", "root-on-boot-disk", "volume-count", "ebs-encryption",
-                         "image-rdm", "os-architecture", "linux-default-kernel", "free-space", "windows-pagefile",
-                         "network-single-nic", "public-ip", "network-ipv6", "image-p2v", "sr-iov", "iam-permissions", "aws-cli",
-                         "antivirus", "vmware-tools", "cdrom", "network-dhcp", "shut-down", "windows-rdp", "windows-passwords",
-                         "windows-dotnet", "windows-unattend", "windows-autologon", "windows-updates", "windows-hotfixes",
-                         "windows-rtc-utc", "linux-ssh", "linux-firewall-ssh", "linux-ssh-user", "linux-grub"})
+  for (const char* id : {"os-supported",
+                         "image-format",
+                         "instance-type",
+                         "boot-partitioning",
+                         "root-filesystem",
+                         "licensing",
+                         "boot-mode",
+                         "boot-disk-size",
+                         "data-disk-size",
+                         "root-on-boot-disk",
+                         "volume-count",
+                         "ebs-encryption",
+                         "image-rdm",
+                         "os-architecture",
+                         "linux-default-kernel",
+                         "free-space",
+                         "windows-pagefile",
+                         "network-single-nic",
+                         "public-ip",
+                         "network-ipv6",
+                         "image-p2v",
+                         "sr-iov",
+                         "iam-permissions",
+                         "aws-cli",
+                         "antivirus",
+                         "vmware-tools",
+                         "cdrom",
+                         "network-dhcp",
+                         "shut-down",
+                         "windows-rdp",
+                         "windows-passwords",
+                         "windows-dotnet",
+                         "windows-unattend",
+                         "windows-autologon",
+                         "windows-updates",
+                         "windows-hotfixes",
+                         "windows-rtc-utc",
+                         "linux-ssh",
+                         "linux-firewall-ssh",
+                         "linux-ssh-user",
+                         "linux-grub"})
     EXPECT_TRUE(ids.count(id)) << id;
 }
 
@@ -119,15 +162,18 @@ TEST(LinuxRules, KernelAllowListDependsOnTheProfile) {
   auto ubuntu = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
   EXPECT_EQ(find(run("aws-current", ubuntu), "linux-kernel-supported").outcome.status, Status::pass);
   EXPECT_EQ(find(run("aws-current", ubuntu), "os-supported").outcome.status, Status::pass);
-  EXPECT_EQ(find(run("aws-2017", ubuntu), "os-supported").outcome.status, Status::fail) << "18.04 came after the 2017 page";
+  EXPECT_EQ(find(run("aws-2017", ubuntu), "os-supported").outcome.status, Status::fail)
+      << "18.04 came after the 2017 page";
 
   auto hwe = linux_facts("ubuntu", 18, 4, "5.15.0-50-generic");
   const Result kernel = find(run("aws-current", hwe), "linux-kernel-supported");
   EXPECT_EQ(kernel.outcome.status, Status::fail);
-  EXPECT_NE(kernel.outcome.message.find("Unsupported kernel version 5.15.0-50-generic"), std::string::npos) << kernel.outcome.message;
+  EXPECT_NE(kernel.outcome.message.find("Unsupported kernel version 5.15.0-50-generic"), std::string::npos)
+      << kernel.outcome.message;
 
   auto rhel6 = linux_facts("rhel", 6, 0, "2.6.32-71.el6.x86_64");
-  EXPECT_EQ(find(run("aws-current", rhel6), "linux-kernel-supported").outcome.status, Status::fail) << "2.6.32-71 is excluded";
+  EXPECT_EQ(find(run("aws-current", rhel6), "linux-kernel-supported").outcome.status, Status::fail)
+      << "2.6.32-71 is excluded";
 
   auto sles = linux_facts("sles", 12, 1, "3.12.49-11-default");
   EXPECT_EQ(find(run("aws-2017", sles), "linux-kernel-supported").outcome.status, Status::pass);
@@ -176,7 +222,8 @@ TEST(LinuxRules, DiskLimitsAndBootMode) {
   EXPECT_EQ(find(run("aws-current", facts), "free-space").outcome.status, Status::fail);
   facts.filesystems[0].type = "reiserfs";
   EXPECT_EQ(find(run("aws-current", facts), "root-filesystem").outcome.status, Status::fail);
-  for (int i = 0; i < 21; ++i) facts.disks.push_back({"/dev/sd" + std::string(1, static_cast<char>('b' + i)), "", 1 << 30, "none", {}, {}});
+  for (int i = 0; i < 21; ++i)
+    facts.disks.push_back({"/dev/sd" + std::string(1, static_cast<char>('b' + i)), "", 1 << 30, "none", {}, {}});
   EXPECT_EQ(find(run("aws-2017", facts), "volume-count").outcome.status, Status::pass) << "22 volumes";
   EXPECT_EQ(find(run("aws-current", facts), "volume-count").outcome.status, Status::fail) << "21 at most";
 }
@@ -227,7 +274,8 @@ TEST(WindowsRules, ProductsEditionsAndTheWindows11Quirk) {
 
   auto german = server;
   german.windows.install_language = "0407";
-  EXPECT_EQ(find(run("aws-2017", german), "windows-language").outcome.status, Status::pass) << "2017: US English for clients only";
+  EXPECT_EQ(find(run("aws-2017", german), "windows-language").outcome.status, Status::pass)
+      << "2017: US English for clients only";
   EXPECT_EQ(find(run("aws-current", german), "windows-language").outcome.status, Status::fail);
   auto x86 = windows_facts("Windows 7 Professional", "Professional", "7601");
   x86.arch = "i386";
@@ -306,35 +354,49 @@ TEST(Verdicts, AfterFixingAFailureWhoseFixerRanBlocks) {
 
 TEST(ImageRules, FormatsAwsAcceptsAndWhatVmfixWrites) {
   auto facts = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
-  EXPECT_EQ(find(run("aws-current", facts, {"vmdk", "streamOptimized", "", 1, -1, -1, -1}), "image-format").outcome.status, Status::pass);
-  const Result sparse = find(run("aws-current", facts, {"vmdk", "monolithicSparse", "", 1, -1, -1, -1}), "image-format");
+  EXPECT_EQ(
+      find(run("aws-current", facts, {"vmdk", "streamOptimized", "", 1, -1, -1, -1}), "image-format").outcome.status,
+      Status::pass);
+  const Result sparse =
+      find(run("aws-current", facts, {"vmdk", "monolithicSparse", "", 1, -1, -1, -1}), "image-format");
   EXPECT_EQ(sparse.outcome.status, Status::fail);
   EXPECT_TRUE(sparse.fixable);
   EXPECT_EQ(find(run("aws-2017", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, Status::fail);
-  EXPECT_EQ(find(run("aws-current", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status, Status::pass);
-  EXPECT_EQ(find(run("aws-current", facts, {"qcow2", "", "vmdk", 1, -1, -1, -1}), "image-format").outcome.status, Status::pass);
+  EXPECT_EQ(find(run("aws-current", facts, {"vhdx", "", "", 1, -1, -1, -1}), "image-format").outcome.status,
+            Status::pass);
+  EXPECT_EQ(find(run("aws-current", facts, {"qcow2", "", "vmdk", 1, -1, -1, -1}), "image-format").outcome.status,
+            Status::pass);
   const Result cdrom = find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "cdrom");
   EXPECT_EQ(cdrom.outcome.status, Status::fail);
-  EXPECT_EQ(find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "network-single-nic").outcome.status, Status::fail);
+  EXPECT_EQ(
+      find(run("aws-current", facts, {"ova", "streamOptimized", "", 1, 2, 1, 0}), "network-single-nic").outcome.status,
+      Status::fail);
 }
 
 TEST(LinuxRules, GrubChecksReadTheGuest) {
   auto facts = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
   guest::FakeGuest guest;
   guest.add_file("/boot/vmlinuz-4.15.0-213-generic", "k");
-  facts.linux.boot = bootloader::BootConfig{"grub2", "/boot/grub/grub.cfg",
-                                            {{"Ubuntu", "", "/boot/vmlinuz-4.15.0-213-generic", "/boot/initrd.img-4.15.0-213-generic", "", "0"}},
-                                            0, "default 0"};
+  facts.linux.boot = bootloader::BootConfig{
+      "grub2",
+      "/boot/grub/grub.cfg",
+      {{"Ubuntu", "", "/boot/vmlinuz-4.15.0-213-generic", "/boot/initrd.img-4.15.0-213-generic", "", "0"}},
+      0,
+      "default 0"};
   facts.linux.grub_configs = {"/boot/grub/grub.cfg", "/boot/grub/menu.lst"};
   Evaluation evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
   EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, Status::fail) << "the initrd is missing";
   EXPECT_EQ(find(evaluation, "linux-grub-single").outcome.status, Status::fail);
-  EXPECT_EQ(find(evaluation, "linux-grub-single").rule->aws_message, "ClientError: Multiple different grub/menu.lst files found.");
+  EXPECT_EQ(find(evaluation, "linux-grub-single").rule->aws_message,
+            "ClientError: Multiple different grub/menu.lst files found.");
   guest.add_file("/boot/initrd.img-4.15.0-213-generic", "i");
   evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
   EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, Status::pass);
-  guest.add_file("/etc/fstab", "UUID=1 / ext4 defaults 0 1\n/dev/sr0 /media/cdrom iso9660 ro,user 0 0\n/dev/fd0 /mnt/floppy auto noauto 0 0\n");
-  const Result cdrom = find(evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}}), "cdrom");
+  guest.add_file(
+      "/etc/fstab",
+      "UUID=1 / ext4 defaults 0 1\n/dev/sr0 /media/cdrom iso9660 ro,user 0 0\n/dev/fd0 /mnt/floppy auto noauto 0 0\n");
+  const Result cdrom = find(
+      evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}}), "cdrom");
   EXPECT_EQ(cdrom.outcome.status, Status::fail);
   EXPECT_EQ(cdrom.outcome.evidence.size(), 1u);
 }

@@ -1,11 +1,12 @@
 // Local accounts read from SAM hives: a real one from the corpus, and hives written here with an
 // enabled account that has no password, and with damaged values.
+#include "registry/sam.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "registry/empty_hive.h"
-#include "registry/sam.h"
 #include "registry/values.h"
 #include "support/files.h"
 #include "tests/test_support.h"

@@ -1,10 +1,11 @@
 // SELinux guests: what changed since the fixers began gets the policy's label, looked up on the
 // host from the guest's own file_contexts; labelled files keep theirs; without a readable policy
 // the guest is asked to relabel at first boot.
+#include "fixers/selinux_labels.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "fixers/selinux_labels.h"
 #include "guest/fake_guest.h"
 
 namespace vmfix::fixers {
@@ -23,7 +24,8 @@ constexpr const char* kFileContexts =
 
 guest::FakeGuest selinux_guest(const std::string& mode) {
   guest::FakeGuest guest;
-  guest.add_file("/etc/selinux/config", "# This file controls the state of SELinux\nSELINUX=" + mode + "\nSELINUXTYPE=default\n");
+  guest.add_file("/etc/selinux/config",
+                 "# This file controls the state of SELinux\nSELINUX=" + mode + "\nSELINUXTYPE=default\n");
   guest.add_file("/etc/selinux/default/contexts/files/file_contexts", kFileContexts);
   guest.add_file("/etc/selinux/default/contexts/files/file_contexts.local", "");
   guest.add_file("/usr/bin/find", "", 0755);
@@ -36,7 +38,8 @@ guest::FakeGuest selinux_guest(const std::string& mode) {
 inspect::Facts linux_facts() {
   inspect::Facts facts;
   facts.os_type = "linux";
-  facts.filesystems = {{"/dev/sda1", "ext4", "", "1111", "/", {}, {}, {}}, {"/dev/sda2", "vfat", "", "2222", "/boot/efi", {}, {}, {}}};
+  facts.filesystems = {{"/dev/sda1", "ext4", "", "1111", "/", {}, {}, {}},
+                       {"/dev/sda2", "vfat", "", "2222", "/boot/efi", {}, {}, {}}};
   return facts;
 }
 
@@ -62,7 +65,8 @@ TEST(SelinuxLabels, WhatChangedGetsThePolicysLabelAndLabelledFilesKeepTheirs) {
   guest.replace_file("/etc/network/interfaces", "auto lo\nallow-hotplug ens3\n");
   guest.on_run([](const std::vector<std::string>& argv) -> std::string {
     // Only filesystems that hold labels are searched (not the ESP).
-    EXPECT_EQ(argv, (std::vector<std::string>{"/usr/bin/find", "/", "-xdev", "-cnewer", "/.vmfix-selinux-stamp", "-print"}));
+    EXPECT_EQ(argv,
+              (std::vector<std::string>{"/usr/bin/find", "/", "-xdev", "-cnewer", "/.vmfix-selinux-stamp", "-print"}));
     return "/\n/.vmfix-selinux-stamp\n/etc/systemd/system/networking.service.d\n"
            "/etc/systemd/system/networking.service.d/vmfix.conf\n/etc/network/interfaces\n"s;
   });
@@ -97,7 +101,8 @@ TEST(SelinuxLabels, FileContextsLookupFollowsTheFileType) {
   guest.download("/etc/selinux/default/contexts/files/file_contexts", host);
   FileContexts contexts(host);
   EXPECT_EQ(contexts.lookup("/etc/network/interfaces", S_IFREG | 0644), "system_u:object_r:net_conf_t:s0");
-  EXPECT_EQ(contexts.lookup("/etc/network/interfaces", S_IFDIR | 0755), "system_u:object_r:etc_t:s0") << "-- is for files only";
+  EXPECT_EQ(contexts.lookup("/etc/network/interfaces", S_IFDIR | 0755), "system_u:object_r:etc_t:s0")
+      << "-- is for files only";
   EXPECT_EQ(contexts.lookup("/boot/grub/grub.cfg", S_IFREG | 0444), "system_u:object_r:boot_t:s0");
   EXPECT_THROW(FileContexts(::testing::TempDir() + "/no-such-file_contexts"), Error);
 }

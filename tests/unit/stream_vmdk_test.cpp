@@ -69,9 +69,12 @@ std::string rebuild_from_stream(const std::string& file, uint64_t capacity_bytes
       EXPECT_LT(value * 512, capacity_bytes);
       std::string grain(65536, '\0');
       uLongf length = grain.size();
-      EXPECT_EQ(uncompress(reinterpret_cast<Bytef*>(grain.data()), &length, reinterpret_cast<const Bytef*>(file.data() + at * 512 + 12), size), Z_OK);
+      EXPECT_EQ(uncompress(reinterpret_cast<Bytef*>(grain.data()), &length,
+                           reinterpret_cast<const Bytef*>(file.data() + at * 512 + 12), size),
+                Z_OK);
       EXPECT_EQ(length, 65536u) << "whole grains";
-      disk.replace(value * 512, std::min<uint64_t>(length, capacity_bytes - value * 512), grain.substr(0, std::min<uint64_t>(length, capacity_bytes - value * 512)));
+      disk.replace(value * 512, std::min<uint64_t>(length, capacity_bytes - value * 512),
+                   grain.substr(0, std::min<uint64_t>(length, capacity_bytes - value * 512)));
       grains_since_table.push_back(at);
       at += (12 + size + 511) / 512;
       continue;
@@ -123,9 +126,11 @@ TEST(StreamVmdk, QemuReadsTheSameDiskAndOurReaderAcceptsIt) {
     EXPECT_EQ(calls, 3u) << "one call per 32 MiB grain table";
 
     EXPECT_EQ(run_host({"qemu-img", "check", "-q", "-f", "vmdk", vmdk.string()}).exit_status, 0);
-    ProcessResult compare = run_host({"qemu-img", "compare", "-q", "-f", "raw", "-F", "vmdk", raw.string(), vmdk.string()});
+    ProcessResult compare =
+        run_host({"qemu-img", "compare", "-q", "-f", "raw", "-F", "vmdk", raw.string(), vmdk.string()});
     EXPECT_EQ(compare.exit_status, 0) << compare.output;
-    auto info = nlohmann::json::parse(run_host_checked({"qemu-img", "info", "--output=json", "-f", "vmdk", vmdk.string()}));
+    auto info =
+        nlohmann::json::parse(run_host_checked({"qemu-img", "info", "--output=json", "-f", "vmdk", vmdk.string()}));
     EXPECT_EQ(info["virtual-size"], fs::file_size(raw));
     EXPECT_EQ(info["format-specific"]["data"]["create-type"], "streamOptimized");
     EXPECT_EQ(info["format-specific"]["data"]["extents"][0]["compressed"], true);
@@ -150,7 +155,8 @@ TEST(StreamVmdk, QemuReadsTheSameDiskAndOurReaderAcceptsIt) {
     EXPECT_EQ(std::string_view(file).substr(file.size() - 512), std::string(512, '\0'));
     EXPECT_NE(file.find("RW 143367 SPARSE \"final-name.vmdk\""), std::string::npos);
     EXPECT_LT(file.size(), 1u << 20) << "the zeros and the repeated bytes compress";
-    EXPECT_TRUE(rebuild_from_stream(file, fs::file_size(raw)) == read_host_file(raw)) << "read as a stream, the disk differs";
+    EXPECT_TRUE(rebuild_from_stream(file, fs::file_size(raw)) == read_host_file(raw))
+        << "read as a stream, the disk differs";
   }
 }
 

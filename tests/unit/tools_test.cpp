@@ -16,11 +16,12 @@ std::vector<std::string> names(const std::vector<HypervisorTool>& tools) {
 
 TEST(Tools, PackagesByName) {
   guest::FakeGuest guest;
-  EXPECT_EQ(names(detect_linux_tools(guest, {"bash", "open-vm-tools", "open-vm-tools-desktop", "kmod-vmware-tools-vmxnet3",
-                                             "virtualbox-guest-utils"})),
-            (std::vector<std::string>{"open-vm-tools/package:open-vm-tools", "open-vm-tools/package:open-vm-tools-desktop",
-                                      "vmware-tools/package:kmod-vmware-tools-vmxnet3",
-                                      "virtualbox-guest-additions/package:virtualbox-guest-utils"}));
+  EXPECT_EQ(
+      names(detect_linux_tools(guest, {"bash", "open-vm-tools", "open-vm-tools-desktop", "kmod-vmware-tools-vmxnet3",
+                                       "virtualbox-guest-utils"})),
+      (std::vector<std::string>{"open-vm-tools/package:open-vm-tools", "open-vm-tools/package:open-vm-tools-desktop",
+                                "vmware-tools/package:kmod-vmware-tools-vmxnet3",
+                                "virtualbox-guest-additions/package:virtualbox-guest-utils"}));
 }
 
 TEST(Tools, TarballInstallAndFileFallback) {

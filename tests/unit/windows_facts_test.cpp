@@ -45,15 +45,17 @@ TEST_F(WindowsFactsTest, PendingUpdatesAndAutomaticInstall) {
   software_dword("Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update", "AUOptions", 2);  // notify only
   EXPECT_EQ(read().automatic_install, "");
   software_dword("Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update", "AUOptions", 4);
-  EXPECT_EQ(read().automatic_install, "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\AUOptions=4");
+  EXPECT_EQ(read().automatic_install,
+            "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\AUOptions=4");
   software_dword("Policies\\Microsoft\\Windows\\WindowsUpdate\\AU", "NoAutoUpdate", 1);  // the policy turns it off
   EXPECT_EQ(read().automatic_install, "");
 
   software_dword("Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Services\\Pending", "x", 1);
   software_dword("Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\PackagesPending", "y", 1);
   EXPECT_EQ(read().pending_reboot,
-            (std::vector<std::string>{"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\PackagesPending",
-                                      "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Services\\Pending"}));
+            (std::vector<std::string>{
+                "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\PackagesPending",
+                "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Services\\Pending"}));
 }
 
 // Product and version from the SOFTWARE hives of the corpus (virt-v2v's phony guests), as
@@ -74,7 +76,8 @@ TEST_F(WindowsFactsTest, VersionFromTheCorpusSoftwareHives) {
     write_host_file_atomic(software_file_, registry::empty_hive("SOFTWARE"));
     {
       Hive software(software_file_, Hive::Mode::writable);
-      registry::merge_reg(software, read_host_file(corpus / "hives/virt-v2v-phony" / c.file), "HKEY_LOCAL_MACHINE\\SOFTWARE");
+      registry::merge_reg(software, read_host_file(corpus / "hives/virt-v2v-phony" / c.file),
+                          "HKEY_LOCAL_MACHINE\\SOFTWARE");
       software.commit(software_file_);
     }
     Hive system(system_file_, Hive::Mode::read_only);
@@ -90,7 +93,8 @@ TEST_F(WindowsFactsTest, VersionFromTheCorpusSoftwareHives) {
 TEST_F(WindowsFactsTest, HostNameAndArchitectureFromTheControlSet) {
   {
     Hive system(system_file_, Hive::Mode::writable);
-    system.set_value(system.create("ControlSet001\\Control\\ComputerName\\ComputerName"), registry::make_string("ComputerName", "FALLBACK"));
+    system.set_value(system.create("ControlSet001\\Control\\ComputerName\\ComputerName"),
+                     registry::make_string("ComputerName", "FALLBACK"));
     system.set_value(system.create("ControlSet001\\Control\\Session Manager\\Environment"),
                      registry::make_string("PROCESSOR_ARCHITECTURE", "AMD64"));
     system.commit(system_file_);
@@ -104,7 +108,8 @@ TEST_F(WindowsFactsTest, HostNameAndArchitectureFromTheControlSet) {
   EXPECT_EQ(version().product_name, "") << "no SOFTWARE hive";
   {
     Hive system(system_file_, Hive::Mode::writable);
-    system.set_value(system.create("ControlSet001\\Services\\Tcpip\\Parameters"), registry::make_string("Hostname", "web01"));
+    system.set_value(system.create("ControlSet001\\Services\\Tcpip\\Parameters"),
+                     registry::make_string("Hostname", "web01"));
     system.set_value(system.create("ControlSet001\\Control\\Session Manager\\Environment"),
                      registry::make_string("PROCESSOR_ARCHITECTURE", "x86"));
     system.commit(system_file_);
@@ -128,16 +133,19 @@ TEST_F(WindowsFactsTest, VersionFallbacksAndWindows11) {
     Hive software(software_file_, Hive::Mode::read_only);
     return read_windows_version(system, "ControlSet001", &software);
   };
-  WindowsVersion server = version_with("\"ProductName\"=\"Windows Server 2008 R2 Standard\"\n\"CurrentVersion\"=\"6.1\"\n");
+  WindowsVersion server =
+      version_with("\"ProductName\"=\"Windows Server 2008 R2 Standard\"\n\"CurrentVersion\"=\"6.1\"\n");
   EXPECT_EQ(server.major, 6);
   EXPECT_EQ(server.minor, 1);
-  WindowsVersion eleven = version_with("\"ProductName\"=\"Windows 10 Pro\"\n\"CurrentVersion\"=\"6.3\"\n"
-                                       "\"CurrentMajorVersionNumber\"=dword:0000000a\n\"CurrentBuildNumber\"=\"22631\"\n");
+  WindowsVersion eleven = version_with(
+      "\"ProductName\"=\"Windows 10 Pro\"\n\"CurrentVersion\"=\"6.3\"\n"
+      "\"CurrentMajorVersionNumber\"=dword:0000000a\n\"CurrentBuildNumber\"=\"22631\"\n");
   EXPECT_EQ(eleven.product_name, "Windows 11 Pro");
   EXPECT_EQ(eleven.major, 10);
   EXPECT_EQ(eleven.minor, 0) << "no CurrentMinorVersionNumber";
-  WindowsVersion ten = version_with("\"ProductName\"=\"Windows 10 Pro\"\n\"CurrentMajorVersionNumber\"=dword:0000000a\n"
-                                    "\"CurrentBuildNumber\"=\"19045\"\n");
+  WindowsVersion ten = version_with(
+      "\"ProductName\"=\"Windows 10 Pro\"\n\"CurrentMajorVersionNumber\"=dword:0000000a\n"
+      "\"CurrentBuildNumber\"=\"19045\"\n");
   EXPECT_EQ(ten.product_name, "Windows 10 Pro");
 }
 
@@ -161,7 +169,9 @@ TEST(PeArchitecture, MachineFieldOfThePeHeader) {
   EXPECT_EQ(pe_architecture(header.substr(0, 0x86)), "x86_64");
   header[0x3c] = char(0xff), header[0x3d] = char(0xff), header[0x3e] = char(0xff), header[0x3f] = char(0x7f);
   EXPECT_EQ(pe_architecture(header), "") << "e_lfanew far past the bytes read";
-  EXPECT_EQ(pe_architecture("\x7f" "ELF"), "");
+  EXPECT_EQ(pe_architecture("\x7f"
+                            "ELF"),
+            "");
   EXPECT_EQ(pe_architecture(""), "");
 }
 

@@ -77,27 +77,36 @@ TEST_F(WindowsFixers, EveryFixerChecksFixesAndIsIdempotent) {
     EXPECT_TRUE(fixer->fix(guest_, facts_).empty()) << "a second run changed something";
   }
   for (const char* set : {"ControlSet001", "ControlSet002"}) {  // Current and LastKnownGood
-    EXPECT_EQ(registry::as_dword(value("SYSTEM", std::string(set) + "\\Control\\TimeZoneInformation", "RealTimeIsUniversal")), 1u);
-    EXPECT_EQ(registry::as_dword(value("SYSTEM", std::string(set) + "\\Control\\Terminal Server", "fDenyTSConnections")), 0u);
-    auto rule = registry::as_string(value("SYSTEM", std::string(set) + "\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules",
-                                          "RemoteDesktop-UserMode-In-TCP"));
+    EXPECT_EQ(
+        registry::as_dword(value("SYSTEM", std::string(set) + "\\Control\\TimeZoneInformation", "RealTimeIsUniversal")),
+        1u);
+    EXPECT_EQ(
+        registry::as_dword(value("SYSTEM", std::string(set) + "\\Control\\Terminal Server", "fDenyTSConnections")), 0u);
+    auto rule = registry::as_string(
+        value("SYSTEM", std::string(set) + "\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules",
+              "RemoteDesktop-UserMode-In-TCP"));
     ASSERT_TRUE(rule);
     EXPECT_NE(rule->find("|Active=TRUE|"), std::string::npos);
     EXPECT_NE(rule->find("|LPort=3389|"), std::string::npos);  // the rest of the rule is kept
   }
-  EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "AutoAdminLogon")), "0");
-  EXPECT_EQ(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultPassword").type, registry::kRegNone);
-  EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultUserName")),
-            "Administrator");
+  EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "AutoAdminLogon")),
+            "0");
+  EXPECT_EQ(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultPassword").type,
+            registry::kRegNone);
+  EXPECT_EQ(
+      registry::as_string(value("SOFTWARE", "Microsoft\\Windows NT\\CurrentVersion\\Winlogon", "DefaultUserName")),
+      "Administrator");
   EXPECT_EQ(value("SYSTEM", "ControlSet001\\Services\\stornvme", "Start").data, before_stornvme);
   for (const char* set : {"ControlSet001", "ControlSet002"}) {
-    const std::string key = std::string(set) + "\\Services\\Tcpip\\Parameters\\Interfaces\\{4F1E8A2C-6B3D-4C5E-9A7F-0D2E1B3C4A5F}";
+    const std::string key =
+        std::string(set) + "\\Services\\Tcpip\\Parameters\\Interfaces\\{4F1E8A2C-6B3D-4C5E-9A7F-0D2E1B3C4A5F}";
     EXPECT_EQ(registry::as_dword(value("SYSTEM", key, "EnableDHCP")), 1u);
     EXPECT_EQ(value("SYSTEM", key, "IPAddress").type, registry::kRegNone);
     EXPECT_EQ(value("SYSTEM", key, "DefaultGateway").type, registry::kRegNone);
     EXPECT_EQ(registry::as_string(value("SYSTEM", key, "NameServer")), "");
   }
-  EXPECT_EQ(registry::as_multi_string(value("SYSTEM", "ControlSet002\\Control\\Session Manager\\Memory Management", "PagingFiles")),
+  EXPECT_EQ(registry::as_multi_string(
+                value("SYSTEM", "ControlSet002\\Control\\Session Manager\\Memory Management", "PagingFiles")),
             (std::vector<std::string>{"C:\\pagefile.sys 2048 2048"}));
   // vmware-tools: VMware's services off in both control sets, EC2's and Windows' own untouched.
   for (const char* set : {"ControlSet001", "ControlSet002"}) {
@@ -109,7 +118,8 @@ TEST_F(WindowsFixers, EveryFixerChecksFixesAndIsIdempotent) {
     EXPECT_EQ(registry::as_dword(value("SYSTEM", services + "disk", "Start")), 0u);
     EXPECT_EQ(registry::as_dword(value("SYSTEM", services + "TermService", "Start")), 3u);
   }
-  EXPECT_EQ(registry::as_string(value("SOFTWARE", "Microsoft\\Windows\\CurrentVersion\\RunOnce", "vmfix-uninstall-vmware-tools")),
+  EXPECT_EQ(registry::as_string(
+                value("SOFTWARE", "Microsoft\\Windows\\CurrentVersion\\RunOnce", "vmfix-uninstall-vmware-tools")),
             "msiexec.exe /x {9B6F1F2A-3C4D-4E5F-8A7B-6C5D4E3F2A1B} /qn /norestart REBOOT=ReallySuppress");
   // unattend: AWS's answer file for an x64 guest, well-formed.
   const std::string answer = guest_.read("/Windows/Panther/unattend.xml");
@@ -138,7 +148,8 @@ TEST_F(WindowsFixers, UnattendKeepsAnExistingFileUnlessTheUserGivesOneAndThenBac
 TEST(AnswerFile, MalformedOrHostileFilesAreRefused) {
   EXPECT_THROW(image::check_answer_file("<unattend>", "a.xml"), BadInput);
   EXPECT_THROW(image::check_answer_file("<settings/>", "a.xml"), BadInput);
-  EXPECT_THROW(image::check_answer_file("<!DOCTYPE u [<!ENTITY x SYSTEM \"file:///etc/shadow\">]><unattend>&x;</unattend>", "a.xml"),
+  EXPECT_THROW(image::check_answer_file(
+                   "<!DOCTYPE u [<!ENTITY x SYSTEM \"file:///etc/shadow\">]><unattend>&x;</unattend>", "a.xml"),
                BadInput);
   EXPECT_NO_THROW(image::check_answer_file("<?xml version=\"1.0\"?><unattend/>", "a.xml"));
 }
@@ -177,7 +188,7 @@ TEST_F(WindowsFixers, PasswordsNeverAppearInChangesOrFindings) {
 TEST_F(WindowsFixers, DirtyHiveWithLogsIsRefusedForEditing) {
   std::string system = guest_.read("/Windows/System32/config/SYSTEM");
   system[8] = static_cast<char>(system[8] + 1);  // secondary sequence number differs from the primary
-  uint32_t checksum = 0;                           // and the base block checksum is made right again
+  uint32_t checksum = 0;                         // and the base block checksum is made right again
   for (size_t at = 0; at < 508; at += 4) {
     uint32_t word;
     std::memcpy(&word, system.data() + at, 4);
