@@ -164,9 +164,9 @@ loop_of() {  # RAW N: a loop device over partition N
 # mkfs.btrfs --rootdir) where the layout allows; LVM only inside the libguestfs appliance
 # (device-mapper works only there). Then GRUB installed by the guest's own grub-install and its
 # menu made by its own update-grub in the appliance, both with a device map that makes the guest's
-# disk hd0, as its installer would: without one, grub-install guessed the BIOS drives from the
-# appliance's disks and once refused ("embedding is not possible, but this is required for
-# cross-disk install").
+# disk hd0, as its installer would. grub-install sometimes refused all the same ("embedding is not
+# possible, but this is required for cross-disk install"), on a loaded host only: it runs after
+# the appliance's udev has settled, and once more after a pause.
 make_disk() {  # NAME LAYOUT ROOT RAW
   local name=$1 layout=$2 root=$3 raw=$4 mounts script="" loop
   fstab_of "$layout" > "$root/etc/fstab"
@@ -226,7 +226,8 @@ run
 ${script:-$mounts}
 mkdir-p /boot/grub
 write /boot/grub/device.map "(hd0) /dev/sda\n"
-command "$install"
+debug sh "udevadm settle"
+sh "$install || { sleep 10; $install; }"
 command "/usr/bin/env GRUB_DISABLE_OS_PROBER=true update-grub"
 rm /boot/grub/device.map
 GUESTFISH
