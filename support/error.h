@@ -10,7 +10,7 @@ enum ExitCode : int {
   kExitReady = 0,      // ready / success
   kExitFixable = 1,    // fixable findings remain (check, dry-run)
   kExitBlocked = 2,    // blocking findings vmfix cannot fix
-  kExitUsage = 64,     // usage error, or a mode that is not built yet
+  kExitUsage = 64,     // usage error: options the command line contract does not allow
   kExitBadInput = 65,  // the input image (or a file in it) is unusable
   kExitInternal = 70,  // a bug or an environment failure
 };
