@@ -116,6 +116,8 @@ make_tree() {  # NAME SUITE LAYOUT NETWORK PACKAGES OPTIONS -> prints the tree
   [ "$layout" = uefi-gpt ] && boot_packages="grub-efi-amd64 shim-signed dosfstools"
   [ "$network" = networkd ] && in_chroot "$root" apt-cache show systemd-networkd >/dev/null 2>&1 && packages="$packages systemd-networkd"
   case $layout in lvm-*) packages="$packages lvm2" ;; mbr-btrfs) packages="$packages btrfs-progs" ;; esac
+  # minbase leaves out ifupdown (priority important): without it nothing reads /etc/network/interfaces.
+  case $network in ifupdown | eth0-udev) packages="$packages ifupdown" ;; esac
   [[ " $options " == *" dracut "* ]] && { mkdir -p "$root/etc/dracut.conf.d"; echo 'hostonly="no"' > "$root/etc/dracut.conf.d/10-generic.conf"; }
   in_chroot "$root" apt-get update -qq >/dev/null
   # shellcheck disable=SC2086
