@@ -167,25 +167,13 @@ int run_list_fixers(const Options& options) {
 
 int run_list_rules(const Options& options) {
   const rules::Profile& profile = rules::load_profile(options.profile);
-  ordered_json list = ordered_json::array();
-  for (const rules::Rule& rule : profile.rules) {
-    list.push_back({{"id", rule.id},
-                    {"area", rule.area},
-                    {"severity", rules::to_string(rule.severity)},
-                    {"os", rule.os},
-                    {"title", rule.title},
-                    {"covers", rule.covers},
-                    {"reads", rule.reads},
-                    {"aws_message", rule.aws_message},
-                    {"fixer", rule.fixer},
-                    {"offline", rule.offline}});
-    if (!options.json)
-      fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rules::to_string(rule.severity), rule.area, rule.title,
-                 rule.fixer.empty() ? "" : fmt::format(" [fixer: {}]", rule.fixer));
+  if (options.json) {
+    fmt::print("{}\n", rules::to_json(profile).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return kExitReady;
   }
-  if (options.json)
-    fmt::print("{}\n", ordered_json{{"profile", profile.id}, {"title", profile.title}, {"rules", list}}.dump(
-                           2, ' ', false, nlohmann::json::error_handler_t::replace));
+  for (const rules::Rule& rule : profile.rules)
+    fmt::print("{:<24} {:<8} {:<8} {}{}\n", rule.id, rules::to_string(rule.severity), rule.area, rule.title,
+               rule.fixer.empty() ? "" : fmt::format(" [fixer: {}]", rule.fixer));
   return kExitReady;
 }
 

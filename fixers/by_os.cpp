@@ -1,5 +1,7 @@
 #include "fixers/by_os.h"
 
+#include <algorithm>
+
 namespace vmfix::fixers {
 
 namespace {
@@ -15,6 +17,12 @@ class ByOs : public Fixer {
     for (auto [half, os] : {std::pair{windows_.get(), "Windows"}, std::pair{linux_.get(), "Linux"}})
       for (FixerDoc row : half->documentation()) rows.push_back({row.id, os, row.checks, row.changes});
     return rows;
+  }
+  std::vector<std::string> rules() const override {
+    std::vector<std::string> ids = windows_->rules();
+    for (std::string& id : linux_->rules())
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+    return ids;
   }
   bool applies(const inspect::Facts& facts) const override { return half(facts) != nullptr; }
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

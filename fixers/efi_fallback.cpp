@@ -91,11 +91,13 @@ class EfiFallback : public Fixer {
     return "UEFI Linux: the guest's own shim and GRUB copied to the fallback path EFI/BOOT/BOOTX64.EFI on the ESP";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override { return {kRule}; }
   bool applies(const inspect::Facts& facts) const override {
     return facts.os_type == "linux" && facts.boot_mode == "uefi";
   }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
+    if (facts.boot_mode != "uefi") return {{kRule, Status::pass, fmt::format("boot mode {}", facts.boot_mode), ""}};
     Source s = assess(guest, facts);
     Finding finding{kRule, Status::pass, "the ESP has the fallback loader", s.fallback};
     if (!s.fallback.empty()) return {finding};

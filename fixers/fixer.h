@@ -49,6 +49,11 @@ class Fixer {
   virtual std::string_view id() const = 0;       // stable, used by --fix and --skip
   virtual std::string_view summary() const = 0;  // one line for --list-fixers
   virtual std::vector<FixerDoc> documentation() const = 0;
+  // The profile rules its check answers: a rule whose checker is "fixer" (profiles/*.json) names
+  // a fixer that lists it here, and every Finding the check returns names one of these.
+  virtual std::vector<std::string> rules() const = 0;
+  // Whether fix() has work it can do on this guest. check() answers for every guest of its rules'
+  // OS, whether or not the fixer applies: it is what decides those rules.
   virtual bool applies(const inspect::Facts& facts) const = 0;
   virtual std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) = 0;  // read-only
   virtual std::vector<Change> fix(guest::Guest& guest, const inspect::Facts& facts) = 0;     // idempotent

@@ -155,6 +155,7 @@ class FstabFixer : public Fixer {
            "nofail";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override { return {"linux-fstab"}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

@@ -229,6 +229,7 @@ class GptToMbr : public Fixer {
            "(under profiles that need MBR, or when asked with --fix)";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override { return {kRule}; }
   bool applies(const inspect::Facts& facts) const override {
     const inspect::DiskFacts* disk = inspect::boot_disk(facts);
     return disk && disk->partition_table == "gpt" && (facts.os_type == "linux" || facts.os_type == "windows");
@@ -236,8 +237,12 @@ class GptToMbr : public Fixer {
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
     Assessment a = assess(guest, facts);
+    if (a.device.empty()) return {};
     Finding finding{kRule, Status::pass, "the boot disk is MBR",
                     fmt::format("{}: {} partition table", a.device, a.table.kind)};
+    if (a.table.kind == "none")
+      return {
+          {kRule, Status::fail, "the boot disk has no partition table (No valid partitions)", finding.evidence, false}};
     if (!a.is_gpt()) return {finding};
     finding.status = Status::fail;
     if (a.possible()) {

@@ -86,6 +86,26 @@ DefaultPlan plan_default(guest::Guest& guest, const BootConfig& boot) {
   return {DefaultPlan::State::cannot, problem + "; no menu entry boots an installed kernel with an initramfs", {}};
 }
 
+// When there is no menu vmfix can edit, the default entry as inspection read it.
+Finding default_from_inspection(guest::Guest& guest, const inspect::Facts& facts) {
+  auto fail = [](std::string message, std::string evidence = "") {
+    return Finding{"linux-grub-default", Status::fail, std::move(message), std::move(evidence), false};
+  };
+  const auto& boot = facts.linux.boot;
+  if (!boot) return fail("no GRUB menu to read the default entry from");
+  if (!boot->default_entry) return fail("the default boot entry cannot be determined", boot->default_evidence);
+  const BootEntry& entry = boot->entries[*boot->default_entry];
+  if (entry.kernel.empty()) return fail("the default entry names no kernel", boot->default_evidence);
+  if (bootloader::resolve_boot_path(guest, entry.kernel).empty())
+    return fail(fmt::format("the default entry's kernel {} does not exist", entry.kernel), boot->default_evidence);
+  if (entry.initrd.empty() || bootloader::resolve_boot_path(guest, entry.initrd).empty())
+    return fail(
+        fmt::format("the default entry's initrd {} does not exist", entry.initrd.empty() ? "(none)" : entry.initrd),
+        boot->default_evidence);
+  return {"linux-grub-default", Status::pass, fmt::format("'{}' boots {}", entry.title, entry.kernel),
+          boot->default_evidence};
+}
+
 constexpr const char* kNvmeMessage = "a kernel with NVMe waits for EBS as long as it can (nvme_core.io_timeout)";
 
 struct Edit {
@@ -165,14 +185,18 @@ class GrubFixer : public Fixer {
            "NVMe I/O timeout, short timeout, a default entry that exists; menus edited in place";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override {
+    return {"linux-grub-root", "linux-grub-console", "linux-nvme-timeout", "linux-grub-default"};
+  }
   bool applies(const inspect::Facts& facts) const override {
     return facts.os_type == "linux" && facts.linux.boot.has_value();
   }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
+    if (!applies(facts)) return {default_from_inspection(guest, facts)};
     Plan plan = make_plan(guest, facts);
+    if (!plan.boot) return {default_from_inspection(guest, facts)};
     std::vector<Finding> findings;
-    if (!plan.boot) return findings;
     for (const Edit& edit : plan.edits) {
       if (edit.root)
         findings.push_back({"linux-grub-root", Status::fail, kRootMessage,

@@ -124,11 +124,13 @@ class InitramfsFixer : public Fixer {
            "update-initramfs or mkinitrd when missing); ena and xen-netfront installed";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override { return {kRule, "linux-ena"}; }
   bool applies(const inspect::Facts& facts) const override {
     return facts.os_type == "linux" && !facts.linux.kernels.empty();
   }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
+    if (!applies(facts)) return {};  // no kernel: linux-default-kernel says so
     Assessment a = assess(guest, facts, cache_);
     if (a.target.initrd.empty())
       return {{kRule, Status::unknown, kMessage,

@@ -117,6 +117,7 @@ class NetworkDhcpLinux : public Fixer {
     return "Linux: static IPv4 and MAC bindings become DHCP in every network stack";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override { return {"network-dhcp"}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

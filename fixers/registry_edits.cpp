@@ -49,6 +49,7 @@ class RegistryFixer : public Fixer {
   std::string_view id() const override { return spec_.id; }
   std::string_view summary() const override { return spec_.summary; }
   std::vector<FixerDoc> documentation() const override { return {{spec_.id, "", checks_, changes_}}; }
+  std::vector<std::string> rules() const override { return {spec_.rule}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

@@ -49,6 +49,7 @@ class UnattendFixer : public Fixer {
     return "Windows: write C:\\Windows\\Panther\\unattend.xml (AWS's en-US answer file, or --unattend FILE)";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override { return {"windows-unattend"}; }
   bool applies(const inspect::Facts& facts) const override {
     return facts.os_type == "windows" && !architecture(facts).empty();
   }

@@ -136,6 +136,7 @@ class VmwareToolsLinux : public Fixer {
     return "Linux: remove VMware Tools (packages, tarball installs), disable VMware repositories";
   }
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
+  std::vector<std::string> rules() const override { return {"vmware-tools"}; }
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {

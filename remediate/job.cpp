@@ -68,19 +68,24 @@ fixers::FixerSettings fixer_settings(const Request& request) {
 
 // --fix picks fixers; --skip removes them; otherwise every fixer may run, except gpt-to-mbr under
 // a profile that accepts GPT boot disks: converting those is the user's call (--fix gpt-to-mbr).
-std::vector<std::unique_ptr<fixers::Fixer>> chosen_fixers(const Request& request, const rules::Profile& profile) {
-  const fixers::FixerSettings settings = fixer_settings(request);
-  auto all = fixers::all_fixers(settings);
-  auto skipped = [&](std::string_view id) {
-    return std::find(request.skip_ids.begin(), request.skip_ids.end(), id) != request.skip_ids.end();
+std::vector<fixers::Fixer*> chosen_fixers(const Request& request, const rules::Profile& profile,
+                                          const std::vector<std::unique_ptr<fixers::Fixer>>& all) {
+  auto named = [&](const std::vector<std::string>& ids, std::string_view id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
   };
-  for (const std::string& id : request.skip_ids)
-    if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
-      throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));
-  if (request.mode == Mode::fix) return fixers::select_fixers(request.fix_ids, settings);
+  for (const auto* ids : {&request.skip_ids, &request.fix_ids})
+    for (const std::string& id : *ids)
+      if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
+        throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));
   const bool needs_mbr = profile.limits.value("boot_partitioning", "mbr") == "mbr";
-  std::erase_if(all, [&](auto& fixer) { return skipped(fixer->id()) || (fixer->id() == "gpt-to-mbr" && !needs_mbr); });
-  return all;
+  std::vector<fixers::Fixer*> chosen;
+  for (const auto& fixer : all) {
+    const bool wanted = request.mode == Mode::fix
+                            ? named(request.fix_ids, fixer->id())
+                            : !named(request.skip_ids, fixer->id()) && (fixer->id() != "gpt-to-mbr" || needs_mbr);
+    if (wanted) chosen.push_back(fixer.get());
+  }
+  return chosen;
 }
 
 // --in-place: the source itself, raw or qcow2 (formats qemu edits in place, that hold one disk).
@@ -142,7 +147,8 @@ class Job {
     report_.dry_run = request_.dry_run;
     report_.in_place = request_.in_place;
     report_.profile = &rules::load_profile(request_.profile);
-    fixers_ = chosen_fixers(request_, *report_.profile);
+    all_fixers_ = fixers::all_fixers(fixer_settings(request_));
+    fixers_ = chosen_fixers(request_, *report_.profile, all_fixers_);
     report_.vm = image::open_vm(request_.image);
     if (request_.in_place) {
       report_.output = in_place_target(report_.vm, request_);
@@ -180,7 +186,7 @@ class Job {
   // appliance then gets the policy's labels.
   void fix() {
     auto labeller = fixers::SelinuxLabeller::begin(*appliance_, report_.facts);
-    for (auto& fixer : fixers_) {
+    for (fixers::Fixer* fixer : fixers_) {
       if (!fixer->applies(report_.facts)) {
         report_.fixers.push_back({std::string(fixer->id()), FixerStatus::not_applicable});
         continue;
@@ -248,15 +254,16 @@ class Job {
   }
 
   rules::Context context() {
-    std::vector<fixers::Fixer*> fixers;
-    for (const auto& fixer : fixers_) fixers.push_back(fixer.get());
-    return {*report_.profile, report_.facts, image_, &*guest_, fixers};
+    std::vector<fixers::Fixer*> checkers;
+    for (const auto& fixer : all_fixers_) checkers.push_back(fixer.get());
+    return {*report_.profile, report_.facts, image_, &*guest_, fixers_, checkers};
   }
 
   const Request& request_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Report report_;
-  std::vector<std::unique_ptr<fixers::Fixer>> fixers_;
+  std::vector<std::unique_ptr<fixers::Fixer>> all_fixers_;  // every fixer: their checks answer rules
+  std::vector<fixers::Fixer*> fixers_;                      // those --fix/--skip let run
   rules::ImageFacts image_;
   TempDir work_;
   Drives drives_;

@@ -14,16 +14,6 @@ using inspect::Facts;
 
 namespace {
 
-Outcome check_vmware_tools(const Context& c) {
-  std::vector<std::string> found;
-  for (const auto& tool : c.facts.hypervisor_tools)
-    if (tool.name.find("vmware") != std::string::npos || tool.name == "open-vm-tools")
-      found.push_back(fmt::format("{} ({}): {}", tool.name, tool.form, tool.evidence));
-  if (found.empty()) return pass("no VMware Tools found");
-  return fail("VMware Tools are installed; off VMware they fail at boot and hold on to drivers EC2 does not use",
-              found);
-}
-
 // fstab entries for optical or floppy drives that are mounted at boot.
 std::vector<std::string> removable_fstab_entries(guest::Guest& guest) {
   std::vector<std::string> entries;
@@ -141,13 +131,6 @@ Outcome check_dotnet(const Context& c) {
   return fail(".NET Framework 3.5 SP1 or later is needed by the EC2 agents the import installs", {evidence});
 }
 
-Outcome check_unattend(const Context& c) {
-  if (!c.guest) return unknown("needs the guest");
-  std::string path = c.guest->resolve_case(c.facts.windows_systemroot + "/Panther/unattend.xml");
-  if (c.guest->is_file(path)) return pass("an answer file is present", {path});
-  return fail("no answer file: the import adds AWS's own (en-US) when Sysprep ran", {path + " is absent"});
-}
-
 Outcome check_windows_updates(const Context& c) {
   const auto& windows = c.facts.windows;
   if (!windows.pending_reboot.empty())
@@ -212,23 +195,6 @@ Outcome check_grub_single(const Context& c) {
   return fail("Multiple different grub/menu.lst files found", configs);
 }
 
-Outcome check_grub_default(const Context& c) {
-  const auto& boot = c.facts.linux.boot;
-  if (!boot) return fail("no GRUB menu to read the default entry from");
-  if (!boot->default_entry) return fail("the default boot entry cannot be determined", {boot->default_evidence});
-  const auto& entry = boot->entries[*boot->default_entry];
-  std::vector<std::string> evidence{boot->default_evidence};
-  if (entry.kernel.empty()) return fail("the default entry names no kernel", evidence);
-  if (!c.guest) return pass("default entry found", evidence);
-  if (bootloader::resolve_boot_path(*c.guest, entry.kernel).empty())
-    return fail(fmt::format("the default entry's kernel {} does not exist", entry.kernel), evidence);
-  if (entry.initrd.empty() || bootloader::resolve_boot_path(*c.guest, entry.initrd).empty())
-    return fail(
-        fmt::format("the default entry's initrd {} does not exist", entry.initrd.empty() ? "(none)" : entry.initrd),
-        evidence);
-  return pass(fmt::format("'{}' boots {}", entry.title, entry.kernel), evidence);
-}
-
 Outcome check_initramfs(const Context& c) {
   DefaultKernel kernel = default_kernel(c.facts);
   if (kernel.version.empty()) return fail("no kernel found", {kernel.evidence});
@@ -244,13 +210,11 @@ Outcome check_initramfs(const Context& c) {
 }  // namespace
 
 void add_guest_checks(std::map<std::string, Evaluator>& table) {
-  table["vmware-tools"] = check_vmware_tools;
   table["cdrom"] = check_cdrom;
   table["shut-down"] = check_shut_down;
   table["antivirus"] = check_antivirus;
   table["windows-passwords"] = check_windows_passwords;
   table["windows-dotnet"] = check_dotnet;
-  table["windows-unattend"] = check_unattend;
   table["windows-updates"] = check_windows_updates;
   table["windows-dirty-hive"] = check_dirty_hive;
   table["linux-ssh"] = check_ssh;
@@ -258,7 +222,6 @@ void add_guest_checks(std::map<std::string, Evaluator>& table) {
   table["linux-ssh-user"] = check_ssh_user;
   table["linux-grub"] = check_grub;
   table["linux-grub-single"] = check_grub_single;
-  table["linux-grub-default"] = check_grub_default;
   table["linux-initramfs"] = check_initramfs;
 }
 

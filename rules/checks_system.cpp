@@ -313,15 +313,6 @@ Outcome check_boot_mode(const Context& c) {
   return pass("UEFI boot, imported with --boot-mode uefi", {evidence});
 }
 
-// When the efi-fallback fixer is not selected, the facts tell.
-Outcome check_efi_fallback(const Context& c) {
-  const Facts& f = c.facts;
-  if (f.boot_mode != "uefi") return pass(fmt::format("boot mode {}", f.boot_mode));
-  for (const auto& loader : f.bootloaders)
-    if (loader.kind == "efi-fallback") return pass("the ESP has the fallback loader", {loader.config});
-  return fail("a UEFI Linux guest needs the fallback loader EFI/BOOT/BOOTX64.EFI on its ESP");
-}
-
 Outcome check_active_partition(const Context& c) {
   const auto* disk = boot_disk(c.facts);
   if (!disk || disk->partition_table != "mbr") return pass("not an MBR boot disk");
@@ -442,17 +433,6 @@ Outcome check_encrypted(const Context& c) {
   return fail("encrypted volumes cannot be read by the importer (it needs to install drivers)", encrypted);
 }
 
-Outcome check_network_dhcp(const Context& c) {
-  std::vector<std::string> statics;
-  for (const auto& n : c.facts.network)
-    if (n.method == "static")
-      statics.push_back(fmt::format("{} {} static {} ({})", n.stack, n.interface, fmt::join(n.addresses, ","), n.file));
-  if (statics.empty())
-    return pass(c.facts.network.empty() ? "no static network configuration found"
-                                        : "every configured interface uses DHCP");
-  return fail("static addresses: the instance gets its address by DHCP and would be unreachable", statics);
-}
-
 Outcome check_single_nic(const Context& c) {
   std::vector<std::string> evidence;
   if (c.image.ovf_nics > 1) evidence.push_back(fmt::format("the OVF describes {} network adapters", c.image.ovf_nics));
@@ -514,7 +494,6 @@ void add_system_checks(std::map<std::string, Evaluator>& table) {
   table["boot-partitioning"] = check_boot_partitioning;
   table["boot-mode"] = check_boot_mode;
   table["disk-partition-table"] = check_partition_tables;
-  table["linux-efi-fallback"] = check_efi_fallback;
   table["boot-active-partition"] = check_active_partition;
   table["boot-disk-size"] = check_boot_disk_size;
   table["data-disk-size"] = check_data_disk_size;
@@ -524,7 +503,6 @@ void add_system_checks(std::map<std::string, Evaluator>& table) {
   table["filesystem-types"] = check_filesystem_types;
   table["free-space"] = check_free_space;
   table["linux-encrypted-root"] = check_encrypted;
-  table["network-dhcp"] = check_network_dhcp;
   table["network-single-nic"] = check_single_nic;
   table["network-ipv6"] = check_ipv6;
 }

@@ -19,25 +19,21 @@ std::pair<int, int> parse_version(const std::string& text) {
   return {major, minor};
 }
 
-fixers::Fixer* find_fixer(const Context& context, const std::string& id) {
-  for (fixers::Fixer* fixer : context.fixers)
+fixers::Fixer* find_fixer(const std::vector<fixers::Fixer*>& fixers, const std::string& id) {
+  for (fixers::Fixer* fixer : fixers)
     if (fixer->id() == id) return fixer;
   return nullptr;
 }
 
 bool os_matches(const Rule& rule, const inspect::Facts& facts) { return rule.os == "any" || rule.os == facts.os_type; }
 
-// A rule a fixer owns is checked by that fixer, once per fixer however many rules it serves.
-std::optional<Outcome> outcome_from_fixer(const Context& context, const Rule& rule,
-                                          std::map<std::string, std::vector<fixers::Finding>>& checked) {
-  fixers::Fixer* fixer = find_fixer(context, rule.fixer);
-  if (fixer == nullptr || context.guest == nullptr || !fixer->applies(context.facts)) return std::nullopt;
-  auto it = checked.find(rule.fixer);
-  if (it == checked.end()) it = checked.emplace(rule.fixer, fixer->check(*context.guest, context.facts)).first;
+// What a fixer's findings for one rule add up to: the first failure's message, every failure's
+// evidence, repairable only when each failure is; else the first finding's status.
+std::optional<Outcome> outcome_of_findings(const std::vector<fixers::Finding>& findings, const std::string& rule) {
   Outcome outcome{Status::pass, "", {}};
   bool answered = false;
-  for (const fixers::Finding& finding : it->second) {
-    if (finding.rule != rule.id) continue;
+  for (const fixers::Finding& finding : findings) {
+    if (finding.rule != rule) continue;
     if (outcome.message.empty() || finding.status == Status::fail) outcome.message = finding.message;
     if (finding.status == Status::fail) {
       outcome.status = Status::fail;
@@ -51,6 +47,39 @@ std::optional<Outcome> outcome_from_fixer(const Context& context, const Rule& ru
   }
   if (!answered) return std::nullopt;
   return outcome;
+}
+
+// A rule whose checker is a fixer: that fixer's check, run once however many rules it answers.
+Outcome outcome_from_fixer(const Context& context, const Rule& rule,
+                           std::map<std::string, std::vector<fixers::Finding>>& checked) {
+  fixers::Fixer* fixer = find_fixer(context.checkers, rule.fixer);
+  if (fixer == nullptr || context.guest == nullptr)
+    return {Status::unknown, fmt::format("only the '{}' fixer checks this, and it needs the guest", rule.fixer), {}};
+  auto it = checked.find(rule.fixer);
+  if (it == checked.end()) it = checked.emplace(rule.fixer, fixer->check(*context.guest, context.facts)).first;
+  if (auto outcome = outcome_of_findings(it->second, rule.id)) return std::move(*outcome);
+  return {Status::unknown,
+          fmt::format("only the '{}' fixer checks this, and it does not handle this guest", rule.fixer),
+          {}};
+}
+
+Outcome outcome_of(const Context& context, const Rule& rule,
+                   std::map<std::string, std::vector<fixers::Finding>>& checked) {
+  if (rule.checker == Checker::offline)
+    return {Status::skipped, "cannot be checked from the image: " + rule.offline, {}};
+  if (!os_matches(rule, context.facts))
+    return {Status::skipped, fmt::format("applies to {} guests", rule.os == "windows" ? "Windows" : "Linux"), {}};
+  if (rule.checker == Checker::fixer) return outcome_from_fixer(context, rule, checked);
+  return evaluators().at(rule.id)(context);
+}
+
+// A failure is fixable when a fixer that will run handles this guest and can repair it, or when
+// the output writer fixes it.
+bool fixable(const Context& context, const Rule& rule, const Outcome& outcome) {
+  if (outcome.status != Status::fail || rule.fixer.empty()) return false;
+  if (rule.fixer == "output") return true;
+  fixers::Fixer* fixer = find_fixer(context.fixers, rule.fixer);
+  return fixer != nullptr && fixer->applies(context.facts) && outcome.repairable;
 }
 
 }  // namespace
@@ -73,25 +102,8 @@ Evaluation evaluate(const Context& context) {
   for (const Rule& rule : context.profile.rules) {
     Result result;
     result.rule = &rule;
-    if (!rule.offline.empty()) {
-      result.outcome = {Status::skipped, "cannot be checked from the image: " + rule.offline, {}};
-    } else if (!os_matches(rule, context.facts)) {
-      result.outcome = {
-          Status::skipped, fmt::format("applies to {} guests", rule.os == "windows" ? "Windows" : "Linux"), {}};
-    } else if (auto from_fixer = outcome_from_fixer(context, rule, checked)) {
-      result.outcome = std::move(*from_fixer);
-    } else if (auto it = evaluators().find(rule.id); it != evaluators().end()) {
-      result.outcome = it->second(context);
-    } else {
-      result.outcome = {Status::unknown,
-                        fmt::format("only the '{}' fixer checks this, and it does not handle this guest", rule.fixer),
-                        {}};
-    }
-    if (result.outcome.status == Status::fail && !rule.fixer.empty()) {
-      fixers::Fixer* fixer = find_fixer(context, rule.fixer);
-      result.fixable =
-          rule.fixer == "output" || (fixer != nullptr && fixer->applies(context.facts) && result.outcome.repairable);
-    }
+    result.outcome = outcome_of(context, rule, checked);
+    result.fixable = fixable(context, rule, result.outcome);
     evaluation.results.push_back(std::move(result));
   }
   evaluation.verdict = verdict_of(evaluation.results);

@@ -1,6 +1,6 @@
 #pragma once
-// Evaluates a profile's rules against a guest: each rule is checked by its evaluator (facts, and
-// the guest for the few that read files) or, when a fixer owns it, by the fixer's own check.
+// Evaluates a profile's rules against a guest: each rule is answered by the checker its profile
+// names, an evaluator (facts, and the guest for the few that read files) or a fixer's own check.
 #include <functional>
 #include <map>
 #include <optional>
@@ -57,6 +57,9 @@ struct Context {
   const ImageFacts& image;
   guest::Guest* guest = nullptr;       // for the fixers' checks; null in unit tests
   std::vector<fixers::Fixer*> fixers;  // the fixers that may run (after --fix/--skip)
+  // Every fixer, whatever --fix and --skip chose: the checks of the rules whose checker is a
+  // fixer. Empty: those rules are unknown.
+  std::vector<fixers::Fixer*> checkers = {};
 };
 
 using Evaluator = std::function<Outcome(const Context&)>;

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -27,7 +28,89 @@ std::string field(const nlohmann::json& object, const char* name, const std::str
 
 const std::set<std::string> kOses{"any", "linux", "windows"};
 
+nlohmann::json parse_json(const std::string& text) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("profile is not valid JSON: {}", e.what()));
+  }
+}
+
+// A document that extends a built-in profile, with its differences applied.
+nlohmann::json resolve_extends(nlohmann::json document, int depth = 0) {
+  if (!document.is_object()) throw Error("profile: the document must be a JSON object");
+  auto extends = document.find("extends");
+  if (extends == document.end()) return document;
+  if (!extends->is_string()) throw Error("profile: 'extends' must name a built-in profile");
+  if (depth > 4) throw Error("profile: 'extends' goes more than four profiles deep");
+  const std::string base_name = extends->get<std::string>();
+  const auto& texts = builtin_profile_texts();
+  auto base_text =
+      std::find_if(texts.begin(), texts.end(), [&](const auto& entry) { return entry.first == base_name; });
+  if (base_text == texts.end())
+    throw Error(fmt::format("profile: 'extends' names no built-in profile '{}'", base_name));
+  nlohmann::json base = resolve_extends(parse_json(std::string(base_text->second)), depth + 1);
+  for (const auto& [key, value] : document.items()) {
+    if (key == "extends" || key == "rules" || key == "without_rules") continue;
+    if (key == "limits" && value.is_object() && base[key].is_object())
+      base[key].update(value);
+    else
+      base[key] = value;
+  }
+  auto& rules = base["rules"];
+  for (const auto& id : document.value("without_rules", nlohmann::json::array())) {
+    auto dropped =
+        std::find_if(rules.begin(), rules.end(), [&](const auto& rule) { return rule.value("id", "") == id; });
+    if (dropped == rules.end())
+      throw Error(fmt::format("profile: 'without_rules' names no rule {} of {}", id.dump(), base_name));
+    rules.erase(dropped);
+  }
+  for (const auto& change : document.value("rules", nlohmann::json::array())) {
+    const std::string id = change.is_object() ? change.value("id", "") : "";
+    auto rule = std::find_if(rules.begin(), rules.end(), [&](const auto& r) { return r.value("id", "") == id; });
+    if (rule == rules.end())
+      rules.push_back(change);
+    else
+      rule->update(change);
+  }
+  return base;
+}
+
+Checker checker_of(const nlohmann::json& entry, const std::string& where) {
+  const std::string name = field(entry, "checker", where);
+  for (Checker checker : {Checker::evaluator, Checker::fixer, Checker::offline})
+    if (to_string(checker) == name) return checker;
+  throw Error(fmt::format("profile {}: checker '{}' (evaluator, fixer or offline)", where, name));
+}
+
+// The checker the rule names exists and answers it.
+void validate_checker(const Rule& rule, const std::string& where,
+                      const std::vector<std::unique_ptr<fixers::Fixer>>& all) {
+  if ((rule.checker == Checker::offline) != !rule.offline.empty())
+    throw Error(fmt::format("profile {}: an offline rule gives its reason ('offline'), and only such a rule", where));
+  if (rule.checker == Checker::evaluator && !evaluators().count(rule.id))
+    throw Error(fmt::format("profile {}: no evaluator checks this rule", where));
+  if (rule.checker != Checker::fixer) return;
+  auto fixer = std::find_if(all.begin(), all.end(), [&](const auto& f) { return f->id() == rule.fixer; });
+  if (fixer == all.end()) throw Error(fmt::format("profile {}: checker 'fixer' needs the fixer that checks it", where));
+  const auto answered = (*fixer)->rules();
+  if (std::find(answered.begin(), answered.end(), rule.id) == answered.end())
+    throw Error(fmt::format("profile {}: the '{}' fixer does not check this rule", where, rule.fixer));
+}
+
 }  // namespace
+
+std::string_view to_string(Checker checker) {
+  switch (checker) {
+    case Checker::evaluator:
+      return "evaluator";
+    case Checker::fixer:
+      return "fixer";
+    case Checker::offline:
+      return "offline";
+  }
+  return "evaluator";
+}
 
 std::string_view to_string(Severity severity) {
   switch (severity) {
@@ -48,12 +131,7 @@ std::optional<Severity> severity_named(std::string_view text) {
 }
 
 Profile parse_profile(const std::string& text) {
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(fmt::format("profile is not valid JSON: {}", e.what()));
-  }
+  const nlohmann::json document = resolve_extends(parse_json(text));
   Profile profile;
   profile.id = field(document, "id", "(top level)");
   profile.title = field(document, "title", profile.id);
@@ -63,8 +141,9 @@ Profile parse_profile(const std::string& text) {
   profile.windows = document.value("windows", nlohmann::json::array());
   profile.deprecated = document.value("deprecated", nlohmann::json::object());
 
+  const auto all = fixers::all_fixers();
   std::set<std::string> fixer_ids{"output"};
-  for (const auto& fixer : fixers::all_fixers()) fixer_ids.insert(std::string(fixer->id()));
+  for (const auto& fixer : all) fixer_ids.insert(std::string(fixer->id()));
   std::set<std::string> seen;
   for (const auto& entry : document.value("rules", nlohmann::json::array())) {
     Rule rule;
@@ -78,6 +157,7 @@ Profile parse_profile(const std::string& text) {
     rule.aws_message = field(entry, "aws_message", where, false);
     rule.fixer = field(entry, "fixer", where, false);
     rule.offline = field(entry, "offline", where, false);
+    rule.checker = checker_of(entry, where);
     for (const auto& fact : entry.value("reads", nlohmann::json::array())) {
       if (!fact.is_string()) throw Error(fmt::format("profile {}: 'reads' must list strings", where));
       rule.reads.push_back(fact.get<std::string>());
@@ -93,13 +173,28 @@ Profile parse_profile(const std::string& text) {
     if (!kOses.count(rule.os)) throw Error(fmt::format("profile {}: os '{}'", where, rule.os));
     if (!rule.fixer.empty() && !fixer_ids.count(rule.fixer))
       throw Error(fmt::format("profile {}: no fixer named '{}'", where, rule.fixer));
-    bool checkable = evaluators().count(rule.id) || (!rule.fixer.empty() && rule.fixer != "output");
-    if (rule.offline.empty() && !checkable)
-      throw Error(fmt::format("profile {}: no evaluator, no fixer and no offline reason", where));
+    validate_checker(rule, where, all);
     profile.rules.push_back(std::move(rule));
   }
   if (profile.rules.empty()) throw Error(fmt::format("profile {}: no rules", profile.id));
   return profile;
+}
+
+nlohmann::ordered_json to_json(const Profile& profile) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const Rule& rule : profile.rules)
+    list.push_back({{"id", rule.id},
+                    {"area", rule.area},
+                    {"severity", to_string(rule.severity)},
+                    {"os", rule.os},
+                    {"title", rule.title},
+                    {"covers", rule.covers},
+                    {"reads", rule.reads},
+                    {"aws_message", rule.aws_message},
+                    {"fixer", rule.fixer},
+                    {"checker", to_string(rule.checker)},
+                    {"offline", rule.offline}});
+  return {{"profile", profile.id}, {"title", profile.title}, {"rules", list}};
 }
 
 std::vector<std::string> profile_names() {

@@ -40,6 +40,7 @@ class {name} : public Fixer {{
   std::string_view id() const override {{ return kId; }}
   std::string_view summary() const override {{ return "{summary}"; }}
   std::vector<FixerDoc> documentation() const override {{ return {{{{std::string(id()), "", kChecks, kChanges}}}}; }}
+  std::vector<std::string> rules() const override {{ return {{kRule}}; }}
   bool applies(const inspect::Facts& facts) const override {{ return facts.os_type == "{os_type}"; }}
 
   // Read-only: one finding for {rule}, failing with the evidence (file, key and value) when the
@@ -132,13 +133,17 @@ def main():
         cmake.write_text(re.sub(r"(add_(?:library|executable)\(\w+(?: STATIC)?\b[^)]*?)\)", rf"\1 {file})", text, count=1))
 
     print(f"wrote {source.relative_to(root)} and {test.relative_to(root)}; registered make_{snake}() last in the table")
+    wanted = f'"fixer": "{args.id}", "checker": "fixer"'
     for profile in sorted((root / "profiles").glob("*.json")):
-        rules = {rule["id"]: rule for rule in json.loads(profile.read_text())["rules"]}
+        document = json.loads(profile.read_text())
+        rules = {rule["id"]: rule for rule in document.get("rules", [])}
         rule = rules.get(args.rule)
+        if "extends" in document and rule is None:
+            continue  # a profile of differences inherits the rule from the one it extends
         if rule is None:
-            print(f"{profile.relative_to(root)}: add rule '{args.rule}' (severity, title, covers, reads) with \"fixer\": \"{args.id}\"")
-        elif rule.get("fixer") != args.id:
-            print(f"{profile.relative_to(root)}: rule '{args.rule}' names fixer '{rule.get('fixer', '')}'; make it \"{args.id}\"")
+            print(f"{profile.relative_to(root)}: add rule '{args.rule}' (severity, title, covers, reads) with {wanted}")
+        elif rule.get("fixer") != args.id or rule.get("checker") != "fixer":
+            print(f"{profile.relative_to(root)}: rule '{args.rule}' names fixer '{rule.get('fixer', '')}'; give it {wanted}")
     print("then: write check() and fix() and the test's guest, build, scripts/fixer-table.sh, scripts/test.sh -L unit")
 
 

@@ -40,6 +40,19 @@ TEST(EfiFallback, ShimGrubAndMokManagerCopiedThenNothingToDo) {
   EXPECT_TRUE(fixer->fix(guest, facts).empty());
 }
 
+// A BIOS guest needs no fallback loader: the check passes without looking for an ESP.
+TEST(EfiFallback, ABiosGuestPasses) {
+  guest::FakeGuest guest;
+  inspect::Facts facts = uefi_facts("debian");
+  facts.boot_mode = "bios";
+  auto fixer = make_efi_fallback();
+  EXPECT_FALSE(fixer->applies(facts));
+  auto found = fixer->check(guest, facts);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].status, Status::pass);
+  EXPECT_EQ(found[0].message, "boot mode bios");
+}
+
 TEST(EfiFallback, GrubAloneInTheDistrosDirectoryAndExistingBootDirCase) {
   guest::FakeGuest guest;
   guest.add_file("/boot/efi/EFI/centos/grubx64.efi", "MZ centos");

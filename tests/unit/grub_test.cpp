@@ -197,6 +197,22 @@ TEST(GrubFixer, EveryLinuxFixtureBootsWithASerialConsole) {
   }
 }
 
+// Without a menu it can edit, the grub fixer still answers linux-grub-default, from inspection.
+TEST(GrubFixer, NoMenuIsAFailureItCannotRepair) {
+  guest::FakeGuest guest;
+  inspect::Facts facts;
+  facts.os_type = "linux";
+  auto fixer = test::fixer_named("grub");
+  ASSERT_FALSE(fixer->applies(facts));
+  const auto found = fixer->check(guest, facts);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule, "linux-grub-default");
+  EXPECT_EQ(found[0].status, fixers::Status::fail);
+  EXPECT_EQ(found[0].message, "no GRUB menu to read the default entry from");
+  EXPECT_FALSE(found[0].repairable);
+  EXPECT_TRUE(fixer->fix(guest, facts).empty());
+}
+
 TEST(GrubFixer, CentosDeviceRootBecomesUuidAndGrubenvKeepsItsSize) {
   guest::FakeGuest guest;
   load_fixture(guest, "centos7-vmware");

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "fixers/registry.h"
@@ -64,6 +65,23 @@ Evaluation run(const std::string& profile, const inspect::Facts& facts,
   return evaluate({load_profile(profile), facts, image, nullptr, {}});
 }
 
+std::vector<fixers::Fixer*> pointers(const std::vector<std::unique_ptr<fixers::Fixer>>& owned) {
+  std::vector<fixers::Fixer*> list;
+  for (const auto& fixer : owned) list.push_back(fixer.get());
+  return list;
+}
+
+// The GRUB menu linux_facts() names.
+void add_menu(guest::FakeGuest& guest) {
+  guest.add_file("/boot/grub/grub.cfg", "menuentry 'Debian' {\n  linux /boot/vmlinuz root=UUID=1 ro\n}\n");
+}
+
+// The rules on a guest's files, every fixer's check answering the rules it owns; no fixer runs.
+Evaluation run_on(const std::string& profile, const inspect::Facts& facts, guest::Guest& guest) {
+  static const auto all = fixers::all_fixers();
+  return evaluate({load_profile(profile), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}, pointers(all)});
+}
+
 TEST(Profiles, BothLoadAndEveryRuleIsCheckedFixedOrExplained) {
   EXPECT_EQ(default_profile_name(), "aws-current");
   for (const std::string& name : profile_names()) {
@@ -72,7 +90,17 @@ TEST(Profiles, BothLoadAndEveryRuleIsCheckedFixedOrExplained) {
     EXPECT_GE(profile.rules.size(), 50u);
     for (const Rule& rule : profile.rules) {
       SCOPED_TRACE(name + " " + rule.id);
-      EXPECT_TRUE(!rule.offline.empty() || evaluators().count(rule.id) || !rule.fixer.empty());
+      switch (rule.checker) {
+        case Checker::evaluator:
+          EXPECT_TRUE(evaluators().count(rule.id));
+          break;
+        case Checker::fixer:
+          EXPECT_FALSE(rule.fixer.empty());
+          break;
+        case Checker::offline:
+          EXPECT_FALSE(rule.offline.empty());
+          break;
+      }
       EXPECT_FALSE(rule.covers.empty());
       EXPECT_TRUE(!rule.offline.empty() || !rule.reads.empty());
     }
@@ -85,17 +113,70 @@ TEST(Profiles, ParserRefusesRulesThatWouldSilentlyNotRun) {
   auto rule = [](const std::string& id, const std::string& extra) {
     return R"({"id": ")" + id +
            R"(", "area": "os", "title": "t", "severity": "blocker", "os": "any", "covers": "c", "reads": ["f"])" +
-           extra + "}";
+           (extra.find("checker") == std::string::npos ? R"(, "checker": "evaluator")" : "") + extra + "}";
   };
   EXPECT_NO_THROW(parse_profile(head + rule("os-single", "") + "]}"));
   EXPECT_THROW(parse_profile(head + rule("no-such-check", "") + "]}"), Error);
-  EXPECT_NO_THROW(parse_profile(head + rule("no-such-check", R"(, "offline": "why")") + "]}"));
+  EXPECT_NO_THROW(parse_profile(head + rule("no-such-check", R"(, "checker": "offline", "offline": "why")") + "]}"));
+  EXPECT_THROW(parse_profile(head + rule("no-such-check", R"(, "checker": "offline")") + "]}"), Error)
+      << "an offline rule gives its reason";
+  EXPECT_THROW(parse_profile(head + rule("os-single", R"(, "offline": "why")") + "]}"), Error)
+      << "a rule with an evaluator is not offline";
+  EXPECT_THROW(parse_profile(head + rule("os-single", R"(, "checker": "somebody")") + "]}"), Error);
+  EXPECT_NO_THROW(parse_profile(head + rule("windows-rdp", R"(, "fixer": "rdp", "checker": "fixer")") + "]}"));
+  EXPECT_THROW(parse_profile(head + rule("windows-rdp", R"(, "checker": "fixer")") + "]}"), Error)
+      << "checked by a fixer it does not name";
+  EXPECT_THROW(parse_profile(head + rule("os-single", R"(, "fixer": "rdp", "checker": "fixer")") + "]}"), Error)
+      << "rdp does not declare os-single";
+  EXPECT_THROW(parse_profile(head + rule("windows-rdp", R"(, "fixer": "rdp")") + "]}"), Error)
+      << "no evaluator checks windows-rdp";
   EXPECT_THROW(parse_profile(head + rule("os-single", R"(, "fixer": "no-such-fixer")") + "]}"), Error);
   EXPECT_THROW(parse_profile(head + rule("os-single", "") + "," + rule("os-single", "") + "]}"), Error);
   EXPECT_THROW(
       parse_profile(head + rule("os-single", "").replace(rule("os-single", "").find("blocker"), 7, "fatal") + "]}"),
       Error);
   EXPECT_THROW(parse_profile("{not json"), Error);
+}
+
+// aws-2017 is written as aws-current and its differences; a profile may extend a built-in one.
+TEST(Profiles, AProfileExtendsABuiltInOneWithItsDifferences) {
+  const Profile& current = load_profile("aws-current");
+  const Profile& old = load_profile("aws-2017");
+  EXPECT_EQ(old.rules.size() + 2, current.rules.size()) << "2017 has no os-deprecated, no linux-efi-fallback";
+  std::map<std::string, const Rule*> by_id;
+  for (const Rule& rule : current.rules) by_id[rule.id] = &rule;
+  for (const Rule& rule : old.rules) {
+    ASSERT_TRUE(by_id.count(rule.id)) << rule.id;
+    EXPECT_EQ(rule.area, by_id[rule.id]->area) << rule.id;
+    EXPECT_EQ(rule.reads, by_id[rule.id]->reads) << rule.id;
+  }
+  EXPECT_EQ(find(run("aws-2017", linux_facts("debian", 10, 0, "4.19.0-27-amd64")), "linux-fstab").rule->severity,
+            Severity::warning);
+  EXPECT_EQ(by_id["linux-fstab"]->severity, Severity::blocker);
+  EXPECT_EQ(old.limits.value("boot_partitioning", ""), "mbr");
+  EXPECT_EQ(old.limits.value("windows_min_free_bytes", 0ULL), current.limits.value("windows_min_free_bytes", 1ULL))
+      << "limits are changed key by key";
+
+  const Profile mine = parse_profile(R"({"extends": "aws-current", "id": "mine", "title": "t", "source": "s",
+      "limits": {"max_volumes": 3}, "without_rules": ["os-single"], "rules": [{"id": "cdrom", "severity": "info"}]})");
+  EXPECT_EQ(mine.id, "mine");
+  EXPECT_EQ(mine.rules.size() + 1, current.rules.size());
+  EXPECT_EQ(mine.limits.value("max_volumes", 0), 3);
+  EXPECT_EQ(mine.limits.value("boot_partitioning", ""), "mbr-or-gpt");
+  for (const Rule& rule : mine.rules) {
+    EXPECT_NE(rule.id, "os-single");
+    if (rule.id != "cdrom") continue;
+    EXPECT_EQ(rule.severity, Severity::info);
+    EXPECT_EQ(rule.title, by_id["cdrom"]->title);
+  }
+  EXPECT_THROW(parse_profile(R"({"extends": "aws-1999", "id": "x", "title": "t", "source": "s"})"), Error);
+  EXPECT_THROW(parse_profile(R"({"extends": "aws-current", "id": "x", "title": "t", "source": "s",
+      "without_rules": ["no-such-rule"]})"),
+               Error);
+  EXPECT_THROW(parse_profile(R"({"extends": "aws-current", "id": "x", "title": "t", "source": "s",
+      "rules": [{"id": "cdrom", "checker": "fixer"}]})"),
+               Error)
+      << "a change is validated like a rule";
 }
 
 // The seed page, item by item, is covered: each "Prepare your VM" and "Limitations" line maps to a rule.
@@ -200,14 +281,21 @@ TEST(LinuxRules, DiskLimitsAndBootMode) {
   auto facts = linux_facts("debian", 12, 5, "6.1.0-18-amd64");
   EXPECT_EQ(find(run("aws-current", facts), "linux-kernel-supported").outcome.status, Status::pass);
   facts.disks[0].partition_table = "gpt";
-  EXPECT_EQ(find(run("aws-2017", facts), "boot-partitioning").outcome.status, Status::fail);
+  const Rule& partitioning_2017 = *find(run("aws-2017", facts), "boot-partitioning").rule;
+  EXPECT_EQ(partitioning_2017.checker, Checker::fixer) << "2017: the gpt-to-mbr fixer checks the partition table";
+  EXPECT_EQ(partitioning_2017.fixer, "gpt-to-mbr");
   EXPECT_EQ(find(run("aws-current", facts), "boot-partitioning").outcome.status, Status::pass);
   facts.boot_mode = "uefi";
   EXPECT_EQ(find(run("aws-2017", facts), "boot-mode").outcome.status, Status::fail);
   EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, Status::pass);
-  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, Status::fail) << "no BOOTX64.EFI";
-  facts.bootloaders.push_back({"efi-fallback", "uefi", "/boot/efi/EFI/BOOT/BOOTX64.EFI", ""});
-  EXPECT_EQ(find(run("aws-current", facts), "linux-efi-fallback").outcome.status, Status::pass);
+  guest::FakeGuest esp;
+  add_menu(esp);
+  facts.mountpoints.push_back({"/boot/efi", "/dev/sda2"});
+  esp.add_file("/boot/efi/EFI/debian/shimx64.efi", "MZ shim");
+  EXPECT_EQ(find(run_on("aws-current", facts, esp), "linux-efi-fallback").outcome.status, Status::fail)
+      << "no BOOTX64.EFI";
+  esp.add_file("/boot/efi/EFI/BOOT/BOOTX64.EFI", "MZ shim");
+  EXPECT_EQ(find(run_on("aws-current", facts, esp), "linux-efi-fallback").outcome.status, Status::pass);
 
   EXPECT_EQ(find(run("aws-current", facts), "disk-partition-table").outcome.status, Status::pass);
   facts.disks[0].table_problems = {"GPT entry array CRC32 is wrong"};
@@ -232,9 +320,14 @@ TEST(LinuxRules, NetworkAndAccess) {
   auto facts = linux_facts("ubuntu", 20, 4, "5.4.0-150-generic");
   facts.network.push_back({"netplan", "/etc/netplan/01.yaml", "ens160", "static", {"10.0.0.5/24", "fd00::5/64"}, ""});
   facts.network.push_back({"netplan", "/etc/netplan/01.yaml", "ens192", "dhcp", {}, ""});
-  Evaluation evaluation = run("aws-current", facts);
+  guest::FakeGuest guest;
+  add_menu(guest);
+  guest.add_file("/etc/netplan/01.yaml",
+                 "network:\n  version: 2\n  ethernets:\n    ens160:\n      addresses: [10.0.0.5/24, \"fd00::5/64\"]\n"
+                 "    ens192:\n      dhcp4: true\n");
+  Evaluation evaluation = run_on("aws-current", facts, guest);
   EXPECT_EQ(find(evaluation, "network-dhcp").outcome.status, Status::fail);
-  EXPECT_FALSE(find(evaluation, "network-dhcp").fixable) << "no Linux network fixer is registered yet";
+  EXPECT_FALSE(find(evaluation, "network-dhcp").fixable) << "no fixer runs here";
   EXPECT_EQ(find(evaluation, "network-ipv6").outcome.status, Status::fail);
   EXPECT_EQ(find(evaluation, "network-single-nic").outcome.status, Status::fail);
   EXPECT_EQ(find(evaluation, "linux-ssh").outcome.status, Status::fail);
@@ -243,6 +336,7 @@ TEST(LinuxRules, NetworkAndAccess) {
   EXPECT_EQ(find(evaluation, "windows-rdp").outcome.status, Status::skipped);
   EXPECT_EQ(find(evaluation, "iam-permissions").outcome.status, Status::skipped);
   EXPECT_EQ(evaluation.verdict, Verdict::blocked) << "a static address nobody fixes is a blocker";
+  EXPECT_EQ(find(evaluation, "network-dhcp").rule->severity, Severity::blocker);
 }
 
 TEST(WindowsRules, ProductsEditionsAndTheWindows11Quirk) {
@@ -310,22 +404,32 @@ inspect::Facts static_windows_server() {
   return facts;
 }
 
-std::vector<fixers::Fixer*> pointers(const std::vector<std::unique_ptr<fixers::Fixer>>& owned) {
-  std::vector<fixers::Fixer*> list;
-  for (const auto& fixer : owned) list.push_back(fixer.get());
-  return list;
-}
+// Stands in for the network-dhcp fixer: its check finds the static address, its fix does nothing.
+class StaticAddressFound : public fixers::Fixer {
+ public:
+  std::string_view id() const override { return "network-dhcp"; }
+  std::string_view summary() const override { return "test double"; }
+  std::vector<fixers::FixerDoc> documentation() const override { return {}; }
+  std::vector<std::string> rules() const override { return {"network-dhcp"}; }
+  bool applies(const inspect::Facts& facts) const override { return facts.os_type == "windows"; }
+  std::vector<fixers::Finding> check(guest::Guest&, const inspect::Facts&) override {
+    return {{"network-dhcp", Status::fail, "static addresses", "windows-tcpip {guid} static 10.0.0.9"}};
+  }
+  std::vector<fixers::Change> fix(guest::Guest&, const inspect::Facts&) override { return {}; }
+};
 
 TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
   const auto facts = static_windows_server();
-  const auto all = fixers::all_fixers();
-  const std::vector<fixers::Fixer*> everything = pointers(all);
+  StaticAddressFound dhcp;
+  guest::FakeGuest guest;
   ImageFacts image{"vhd", "dynamic", "", 1, -1, -1, -1};
-  // Without a guest the fixers' own checks cannot run: the facts decide, fixers decide fixability.
-  Evaluation with_fixers = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
+  // The fixer's check answers network-dhcp whether or not the fixer may run; running decides fixability.
+  Evaluation with_fixers = evaluate({load_profile("aws-current"), facts, image, &guest, {&dhcp}, {&dhcp}});
+  EXPECT_EQ(find(with_fixers, "network-dhcp").outcome.status, Status::fail);
   EXPECT_TRUE(find(with_fixers, "network-dhcp").fixable);
   EXPECT_EQ(with_fixers.verdict, Verdict::fixable);
-  Evaluation without = evaluate({load_profile("aws-current"), facts, image, nullptr, {}});
+  Evaluation without = evaluate({load_profile("aws-current"), facts, image, &guest, {}, {&dhcp}});
+  EXPECT_EQ(find(without, "network-dhcp").outcome.status, Status::fail) << "--skip does not change what is checked";
   EXPECT_EQ(without.verdict, Verdict::blocked);
   EXPECT_EQ(exit_code_of(Verdict::ready), 0);
   EXPECT_EQ(exit_code_of(Verdict::fixable), 1);
@@ -335,20 +439,20 @@ TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
 // After fixing, a failure whose fixer ran is that fixer's failure: blocked, not "fixable".
 TEST(Verdicts, AfterFixingAFailureWhoseFixerRanBlocks) {
   const auto facts = static_windows_server();
-  const auto all = fixers::all_fixers();
-  const std::vector<fixers::Fixer*> everything = pointers(all);
+  StaticAddressFound dhcp;
+  guest::FakeGuest guest;
   ImageFacts image{"vmdk", "monolithicSparse", "", 1, -1, -1, -1};
-  Evaluation after = evaluate({load_profile("aws-current"), facts, image, nullptr, everything});
+  Evaluation after = evaluate({load_profile("aws-current"), facts, image, &guest, {&dhcp}, {&dhcp}});
   ASSERT_EQ(after.verdict, Verdict::fixable);
   ASSERT_EQ(find(after, "image-format").outcome.status, Status::fail);
   account_for_fixers_run(after, {"rdp", "rtc-utc"});
   EXPECT_EQ(after.verdict, Verdict::fixable) << "network-dhcp's fixer did not run: still to be fixed";
   account_for_fixers_run(after, {"network-dhcp"});
   EXPECT_EQ(after.verdict, Verdict::blocked);
-  Result dhcp = find(after, "network-dhcp");
-  EXPECT_FALSE(dhcp.fixable);
-  ASSERT_FALSE(dhcp.outcome.evidence.empty());
-  EXPECT_EQ(dhcp.outcome.evidence.back(), "the 'network-dhcp' fixer ran and could not finish: this still fails");
+  Result dhcp_result = find(after, "network-dhcp");
+  EXPECT_FALSE(dhcp_result.fixable);
+  ASSERT_FALSE(dhcp_result.outcome.evidence.empty());
+  EXPECT_EQ(dhcp_result.outcome.evidence.back(), "the 'network-dhcp' fixer ran and could not finish: this still fails");
   EXPECT_TRUE(find(after, "image-format").fixable) << "the output writer still converts the image";
 }
 
@@ -377,6 +481,9 @@ TEST(LinuxRules, GrubChecksReadTheGuest) {
   auto facts = linux_facts("ubuntu", 18, 4, "4.15.0-213-generic");
   guest::FakeGuest guest;
   guest.add_file("/boot/vmlinuz-4.15.0-213-generic", "k");
+  guest.add_file("/boot/grub/grub.cfg",
+                 "set default=\"0\"\nmenuentry 'Ubuntu' {\n  linux /boot/vmlinuz-4.15.0-213-generic root=UUID=1 ro\n"
+                 "  initrd /boot/initrd.img-4.15.0-213-generic\n}\n");
   facts.linux.boot = bootloader::BootConfig{
       "grub2",
       "/boot/grub/grub.cfg",
@@ -384,19 +491,18 @@ TEST(LinuxRules, GrubChecksReadTheGuest) {
       0,
       "default 0"};
   facts.linux.grub_configs = {"/boot/grub/grub.cfg", "/boot/grub/menu.lst"};
-  Evaluation evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
+  Evaluation evaluation = run_on("aws-current", facts, guest);
   EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, Status::fail) << "the initrd is missing";
   EXPECT_EQ(find(evaluation, "linux-grub-single").outcome.status, Status::fail);
   EXPECT_EQ(find(evaluation, "linux-grub-single").rule->aws_message,
             "ClientError: Multiple different grub/menu.lst files found.");
   guest.add_file("/boot/initrd.img-4.15.0-213-generic", "i");
-  evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}});
+  evaluation = run_on("aws-current", facts, guest);
   EXPECT_EQ(find(evaluation, "linux-grub-default").outcome.status, Status::pass);
   guest.add_file(
       "/etc/fstab",
       "UUID=1 / ext4 defaults 0 1\n/dev/sr0 /media/cdrom iso9660 ro,user 0 0\n/dev/fd0 /mnt/floppy auto noauto 0 0\n");
-  const Result cdrom = find(
-      evaluation = evaluate({load_profile("aws-current"), facts, {"raw", "", "", 1, -1, -1, -1}, &guest, {}}), "cdrom");
+  const Result cdrom = find(evaluation = run_on("aws-current", facts, guest), "cdrom");
   EXPECT_EQ(cdrom.outcome.status, Status::fail);
   EXPECT_EQ(cdrom.outcome.evidence.size(), 1u);
 }

@@ -2,6 +2,7 @@
 // Windows fixture's .reg text): check, fix, check again, fix again.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "fixers/registry.h"
@@ -11,12 +12,31 @@
 #include "registry/empty_hive.h"
 #include "registry/guest_hive.h"
 #include "registry/reg_text.h"
+#include "rules/profile.h"
 #include "support/files.h"
 
 namespace vmfix::fixers {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Whether a fixer works on Windows guests, from what it declares: a Windows half of an OS pair
+// (by_os.h), or a rule it answers that the default profile gives to Windows guests.
+bool for_windows(const Fixer& fixer) {
+  for (const FixerDoc& row : fixer.documentation())
+    if (row.os == "Windows") return true;
+  const auto answered = fixer.rules();
+  for (const rules::Rule& rule : rules::load_profile("aws-current").rules)
+    if (rule.os == "windows" && std::find(answered.begin(), answered.end(), rule.id) != answered.end()) return true;
+  return false;
+}
+
+// ... and on Linux guests: the Linux half of a pair.
+bool paired_with_linux(const Fixer& fixer) {
+  for (const FixerDoc& row : fixer.documentation())
+    if (row.os == "Linux") return true;
+  return false;
+}
 
 class WindowsFixers : public ::testing::Test {
  protected:
@@ -63,8 +83,7 @@ TEST_F(WindowsFixers, EveryFixerChecksFixesAndIsIdempotent) {
   const std::string before_stornvme = value("SYSTEM", "ControlSet001\\Services\\stornvme", "Start").data;
   for (auto& fixer : all_fixers()) {
     SCOPED_TRACE(std::string(fixer->id()));
-    if (fixer->id() == "fstab" || fixer->id() == "grub" || fixer->id() == "initramfs" || fixer->id() == "gpt-to-mbr" ||
-        fixer->id() == "efi-fallback") {  // Linux only, or not this disk (MBR, BIOS)
+    if (!for_windows(*fixer)) {  // Linux only, or for a disk this is not (gpt-to-mbr: the fixture is MBR)
       EXPECT_FALSE(fixer->applies(facts_));
       continue;
     }
@@ -209,11 +228,18 @@ TEST_F(WindowsFixers, DirtyHiveWithLogsIsRefusedForEditing) {
 
 TEST_F(WindowsFixers, NotForLinux) {
   facts_.os_type = "linux";
+  int windows_only = 0, pairs = 0;
   for (auto& fixer : all_fixers()) {
-    // network-dhcp and vmware-tools have a Linux half, fstab is Linux's; the rest are Windows only.
-    const bool both = fixer->id() == "network-dhcp" || fixer->id() == "vmware-tools" || fixer->id() == "fstab";
-    EXPECT_EQ(fixer->applies(facts_), both) << fixer->id();
+    if (paired_with_linux(*fixer)) {
+      EXPECT_TRUE(fixer->applies(facts_)) << fixer->id() << ": its Linux half does the work";
+      ++pairs;
+    } else if (for_windows(*fixer)) {
+      EXPECT_FALSE(fixer->applies(facts_)) << fixer->id();
+      ++windows_only;
+    }
   }
+  EXPECT_GE(windows_only, 1);
+  EXPECT_GE(pairs, 1);
   EXPECT_THROW(select_fixers({"rtc-utc", "no-such-fixer"}), UsageError);
 }
 
