@@ -29,6 +29,7 @@
 #include "support/interrupt.h"
 #include "support/process.h"
 #include "support/text.h"
+#include "support/unique_fd.h"
 
 namespace vmfix::batch {
 namespace fs = std::filesystem;
@@ -271,19 +272,17 @@ bool Runner::start(const LibraryImage& image, Journal& journal) {
   const std::vector<std::string> args = child_arguments(job);
   // The worker's stderr is its log; its stdout (the JSON report) is not needed: --report has it.
   int spawn_error = 0;
-  const int log_fd = ::open(job.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (log_fd < 0 || null_fd < 0) {
+  const UniqueFd log_fd(::open(job.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  const UniqueFd null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  if (!log_fd.valid() || !null_fd.valid()) {
     spawn_error = errno;
   } else {
     try {
-      job.pid = spawn_child(args, null_fd, log_fd);  // SIGTERM reaches it should the batch die
+      job.pid = spawn_child(args, null_fd.get(), log_fd.get());  // SIGTERM reaches it should the batch die
     } catch (const Error&) {
       spawn_error = errno ? errno : EIO;
     }
   }
-  if (log_fd >= 0) ::close(log_fd);
-  if (null_fd >= 0) ::close(null_fd);
   if (spawn_error != 0) {  // this image fails; the others go on
     if (job.hash.valid()) job.hash.wait();
     entry.state = "failed";

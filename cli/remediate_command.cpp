@@ -9,7 +9,7 @@
 #include <algorithm>
 
 #include "cli/common.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "guest/session.h"
 #include "inspect/report.h"
 #include "remediate/job.h"

@@ -1,7 +1,7 @@
 // autologon: an image that logs itself on, with a password stored in clear, must not become an
 // instance anyone can reach.
-#include "fixers/registry.h"
-#include "fixers/registry_edits.h"
+#include "fixers/hive_fixer.h"
+#include "fixers/table.h"
 
 namespace vmfix::fixers {
 
@@ -27,12 +27,12 @@ constexpr const char* kChanges = "`AutoAdminLogon` \"0\", `DefaultPassword` dele
 }  // namespace
 
 std::unique_ptr<Fixer> make_autologon() {
-  return make_registry_fixer({"autologon",
-                              "Windows: turn automatic logon off and remove the stored password",
-                              "windows-autologon",
-                              "automatic logon is off and no password is stored in the registry",
-                              {{WindowsHive::software, plan}}},
-                             kChecks, kChanges);
+  return make_hive_fixer({"autologon",
+                          "Windows: turn automatic logon off and remove the stored password",
+                          "windows-autologon",
+                          "automatic logon is off and no password is stored in the registry",
+                          {{WindowsHive::software, plan}}},
+                         kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

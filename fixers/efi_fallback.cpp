@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/text.h"
 
 namespace vmfix::fixers {

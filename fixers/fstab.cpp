@@ -6,9 +6,10 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <regex>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/diff.h"
 #include "support/text.h"
 
@@ -50,12 +51,6 @@ std::string with_options(std::string options, std::initializer_list<std::string_
   return options;
 }
 
-bool removable(const std::string& spec, const std::string& type) {
-  return spec == "/dev/cdrom" || spec.starts_with("/dev/sr") || spec.starts_with("/dev/scd") ||
-         spec.starts_with("/dev/fd") || spec == "/dev/floppy" || spec.starts_with("/dev/dvd") || type == "iso9660" ||
-         type == "udf";
-}
-
 bool network_filesystem(const std::string& type) {
   return type == "nfs" || type == "nfs4" || type == "cifs" || type == "smbfs" || type == "glusterfs" ||
          type == "ceph" || type == "fuse.sshfs" || type == "davfs";
@@ -82,6 +77,32 @@ std::string appliance_device(std::string_view guest_device) {
   return "";
 }
 
+bool is_removable_media(const std::string& spec, const std::string& type) {
+  if (spec == "/dev/cdrom" || spec.starts_with("/dev/sr") || spec.starts_with("/dev/scd") ||
+      spec.starts_with("/dev/fd") || spec == "/dev/floppy" || spec.starts_with("/dev/dvd"))
+    return true;
+  for (size_t start = 0; start <= type.size();) {  // "udf,iso9660": mount tries each
+    const size_t comma = std::min(type.find(',', start), type.size());
+    const std::string_view one = std::string_view(type).substr(start, comma - start);
+    if (one == "iso9660" || one == "udf") return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+std::vector<std::string> removable_media_mounted_at_boot(std::string_view fstab) {
+  std::vector<std::string> entries;
+  for (std::string_view raw : split_lines(fstab)) {
+    const std::string line(trim(raw));
+    auto fields = fields_of(line);
+    if (fields.size() < 3 || fields[0].second.starts_with("#")) continue;
+    const std::string options = fields.size() >= 4 ? fields[3].second : "defaults";
+    if (is_removable_media(fields[0].second, fields[2].second) && !has_option(options, "noauto"))
+      entries.push_back(line);
+  }
+  return entries;
+}
+
 std::string rewrite_fstab(std::string_view text, const UuidOf& uuid_of, std::vector<std::string>* unresolved) {
   std::string out;
   for (std::string_view raw : split_lines(text)) {
@@ -94,7 +115,7 @@ std::string rewrite_fstab(std::string_view text, const UuidOf& uuid_of, std::vec
     const std::string spec = fields[0].second, type = fields[2].second;
     std::string options = fields.size() >= 4 ? fields[3].second : "defaults";
     std::string new_options = options;
-    if (removable(spec, type))
+    if (is_removable_media(spec, type))
       new_options = with_options(options, {"noauto", "nofail"});
     else if (network_filesystem(type))
       new_options = with_options(options, {"nofail"});
@@ -104,7 +125,7 @@ std::string rewrite_fstab(std::string_view text, const UuidOf& uuid_of, std::vec
       else
         line += "\t" + new_options;
     }
-    if (!removable(spec, type) && is_kernel_device_name(spec)) {
+    if (!is_removable_media(spec, type) && is_kernel_device_name(spec)) {
       std::string uuid = uuid_of(spec);
       if (!uuid.empty())
         line = replace_field(line, fields[0], "UUID=" + uuid);

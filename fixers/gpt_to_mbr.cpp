@@ -16,7 +16,7 @@
 #include <regex>
 
 #include "disk/partition_types.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "inspect/inspect.h"
 #include "support/diff.h"
 #include "support/text.h"

@@ -20,7 +20,7 @@
 #include "bootloader/initramfs.h"
 #include "bootloader/kernels.h"
 #include "fixers/fstab.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/diff.h"
 #include "support/text.h"
 

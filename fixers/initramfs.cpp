@@ -14,7 +14,7 @@
 #include <map>
 
 #include "bootloader/kernels.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/files.h"
 #include "support/text.h"
 

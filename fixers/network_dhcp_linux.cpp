@@ -9,7 +9,7 @@
 
 #include "bootloader/kernels.h"
 #include "fixers/network_rewrite.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/diff.h"
 
 namespace vmfix::fixers {

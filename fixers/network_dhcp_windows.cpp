@@ -1,7 +1,7 @@
 // network-dhcp (Windows side): EC2 hands out the address by DHCP; a static address from the old
 // network leaves the instance unreachable.
-#include "fixers/registry.h"
-#include "fixers/registry_edits.h"
+#include "fixers/hive_fixer.h"
+#include "fixers/table.h"
 #include "registry/guest_hive.h"
 
 namespace vmfix::fixers {
@@ -40,12 +40,12 @@ constexpr const char* kChanges =
 }  // namespace
 
 std::unique_ptr<Fixer> make_network_dhcp_windows() {
-  return make_registry_fixer({"network-dhcp",
-                              "Windows: static TCP/IP interfaces switch to DHCP",
-                              "network-dhcp",
-                              "every network interface gets its address by DHCP",
-                              {{WindowsHive::system, plan}}},
-                             kChecks, kChanges);
+  return make_hive_fixer({"network-dhcp",
+                          "Windows: static TCP/IP interfaces switch to DHCP",
+                          "network-dhcp",
+                          "every network interface gets its address by DHCP",
+                          {{WindowsHive::system, plan}}},
+                         kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

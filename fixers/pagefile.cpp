@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "fixers/registry.h"
-#include "fixers/registry_edits.h"
+#include "fixers/hive_fixer.h"
+#include "fixers/table.h"
 #include "registry/guest_hive.h"
 #include "support/text.h"
 
@@ -57,12 +57,12 @@ constexpr const char* kChanges =
 }  // namespace
 
 std::unique_ptr<Fixer> make_pagefile() {
-  return make_registry_fixer({"pagefile",
-                              "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:",
-                              "windows-pagefile",
-                              "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)",
-                              {{WindowsHive::system, plan}}},
-                             kChecks, kChanges);
+  return make_hive_fixer({"pagefile",
+                          "Windows: a system-managed pagefile becomes a fixed 2 GiB one on C:",
+                          "windows-pagefile",
+                          "the pagefile has a fixed size (a system-managed one can grow to 16 GB on import)",
+                          {{WindowsHive::system, plan}}},
+                         kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

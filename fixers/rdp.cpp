@@ -1,7 +1,7 @@
 // rdp: the only way into a Windows instance is Remote Desktop: allowed, its firewall rules
 // enabled, its service startable.
-#include "fixers/registry.h"
-#include "fixers/registry_edits.h"
+#include "fixers/hive_fixer.h"
+#include "fixers/table.h"
 #include "registry/guest_hive.h"
 #include "support/text.h"
 
@@ -51,7 +51,7 @@ constexpr const char* kChanges =
 }  // namespace
 
 std::unique_ptr<Fixer> make_rdp() {
-  return make_registry_fixer(
+  return make_hive_fixer(
       {"rdp",
        "Windows: allow Remote Desktop, enable its inbound firewall rules, do not leave TermService disabled",
        "windows-rdp",

@@ -1,6 +1,6 @@
 // rtc-utc: EC2 presents the hardware clock in UTC; Windows assumes local time unless told.
-#include "fixers/registry.h"
-#include "fixers/registry_edits.h"
+#include "fixers/hive_fixer.h"
+#include "fixers/table.h"
 #include "registry/guest_hive.h"
 
 namespace vmfix::fixers {
@@ -21,12 +21,12 @@ constexpr const char* kChanges = "sets DWORD 1 in every selected control set";
 }  // namespace
 
 std::unique_ptr<Fixer> make_rtc_utc() {
-  return make_registry_fixer({"rtc-utc",
-                              "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC",
-                              "windows-rtc-utc",
-                              "the hardware clock is read as UTC (RealTimeIsUniversal)",
-                              {{WindowsHive::system, plan}}},
-                             kChecks, kChanges);
+  return make_hive_fixer({"rtc-utc",
+                          "Windows: RealTimeIsUniversal=1, the clock EC2 gives is UTC",
+                          "windows-rtc-utc",
+                          "the hardware clock is read as UTC (RealTimeIsUniversal)",
+                          {{WindowsHive::system, plan}}},
+                         kChecks, kChanges);
 }
 
 }  // namespace vmfix::fixers

@@ -4,7 +4,7 @@
 // backed up beside itself first.
 #include <fmt/core.h>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 
 namespace vmfix::fixers {
 

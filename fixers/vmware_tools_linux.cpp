@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <functional>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/text.h"
 
 namespace vmfix::fixers {

@@ -6,8 +6,8 @@
 
 #include <array>
 
-#include "fixers/registry.h"
-#include "fixers/registry_edits.h"
+#include "fixers/hive_fixer.h"
+#include "fixers/table.h"
 #include "inspect/windows.h"
 #include "registry/guest_hive.h"
 #include "support/text.h"
@@ -91,7 +91,7 @@ constexpr const char* kChanges =
 }  // namespace
 
 std::unique_ptr<Fixer> make_vmware_tools_windows() {
-  return make_registry_fixer(
+  return make_hive_fixer(
       {"vmware-tools",
        "Windows: disable VMware's services and drivers in every control set, uninstall at first logon",
        "vmware-tools",

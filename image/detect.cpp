@@ -13,6 +13,7 @@
 #include "support/bytes.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/unique_fd.h"
 
 namespace vmfix::image {
 namespace fs = std::filesystem;
@@ -161,11 +162,10 @@ SourceImage open_image(const fs::path& path) {
     throw BadInput(fmt::format("{}: cannot read it: {}", name, std::strerror(errno)));
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (S_ISBLK(st.st_mode)) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      off_t end = ::lseek(fd, 0, SEEK_END);
+    const UniqueFd device(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (device.valid()) {
+      off_t end = ::lseek(device.get(), 0, SEEK_END);
       size = end > 0 ? static_cast<uint64_t>(end) : 0;
-      ::close(fd);
     }
   }
   try {

@@ -22,6 +22,7 @@
 #include "support/interrupt.h"
 #include "support/process.h"
 #include "support/progress.h"
+#include "support/unique_fd.h"
 
 namespace vmfix::image {
 namespace fs = std::filesystem;
@@ -39,12 +40,8 @@ std::vector<std::string> convert_options(const std::string& format) {
 }
 
 void fsync_path(const fs::path& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw_errno(fmt::format("fsync {}", path.string()));
-  }
-  ::close(fd);
+  const UniqueFd fd(::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC));
+  if (!fd.valid() || ::fsync(fd.get()) != 0) throw_errno(fmt::format("fsync {}", path.string()));
 }
 
 uint64_t virtual_size(const fs::path& image) {

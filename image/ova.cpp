@@ -13,6 +13,7 @@
 
 #include "support/error.h"
 #include "support/files.h"
+#include "support/unique_fd.h"
 
 namespace vmfix::image {
 
@@ -213,9 +214,9 @@ class ArchiveFile {
 
   // The whole of `file`, by copy_file_range where the kernel can (no trip through user space).
   void copy(const std::filesystem::path& file, uint64_t size, const std::function<void(uint64_t)>& on_copied) {
-    int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (in < 0) throw_errno(fmt::format("cannot read {}", file.string()));
-    std::unique_ptr<int, void (*)(int*)> closer(&in, [](int* fd) { ::close(*fd); });
+    const UniqueFd input(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!input.valid()) throw_errno(fmt::format("cannot read {}", file.string()));
+    const int in = input.get();
     bool kernel_copy = true;
     std::string buffer;
     for (uint64_t left = size; left > 0;) {

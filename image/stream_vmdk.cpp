@@ -17,6 +17,7 @@
 #include "support/bytes.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/unique_fd.h"
 
 namespace vmfix::image {
 namespace fs = std::filesystem;
@@ -222,12 +223,9 @@ void append_directory_and_footer(SectorWriter& out, const std::vector<uint32_t>&
 
 void write_stream_optimized_vmdk(const fs::path& raw, const fs::path& target, const std::string& extent_name,
                                  const StreamVmdkOptions& options) {
-  const int fd = ::open(raw.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno(fmt::format("cannot open {}", raw.string()));
-  struct CloseFd {
-    int fd;
-    ~CloseFd() { ::close(fd); }
-  } close_raw{fd};
+  const UniqueFd input(::open(raw.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!input.valid()) throw_errno(fmt::format("cannot open {}", raw.string()));
+  const int fd = input.get();
   const off_t end = ::lseek(fd, 0, SEEK_END);
   if (end < 0) throw_errno(fmt::format("cannot size {}", raw.string()));
   const auto size = static_cast<uint64_t>(end);

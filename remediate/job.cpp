@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "fixers/registry.h"
 #include "fixers/selinux_labels.h"
+#include "fixers/table.h"
 #include "guest/cached_guest.h"
 #include "guest/libguestfs_guest.h"
 #include "image/ovf.h"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "fixers/fstab.h"
 #include "rules/checks.h"
 #include "support/text.h"
 
@@ -14,23 +15,6 @@ using inspect::Facts;
 
 namespace {
 
-// fstab entries for optical or floppy drives that are mounted at boot.
-std::vector<std::string> removable_fstab_entries(guest::Guest& guest) {
-  std::vector<std::string> entries;
-  auto fstab = guest.read_if_exists("/etc/fstab");
-  if (!fstab) return entries;
-  for (std::string_view line : split_lines(*fstab)) {
-    line = trim(line);
-    if (line.empty() || line.front() == '#') continue;
-    std::string text(line);
-    bool removable = false;
-    for (std::string_view marker : {"/dev/cdrom", "/dev/sr", "/dev/scd", "/dev/fd0", "/dev/floppy", "iso9660", " udf "})
-      removable = removable || text.find(marker) != std::string::npos;
-    if (removable && text.find("noauto") == std::string::npos) entries.push_back("/etc/fstab: " + text);
-  }
-  return entries;
-}
-
 Outcome check_cdrom(const Context& c) {
   std::vector<std::string> evidence;
   if (c.image.ovf_cdroms > 0)
@@ -38,7 +22,9 @@ Outcome check_cdrom(const Context& c) {
   if (c.image.ovf_floppies > 0)
     evidence.push_back(fmt::format("the OVF attaches {} floppy drive(s)", c.image.ovf_floppies));
   if (c.facts.os_type == "linux" && c.guest)
-    for (auto& entry : removable_fstab_entries(*c.guest)) evidence.push_back(entry);
+    if (auto fstab = c.guest->read_if_exists("/etc/fstab"))
+      for (const std::string& entry : fixers::removable_media_mounted_at_boot(*fstab))
+        evidence.push_back("/etc/fstab: " + entry);
   if (evidence.empty())
     return pass(c.image.ovf_cdroms < 0 ? "no CD-ROM mounted at boot (a disk image carries no drives)"
                                        : "no CD-ROM drive");

@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "rules/engine.h"
 #include "support/error.h"
 

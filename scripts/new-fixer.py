@@ -5,7 +5,7 @@
 
 Writes fixers/<id>.cpp (the fixer: id, summary, documentation, applies, check, fix) and
 tests/unit/<id>_test.cpp (a guest before and after, failing until you describe them), registers
-the fixer at the end of the table in fixers/registry.{h,cpp}, adds both files to their CMake lists,
+the fixer at the end of the table in fixers/table.{h,cpp}, adds both files to their CMake lists,
 and says what else the rule needs. Then: write the check and the fix, build, run
 scripts/fixer-table.sh for the README row, and the unit tests.
 """
@@ -22,7 +22,7 @@ def fixer_source(fixer_id, name, name_snake, rule, os_type, summary):
     return f'''// {fixer_id}: WHAT IT FIXES AND WHY EC2 NEEDS IT.
 #include <fmt/core.h>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 
 namespace vmfix::fixers {{
 
@@ -69,7 +69,7 @@ def test_source(fixer_id, name, name_snake, os_type):
     return f'''// The {fixer_id} fixer: the guest before, the fix, the guest after, and a second run that changes nothing.
 #include <gtest/gtest.h>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "guest/fake_guest.h"
 
 namespace vmfix::fixers {{
@@ -119,11 +119,11 @@ def main():
     source.write_text(fixer_source(args.id, name, snake, args.rule, args.os, args.summary.replace('"', '\\"')))
     test.write_text(test_source(args.id, name, snake, args.os))
 
-    header = root / "fixers" / "registry.h"
+    header = root / "fixers" / "table.h"
     text = header.read_text()
     header.write_text(insert_after_last(text, r"^std::unique_ptr<Fixer> make_\w+\(.*\);$",
                                         f"std::unique_ptr<Fixer> make_{snake}();\n"))
-    table = root / "fixers" / "registry.cpp"
+    table = root / "fixers" / "table.cpp"
     text = table.read_text()
     table.write_text(insert_after_last(text, r"^  fixers\.push_back\(make_\w+\(.*\)\);.*$",
                                        f"  fixers.push_back(make_{snake}());\n"))

@@ -12,31 +12,13 @@
 
 #include "support/error.h"
 #include "support/interrupt.h"
+#include "support/unique_fd.h"
 
 namespace vmfix {
 namespace fs = std::filesystem;
 
-namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
-}  // namespace
-
 std::string read_host_file(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw_errno(path.string());
   std::string content;
   char buffer[65536];
@@ -53,7 +35,7 @@ std::string read_host_file(const fs::path& path) {
 }
 
 std::string read_host_bytes(const fs::path& path, uint64_t offset, size_t length) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw_errno(path.string());
   std::string content(length, '\0');
   size_t done = 0;
@@ -73,7 +55,7 @@ std::string read_host_bytes(const fs::path& path, uint64_t offset, size_t length
 void write_host_file_atomic(const fs::path& path, std::string_view content) {
   fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::string temp = (directory / fmt::format(".{}.tmp-XXXXXX", path.filename().string())).string();
-  Fd fd(::mkstemp(temp.data()));
+  UniqueFd fd(::mkstemp(temp.data()));
   if (fd.get() < 0) throw_errno(fmt::format("cannot create a temporary file in {}", directory.string()));
   auto fail = [&](const std::string& what) {
     ::unlink(temp.c_str());

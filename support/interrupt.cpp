@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "support/unique_fd.h"
+
 namespace vmfix::interrupt {
 namespace fs = std::filesystem;
 
@@ -122,13 +124,12 @@ void remove_stale_partials(const fs::path& directory) {
     const std::string name = entry.path().filename().string();
     if (!name.starts_with(".vmfix-partial-") || entry.is_symlink(error) || !entry.is_directory(error)) continue;
     if (fs::last_write_time(entry.path(), error) > a_minute_ago || error) continue;  // just made: not locked yet
-    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) continue;
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {  // nobody holds it: its writer is gone
+    const UniqueFd fd(::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) continue;
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {  // nobody holds it: its writer is gone
       std::error_code ignored;
       fs::remove_all(entry.path(), ignored);
     }
-    ::close(fd);
   }
 }
 

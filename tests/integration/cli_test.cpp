@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/files.h"
 #include "support/process.h"
 #include "support/text.h"

@@ -2,7 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "guest/fake_guest.h"
 
 namespace vmfix::fixers {

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <set>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "support/files.h"
 
 namespace vmfix::fixers {

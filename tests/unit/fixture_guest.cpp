@@ -2,7 +2,7 @@
 
 #include "bootloader/detect.h"
 #include "bootloader/kernels.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "fixtures/fixture.h"
 
 namespace vmfix::test {

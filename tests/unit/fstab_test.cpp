@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "guest/fake_guest.h"
 #include "support/files.h"
 #include "support/text.h"
@@ -22,6 +22,24 @@ const UuidOf kUuids = [](const std::string& device) -> std::string {
   if (appliance == "/dev/sdb1") return "3333-data";
   return "";
 };
+
+// One definition of removable media: the cdrom rule and the fstab fixer both use it.
+TEST(Fstab, RemovableMediaMountedAtBoot) {
+  EXPECT_TRUE(is_removable_media("/dev/sr0", "auto"));
+  EXPECT_TRUE(is_removable_media("LABEL=DVD", "udf,iso9660"));
+  EXPECT_FALSE(is_removable_media("UUID=1", "ext4"));
+  EXPECT_FALSE(is_removable_media("/dev/sda1", "vfat"));
+  const std::vector<std::string> found = removable_media_mounted_at_boot(
+      "UUID=1 / ext4 defaults 0 1\n"
+      "/dev/sr0 /media/cdrom0 udf,iso9660 user,noauto 0 0\n"
+      "/dev/sr1   /media/cdrom1 iso9660 ro,user 0 0\n"
+      "# /dev/sr2 /media/cdrom2 iso9660 ro 0 0\n"
+      "/dev/fd0 /mnt/floppy auto noauto 0 0\n"
+      "LABEL=ISO /mnt/iso udf defaults 0 0\n"
+      "/dev/scd0 /mnt/scd\n");
+  EXPECT_EQ(found, (std::vector<std::string>{"/dev/sr1   /media/cdrom1 iso9660 ro,user 0 0",
+                                             "LABEL=ISO /mnt/iso udf defaults 0 0"}));
+}
 
 TEST(Fstab, DeviceNamesAndWhatTheyMapTo) {
   for (const char* name : {"/dev/sda1", "/dev/hdb", "/dev/vda3", "/dev/xvdf1", "/dev/nvme0n1p2", "/dev/cciss/c0d0p1"})

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "disk/gpt_to_mbr.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "guest/fake_guest.h"
 #include "support/files.h"
 #include "support/process.h"

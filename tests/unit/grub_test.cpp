@@ -5,7 +5,7 @@
 #include "bootloader/detect.h"
 #include "bootloader/grub_edit.h"
 #include "bootloader/kernels.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "fixtures/fixture.h"
 #include "guest/fake_guest.h"
 #include "tests/unit/fixture_guest.h"

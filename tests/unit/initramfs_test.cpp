@@ -10,7 +10,7 @@
 #include <set>
 
 #include "bootloader/kernels.h"
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "fixtures/fixture.h"
 #include "guest/fake_guest.h"
 #include "rules/profile.h"

@@ -2,7 +2,7 @@
 // again, fix again (nothing changes the second time).
 #include <gtest/gtest.h>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "fixtures/fixture.h"
 #include "guest/fake_guest.h"
 #include "inspect/network.h"

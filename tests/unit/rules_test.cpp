@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "guest/fake_guest.h"
 #include "rules/engine.h"
 #include "rules/profile.h"

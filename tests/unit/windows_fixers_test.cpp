@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "fixers/registry.h"
+#include "fixers/table.h"
 #include "fixtures/fixture.h"
 #include "guest/fake_guest.h"
 #include "image/ovf.h"

@@ -1,4 +1,4 @@
-#include "fixers/registry_edits.h"
+#include "fixers/hive_fixer.h"
 
 #include <fmt/core.h>
 
@@ -42,9 +42,9 @@ std::string full_key(WindowsHive which, const std::string& key, const std::strin
 
 namespace {
 
-class RegistryFixer : public Fixer {
+class HiveFixer : public Fixer {
  public:
-  RegistryFixer(RegistryFixerSpec spec, std::string checks, std::string changes)
+  HiveFixer(HiveFixerSpec spec, std::string checks, std::string changes)
       : spec_(std::move(spec)), checks_(std::move(checks)), changes_(std::move(changes)) {}
   std::string_view id() const override { return spec_.id; }
   std::string_view summary() const override { return spec_.summary; }
@@ -85,14 +85,14 @@ class RegistryFixer : public Fixer {
   }
 
  private:
-  RegistryFixerSpec spec_;
+  HiveFixerSpec spec_;
   std::string checks_, changes_;
 };
 
 }  // namespace
 
-std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec, std::string checks, std::string changes) {
-  return std::make_unique<RegistryFixer>(std::move(spec), std::move(checks), std::move(changes));
+std::unique_ptr<Fixer> make_hive_fixer(HiveFixerSpec spec, std::string checks, std::string changes) {
+  return std::make_unique<HiveFixer>(std::move(spec), std::move(checks), std::move(changes));
 }
 
 }  // namespace vmfix::fixers

@@ -39,7 +39,7 @@ struct HivePlan {
   Planner plan;
 };
 
-struct RegistryFixerSpec {
+struct HiveFixerSpec {
   std::string id;
   std::string summary;
   std::string rule;
@@ -47,6 +47,6 @@ struct RegistryFixerSpec {
   std::vector<HivePlan> plans;  // one per hive it edits, each hive saved once
 };
 // `checks` and `changes`: its row of the README's fixer table.
-std::unique_ptr<Fixer> make_registry_fixer(RegistryFixerSpec spec, std::string checks, std::string changes);
+std::unique_ptr<Fixer> make_hive_fixer(HiveFixerSpec spec, std::string checks, std::string changes);
 
 }  // namespace vmfix::fixers

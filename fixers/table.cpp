@@ -1,4 +1,4 @@
-#include "fixers/registry.h"
+#include "fixers/table.h"
 
 #include <fmt/core.h>
 
