@@ -2,6 +2,7 @@
 // vmfix batch: every image of a library through the single-image command, N at a time, each in
 // its own vmfix process (one failing never stops the others), journalled so that an interrupted
 // batch resumes, sharded for clusters, summarised as JSON and CSV.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -40,5 +41,9 @@ std::optional<std::pair<int, int>> shard_from_environment();
 
 // How many appliances fit: the cores, and the memory available at about 1.3 GiB each; at least 1.
 int default_jobs();
+
+// What one appliance takes under software emulation, and the memory the machine has free now.
+inline constexpr uint64_t kApplianceBytes = 1300ULL << 20;
+uint64_t memory_available();
 
 }  // namespace vmfix::batch

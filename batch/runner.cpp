@@ -1,5 +1,4 @@
-#include "batch/batch.h"
-
+// vmfix batch's runner: each image in its own vmfix process, N at a time, journalled.
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -7,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -19,8 +17,10 @@
 #include <sstream>
 #include <thread>
 
+#include "batch/batch.h"
 #include "batch/journal.h"
 #include "batch/library.h"
+#include "batch/summary.h"
 #include "image/byte_source.h"
 #include "image/manifest.h"
 #include "image/output.h"
@@ -33,65 +33,11 @@
 
 namespace vmfix::batch {
 namespace fs = std::filesystem;
-namespace po = boost::program_options;
 using nlohmann::ordered_json;
 
 namespace {
 
-constexpr uint64_t kApplianceBytes = 1300ULL << 20;  // what one appliance takes under software emulation
-constexpr const char* kSchema = "vmfix.batch/1";
-
 using Clock = std::chrono::steady_clock;
-
-po::options_description describe() {
-  po::options_description options("vmfix batch options");
-  options.add_options()("all", "check, fix and write every image (the default)")("check", "only check every image")(
-      "dry-run", "plan every image's changes, write nothing")("fix", po::value<std::string>()->value_name("ID[,ID]"),
-                                                              "apply only these fixers")(
-      "skip", po::value<std::string>()->value_name("ID[,ID]"), "do not run these fixers")(
-      "output,o", po::value<std::string>()->value_name("OUTDIR"),
-      "where outputs, reports, logs, journal and summary go")(
-      "output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")(
-      "force", "write outputs even when blockers remain")("unattend", po::value<std::string>()->value_name("FILE"),
-                                                          "answer file for Windows guests")(
-      "profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"), "requirement profile")(
-      "accel", po::value<std::string>()->value_name("MODE")->default_value("auto"), "auto, kvm or tcg")(
-      "jobs,j", po::value<int>()->value_name("N"), "images at a time (default: from cores and free memory)")(
-      "shard", po::value<std::string>()->value_name("I/N"), "process the I-th (0-based) of N slices")(
-      "merge", "combine the shard summaries in OUTDIR (or the directories and files given)")(
-      "json", "print the summary as JSON on stdout")("verbose,v", "say more")("quiet,q", "say only errors");
-  return options;
-}
-
-std::pair<int, int> parse_shard(const std::string& text) {
-  const size_t slash = text.find('/');
-  char* end = nullptr;
-  const long index = slash == std::string::npos ? -1 : std::strtol(text.c_str(), &end, 10);
-  const long count = slash == std::string::npos ? -1 : std::strtol(text.c_str() + slash + 1, nullptr, 10);
-  if (slash == std::string::npos || end != text.c_str() + slash || count < 1 || count > 100000 || index < 0 ||
-      index >= count)
-    throw UsageError(fmt::format("--shard '{}': give I/N with 0 <= I < N", text));
-  return {static_cast<int>(index), static_cast<int>(count)};
-}
-
-std::optional<long> env_number(const char* name) {
-  const char* value = std::getenv(name);
-  if (!value || !*value) return std::nullopt;
-  char* end = nullptr;
-  const long number = std::strtol(value, &end, 10);
-  if (*end != '\0') throw UsageError(fmt::format("{}='{}' is not a number", name, value));
-  return number;
-}
-
-uint64_t memory_available() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  uint64_t kib = 0;
-  std::string unit;
-  while (meminfo >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib << 10;
-  return 0;
-}
 
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
@@ -368,64 +314,6 @@ void Runner::draw(bool final_line) {
   std::fflush(stderr);
 }
 
-ordered_json summary_entry(const JournalEntry& e, bool reused) {
-  return {{"image", e.key},           {"state", e.state},       {"verdict", e.verdict},
-          {"exit_code", e.exit_code}, {"findings", e.findings}, {"changes", e.changes},
-          {"output", e.output},       {"seconds", e.seconds},   {"peak_rss_mib", e.peak_rss_kib / 1024},
-          {"error", e.error},         {"report", e.report},     {"log", e.log},
-          {"reused", reused},         {"finished", e.finished}};
-}
-
-ordered_json totals_of(const ordered_json& images) {
-  int done = 0, failed = 0, ready = 0, fixable = 0, blocked = 0, reused = 0;
-  for (const auto& image : images) {
-    if (image["state"] == "done")
-      ++done;
-    else
-      ++failed;
-    if (image["verdict"] == "ready") ++ready;
-    if (image["verdict"] == "fixable") ++fixable;
-    if (image["verdict"] == "blocked") ++blocked;
-    if (image.value("reused", false)) ++reused;
-  }
-  return {{"images", images.size()}, {"done", done},       {"failed", failed}, {"ready", ready},
-          {"fixable", fixable},      {"blocked", blocked}, {"reused", reused}};
-}
-
-void write_summary(const fs::path& directory, const std::string& suffix, const ordered_json& summary) {
-  write_host_file_atomic(directory / ("summary" + suffix + ".json"),
-                         summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  auto quoted = [](const std::string& text) {
-    if (text.find_first_of(",\"\n") == std::string::npos) return text;
-    std::string out = "\"";
-    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
-    return out + "\"";
-  };
-  std::string csv =
-      "image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error,report,log,reused\n";
-  for (const auto& image : summary["images"])
-    csv += fmt::format("{},{},{},{},{},{},{},{:.1f},{},{},{},{},{}\n", quoted(image["image"]),
-                       image["state"].get<std::string>(), image["verdict"].get<std::string>(),
-                       image["exit_code"].get<int>(), image["findings"].get<int>(), image["changes"].get<int>(),
-                       quoted(image["output"]), image["seconds"].get<double>(), image["peak_rss_mib"].get<int64_t>(),
-                       quoted(image["error"]), quoted(image["report"]), quoted(image["log"]),
-                       image["reused"].get<bool>() ? "true" : "false");
-  write_host_file_atomic(directory / ("summary" + suffix + ".csv"), csv);
-}
-
-int exit_code_of(const ordered_json& totals) {
-  if (totals["failed"].get<int>() > 0) return kExitBadInput;
-  return totals["ready"] == totals["images"] ? kExitReady : kExitFixable;
-}
-
-void print_totals(const ordered_json& totals, const fs::path& directory, const std::string& suffix) {
-  fmt::print("{} images: {} done ({} ready, {} fixable, {} blocked; {} unchanged since the last run), {} failed\n",
-             totals["images"].get<size_t>(), totals["done"].get<int>(), totals["ready"].get<int>(),
-             totals["fixable"].get<int>(), totals["blocked"].get<int>(), totals["reused"].get<int>(),
-             totals["failed"].get<int>());
-  fmt::print("summary: {}\n", (directory / ("summary" + suffix + ".json")).string());
-}
-
 int Runner::run() {
   fs::create_directories(options_.output_dir / "reports");
   fs::create_directories(options_.output_dir / "logs");
@@ -479,110 +367,6 @@ int Runner::run() {
 
 }  // namespace
 
-std::string batch_usage() {
-  std::ostringstream text;
-  text << describe();
-  return "Usage: vmfix batch [--all | --check | --dry-run | --fix IDS] [OPTIONS] DIR-or-MANIFEST -o OUTDIR\n"
-         "       vmfix batch --merge OUTDIR [SUMMARY-or-DIR...]\n"
-         "Every image under DIR (or listed in MANIFEST) through vmfix, N at a time, resumable.\n\n" +
-         text.str() + "\nExit codes: 0 every image done and ready, 1 some not ready, 65 some image failed, 64 usage.\n";
-}
-
-BatchOptions parse_batch_options(const std::vector<std::string>& args) {
-  po::options_description options = describe(), hidden, all;
-  hidden.add_options()("input", po::value<std::vector<std::string>>());
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("input", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  BatchOptions result;
-  int modes = 0;
-  for (const char* mode : {"all", "check", "dry-run", "fix"})
-    if (vm.count(mode)) {
-      ++modes;
-      result.mode = mode;
-    }
-  if (modes > 1) throw UsageError("vmfix batch: choose one of --all, --check, --dry-run and --fix");
-  if (vm.count("fix")) result.fix = vm["fix"].as<std::string>();
-  if (vm.count("skip")) result.skip = vm["skip"].as<std::string>();
-  if (vm.count("output-format")) result.output_format = vm["output-format"].as<std::string>();
-  if (vm.count("unattend")) result.unattend = fs::absolute(vm["unattend"].as<std::string>()).string();
-  result.profile = vm["profile"].as<std::string>();
-  result.accel = vm["accel"].as<std::string>();
-  result.force = vm.count("force") > 0;
-  result.json = vm.count("json") > 0;
-  if (vm.count("verbose") && vm.count("quiet")) throw UsageError("-v and -q contradict each other");
-  result.verbosity = vm.count("quiet") ? 0 : vm.count("verbose") ? 2 : 1;
-  result.merge = vm.count("merge") > 0;
-  std::vector<std::string> inputs;
-  if (vm.count("input")) inputs = vm["input"].as<std::vector<std::string>>();
-  if (vm.count("output")) result.output_dir = fs::absolute(vm["output"].as<std::string>());
-  if (result.merge) {
-    if (result.output_dir.empty()) {
-      if (inputs.empty()) throw UsageError("vmfix batch --merge: give the output directory");
-      result.output_dir = fs::absolute(inputs.front());
-    }
-    for (const std::string& input : inputs) result.inputs.push_back(fs::absolute(input));
-    if (result.inputs.empty()) result.inputs.push_back(result.output_dir);
-    return result;
-  }
-  if (inputs.size() != 1) throw UsageError("vmfix batch: give one directory or manifest (and -o OUTDIR)");
-  if (result.output_dir.empty()) throw UsageError("vmfix batch: -o OUTDIR is required");
-  result.source = fs::absolute(inputs.front());
-  if (vm.count("jobs")) {
-    result.jobs = vm["jobs"].as<int>();
-    if (result.jobs < 1 || result.jobs > 256) throw UsageError("-j: give 1 to 256 images at a time");
-  }
-  if (vm.count("shard")) {
-    std::tie(result.shard_index, result.shard_count) = parse_shard(vm["shard"].as<std::string>());
-  } else if (auto shard = shard_from_environment()) {
-    std::tie(result.shard_index, result.shard_count) = *shard;
-  }
-  return result;
-}
-
-std::optional<std::pair<int, int>> shard_from_environment() {
-  std::optional<long> index, count;
-  if (auto id = env_number("SLURM_ARRAY_TASK_ID")) {
-    // --array=MIN-MAX[:STEP]: the task's place in the range. A list (--array=1,5,7) has no such
-    // place: it is refused below, rather than leaving shards unprocessed.
-    const long step = env_number("SLURM_ARRAY_TASK_STEP").value_or(1);
-    const long offset = *id - env_number("SLURM_ARRAY_TASK_MIN").value_or(0);
-    if (step < 1 || offset % step != 0)
-      throw UsageError(
-          fmt::format("Slurm array task {} is not on its range's steps; use --array=0-N or --shard I/N", *id));
-    index = offset / step;
-    count = env_number("SLURM_ARRAY_TASK_COUNT");
-    if (!count) throw UsageError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
-  } else if (auto completion = env_number("JOB_COMPLETION_INDEX")) {
-    index = completion;
-    count = env_number("VMFIX_SHARD_COUNT");
-    if (!count) count = env_number("JOB_COMPLETIONS");
-    if (!count)
-      throw UsageError("JOB_COMPLETION_INDEX is set: give the completions count in VMFIX_SHARD_COUNT (or --shard I/N)");
-  } else {
-    return std::nullopt;
-  }
-  if (*count < 1 || *index < 0 || *index >= *count)
-    throw UsageError(
-        fmt::format("the environment names shard {} of {} (a Slurm array must be a range, "
-                    "--array=0-N[:STEP]; or give --shard I/N)",
-                    *index, *count));
-  return std::pair<int, int>{static_cast<int>(*index), static_cast<int>(*count)};
-}
-
-int default_jobs() {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const uint64_t by_memory = memory_available() / kApplianceBytes;
-  return static_cast<int>(std::max<uint64_t>(1, std::min<uint64_t>(cores, by_memory)));
-}
-
 int run_batch(const BatchOptions& options) {
   if (!fs::exists(options.source))
     throw BadInput(fmt::format("{}: no such file or directory", options.source.string()));
@@ -597,71 +381,6 @@ int run_batch(const BatchOptions& options) {
     throw UsageError(
         "the output directory is the library itself: its outputs would be read as images next time; give another -o");
   return Runner(options, std::move(images)).run();
-}
-
-int run_merge(const BatchOptions& options) {
-  std::vector<fs::path> files;
-  for (const fs::path& input : options.inputs) {
-    if (fs::is_directory(input)) {
-      std::vector<fs::path> found;
-      for (const auto& entry : fs::directory_iterator(input)) {
-        const std::string name = entry.path().filename().string();
-        if (name.starts_with("summary-shard-") && name.ends_with(".json")) found.push_back(entry.path());
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else {
-      files.push_back(input);
-    }
-  }
-  if (files.empty())
-    throw BadInput(fmt::format("{}: no shard summaries (summary-shard-*.json) to merge", options.output_dir.string()));
-  ordered_json images = ordered_json::array();
-  std::set<std::string> keys;
-  std::set<int> shards;
-  int count = 0;
-  std::string mode, source;
-  for (const fs::path& file : files) {
-    nlohmann::ordered_json summary;
-    try {
-      summary = nlohmann::ordered_json::parse(read_host_file(file));
-    } catch (const std::exception& e) {
-      throw BadInput(fmt::format("{}: not a batch summary: {}", file.string(), e.what()));
-    }
-    if (summary.value("schema", "") != kSchema)
-      throw BadInput(fmt::format("{}: not a {} summary", file.string(), kSchema));
-    const int shard_count = summary["shard"]["count"].get<int>();
-    if (count && shard_count != count)
-      throw BadInput(
-          fmt::format("{}: a summary of {} shards among summaries of {}", file.string(), shard_count, count));
-    count = shard_count;
-    shards.insert(summary["shard"]["index"].get<int>());
-    mode = summary.value("mode", "");
-    source = summary.value("source", "");
-    for (const auto& image : summary["images"])
-      if (keys.insert(image["image"].get<std::string>()).second) images.push_back(image);
-  }
-  std::vector<int> missing;
-  for (int i = 0; i < count; ++i)
-    if (!shards.contains(i)) missing.push_back(i);
-  std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) { return a["image"] < b["image"]; });
-  ordered_json summary{{"schema", kSchema},
-                       {"source", source},
-                       {"mode", mode},
-                       {"shard", {{"index", nullptr}, {"count", count}, {"merged", shards}, {"missing", missing}}},
-                       {"totals", totals_of(images)},
-                       {"images", images}};
-  fs::create_directories(options.output_dir);
-  write_summary(options.output_dir, "", summary);
-  if (options.json)
-    fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-  else if (options.verbosity > 0)
-    print_totals(summary["totals"], options.output_dir, "");
-  if (!missing.empty()) {
-    fmt::print(stderr, "vmfix batch --merge: {} of {} shard summaries are missing\n", missing.size(), count);
-    return kExitBadInput;
-  }
-  return exit_code_of(summary["totals"]);
 }
 
 }  // namespace vmfix::batch

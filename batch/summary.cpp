@@ -1,0 +1,139 @@
+#include "batch/summary.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <set>
+
+#include "batch/batch.h"
+#include "support/error.h"
+#include "support/files.h"
+
+namespace vmfix::batch {
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+ordered_json summary_entry(const JournalEntry& e, bool reused) {
+  return {{"image", e.key},           {"state", e.state},       {"verdict", e.verdict},
+          {"exit_code", e.exit_code}, {"findings", e.findings}, {"changes", e.changes},
+          {"output", e.output},       {"seconds", e.seconds},   {"peak_rss_mib", e.peak_rss_kib / 1024},
+          {"error", e.error},         {"report", e.report},     {"log", e.log},
+          {"reused", reused},         {"finished", e.finished}};
+}
+
+ordered_json totals_of(const ordered_json& images) {
+  int done = 0, failed = 0, ready = 0, fixable = 0, blocked = 0, reused = 0;
+  for (const auto& image : images) {
+    if (image["state"] == "done")
+      ++done;
+    else
+      ++failed;
+    if (image["verdict"] == "ready") ++ready;
+    if (image["verdict"] == "fixable") ++fixable;
+    if (image["verdict"] == "blocked") ++blocked;
+    if (image.value("reused", false)) ++reused;
+  }
+  return {{"images", images.size()}, {"done", done},       {"failed", failed}, {"ready", ready},
+          {"fixable", fixable},      {"blocked", blocked}, {"reused", reused}};
+}
+
+void write_summary(const fs::path& directory, const std::string& suffix, const ordered_json& summary) {
+  write_host_file_atomic(directory / ("summary" + suffix + ".json"),
+                         summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  auto quoted = [](const std::string& text) {
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string out = "\"";
+    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+    return out + "\"";
+  };
+  std::string csv =
+      "image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error,report,log,reused\n";
+  for (const auto& image : summary["images"])
+    csv += fmt::format("{},{},{},{},{},{},{},{:.1f},{},{},{},{},{}\n", quoted(image["image"]),
+                       image["state"].get<std::string>(), image["verdict"].get<std::string>(),
+                       image["exit_code"].get<int>(), image["findings"].get<int>(), image["changes"].get<int>(),
+                       quoted(image["output"]), image["seconds"].get<double>(), image["peak_rss_mib"].get<int64_t>(),
+                       quoted(image["error"]), quoted(image["report"]), quoted(image["log"]),
+                       image["reused"].get<bool>() ? "true" : "false");
+  write_host_file_atomic(directory / ("summary" + suffix + ".csv"), csv);
+}
+
+int exit_code_of(const ordered_json& totals) {
+  if (totals["failed"].get<int>() > 0) return kExitBadInput;
+  return totals["ready"] == totals["images"] ? kExitReady : kExitFixable;
+}
+
+void print_totals(const ordered_json& totals, const fs::path& directory, const std::string& suffix) {
+  fmt::print("{} images: {} done ({} ready, {} fixable, {} blocked; {} unchanged since the last run), {} failed\n",
+             totals["images"].get<size_t>(), totals["done"].get<int>(), totals["ready"].get<int>(),
+             totals["fixable"].get<int>(), totals["blocked"].get<int>(), totals["reused"].get<int>(),
+             totals["failed"].get<int>());
+  fmt::print("summary: {}\n", (directory / ("summary" + suffix + ".json")).string());
+}
+
+int run_merge(const BatchOptions& options) {
+  std::vector<fs::path> files;
+  for (const fs::path& input : options.inputs) {
+    if (fs::is_directory(input)) {
+      std::vector<fs::path> found;
+      for (const auto& entry : fs::directory_iterator(input)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with("summary-shard-") && name.ends_with(".json")) found.push_back(entry.path());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(input);
+    }
+  }
+  if (files.empty())
+    throw BadInput(fmt::format("{}: no shard summaries (summary-shard-*.json) to merge", options.output_dir.string()));
+  ordered_json images = ordered_json::array();
+  std::set<std::string> keys;
+  std::set<int> shards;
+  int count = 0;
+  std::string mode, source;
+  for (const fs::path& file : files) {
+    nlohmann::ordered_json summary;
+    try {
+      summary = nlohmann::ordered_json::parse(read_host_file(file));
+    } catch (const std::exception& e) {
+      throw BadInput(fmt::format("{}: not a batch summary: {}", file.string(), e.what()));
+    }
+    if (summary.value("schema", "") != kSchema)
+      throw BadInput(fmt::format("{}: not a {} summary", file.string(), kSchema));
+    const int shard_count = summary["shard"]["count"].get<int>();
+    if (count && shard_count != count)
+      throw BadInput(
+          fmt::format("{}: a summary of {} shards among summaries of {}", file.string(), shard_count, count));
+    count = shard_count;
+    shards.insert(summary["shard"]["index"].get<int>());
+    mode = summary.value("mode", "");
+    source = summary.value("source", "");
+    for (const auto& image : summary["images"])
+      if (keys.insert(image["image"].get<std::string>()).second) images.push_back(image);
+  }
+  std::vector<int> missing;
+  for (int i = 0; i < count; ++i)
+    if (!shards.contains(i)) missing.push_back(i);
+  std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) { return a["image"] < b["image"]; });
+  ordered_json summary{{"schema", kSchema},
+                       {"source", source},
+                       {"mode", mode},
+                       {"shard", {{"index", nullptr}, {"count", count}, {"merged", shards}, {"missing", missing}}},
+                       {"totals", totals_of(images)},
+                       {"images", images}};
+  fs::create_directories(options.output_dir);
+  write_summary(options.output_dir, "", summary);
+  if (options.json)
+    fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  else if (options.verbosity > 0)
+    print_totals(summary["totals"], options.output_dir, "");
+  if (!missing.empty()) {
+    fmt::print(stderr, "vmfix batch --merge: {} of {} shard summaries are missing\n", missing.size(), count);
+    return kExitBadInput;
+  }
+  return exit_code_of(summary["totals"]);
+}
+
+}  // namespace vmfix::batch
