@@ -5,9 +5,17 @@
 #include <regex>
 #include <vector>
 
+#include "inspect/netplan.h"
 #include "support/text.h"
 
 namespace vmfix::fixers {
+
+using inspect::netplan::blank_or_comment;
+using inspect::netplan::child_indent;
+using inspect::netplan::indent_of;
+using inspect::netplan::key_of;
+using inspect::netplan::subtree_end;
+using inspect::netplan::value_of;
 
 namespace {
 
@@ -42,16 +50,6 @@ std::string joined(const Lines& lines) {
 bool is_ipv4(std::string_view address) {
   return address.find(':') == std::string_view::npos && !address.empty() &&
          std::isdigit(static_cast<unsigned char>(address[0]));
-}
-
-size_t indent_of(std::string_view line) {
-  size_t indent = line.find_first_not_of(" \t");
-  return indent == std::string_view::npos ? line.size() : indent;
-}
-
-bool blank_or_comment(std::string_view line) {
-  std::string_view body = trim(line);
-  return body.empty() || body.front() == '#';
 }
 
 // KEY of a "KEY=VALUE" line ("" for comments and other lines); `export KEY=` too.
@@ -177,43 +175,6 @@ std::string dhcp_ifupdown(std::string_view text, bool primary_by_pattern) {
 
 namespace {
 
-// netplan: the line index just past the subtree of the mapping key at `at` (deeper lines).
-size_t subtree_end(const std::vector<std::string>& lines, size_t at) {
-  const size_t indent = indent_of(lines[at]);
-  size_t end = at + 1;
-  for (size_t k = at + 1; k < lines.size(); ++k) {
-    if (blank_or_comment(lines[k])) continue;
-    if (indent_of(lines[k]) <= indent) break;
-    end = k + 1;
-  }
-  return end;
-}
-
-std::string yaml_key(std::string_view line) {
-  std::string_view body = trim(line);
-  if (body.empty() || body.front() == '#' || body.front() == '-') return "";
-  size_t colon = body.find(':');
-  if (colon == std::string_view::npos) return "";
-  return unquote(body.substr(0, colon));
-}
-
-std::string yaml_value(std::string_view line) {
-  std::string_view body = trim(line);
-  size_t colon = body.find(':');
-  std::string_view value = colon == std::string_view::npos ? "" : body.substr(colon + 1);
-  size_t comment = value.find(" #");
-  if (comment != std::string_view::npos) value = value.substr(0, comment);
-  return std::string(trim(value));
-}
-
-// One interface block of netplan (the lines after "NAME:" that are deeper than it).
-// The indent of the first child line of the block [header, end), 0 when there is none.
-size_t child_indent_of(const std::vector<std::string>& lines, size_t header, size_t end) {
-  for (size_t k = header + 1; k < end; ++k)
-    if (!blank_or_comment(lines[k])) return indent_of(lines[k]);
-  return 0;
-}
-
 struct NetplanState {
   bool static_v4 = false;   // it has IPv4 addresses
   bool dhcp4_line = false;  // it has a dhcp4 key
@@ -223,13 +184,13 @@ NetplanState netplan_state(const std::vector<std::string>& lines, size_t header,
   NetplanState state;
   for (size_t k = header + 1; k < end; ++k) {
     if (indent_of(lines[k]) != indent) continue;
-    const std::string key = yaml_key(lines[k]);
+    const std::string key = key_of(lines[k]);
     if (key == "dhcp4") state.dhcp4_line = true;
     if (key != "addresses") continue;
-    std::string value = yaml_value(lines[k]);
-    if (!value.empty()) state.static_v4 = value.find('.') != std::string::npos;
+    for (const std::string& address : inspect::netplan::flow_list(value_of(lines[k])))
+      state.static_v4 = state.static_v4 || is_ipv4(address);
     for (size_t item = k + 1; item < subtree_end(lines, k); ++item)
-      if (is_ipv4(unquote(trim(trim(lines[item]).substr(1))))) state.static_v4 = true;
+      if (is_ipv4(inspect::netplan::list_item(lines[item]))) state.static_v4 = true;
   }
   return state;
 }
@@ -238,8 +199,8 @@ NetplanState netplan_state(const std::vector<std::string>& lines, size_t header,
 void rewrite_match(const std::vector<std::string>& lines, size_t k, size_t stop, const std::string& pad,
                    std::vector<std::string>& out) {
   bool by_mac = false;
-  for (size_t m = k + 1; m < stop; ++m) by_mac = by_mac || yaml_key(lines[m]) == "macaddress";
-  if (!by_mac && yaml_value(lines[k]).find("macaddress") == std::string::npos) {
+  for (size_t m = k + 1; m < stop; ++m) by_mac = by_mac || key_of(lines[m]) == "macaddress";
+  if (!by_mac && value_of(lines[k]).find("macaddress") == std::string::npos) {
     for (size_t m = k; m < stop; ++m) out.push_back(lines[m]);
     return;
   }
@@ -250,43 +211,33 @@ void rewrite_match(const std::vector<std::string>& lines, size_t k, size_t stop,
 // The addresses key [k, stop) with its IPv4 addresses taken out; nothing when none remain.
 void keep_ipv6_addresses(const std::vector<std::string>& lines, size_t k, size_t stop, const std::string& pad,
                          std::vector<std::string>& out) {
-  std::string value = yaml_value(lines[k]);
+  const std::string value = value_of(lines[k]);
   if (!value.empty() && value.front() == '[') {
-    std::vector<std::string> v6;
-    std::string_view list = std::string_view(value).substr(1, value.size() - 2);
-    for (size_t at = 0; at <= list.size();) {
-      size_t comma = list.find(',', at);
-      if (comma == std::string_view::npos) comma = list.size();
-      std::string item = unquote(list.substr(at, comma - at));
-      if (!item.empty() && !is_ipv4(item)) v6.push_back(item);
-      at = comma + 1;
-    }
-    if (v6.empty()) return;
-    std::string kept_list;
-    for (const std::string& item : v6) kept_list += (kept_list.empty() ? "" : ", ") + ("\"" + item + "\"");
-    out.push_back(pad + "addresses: [" + kept_list + "]");
+    std::string kept;
+    for (const std::string& item : inspect::netplan::flow_list(value))
+      if (!is_ipv4(item)) kept += (kept.empty() ? "\"" : ", \"") + item + "\"";
+    if (!kept.empty()) out.push_back(pad + "addresses: [" + kept + "]");
     return;
   }
   std::vector<std::string> items;
   for (size_t item = k + 1; item < stop; ++item)
-    if (!is_ipv4(unquote(trim(trim(lines[item]).substr(trim(lines[item]).empty() ? 0 : 1)))))
-      items.push_back(lines[item]);
+    if (!is_ipv4(inspect::netplan::list_item(lines[item]))) items.push_back(lines[item]);
   if (std::none_of(items.begin(), items.end(), [](const std::string& l) { return !blank_or_comment(l); })) return;
   out.push_back(lines[k]);
   for (const std::string& item : items) out.push_back(item);
 }
 
 void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, size_t end) {
-  const size_t child_indent = child_indent_of(lines, header, end);
-  if (child_indent == 0) return;
-  const std::string pad(child_indent, ' ');
-  const NetplanState state = netplan_state(lines, header, end, child_indent);
+  const size_t depth = child_indent(lines, header, end);
+  if (depth == 0) return;
+  const std::string pad(depth, ' ');
+  const NetplanState state = netplan_state(lines, header, end, depth);
 
   std::vector<std::string> out(lines.begin(), lines.begin() + static_cast<long>(header) + 1);
   if (state.static_v4 && !state.dhcp4_line) out.push_back(pad + "dhcp4: true");
   for (size_t k = header + 1; k < end;) {
-    const bool child = indent_of(lines[k]) == child_indent && !blank_or_comment(lines[k]);
-    const std::string key = child ? yaml_key(lines[k]) : "";
+    const bool child = indent_of(lines[k]) == depth && !blank_or_comment(lines[k]);
+    const std::string key = child ? key_of(lines[k]) : "";
     const size_t stop = child ? subtree_end(lines, k) : k + 1;
     if (child && key == "set-name") {
       // dropped: EC2 names the NIC
@@ -311,25 +262,10 @@ void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, s
 
 std::string dhcp_netplan(std::string_view text) {
   Lines lines = lines_of(text);
-  // Interfaces: depth-2 keys under network.{ethernets,bonds,bridges,vlans}. Walk from the end so
-  // edits do not shift the blocks still to visit.
-  std::vector<std::pair<size_t, size_t>> interfaces;  // header line, end
-  std::vector<std::pair<size_t, std::string>> path;
-  for (size_t k = 0; k < lines.lines.size(); ++k) {
-    const std::string& line = lines.lines[k];
-    if (blank_or_comment(line) || trim(line).front() == '-') continue;
-    const size_t indent = indent_of(line);
-    while (!path.empty() && path.back().first >= indent) path.pop_back();
-    const std::string key = yaml_key(line);
-    if (key.empty()) continue;
-    if (path.size() == 2 && path[0].second == "network" &&
-        (path[1].second == "ethernets" || path[1].second == "bonds" || path[1].second == "bridges" ||
-         path[1].second == "vlans" || path[1].second == "wifis"))
-      interfaces.emplace_back(k, subtree_end(lines.lines, k));
-    if (yaml_value(line).empty()) path.emplace_back(indent, key);
-  }
+  // Walk the interfaces from the end, so that edits do not shift the blocks still to visit.
+  const std::vector<inspect::netplan::Interface> interfaces = inspect::netplan::interfaces(lines.lines);
   for (auto it = interfaces.rbegin(); it != interfaces.rend(); ++it)
-    netplan_interface_to_dhcp(lines.lines, it->first, it->second);
+    netplan_interface_to_dhcp(lines.lines, it->header, it->end);
   return joined(lines);
 }
 

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "inspect/netplan.h"
 #include "support/text.h"
 
 namespace vmfix::inspect {
@@ -90,64 +91,33 @@ std::vector<NetworkConfig> read_ifupdown_stanzas(std::string_view file, std::str
   return configs;
 }
 
-// A small indentation-driven reader for the part of netplan YAML that matters here:
-// network.{ethernets,bonds,vlans,bridges,wifis}.NAME.{dhcp4,addresses,match.macaddress}.
+// netplan: per interface block, its dhcp4/dhcp6 and addresses (inline or as a list) and a
+// match.macaddress binding.
 std::vector<NetworkConfig> read_netplan(std::string_view file, std::string_view text) {
+  std::vector<std::string> lines;
+  for (std::string_view line : split_lines(text)) lines.emplace_back(line);
   std::vector<NetworkConfig> configs;
-  std::vector<std::pair<size_t, std::string>> path;  // (indent, key) of the enclosing mappings
-  bool in_addresses = false;
-  size_t addresses_indent = 0;
-  for (std::string_view raw : split_lines(text)) {
-    std::string_view line = raw.substr(0, raw.find(" #"));
-    if (trim(line).empty() || trim(line).front() == '#') continue;
-    size_t indent = line.find_first_not_of(' ');
-    std::string_view body = trim(line);
-    if (in_addresses && indent > addresses_indent && body.front() == '-') {
-      if (!configs.empty()) configs.back().addresses.push_back(unquote(trim(body.substr(1))));
-      continue;
-    }
-    in_addresses = false;
-    while (!path.empty() && path.back().first >= indent) path.pop_back();
-    size_t colon = body.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string key(trim(body.substr(0, colon)));
-    std::string value(trim(body.substr(colon + 1)));
-    value = unquote(value);
-    // Depth 2 under network.<kind>: an interface.
-    if (path.size() == 2 && path[0].second == "network" &&
-        (path[1].second == "ethernets" || path[1].second == "bonds" || path[1].second == "vlans" ||
-         path[1].second == "bridges" || path[1].second == "wifis")) {
-      configs.push_back({"netplan", std::string(file), key, "manual", {}, ""});
-    } else if (path.size() >= 3 && path[0].second == "network" && !configs.empty()) {
-      NetworkConfig& config = configs.back();
-      std::string_view parent = path.back().second;
-      if (key == "dhcp4" && is_true(value))
+  for (const netplan::Interface& block : netplan::interfaces(lines)) {
+    NetworkConfig config{"netplan", std::string(file), block.name, "manual", {}, ""};
+    const size_t indent = netplan::child_indent(lines, block.header, block.end);
+    for (size_t k = block.header + 1; k < block.end; ++k) {
+      if (netplan::indent_of(lines[k]) != indent || netplan::blank_or_comment(lines[k])) continue;
+      const std::string key = netplan::key_of(lines[k]), value = unquote(netplan::value_of(lines[k]));
+      if ((key == "dhcp4" || key == "dhcp6") && is_true(value)) {
         config.method = "dhcp";
-      else if (key == "dhcp6" && is_true(value) && config.method != "dhcp")
-        config.method = "dhcp";
-      else if (key == "macaddress" && parent == "match")
-        config.mac_binding = value;
-      else if (key == "addresses" && path.size() == 3) {
-        if (config.method != "dhcp") config.method = "static";
-        if (!value.empty() && value.front() == '[') {
-          std::string_view list = std::string_view(value).substr(1, value.size() - 2);
-          for (size_t at = 0; at <= list.size();) {
-            size_t comma = list.find(',', at);
-            if (comma == std::string_view::npos) comma = list.size();
-            std::string item = unquote(trim(list.substr(at, comma - at)));
-            if (!item.empty()) config.addresses.push_back(item);
-            at = comma + 1;
-          }
-        } else {
-          in_addresses = true;
-          addresses_indent = indent;
-        }
+      } else if (key == "match") {
+        for (size_t m = k + 1; m < netplan::subtree_end(lines, k); ++m)
+          if (netplan::key_of(lines[m]) == "macaddress") config.mac_binding = unquote(netplan::value_of(lines[m]));
+      } else if (key == "addresses") {
+        for (std::string& address : netplan::flow_list(netplan::value_of(lines[k])))
+          config.addresses.push_back(std::move(address));
+        for (size_t m = k + 1; m < netplan::subtree_end(lines, k); ++m)
+          if (std::string item = netplan::list_item(lines[m]); !item.empty()) config.addresses.push_back(item);
       }
     }
-    if (value.empty()) path.emplace_back(indent, key);
-  }
-  for (NetworkConfig& config : configs)
     if (!config.addresses.empty() && config.method == "manual") config.method = "static";
+    configs.push_back(std::move(config));
+  }
   return configs;
 }
 

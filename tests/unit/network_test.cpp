@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "guest/fake_guest.h"
+#include "inspect/netplan.h"
 #include "support/files.h"
+#include "support/text.h"
 #include "tests/test_support.h"
 
 namespace vmfix::inspect {
@@ -114,3 +116,57 @@ TEST(Network, DetectFollowsIfupdownIncludesAndEveryStack) {
 }
 
 }  // namespace vmfix::inspect
+
+namespace vmfix::inspect::netplan {
+namespace {
+
+// The one netplan reader inspection and the rewriter share: interface blocks and their values.
+TEST(Netplan, InterfaceBlocksListsAndComments) {
+  const std::vector<std::string> lines{"# written by the installer",
+                                       "network:",
+                                       "  version: 2",
+                                       "  ethernets:",
+                                       "    ens192:   # the VMware NIC",
+                                       "      addresses: [10.0.0.5/24, \"fd00::5/64\"]  # static",
+                                       "      match:",
+                                       "        macaddress: \"00:50:56:8a:3c:21\"",
+                                       "",
+                                       "    ens224: {}",
+                                       "  bonds:",
+                                       "    bond0:",
+                                       "      addresses:",
+                                       "        - 192.168.1.2/24 # primary",
+                                       "  renderer: networkd"};
+  const std::vector<Interface> found = interfaces(lines);
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].kind, "ethernets");
+  EXPECT_EQ(found[0].name, "ens192");
+  EXPECT_EQ(found[0].header, 4u);
+  EXPECT_EQ(found[0].end, 8u) << "the blank line after the block is not part of it";
+  EXPECT_EQ(found[1].name, "ens224");
+  EXPECT_EQ(found[1].end, 10u);
+  EXPECT_EQ(found[2].kind, "bonds");
+  EXPECT_EQ(found[2].end, 14u);
+  EXPECT_EQ(child_indent(lines, found[0].header, found[0].end), 6u);
+  EXPECT_EQ(key_of(lines[5]), "addresses");
+  EXPECT_EQ(flow_list(value_of(lines[5])), (std::vector<std::string>{"10.0.0.5/24", "fd00::5/64"}));
+  EXPECT_EQ(unquote(value_of(lines[7])), "00:50:56:8a:3c:21");
+  EXPECT_EQ(list_item(lines[13]), "192.168.1.2/24");
+  EXPECT_EQ(key_of(lines[13]), "") << "a list item is not a key";
+  EXPECT_EQ(flow_list("[]"), std::vector<std::string>{});
+
+  const auto configs = read_netplan("/etc/netplan/50.yaml", [&] {
+    std::string text;
+    for (const std::string& line : lines) text += line + "\n";
+    return text;
+  }());
+  ASSERT_EQ(configs.size(), 3u);
+  EXPECT_EQ(configs[0].method, "static");
+  EXPECT_EQ(configs[0].addresses, (std::vector<std::string>{"10.0.0.5/24", "fd00::5/64"}));
+  EXPECT_EQ(configs[0].mac_binding, "00:50:56:8a:3c:21");
+  EXPECT_EQ(configs[1].method, "manual");
+  EXPECT_EQ(configs[2].addresses, std::vector<std::string>{"192.168.1.2/24"});
+}
+
+}  // namespace
+}  // namespace vmfix::inspect::netplan
