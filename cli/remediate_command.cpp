@@ -109,23 +109,13 @@ void print_changes(const remediate::Report& report, int verbosity) {
 
 std::string verdict_line(rules::Verdict verdict, const std::vector<remediate::ShownFinding>& findings,
                          const Styles& styles) {
-  int blockers = 0, fixable = 0, warnings = 0;
-  for (const remediate::ShownFinding& shown : findings) {
-    if (!shown.failed()) continue;
-    const rules::Severity severity = shown.result->rule->severity;
-    if (shown.result->fixable)
-      ++fixable;
-    else if (severity == rules::Severity::blocker)
-      ++blockers;
-    else if (severity == rules::Severity::warning)
-      ++warnings;
-  }
+  const remediate::Tally counts = remediate::tally(findings);
   auto color = verdict == rules::Verdict::ready     ? fmt::terminal_color::green
                : verdict == rules::Verdict::fixable ? fmt::terminal_color::yellow
                                                     : fmt::terminal_color::red;
   return fmt::format("verdict: {} ({} fixable, {} blocking, {} other warnings)",
-                     styles.paint(rules::to_string(verdict), fmt::fg(color) | fmt::emphasis::bold), fixable, blockers,
-                     warnings);
+                     styles.paint(rules::to_string(verdict), fmt::fg(color) | fmt::emphasis::bold), counts.fixable,
+                     counts.blocking, counts.warnings);
 }
 
 void print_output(const remediate::Report& report) {
@@ -154,14 +144,10 @@ void print_text(const remediate::Report& report, const std::vector<remediate::Sh
 }  // namespace
 
 int run_list_fixers(const Options& options) {
-  ordered_json list = ordered_json::array();
-  for (const auto& fixer : fixers::all_fixers()) {
-    if (options.json)
-      list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}});
-    else
-      fmt::print("{:<14} {}\n", fixer->id(), fixer->summary());
-  }
-  if (options.json) fmt::print("{}\n", list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (options.json)
+    fmt::print("{}\n", fixers::fixer_list_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  else
+    for (const auto& fixer : fixers::all_fixers()) fmt::print("{:<14} {}\n", fixer->id(), fixer->summary());
   return kExitReady;
 }
 

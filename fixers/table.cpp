@@ -31,6 +31,12 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
   return fixers;
 }
 
+nlohmann::ordered_json fixer_list_json() {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& fixer : all_fixers()) list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}});
+  return list;
+}
+
 std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings) {
   std::vector<std::unique_ptr<Fixer>> selected;
   auto all = all_fixers(settings);

@@ -1,6 +1,7 @@
 #pragma once
 // The table of fixers, in the order they run. Adding one: a file here, a make_ line, a line below.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings = {
 // The README's fixer table (Markdown), a row per fixer (per half of a Windows/Linux pair), in
 // table order, from each fixer's documentation(). scripts/fixer-table.sh writes it into the README.
 std::string readme_fixer_table();
+
+// `vmfix --list-fixers --json`: [{id, summary}] in table order.
+nlohmann::ordered_json fixer_list_json();
 
 // The fixers named in `ids`, in table order; an unknown id is a UsageError.
 std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids,

@@ -137,4 +137,19 @@ ordered_json to_json(const Report& report) {
   return json;
 }
 
+Tally tally(const std::vector<ShownFinding>& findings) {
+  Tally counts;
+  for (const ShownFinding& shown : findings) {
+    if (!shown.failed()) continue;
+    const rules::Severity severity = shown.result->rule->severity;
+    if (shown.result->fixable)
+      ++counts.fixable;
+    else if (severity == rules::Severity::blocker)
+      ++counts.blocking;
+    else if (severity == rules::Severity::warning)
+      ++counts.warnings;
+  }
+  return counts;
+}
+
 }  // namespace vmfix::remediate

@@ -67,6 +67,12 @@ struct ShownFinding {
 };
 std::vector<ShownFinding> shown_findings(const Report& report);
 
+// The failures among them: fixable, blocking, and other warnings (reported, not blocking).
+struct Tally {
+  int fixable = 0, blocking = 0, warnings = 0;
+};
+Tally tally(const std::vector<ShownFinding>& findings);
+
 // The vmfix.report/1 document.
 nlohmann::ordered_json to_json(const Report& report);
 // Its "image" section, which vmfix.inspect/2 shares.
