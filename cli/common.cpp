@@ -17,10 +17,14 @@ guest::SessionOptions session_options(const Options& options) {
   return session_options;
 }
 
+std::string json_text(const nlohmann::ordered_json& document) {
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 void emit_json(const Options& options, const nlohmann::ordered_json& report) {
-  const std::string text = report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (options.report_file) write_host_file_atomic(*options.report_file, text + "\n");
-  if (options.json) fmt::print("{}\n", text);
+  const std::string text = json_text(report);
+  if (options.report_file) write_host_file_atomic(*options.report_file, text);
+  if (options.json) fmt::print("{}", text);
 }
 
 }  // namespace vmfix::cli

@@ -8,6 +8,8 @@
 namespace vmfix::cli {
 
 guest::SessionOptions session_options(const Options& options);
+// The document as --report writes it.
+std::string json_text(const nlohmann::ordered_json& document);
 // Writes the document to --report FILE, and to stdout with --json.
 void emit_json(const Options& options, const nlohmann::ordered_json& report);
 

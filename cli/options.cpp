@@ -36,8 +36,27 @@ void describe_options(po::options_description& options) {
       "profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"),
       "requirement profile: aws-current or aws-2017")(
       "accel", po::value<std::string>()->value_name("MODE")->default_value("auto"),
-      "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")("verbose,v", "say more")("quiet,q",
-                                                                                              "say only errors");
+      "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")("verbose,v", "say more")(
+      "quiet,q", "say only errors")("aws-import-json", po::value<std::string>()->value_name("FILE"),
+                                    "write the AWS import job's parameters (vmfix.aws-import/1) to FILE")(
+      "s3", po::value<std::string>()->value_name("URL"), "where the disks will be uploaded: s3://BUCKET/PREFIX/")(
+      "aws-route", po::value<std::string>()->value_name("ROUTE")->default_value("auto"),
+      "auto, image (import-image) or snapshot (import-snapshot + register-image)")(
+      "aws-byol", "a Windows server brings its own licence (LicenseType BYOL)");
+}
+
+// --aws-import-json and the options that shape its document.
+void read_aws_options(const po::variables_map& vm, Options& options) {
+  if (vm.count("aws-import-json")) options.aws_import_json = vm["aws-import-json"].as<std::string>();
+  if (vm.count("s3")) options.s3 = vm["s3"].as<std::string>();
+  options.aws_route = vm["aws-route"].as<std::string>();
+  options.aws_byol = vm.count("aws-byol") > 0;
+  const bool shaped = vm.count("s3") || !vm["aws-route"].defaulted() || options.aws_byol;
+  if (shaped && !options.aws_import_json)
+    throw UsageError("--s3, --aws-route and --aws-byol go with --aws-import-json");
+  const bool remediating = options.mode == Mode::check || options.mode == Mode::all || options.mode == Mode::fix;
+  if (options.aws_import_json && !remediating)
+    throw UsageError("--aws-import-json goes with --all, --fix, --check or --dry-run");
 }
 
 std::vector<std::string> split_ids(const std::string& list) {
@@ -121,6 +140,7 @@ Options parse_options(int argc, char** argv) {
   options.dry_run = vm.count("dry-run") > 0;
   options.profile = vm["profile"].as<std::string>();
   options.accel = guest::parse_accel(vm["accel"].as<std::string>());
+  read_aws_options(vm, options);
   if (vm.count("verbose") && vm.count("quiet")) throw UsageError("-v and -q contradict each other");
   options.verbosity = vm.count("quiet") ? 0 : vm.count("verbose") ? 2 : 1;
 

@@ -26,6 +26,11 @@ struct Options {
   std::string profile = "aws-current";
   guest::Accel accel = guest::Accel::automatic;
   int verbosity = 1;  // 0 with -q, 2 with -v
+  // The hand-off to AWS (README, "Importing into AWS").
+  std::optional<std::string> aws_import_json;  // --aws-import-json FILE
+  std::string s3;                              // --s3 s3://BUCKET/PREFIX/ ("": placeholders)
+  std::string aws_route = "auto";              // --aws-route auto|image|snapshot
+  bool aws_byol = false;                       // --aws-byol: a Windows server brings its licence
 };
 
 // Throws UsageError for anything the contract does not allow.

@@ -12,6 +12,7 @@
 #include "fixers/table.h"
 #include "guest/session.h"
 #include "inspect/report.h"
+#include "remediate/aws_import.h"
 #include "remediate/job.h"
 #include "rules/engine.h"
 #include "support/files.h"
@@ -164,8 +165,14 @@ int run_list_rules(const Options& options) {
 }
 
 int run_remediate(const Options& options) {
+  remediate::AwsImportOptions aws{options.s3, remediate::aws_route_named(options.aws_route), options.aws_byol};
+  if (!options.s3.empty()) remediate::check_s3_url(options.s3);
   const remediate::Report report = remediate::run(request_of(options));
-  emit_json(options, remediate::to_json(report));
+  const nlohmann::ordered_json json = remediate::to_json(report);
+  emit_json(options, json);
+  if (options.aws_import_json)
+    write_host_file_atomic(*options.aws_import_json,
+                           json_text(remediate::aws_import_document(report, json_text(json), aws)));
   if (!options.json) print_text(report, remediate::shown_findings(report), options.verbosity);
   return report.exit_code();
 }

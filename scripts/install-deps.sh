@@ -14,6 +14,7 @@ packages=(
   grub2-common grub-pc-bin
   clang libclang-rt-14-dev clang-format
   slurm-wlm munge
+  awscli  # its EC2 service model and CLI check the AWS import documents
   python3 procps util-linux hostname
 )
 

@@ -193,11 +193,23 @@ TEST(Remediate, LinuxBlockerStopsTheOutputAndAllMakesItReady) {
     EXPECT_FALSE(finding["fixable"].get<bool>()) << "its fixer was skipped";
   }
 
-  CliResult all = run_vmfix({"--all", "--json", "-o", output.string(), source.string()});
+  const fs::path job = scratch.path() / "job.json";
+  CliResult all = run_vmfix({"--all", "--json", "-o", output.string(), "--aws-import-json", job.string(), "--s3",
+                             "s3://my-bucket/imports/", source.string()});
   ASSERT_EQ(all.exit_status, 0) << all.err;
   json report = json::parse(all.out);
   EXPECT_EQ(report["verdict"], "ready");
   EXPECT_EQ(with_status(report["findings"], "fixed"), built_in);
+  // The hand-off to AWS names the disk written, as import-image takes it.
+  const json import = json::parse(read_host_file(job));
+  EXPECT_EQ(import["route"], "import-image") << import.dump(2);
+  EXPECT_EQ(import["problems"], json::array()) << import.dump(2);
+  EXPECT_EQ(import["upload"][0]["file"], fs::absolute(output).string());
+  EXPECT_EQ(import["import_image"]["DiskContainers"][0]["Format"], "VMDK");
+  EXPECT_EQ(import["import_image"]["DiskContainers"][0]["UserBucket"]["S3Key"], "imports/centos.vmdk");
+  EXPECT_EQ(import["import_image"]["BootMode"], "legacy-bios");
+  EXPECT_EQ(import["import_image"]["Platform"], "Linux");
+  EXPECT_EQ(import["report_sha256"].get<std::string>().size(), 64u);
   for (const json& finding : report["findings"])
     if (finding["severity"] == "blocker" && !built_in.count(finding["id"].get<std::string>())) {
       EXPECT_NE(finding["before"]["status"], "fail") << finding["id"] << " (a false blocker?)";
