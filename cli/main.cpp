@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "cli/aws_import_command.h"
 #include "cli/inspect_command.h"
 #include "cli/options.h"
 #include "cli/remediate_command.h"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
       json = options.json;
       return options.merge ? batch::run_merge(options) : batch::run_batch(options);
     }
+    if (argc > 1 && std::string_view(argv[1]) == "aws-import") return cli::run_aws_import(argc, argv);
     cli::Options options = cli::parse_options(argc, argv);
     json = options.json;
     switch (options.mode) {

@@ -12,7 +12,9 @@
 #include <cstdlib>
 
 #include "support/error.h"
+#include "support/files.h"
 #include "support/interrupt.h"
+#include "support/unique_fd.h"
 
 extern char** environ;
 
@@ -86,6 +88,33 @@ ProcessResult run_host(const std::vector<std::string>& argv, const std::function
   }
   interrupt::remove_child(pid);
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+SplitResult run_host_split(const std::vector<std::string>& argv) {
+  TempDir scratch("vmfix-run");
+  const std::filesystem::path errors = scratch.path() / "stderr";
+  const UniqueFd errors_fd(::open(errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!errors_fd.valid()) throw_errno(errors.string());
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  const pid_t pid = spawn_child(argv, write_end.get(), errors_fd.get());
+  write_end.reset();
+  SplitResult result;
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.output.append(buffer, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  interrupt::remove_child(pid);
+  result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.errors = read_host_file(errors);
   return result;
 }
 

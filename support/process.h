@@ -24,6 +24,13 @@ ProcessResult run_host(const std::vector<std::string>& argv,
 // that started the child). Throws when the program cannot be found.
 pid_t spawn_child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd);
 
+// stdout alone in `output` (a document to parse), stderr apart in `errors`.
+struct SplitResult {
+  int exit_status = 0;
+  std::string output, errors;
+};
+SplitResult run_host_split(const std::vector<std::string>& argv);
+
 // Runs and throws an Error naming the command and its output when it fails.
 std::string run_host_checked(const std::vector<std::string>& argv,
                              const std::function<void(std::string_view)>& on_output = {});

@@ -1,0 +1,210 @@
+#include "remediate/aws_job.h"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "rules/profile.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/process.h"
+#include "support/text.h"
+
+namespace vmfix::remediate {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A failed import: the task's message, which the caller reports with exit 2.
+struct TaskFailed {
+  std::string message;
+};
+
+class AwsCli {
+ public:
+  explicit AwsCli(const AwsJobOptions& options) : options_(options), scratch_("vmfix-aws") {}
+
+  // An `aws ec2 COMMAND` call whose answer is JSON; `request` goes as --cli-input-json.
+  json ec2(const std::string& command, const std::vector<std::string>& args, const json* request = nullptr) {
+    std::vector<std::string> argv{options_.aws};
+    argv.insert(argv.end(), options_.aws_args.begin(), options_.aws_args.end());
+    argv.insert(argv.end(), {"ec2", command, "--output", "json"});
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (request) {
+      const fs::path file = scratch_.path() / (command + ".json");
+      write_host_file_atomic(file, request->dump());
+      argv.insert(argv.end(), {"--cli-input-json", "file://" + file.string()});
+    }
+    const SplitResult result = run_host_split(argv);
+    if (result.exit_status != 0) {
+      const std::string error = one_line(result.errors.empty() ? result.output : result.errors);
+      if (error.find("InvalidConversionTaskId") != std::string::npos ||
+          error.find("InvalidImportTaskId") != std::string::npos)
+        throw BadInput(fmt::format("aws ec2 {}: AWS does not know this task: {}", command, error));
+      throw Error(fmt::format("aws ec2 {} failed (exit {}): {}", command, result.exit_status, error));
+    }
+    try {
+      return json::parse(result.output);
+    } catch (const json::exception&) {
+      throw Error(fmt::format("aws ec2 {}: not JSON: {}", command, one_line(result.output)));
+    }
+  }
+
+  void upload(const std::string& file, const std::string& url) {
+    std::vector<std::string> argv{options_.aws};
+    argv.insert(argv.end(), options_.aws_args.begin(), options_.aws_args.end());
+    argv.insert(argv.end(), {"s3", "cp", "--only-show-errors", file, url});
+    fmt::print(stderr, "vmfix: uploading {} to {}\n", file, url);
+    const ProcessResult result = run_host(argv, [](std::string_view text) { fmt::print(stderr, "{}", text); });
+    if (result.exit_status != 0)
+      throw Error(
+          fmt::format("aws s3 cp {} {} failed (exit {}): {}", file, url, result.exit_status, one_line(result.output)));
+  }
+
+  void wait() const { std::this_thread::sleep_for(std::chrono::seconds(options_.poll_seconds)); }
+
+ private:
+  static std::string one_line(std::string text) {
+    for (char& c : text)
+      if (c == '\n' || c == '\r') c = ' ';
+    return std::string(trim(text));
+  }
+  const AwsJobOptions& options_;
+  TempDir scratch_;
+};
+
+// The document, checked before anything is uploaded.
+json read_document(const fs::path& path, bool uploading) {
+  json document;
+  try {
+    document = json::parse(read_host_file(path));
+  } catch (const json::exception& e) {
+    throw BadInput(fmt::format("{}: not JSON: {}", path.string(), e.what()));
+  } catch (const Error& e) {
+    throw BadInput(e.what());
+  }
+  auto bad = [&](const std::string& why) { return BadInput(fmt::format("{}: {}", path.string(), why)); };
+  if (!document.is_object() || document.value("schema", "") != "vmfix.aws-import/1")
+    throw bad("not a vmfix.aws-import/1 document (write one with --aws-import-json)");
+  const std::string route = document.value("route", "");
+  if (route != "import-image" && route != "import-snapshot") throw bad("route must be import-image or import-snapshot");
+  const char* part = route == "import-image" ? "import_image" : "import_snapshot";
+  if (!document.contains(part) || (route == "import-snapshot" && !document.contains("register_image")))
+    throw bad(fmt::format("the {} route needs {}", route,
+                          route == "import-image" ? "import_image" : "import_snapshot and register_image"));
+  if (!document.value("problems", json::array()).empty())
+    throw bad(fmt::format("it cannot be run as it is: {}", document["problems"].dump()));
+  if (!document.contains("upload") || !document["upload"].is_array()) throw bad("no upload list");
+  for (const json& upload : document["upload"]) {
+    const std::string file = upload.value("file", ""), url = upload.value("url", "");
+    if (!url.starts_with("s3://") || url.size() <= 5) throw bad(fmt::format("{} is not an s3:// URL", url));
+    if (url.find("{{s3-bucket}}") != std::string::npos)
+      throw bad("no bucket: write the document with --s3 s3://BUCKET/");
+    if (uploading && !fs::is_regular_file(file)) throw bad(fmt::format("{}: no such file to upload", file));
+  }
+  return document;
+}
+
+// Polls until the task completes (its JSON) or fails (TaskFailed).
+json poll_image_task(AwsCli& aws, const std::string& task) {
+  std::string last;
+  for (;;) {
+    const json answer = aws.ec2("describe-import-image-tasks", {"--import-task-ids", task});
+    const auto& tasks = answer.value("ImportImageTasks", json::array());
+    if (tasks.empty()) throw BadInput(fmt::format("AWS does not know the import task {}", task));
+    const json& state = tasks.front();
+    const std::string status = state.value("Status", ""), message = state.value("StatusMessage", "");
+    const std::string line = fmt::format("{}: {} {}% {}", task, status, state.value("Progress", "0"), message);
+    if (line != last) fmt::print(stderr, "vmfix: {}\n", line);
+    last = line;
+    if (status == "completed") return state;
+    if (status == "deleted" || status == "deleting") throw TaskFailed{message.empty() ? status : message};
+    aws.wait();
+  }
+}
+
+std::string poll_snapshot_task(AwsCli& aws, const std::string& task) {
+  std::string last;
+  for (;;) {
+    const json answer = aws.ec2("describe-import-snapshot-tasks", {"--import-task-ids", task});
+    const auto& tasks = answer.value("ImportSnapshotTasks", json::array());
+    if (tasks.empty()) throw BadInput(fmt::format("AWS does not know the import task {}", task));
+    const json detail = tasks.front().value("SnapshotTaskDetail", json::object());
+    const std::string status = detail.value("Status", ""), message = detail.value("StatusMessage", "");
+    const std::string line = fmt::format("{}: {} {}% {}", task, status, detail.value("Progress", "0"), message);
+    if (line != last) fmt::print(stderr, "vmfix: {}\n", line);
+    last = line;
+    if (status == "completed") return detail.value("SnapshotId", "");
+    if (status == "deleted" || status == "deleting") throw TaskFailed{message.empty() ? status : message};
+    aws.wait();
+  }
+}
+
+std::string run_snapshot_route(AwsCli& aws, json document) {
+  std::vector<std::string> snapshots;
+  for (const json& request : document["import_snapshot"]) {
+    const json started = aws.ec2("import-snapshot", {}, &request);
+    snapshots.push_back(poll_snapshot_task(aws, started.value("ImportTaskId", "")));
+  }
+  std::string text = document["register_image"].dump();
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    const std::string placeholder = fmt::format("{{{{snapshot-id:{}}}}}", i);
+    for (size_t at; (at = text.find(placeholder)) != std::string::npos;)
+      text.replace(at, placeholder.size(), snapshots[i]);
+  }
+  const json request = json::parse(text);
+  return aws.ec2("register-image", {}, &request).value("ImageId", "");
+}
+
+// "ClientError: Unsupported kernel version X." -> "unsupported kernel version".
+std::string known_part(std::string message) {
+  if (message.starts_with("ClientError: ")) message = message.substr(13);
+  for (const char* variable : {" X", " <", " {", " ("})
+    if (size_t at = message.find(variable); at != std::string::npos) message.resize(at);
+  while (!message.empty() && (message.back() == '.' || message.back() == ' ')) message.pop_back();
+  return to_lower(message);
+}
+
+}  // namespace
+
+std::string rule_predicting(const std::string& status_message) {
+  const std::string said = to_lower(status_message);
+  for (const std::string& name : rules::profile_names())
+    for (const rules::Rule& rule : rules::load_profile(name).rules) {
+      const std::string known = known_part(rule.aws_message);
+      if (known.size() >= 8 && said.find(known) != std::string::npos) return rule.id;
+    }
+  return "";
+}
+
+int run_aws_import(const AwsJobOptions& options) {
+  const json document = read_document(options.document, !options.task);
+  AwsCli aws(options);
+  try {
+    std::string image;
+    if (options.task) {
+      image = poll_image_task(aws, *options.task).value("ImageId", "");
+    } else {
+      for (const json& upload : document["upload"]) aws.upload(upload["file"], upload["url"]);
+      if (document["route"] == "import-image") {
+        const json started = aws.ec2("import-image", {}, &document["import_image"]);
+        image = poll_image_task(aws, started.value("ImportTaskId", "")).value("ImageId", "");
+      } else {
+        image = run_snapshot_route(aws, document);
+      }
+    }
+    fmt::print("{}\n", image);
+    return kExitReady;
+  } catch (const TaskFailed& failed) {
+    fmt::print(stderr, "vmfix: the import failed: {}\n", failed.message);
+    if (const std::string rule = rule_predicting(failed.message); !rule.empty())
+      fmt::print(stderr, "vmfix: the rule {} predicts this failure (vmfix --check shows it)\n", rule);
+    return kExitBlocked;
+  }
+}
+
+}  // namespace vmfix::remediate
