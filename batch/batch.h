@@ -22,6 +22,8 @@ struct BatchOptions {
   int shard_index = 0, shard_count = 1;
   bool json = false;
   int verbosity = 1;
+  bool aws_import = false;                    // --aws-import: OUTDIR/aws-import/NAME.json per image
+  std::optional<std::string> s3;              // --s3 s3://BUCKET/PREFIX/ for those documents
   bool merge = false;                         // --merge: combine shard summaries
   std::vector<std::filesystem::path> inputs;  // --merge: directories or summary files
 };

@@ -34,6 +34,8 @@ po::options_description describe() {
       "jobs,j", po::value<int>()->value_name("N"), "images at a time (default: from cores and free memory)")(
       "shard", po::value<std::string>()->value_name("I/N"), "process the I-th (0-based) of N slices")(
       "merge", "combine the shard summaries in OUTDIR (or the directories and files given)")(
+      "aws-import", "write each image's AWS import document (vmfix.aws-import/1) to OUTDIR/aws-import/")(
+      "s3", po::value<std::string>()->value_name("URL"), "where the disks will be uploaded: s3://BUCKET/PREFIX/")(
       "json", "print the summary as JSON on stdout")("verbose,v", "say more")("quiet,q", "say only errors");
   return options;
 }
@@ -111,6 +113,11 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   if (vm.count("verbose") && vm.count("quiet")) throw UsageError("-v and -q contradict each other");
   result.verbosity = vm.count("quiet") ? 0 : vm.count("verbose") ? 2 : 1;
   result.merge = vm.count("merge") > 0;
+  result.aws_import = vm.count("aws-import") > 0;
+  if (vm.count("s3")) result.s3 = vm["s3"].as<std::string>();
+  if (result.s3 && !result.aws_import) throw UsageError("--s3 goes with --aws-import");
+  if (result.s3 && (!result.s3->starts_with("s3://") || result.s3->size() <= 5 || (*result.s3)[5] == '/'))
+    throw UsageError(fmt::format("--s3 {}: give s3://BUCKET/PREFIX/", *result.s3));
   std::vector<std::string> inputs;
   if (vm.count("input")) inputs = vm["input"].as<std::vector<std::string>>();
   if (vm.count("output")) result.output_dir = fs::absolute(vm["output"].as<std::string>());

@@ -107,6 +107,9 @@ class Runner {
   bool start(const LibraryImage& image, Journal& journal);
   void finish(pid_t pid, int status, const rusage& usage, Journal& journal);
   std::vector<std::string> child_arguments(const Job& job) const;
+  fs::path aws_import_of(const LibraryImage& image) const {
+    return options_.output_dir / "aws-import" / (image.name + ".json");
+  }
   std::string settings_of(const LibraryImage& image) const;
   // The image's own setting, else the command line's, else what vmfix picks for that input.
   std::string output_format_of(const LibraryImage& image) const {
@@ -177,6 +180,10 @@ std::vector<std::string> Runner::child_arguments(const Job& job) const {
   if (!job.output.empty()) {
     args.insert(args.end(), {"--output-format", output_format_of(job.image), "-o", job.output.string()});
   }
+  if (options_.aws_import) {
+    args.insert(args.end(), {"--aws-import-json", aws_import_of(job.image).string()});
+    if (options_.s3) args.insert(args.end(), {"--s3", *options_.s3});
+  }
   args.insert(args.end(), {"-v", "--json", "--report", job.report.string(), job.image.path.string()});
   return args;
 }
@@ -192,6 +199,7 @@ bool Runner::start(const LibraryImage& image, Journal& journal) {
   }
   std::error_code error;
   fs::remove(job.report, error);
+  if (options_.aws_import) fs::remove(aws_import_of(image), error);
   job.size = fs::file_size(image.path, error);
   job.mtime = error ? 0 : mtime_ns(image.path);
   if (!error) {
@@ -316,6 +324,7 @@ void Runner::draw(bool final_line) {
 
 int Runner::run() {
   fs::create_directories(options_.output_dir / "reports");
+  if (options_.aws_import) fs::create_directories(options_.output_dir / "aws-import");
   fs::create_directories(options_.output_dir / "logs");
   Journal journal(options_.output_dir / ("journal" + suffix() + ".sqlite"));
   std::vector<const LibraryImage*> queue;
@@ -352,7 +361,13 @@ int Runner::run() {
 
   ordered_json images = ordered_json::array();
   for (const LibraryImage& image : images_)
-    if (auto entry = journal.find(image.key)) images.push_back(summary_entry(*entry, reused_.contains(image.key)));
+    if (auto entry = journal.find(image.key)) {
+      images.push_back(summary_entry(*entry, reused_.contains(image.key)));
+      if (options_.aws_import && fs::exists(aws_import_of(image)))
+        images.back()["aws_import"] = aws_import_of(image).string();
+      else if (options_.aws_import)
+        images.back()["aws_import"] = nullptr;
+    }
   ordered_json summary{
       {"schema", kSchema},           {"source", options_.source.string()},
       {"mode", options_.mode},       {"shard", {{"index", options_.shard_index}, {"count", options_.shard_count}}},

@@ -45,8 +45,10 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   write_file(lib / "truncated.vmdk", ubuntu.substr(0, ubuntu.size() / 2));
   // A quick fixer that changes the Windows guest and leaves the Linux ones alone; --force writes
   // every output whatever else the guests need.
-  const std::vector<std::string> args{"batch", "--fix",      "rtc-utc", "--force",   "-j",
-                                      "2",     lib.string(), "-o",      out.string()};
+  // Each image's AWS import document goes to OUTDIR/aws-import/ and the summary names it.
+  const std::vector<std::string> args{
+      "batch",      "--fix", "rtc-utc",   "--force", "-j", "2", "--aws-import", "--s3", "s3://lib-bucket/batch/",
+      lib.string(), "-o",    out.string()};
 
   // Interrupted once the first image is done: the others are left running or not started.
   {
@@ -103,6 +105,12 @@ TEST(Batch, TwoWorkersACorruptImageAnInterruptAndAResume) {
   for (const auto& entry : fs::directory_iterator(out))
     outputs += entry.path().filename().string().find("-vmfix.") != std::string::npos;
   EXPECT_EQ(outputs, 5);
+  ASSERT_TRUE(east["aws_import"].is_string()) << east.dump(2);
+  const json east_import = json::parse(read_host_file(east["aws_import"].get<std::string>()));
+  EXPECT_EQ(east_import["import_image"]["Platform"], "Windows");
+  EXPECT_EQ(east_import["import_image"]["DiskContainers"][0]["Format"], "VHD");
+  EXPECT_EQ(east_import["import_image"]["DiskContainers"][0]["UserBucket"]["S3Key"], "batch/east_app-vmfix.vhd");
+  EXPECT_TRUE(broken["aws_import"].is_null()) << "no document for an image that could not be read";
   EXPECT_GE(east["changes"].get<int>(), 1);
   EXPECT_GT(east["peak_rss_mib"].get<int>(), 100) << "the appliance's memory is counted";
   EXPECT_TRUE(fs::exists(out / "reports/east_app.json"));

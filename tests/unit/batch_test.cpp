@@ -200,6 +200,11 @@ TEST(BatchOptions, ShardFromSlurmKubernetesOrTheCommandLine) {
   EXPECT_THROW(parse_batch_options({"lib"}), UsageError) << "-o is required";
   EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--check", "--all"}), UsageError);
   EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "-j", "0"}), UsageError);
+  const BatchOptions aws = parse_batch_options({"lib", "-o", "out", "--aws-import", "--s3", "s3://b/p/"});
+  EXPECT_TRUE(aws.aws_import);
+  EXPECT_EQ(aws.s3, "s3://b/p/");
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--s3", "s3://b/p/"}), UsageError) << "--s3 needs --aws-import";
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--aws-import", "--s3", "b/p"}), UsageError);
   BatchOptions merge = parse_batch_options({"--merge", "out"});
   EXPECT_TRUE(merge.merge);
   EXPECT_EQ(merge.inputs.size(), 1u);
