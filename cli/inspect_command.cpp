@@ -11,7 +11,7 @@ namespace vmfix::cli {
 int run_inspect(const Options& options) {
   const remediate::Inspection inspection = remediate::inspect_image(options.images.front(), session_options(options));
   emit_json(options, remediate::to_json(inspection));
-  if (options.json) return kExitReady;
+  if (options.json || options.verbosity == 0) return kExitReady;  // -q: errors only
   const image::VmSource& vm = inspection.vm;
   fmt::print("{}", vm.path.string());
   for (const image::SourceImage& disk : vm.disks)

@@ -173,7 +173,7 @@ int run_remediate(const Options& options) {
   if (options.aws_import_json)
     write_host_file_atomic(*options.aws_import_json,
                            json_text(remediate::aws_import_document(report, json_text(json), aws)));
-  if (!options.json) print_text(report, remediate::shown_findings(report), options.verbosity);
+  if (!options.json && options.verbosity > 0) print_text(report, remediate::shown_findings(report), options.verbosity);
   return report.exit_code();
 }
 

@@ -33,8 +33,9 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
 
 nlohmann::ordered_json fixer_list_json() {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const auto& fixer : all_fixers()) list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}});
-  return list;
+  for (const auto& fixer : all_fixers())
+    list.push_back({{"id", fixer->id()}, {"summary", fixer->summary()}, {"rules", fixer->rules()}});
+  return {{"schema", "vmfix.fixers/1"}, {"fixers", list}};
 }
 
 std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings) {

@@ -22,7 +22,7 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings = {
 // table order, from each fixer's documentation(). scripts/fixer-table.sh writes it into the README.
 std::string readme_fixer_table();
 
-// `vmfix --list-fixers --json`: [{id, summary}] in table order.
+// `vmfix --list-fixers --json`: {schema vmfix.fixers/1, fixers: [{id, summary, rules}]} in table order.
 nlohmann::ordered_json fixer_list_json();
 
 // The fixers named in `ids`, in table order; an unknown id is a UsageError.

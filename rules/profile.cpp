@@ -194,7 +194,7 @@ nlohmann::ordered_json to_json(const Profile& profile) {
                     {"fixer", rule.fixer},
                     {"checker", to_string(rule.checker)},
                     {"offline", rule.offline}});
-  return {{"profile", profile.id}, {"title", profile.title}, {"rules", list}};
+  return {{"schema", "vmfix.rules/1"}, {"profile", profile.id}, {"title", profile.title}, {"rules", list}};
 }
 
 std::vector<std::string> profile_names() {

@@ -45,7 +45,7 @@ struct Profile {
   std::vector<Rule> rules;
 };
 
-// The rules as `vmfix --list-rules --json` lists them: {profile, title, rules: [...]}.
+// The rules as `vmfix --list-rules --json` lists them: {schema vmfix.rules/1, profile, title, rules}.
 nlohmann::ordered_json to_json(const Profile& profile);
 
 // The built-in profiles, default first.

@@ -111,9 +111,14 @@ TEST(Cli, ListFixers) {
   const auto table = fixers::all_fixers();  // the fixer table, as the binary was built with it
   for (const auto& fixer : table) EXPECT_NE(text.out.find(std::string(fixer->id())), std::string::npos) << fixer->id();
   CliResult json_list = run_vmfix({"--list-fixers", "--json"});
-  const auto listed = nlohmann::json::parse(json_list.out);
+  const auto document = nlohmann::json::parse(json_list.out);
+  EXPECT_EQ(document["schema"], "vmfix.fixers/1");
+  const auto& listed = document["fixers"];
   ASSERT_EQ(listed.size(), table.size());
-  for (size_t i = 0; i < table.size(); ++i) EXPECT_EQ(listed[i]["id"], table[i]->id());
+  for (size_t i = 0; i < table.size(); ++i) {
+    EXPECT_EQ(listed[i]["id"], table[i]->id());
+    EXPECT_EQ(listed[i]["rules"].size(), table[i]->rules().size());
+  }
 }
 
 TEST(Cli, ListRulesOfEachProfile) {
@@ -121,6 +126,7 @@ TEST(Cli, ListRulesOfEachProfile) {
     CliResult result = run_vmfix({"--list-rules", "--json", "--profile", profile});
     ASSERT_EQ(result.exit_status, 0) << result.err;
     nlohmann::json list = nlohmann::json::parse(result.out);
+    EXPECT_EQ(list["schema"], "vmfix.rules/1");
     EXPECT_EQ(list["profile"], profile);
     EXPECT_GE(list["rules"].size(), 50u);
   }
