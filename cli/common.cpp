@@ -10,6 +10,8 @@ guest::SessionOptions session_options(const Options& options) {
   guest::SessionOptions session_options;
   session_options.accel = options.accel;
   session_options.verbose = options.verbosity >= 2;
+  session_options.libguestfs_verbose = options.verbosity >= 3;
+  session_options.trace = options.trace;
   const int verbosity = options.verbosity;
   session_options.on_note = [verbosity](std::string_view message) {
     if (verbosity >= 1) fmt::print(stderr, "vmfix: {}\n", message);

@@ -36,9 +36,11 @@ void describe_options(po::options_description& options) {
       "profile", po::value<std::string>()->value_name("NAME")->default_value("aws-current"),
       "requirement profile: aws-current or aws-2017")(
       "accel", po::value<std::string>()->value_name("MODE")->default_value("auto"),
-      "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")("verbose,v", "say more")(
-      "quiet,q", "say only errors")("aws-import-json", po::value<std::string>()->value_name("FILE"),
-                                    "write the AWS import job's parameters (vmfix.aws-import/1) to FILE")(
+      "appliance acceleration: auto, kvm or tcg (also VMFIX_ACCEL)")(
+      "verbose,v", "say more: step times; -vv also libguestfs's own messages and the appliance's console")(
+      "trace,x", "trace the libguestfs calls")("quiet,q", "say only errors")(
+      "aws-import-json", po::value<std::string>()->value_name("FILE"),
+      "write the AWS import job's parameters (vmfix.aws-import/1) to FILE")(
       "s3", po::value<std::string>()->value_name("URL"), "where the disks will be uploaded: s3://BUCKET/PREFIX/")(
       "aws-route", po::value<std::string>()->value_name("ROUTE")->default_value("auto"),
       "auto, image (import-image) or snapshot (import-snapshot + register-image)")(
@@ -94,9 +96,22 @@ Options parse_options(int argc, char** argv) {
   describe_options(described);
   hidden.add_options()("image", po::value<std::vector<std::string>>());
   all.add(mode_table).add(described).add(hidden);
+  // -vv is -v twice: boost counts neither, so the v's are counted here and -v given once.
+  int verbose = 0;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const bool vs = arg.size() >= 2 && arg[0] == '-' && arg.find_first_not_of('v', 1) == std::string_view::npos;
+    if (vs || arg == "--verbose") {
+      if (verbose == 0) args.emplace_back("-v");  // for the -v/-q check below
+      verbose += vs ? static_cast<int>(arg.size()) - 1 : 1;
+      continue;
+    }
+    args.emplace_back(arg);
+  }
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(e.what());
@@ -142,7 +157,8 @@ Options parse_options(int argc, char** argv) {
   options.accel = guest::parse_accel(vm["accel"].as<std::string>());
   read_aws_options(vm, options);
   if (vm.count("verbose") && vm.count("quiet")) throw UsageError("-v and -q contradict each other");
-  options.verbosity = vm.count("quiet") ? 0 : vm.count("verbose") ? 2 : 1;
+  options.verbosity = vm.count("quiet") ? 0 : verbose >= 2 ? 3 : verbose == 1 ? 2 : 1;
+  options.trace = vm.count("trace") > 0;
 
   if (options.mode != Mode::list_fixers && options.mode != Mode::list_rules) {
     if (options.images.empty()) throw UsageError("no image given");

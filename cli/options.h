@@ -25,7 +25,8 @@ struct Options {
   bool dry_run = false;
   std::string profile = "aws-current";
   guest::Accel accel = guest::Accel::automatic;
-  int verbosity = 1;  // 0 with -q, 2 with -v
+  int verbosity = 1;   // 0 with -q, 2 with -v, 3 with -vv
+  bool trace = false;  // -x: the libguestfs calls
   // The hand-off to AWS (README, "Importing into AWS").
   std::optional<std::string> aws_import_json;  // --aws-import-json FILE
   std::string s3;                              // --s3 s3://BUCKET/PREFIX/ ("": placeholders)

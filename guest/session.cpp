@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "guest/launch_watchdog.h"
@@ -55,7 +56,11 @@ int Session::launch_count() { return launches.load(); }
 void Session::on_event(guestfs_h*, void* self_pointer, uint64_t event, int, int, const char* buf, size_t buf_len,
                        const uint64_t* array, size_t array_len) {
   auto* self = static_cast<Session*>(self_pointer);
-  if (event == GUESTFS_EVENT_APPLIANCE) {
+  if (event == GUESTFS_EVENT_TRACE || event == GUESTFS_EVENT_LIBRARY || event == GUESTFS_EVENT_WARNING) {
+    const char* kind = event == GUESTFS_EVENT_TRACE ? "trace: " : event == GUESTFS_EVENT_WARNING ? "warning: " : "";
+    std::fprintf(stderr, "libguestfs: %s%.*s\n", kind, static_cast<int>(buf_len), buf);
+  } else if (event == GUESTFS_EVENT_APPLIANCE) {
+    if (self->options_.libguestfs_verbose) std::fwrite(buf, 1, buf_len, stderr);
     self->appliance_log_.append(buf, buf_len);
     if (self->appliance_log_.size() > kLogTail) self->appliance_log_.erase(0, self->appliance_log_.size() - kLogTail);
   } else if (event == GUESTFS_EVENT_PROGRESS && array_len >= 4 && self->options_.on_progress) {
@@ -80,8 +85,13 @@ void Session::open_handle(bool force_tcg) {
   handle_ = guestfs_create_flags(0);
   if (handle_ == nullptr) throw GuestError("cannot create a libguestfs handle");
   guestfs_set_error_handler(handle_, nullptr, nullptr);  // errors reach the user as exceptions
-  if (guestfs_set_event_callback(handle_, on_event, GUESTFS_EVENT_APPLIANCE | GUESTFS_EVENT_PROGRESS, 0, this) == -1)
+  uint64_t events = GUESTFS_EVENT_APPLIANCE | GUESTFS_EVENT_PROGRESS;
+  if (options_.trace) events |= GUESTFS_EVENT_TRACE;
+  if (options_.libguestfs_verbose) events |= GUESTFS_EVENT_LIBRARY | GUESTFS_EVENT_WARNING;
+  if (guestfs_set_event_callback(handle_, on_event, events, 0, this) == -1)
     throw_last_error(handle_, "set_event_callback");
+  if (options_.trace) check(handle_, guestfs_set_trace(handle_, 1), "set_trace");
+  if (options_.libguestfs_verbose) check(handle_, guestfs_set_verbose(handle_, 1), "set_verbose");
   check(handle_, guestfs_set_identifier(handle_, "vmfix"), "set_identifier");
   if (force_tcg) force_software_emulation(handle_);
   for (const Drive& drive : drives_) {

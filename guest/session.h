@@ -22,7 +22,9 @@ struct Drive {
 
 struct SessionOptions {
   Accel accel = Accel::automatic;
-  bool verbose = false;  // -v: say how the appliance is launched
+  bool verbose = false;             // -v: say how the appliance is launched
+  bool libguestfs_verbose = false;  // -vv: libguestfs's messages and the appliance's console, on stderr
+  bool trace = false;               // -x: each libguestfs call, on stderr
   std::function<void(uint64_t done, uint64_t total)> on_progress;
   std::function<void(std::string_view message)> on_note;  // one-line notices for the user
 };

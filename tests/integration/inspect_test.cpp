@@ -80,8 +80,11 @@ TEST(LaunchPolicy, FallsBackOnceAndRemembersAndNoOsIsBadInput) {
   } else {
     EXPECT_EQ(first.err.find(note), std::string::npos) << first.err;
   }
-  CliResult second = run_vmfix({"--inspect", "-v", blank.string()});
+  // -vv passes libguestfs's own messages through, -x traces its calls.
+  CliResult second = run_vmfix({"--inspect", "-vv", "-x", blank.string()});
   EXPECT_EQ(second.exit_status, 65);
+  EXPECT_NE(second.err.find("libguestfs: trace: launch"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("libguestfs: launch: "), std::string::npos) << second.err;
   EXPECT_EQ(second.err.find(note), std::string::npos) << "the failed KVM attempt was paid twice:\n" << second.err;
   if (kvm_broken) {
     EXPECT_NE(second.err.find("KVM failed here before"), std::string::npos) << second.err;

@@ -41,6 +41,18 @@ TEST(Options, ModesAndOptions) {
 
   EXPECT_EQ(parse({"--all", "--profile", "aws-2017", "--accel", "tcg", "x.img"}).accel, guest::Accel::tcg);
   EXPECT_EQ(parse({"--dry-run", "x.img"}).mode, Mode::all);
+  EXPECT_EQ(parse({"--check", "x.img"}).verbosity, 1);
+  EXPECT_EQ(parse({"--check", "-v", "x.img"}).verbosity, 2);
+  EXPECT_EQ(parse({"--check", "-vv", "x.img"}).verbosity, 3) << "-vv: libguestfs's own messages too";
+  EXPECT_EQ(parse({"--check", "-v", "--verbose", "x.img"}).verbosity, 3);
+  EXPECT_TRUE(parse({"--check", "-x", "x.img"}).trace);
+  EXPECT_FALSE(parse({"--check", "x.img"}).trace);
+  EXPECT_THROW(parse({"--check", "-vv", "-q", "x.img"}), UsageError);
+  const Options aws = parse({"--all", "--aws-import-json", "j.json", "--s3", "s3://b/p/", "--aws-byol", "x.img"});
+  EXPECT_EQ(aws.aws_import_json, "j.json");
+  EXPECT_EQ(aws.s3, "s3://b/p/");
+  EXPECT_TRUE(aws.aws_byol);
+  EXPECT_THROW(parse({"--all", "--aws-route", "snapshot", "x.img"}), UsageError) << "no --aws-import-json";
   EXPECT_EQ(parse({"--list-fixers"}).mode, Mode::list_fixers);
   EXPECT_EQ(parse({"--version"}).mode, Mode::version);
   EXPECT_EQ(parse({"--help", "--all"}).mode, Mode::help);
