@@ -4,6 +4,8 @@
 #include "bootloader/kernels.h"
 #include "fixers/table.h"
 #include "fixtures/fixture.h"
+#include "inspect/network.h"
+#include "inspect/tools.h"
 
 namespace vmfix::test {
 
@@ -32,6 +34,23 @@ std::unique_ptr<fixers::Fixer> fixer_named(const std::string& id) {
   for (auto& fixer : fixers::all_fixers())
     if (fixer->id() == id) return std::move(fixer);
   return nullptr;
+}
+
+inspect::Facts linux_facts(guest::FakeGuest& guest, std::vector<std::string> packages, const std::string& format) {
+  inspect::Facts facts;
+  facts.os_type = "linux";
+  facts.package_format = format;
+  facts.packages = std::move(packages);
+  facts.packages_known = true;
+  facts.network = inspect::detect_linux_network(guest);
+  facts.hypervisor_tools = inspect::detect_linux_tools(guest, facts.packages);
+  return facts;
+}
+
+bool any_failing(fixers::Fixer& fixer, guest::Guest& guest, const inspect::Facts& facts) {
+  for (const fixers::Finding& finding : fixer.check(guest, facts))
+    if (finding.status == fixers::Status::fail) return true;
+  return false;
 }
 
 }  // namespace vmfix::test

@@ -2,6 +2,7 @@
 // The fixtures' files in a FakeGuest, and the fixers by id: what the fixer tests start from.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fixers/fixer.h"
 #include "guest/fake_guest.h"
@@ -17,6 +18,12 @@ void load_fixture(guest::FakeGuest& guest, const std::string& name);
 
 // A Linux guest's boot facts as inspection reads them: boot loaders, kernels, the boot menu.
 inspect::Facts linux_boot_facts(guest::Guest& guest);
+
+// A Linux guest's package and network facts as inspection reads them from `guest`.
+inspect::Facts linux_facts(guest::FakeGuest& guest, std::vector<std::string> packages, const std::string& format);
+
+// Whether any finding of the fixer's check fails.
+bool any_failing(fixers::Fixer& fixer, guest::Guest& guest, const inspect::Facts& facts);
 
 // The fixer with this id from the fixer table (nullptr if none).
 std::unique_ptr<fixers::Fixer> fixer_named(const std::string& id);

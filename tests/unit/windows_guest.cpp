@@ -1,0 +1,54 @@
+#include "tests/unit/windows_guest.h"
+
+#include "fixtures/fixture.h"
+#include "registry/empty_hive.h"
+#include "registry/reg_text.h"
+
+namespace vmfix::test {
+
+namespace fs = std::filesystem;
+
+void WindowsGuest::SetUp() {
+  for (const auto& spec : fixtures::find_fixture("win2012r2-vmware").hives) {
+    const fs::path file = scratch_.path() / "hive";
+    write_host_file_atomic(file, registry::empty_hive());
+    {
+      registry::Hive hive(file, registry::Hive::Mode::writable);
+      registry::merge_reg(hive, spec.reg, spec.prefix);
+      hive.commit(file);
+    }
+    guest_.add_file(spec.path, read_host_file(file));
+  }
+  facts_.os_type = "windows";
+  facts_.windows_systemroot = "/Windows";
+  facts_.arch = "x86_64";
+}
+
+registry::Value WindowsGuest::value(const std::string& hive_name, const std::string& key, const std::string& name) {
+  const fs::path file = scratch_.path() / "read";
+  guest_.download("/Windows/System32/config/" + hive_name, file.string());
+  registry::Hive hive(file, registry::Hive::Mode::read_only);
+  auto node = hive.find(key);
+  if (!node) return {};
+  return hive.value(*node, name).value_or(registry::Value{});
+}
+
+std::vector<std::string> WindowsGuest::failing(fixers::Fixer& fixer) {
+  std::vector<std::string> evidence;
+  for (const fixers::Finding& finding : fixer.check(guest_, facts_))
+    if (finding.status == fixers::Status::fail) evidence.push_back(finding.evidence);
+  return evidence;
+}
+
+void WindowsGuest::expect_fixed_once(fixers::Fixer& fixer) {
+  SCOPED_TRACE(std::string(fixer.id()));
+  ASSERT_TRUE(fixer.applies(facts_));
+  EXPECT_FALSE(failing(fixer).empty()) << "the fixture was built with this problem";
+  const auto changes = fixer.fix(guest_, facts_);
+  EXPECT_FALSE(changes.empty());
+  for (const fixers::Change& change : changes) EXPECT_EQ(change.fixer, fixer.id());
+  EXPECT_TRUE(failing(fixer).empty());
+  EXPECT_TRUE(fixer.fix(guest_, facts_).empty()) << "a second run changed something";
+}
+
+}  // namespace vmfix::test
