@@ -88,6 +88,27 @@ std::string usage_text() {
          "65 bad input, 70 internal error.\n";
 }
 
+namespace {
+
+// -vv is -v twice, and boost counts neither: the v's are counted here (into `verbose`) and the
+// arguments keep one -v, for the -v/-q check.
+std::vector<std::string> counting_verbose(int argc, char** argv, int& verbose) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const bool vs = arg.size() >= 2 && arg[0] == '-' && arg.find_first_not_of('v', 1) == std::string_view::npos;
+    if (!vs && arg != "--verbose") {
+      args.emplace_back(arg);
+      continue;
+    }
+    if (verbose == 0) args.emplace_back("-v");
+    verbose += vs ? static_cast<int>(arg.size()) - 1 : 1;
+  }
+  return args;
+}
+
+}  // namespace
+
 Options parse_options(int argc, char** argv) {
   po::positional_options_description positional;
   positional.add("image", -1);
@@ -96,19 +117,8 @@ Options parse_options(int argc, char** argv) {
   describe_options(described);
   hidden.add_options()("image", po::value<std::vector<std::string>>());
   all.add(mode_table).add(described).add(hidden);
-  // -vv is -v twice: boost counts neither, so the v's are counted here and -v given once.
   int verbose = 0;
-  std::vector<std::string> args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool vs = arg.size() >= 2 && arg[0] == '-' && arg.find_first_not_of('v', 1) == std::string_view::npos;
-    if (vs || arg == "--verbose") {
-      if (verbose == 0) args.emplace_back("-v");  // for the -v/-q check below
-      verbose += vs ? static_cast<int>(arg.size()) - 1 : 1;
-      continue;
-    }
-    args.emplace_back(arg);
-  }
+  const std::vector<std::string> args = counting_verbose(argc, argv, verbose);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
