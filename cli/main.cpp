@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "batch/batch.h"
-#include "cli/aws_import_command.h"
 #include "cli/inspect_command.h"
 #include "cli/options.h"
 #include "cli/remediate_command.h"
+#include "remediate/aws_job.h"
 #include "support/error.h"
 #include "support/interrupt.h"
 
@@ -50,7 +50,10 @@ int main(int argc, char** argv) {
       json = options.json;
       return options.merge ? batch::run_merge(options) : batch::run_batch(options);
     }
-    if (argc > 1 && std::string_view(argv[1]) == "aws-import") return cli::run_aws_import(argc, argv);
+    if (argc > 1 && std::string_view(argv[1]) == "aws-import") {
+      auto options = remediate::parse_aws_import_options(std::vector<std::string>(argv + 2, argv + argc));
+      return options ? remediate::run_aws_import(*options) : kExitReady;
+    }
     cli::Options options = cli::parse_options(argc, argv);
     json = options.json;
     switch (options.mode) {

@@ -82,6 +82,7 @@ std::string usage_text() {
   text << modes << "\n" << options << "\n";
   return "Usage: vmfix MODE [OPTIONS] IMAGE\n"
          "       vmfix batch [MODE] [OPTIONS] DIR-or-MANIFEST -o OUTDIR   (see vmfix batch --help)\n"
+         "       vmfix aws-import JOB.json [--poll SECONDS] [--task ID]    (see vmfix aws-import --help)\n"
          "Make a powered-off VM image ready for AWS VM Import/Export, editing it offline.\n\n" +
          text.str() +
          "Exit codes: 0 ready, 1 fixable findings remain, 2 blocking findings, 64 usage error,\n"

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -205,6 +206,40 @@ int run_aws_import(const AwsJobOptions& options) {
       fmt::print(stderr, "vmfix: the rule {} predicts this failure (vmfix --check shows it)\n", rule);
     return kExitBlocked;
   }
+}
+
+std::optional<AwsJobOptions> parse_aws_import_options(const std::vector<std::string>& args) {
+  AwsJobOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw UsageError(fmt::format("{} needs a value", arg));
+      return args[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      fmt::print(
+          "usage: vmfix aws-import JOB.json [--task ID] [--poll SECONDS]\n"
+          "  uploads the disks JOB.json lists (vmfix --aws-import-json), starts the import and polls it;\n"
+          "  --task polls an import already started. The aws CLI's configuration gives credentials and\n"
+          "  region; VMFIX_AWS_CLI names the aws program, VMFIX_AWS_ARGS adds arguments to every call.\n");
+      return std::nullopt;
+    } else if (arg == "--task") {
+      options.task = value();
+    } else if (arg == "--poll") {
+      const std::string seconds = value();
+      options.poll_seconds = std::atoi(seconds.c_str());
+      if (options.poll_seconds < 1 || options.poll_seconds > 3600)
+        throw UsageError(fmt::format("--poll {}: seconds between 1 and 3600", seconds));
+    } else if (arg.starts_with("-") || !options.document.empty()) {
+      throw UsageError(fmt::format("aws-import: unexpected {} (see vmfix aws-import --help)", arg));
+    } else {
+      options.document = arg;
+    }
+  }
+  if (options.document.empty()) throw UsageError("aws-import: give the document (vmfix --aws-import-json FILE)");
+  if (const char* aws = std::getenv("VMFIX_AWS_CLI"); aws && *aws) options.aws = aws;
+  if (const char* extra = std::getenv("VMFIX_AWS_ARGS")) options.aws_args = split_words(extra);
+  return options;
 }
 
 }  // namespace vmfix::remediate

@@ -23,6 +23,10 @@ struct AwsJobOptions {
 // CLI failing otherwise (no credentials, no network).
 int run_aws_import(const AwsJobOptions& options);
 
+// `args` are those after "aws-import"; VMFIX_AWS_CLI and VMFIX_AWS_ARGS from the environment.
+// Throws UsageError; nullopt for --help (the usage is printed).
+std::optional<AwsJobOptions> parse_aws_import_options(const std::vector<std::string>& args);
+
 // The vmfix rule whose known AWS error this task message is, "" when none is.
 std::string rule_predicting(const std::string& status_message);
 
