@@ -116,7 +116,7 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   result.aws_import = vm.count("aws-import") > 0;
   if (vm.count("s3")) result.s3 = vm["s3"].as<std::string>();
   if (result.s3 && !result.aws_import) throw UsageError("--s3 goes with --aws-import");
-  if (result.s3 && (!result.s3->starts_with("s3://") || result.s3->size() <= 5 || (*result.s3)[5] == '/'))
+  if (result.s3 && !is_s3_url(*result.s3))
     throw UsageError(fmt::format("--s3 {}: give s3://BUCKET/PREFIX/", *result.s3));
   std::vector<std::string> inputs;
   if (vm.count("input")) inputs = vm["input"].as<std::vector<std::string>>();

@@ -13,21 +13,16 @@
 #include "remediate/aws_job.h"
 #include "support/error.h"
 #include "support/interrupt.h"
+#include "support/text.h"
 
 namespace {
 
 // One line, whatever the message holds (libguestfs errors can span several).
-std::string one_line(std::string message) {
-  for (char& c : message)
-    if (c == '\n' || c == '\r') c = ' ';
-  return message;
-}
-
 int fail(const std::string& message, int exit_code, bool json) {
-  fmt::print(stderr, "vmfix: {}\n", one_line(message));
+  fmt::print(stderr, "vmfix: {}\n", vmfix::one_line(message));
   if (json) {
     nlohmann::ordered_json error{{"schema", "vmfix.error/1"},
-                                 {"error", {{"message", one_line(message)}, {"exit_code", exit_code}}}};
+                                 {"error", {{"message", vmfix::one_line(message)}, {"exit_code", exit_code}}}};
     fmt::print("{}\n", error.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return exit_code;

@@ -5,7 +5,9 @@
 #include <filesystem>
 
 #include "image/manifest.h"
+#include "rules/checks.h"
 #include "support/error.h"
+#include "support/text.h"
 
 namespace vmfix::remediate {
 
@@ -80,13 +82,8 @@ bool fails(const Report& report, const std::string& id) {
   return result && result->outcome.status == rules::Status::fail;
 }
 
-bool windows_server(const inspect::Facts& facts) {
-  return facts.windows.installation_type.starts_with("Server") || facts.windows.installation_type == "Nano Server" ||
-         facts.windows.edition_id.starts_with("Server");
-}
-
 bool windows_11(const inspect::Facts& facts) {
-  return !windows_server(facts) && std::atoi(facts.windows.current_build.c_str()) >= 22000;
+  return !rules::is_windows_server(facts) && std::atoi(facts.windows.current_build.c_str()) >= 22000;
 }
 
 std::string architecture(const inspect::Facts& facts) {
@@ -121,7 +118,7 @@ ordered_json tags(const char* resource, const std::string& report_digest) {
 // LicenseType as the licensing rules have it: Linux BYOL; Windows server AWS's unless the user
 // brings their own; Windows client only BYOL.
 std::string license_of(const inspect::Facts& facts, bool byol) {
-  if (facts.os_type == "windows" && windows_server(facts) && !byol) return "AWS";
+  if (facts.os_type == "windows" && rules::is_windows_server(facts) && !byol) return "AWS";
   return "BYOL";
 }
 
@@ -212,8 +209,7 @@ std::vector<std::string> problems_of(const Report& report, const std::vector<Upl
 }  // namespace
 
 void check_s3_url(const std::string& url) {
-  const bool ok = url.starts_with("s3://") && url.size() > 5 && url[5] != '/';
-  if (!ok) throw UsageError(fmt::format("--s3 {}: give s3://BUCKET/PREFIX/", url));
+  if (!is_s3_url(url)) throw UsageError(fmt::format("--s3 {}: give s3://BUCKET/PREFIX/", url));
 }
 
 AwsRoute aws_route_named(const std::string& name) {

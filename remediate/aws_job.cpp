@@ -25,6 +25,9 @@ struct TaskFailed {
   std::string message;
 };
 
+// The aws CLI's output as one line of a message.
+std::string brief(const std::string& text) { return std::string(trim(one_line(text))); }
+
 class AwsCli {
  public:
   explicit AwsCli(const AwsJobOptions& options) : options_(options), scratch_("vmfix-aws") {}
@@ -42,7 +45,7 @@ class AwsCli {
     }
     const SplitResult result = run_host_split(argv);
     if (result.exit_status != 0) {
-      const std::string error = one_line(result.errors.empty() ? result.output : result.errors);
+      const std::string error = brief(result.errors.empty() ? result.output : result.errors);
       if (error.find("InvalidConversionTaskId") != std::string::npos ||
           error.find("InvalidImportTaskId") != std::string::npos)
         throw BadInput(fmt::format("aws ec2 {}: AWS does not know this task: {}", command, error));
@@ -51,7 +54,7 @@ class AwsCli {
     try {
       return json::parse(result.output);
     } catch (const json::exception&) {
-      throw Error(fmt::format("aws ec2 {}: not JSON: {}", command, one_line(result.output)));
+      throw Error(fmt::format("aws ec2 {}: not JSON: {}", command, brief(result.output)));
     }
   }
 
@@ -63,17 +66,12 @@ class AwsCli {
     const ProcessResult result = run_host(argv, [](std::string_view text) { fmt::print(stderr, "{}", text); });
     if (result.exit_status != 0)
       throw Error(
-          fmt::format("aws s3 cp {} {} failed (exit {}): {}", file, url, result.exit_status, one_line(result.output)));
+          fmt::format("aws s3 cp {} {} failed (exit {}): {}", file, url, result.exit_status, brief(result.output)));
   }
 
   void wait() const { std::this_thread::sleep_for(std::chrono::seconds(options_.poll_seconds)); }
 
  private:
-  static std::string one_line(std::string text) {
-    for (char& c : text)
-      if (c == '\n' || c == '\r') c = ' ';
-    return std::string(trim(text));
-  }
   const AwsJobOptions& options_;
   TempDir scratch_;
 };
@@ -102,7 +100,7 @@ json read_document(const fs::path& path, bool uploading) {
   if (!document.contains("upload") || !document["upload"].is_array()) throw bad("no upload list");
   for (const json& upload : document["upload"]) {
     const std::string file = upload.value("file", ""), url = upload.value("url", "");
-    if (!url.starts_with("s3://") || url.size() <= 5) throw bad(fmt::format("{} is not an s3:// URL", url));
+    if (!is_s3_url(url)) throw bad(fmt::format("{} is not an s3:// URL", url));
     if (url.find("{{s3-bucket}}") != std::string::npos)
       throw bad("no bucket: write the document with --s3 s3://BUCKET/");
     if (uploading && !fs::is_regular_file(file)) throw bad(fmt::format("{}: no such file to upload", file));

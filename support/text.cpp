@@ -92,4 +92,13 @@ uint64_t fnv1a64(std::string_view data, uint64_t seed) {
   return hash;
 }
 
+std::string one_line(std::string_view text) {
+  std::string line(text);
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  return line;
+}
+
+bool is_s3_url(std::string_view url) { return url.starts_with("s3://") && url.size() > 5 && url[5] != '/'; }
+
 }  // namespace vmfix

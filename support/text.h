@@ -16,6 +16,10 @@ std::vector<std::string> split_words(std::string_view text);
 bool starts_with_icase(std::string_view text, std::string_view prefix);
 bool equals_icase(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view text);
+// Newlines and carriage returns become spaces: a message for one line of a log or a terminal.
+std::string one_line(std::string_view text);
+// "s3://BUCKET" or "s3://BUCKET/PREFIX...": an S3 URL with a bucket.
+bool is_s3_url(std::string_view url);
 
 // Parses KEY=VALUE shell-style assignments (ifcfg, os-release): quotes removed, comments skipped.
 std::vector<std::pair<std::string, std::string>> parse_shell_assignments(std::string_view text);
