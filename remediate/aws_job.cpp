@@ -108,14 +108,24 @@ json read_document(const fs::path& path, bool uploading) {
   return document;
 }
 
-// Polls until the task completes (its JSON) or fails (TaskFailed).
-json poll_image_task(AwsCli& aws, const std::string& task) {
+// How to ask after one kind of import task, and where its state is in the answer.
+struct TaskKind {
+  const char* command;  // "describe-import-image-tasks"
+  const char* list;     // "ImportImageTasks"
+  const char* detail;   // the member holding Status and Progress; "" for the task itself
+};
+constexpr TaskKind kImageTask{"describe-import-image-tasks", "ImportImageTasks", ""};
+constexpr TaskKind kSnapshotTask{"describe-import-snapshot-tasks", "ImportSnapshotTasks", "SnapshotTaskDetail"};
+
+// Polls until the task completes (the state holding its result) or fails (TaskFailed), with a
+// line whenever status, progress or message change.
+json poll_task(AwsCli& aws, const TaskKind& kind, const std::string& task) {
   std::string last;
   for (;;) {
-    const json answer = aws.ec2("describe-import-image-tasks", {"--import-task-ids", task});
-    const auto& tasks = answer.value("ImportImageTasks", json::array());
+    const json answer = aws.ec2(kind.command, {"--import-task-ids", task});
+    const auto& tasks = answer.value(kind.list, json::array());
     if (tasks.empty()) throw BadInput(fmt::format("AWS does not know the import task {}", task));
-    const json& state = tasks.front();
+    const json state = *kind.detail ? tasks.front().value(kind.detail, json::object()) : tasks.front();
     const std::string status = state.value("Status", ""), message = state.value("StatusMessage", "");
     const std::string line = fmt::format("{}: {} {}% {}", task, status, state.value("Progress", "0"), message);
     if (line != last) fmt::print(stderr, "vmfix: {}\n", line);
@@ -126,28 +136,11 @@ json poll_image_task(AwsCli& aws, const std::string& task) {
   }
 }
 
-std::string poll_snapshot_task(AwsCli& aws, const std::string& task) {
-  std::string last;
-  for (;;) {
-    const json answer = aws.ec2("describe-import-snapshot-tasks", {"--import-task-ids", task});
-    const auto& tasks = answer.value("ImportSnapshotTasks", json::array());
-    if (tasks.empty()) throw BadInput(fmt::format("AWS does not know the import task {}", task));
-    const json detail = tasks.front().value("SnapshotTaskDetail", json::object());
-    const std::string status = detail.value("Status", ""), message = detail.value("StatusMessage", "");
-    const std::string line = fmt::format("{}: {} {}% {}", task, status, detail.value("Progress", "0"), message);
-    if (line != last) fmt::print(stderr, "vmfix: {}\n", line);
-    last = line;
-    if (status == "completed") return detail.value("SnapshotId", "");
-    if (status == "deleted" || status == "deleting") throw TaskFailed{message.empty() ? status : message};
-    aws.wait();
-  }
-}
-
 std::string run_snapshot_route(AwsCli& aws, json document) {
   std::vector<std::string> snapshots;
   for (const json& request : document["import_snapshot"]) {
     const json started = aws.ec2("import-snapshot", {}, &request);
-    snapshots.push_back(poll_snapshot_task(aws, started.value("ImportTaskId", "")));
+    snapshots.push_back(poll_task(aws, kSnapshotTask, started.value("ImportTaskId", "")).value("SnapshotId", ""));
   }
   std::string text = document["register_image"].dump();
   for (size_t i = 0; i < snapshots.size(); ++i) {
@@ -186,12 +179,12 @@ int run_aws_import(const AwsJobOptions& options) {
   try {
     std::string image;
     if (options.task) {
-      image = poll_image_task(aws, *options.task).value("ImageId", "");
+      image = poll_task(aws, kImageTask, *options.task).value("ImageId", "");
     } else {
       for (const json& upload : document["upload"]) aws.upload(upload["file"], upload["url"]);
       if (document["route"] == "import-image") {
         const json started = aws.ec2("import-image", {}, &document["import_image"]);
-        image = poll_image_task(aws, started.value("ImportTaskId", "")).value("ImageId", "");
+        image = poll_task(aws, kImageTask, started.value("ImportTaskId", "")).value("ImageId", "");
       } else {
         image = run_snapshot_route(aws, document);
       }
