@@ -20,6 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A manifest's output_format is one vmfix writes, told when the manifest is read.
+void check_format(const ImageOptions& options, const std::string& where) {
+  if (!options.output_format) return;
+  try {
+    image::output_format_named(*options.output_format);
+  } catch (const UsageError& e) {
+    throw BadInput(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
 const std::set<std::string> kImageExtensions{".img", ".raw", ".qcow2", ".vmdk", ".vhd", ".vhdx", ".ova", ".ovf"};
 
 enum class Kind { none, image, ovf, descriptor };
@@ -217,6 +227,7 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
       } catch (const nlohmann::json::exception& e) {
         throw BadInput(fmt::format("{}: entry {}: {}", where, entry["image"].get<std::string>(), e.what()));
       }
+      check_format(options, fmt::format("{}: entry {}", where, entry["image"].get<std::string>()));
       images.push_back(listed(manifest, entry["image"].get<std::string>(), options));
     }
   } else if (to_lower(std::string(start.substr(0, start.find('\n')))).find("image") != std::string::npos &&
@@ -240,6 +251,7 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
       const std::string line_where = fmt::format("{}:{}", where, n + 1);
       ImageOptions options{as_text(field("output_format")), as_text(field("profile")), as_text(field("fix")),
                            as_text(field("skip")), as_bool(field("force"), line_where)};
+      check_format(options, line_where);
       images.push_back(listed(manifest, std::string(trim(field("image"))), options));
     }
   } else {
@@ -269,7 +281,7 @@ std::string default_output_format(const fs::path& image) {
   const auto g = glance(image);
   if (!g) return "vmdk";  // vmfix says what is wrong with it
   if (g->at(257, "ustar") || g->head.find("Envelope") != std::string::npos)
-    return image::default_output_format("ova", {}, "");
+    return std::string(image::to_string(image::default_output_format("ova", {}, "")));
   image::Format format = image::Format::raw;
   std::string variant;
   if (g->at(0, "vhdxfile"))
@@ -283,7 +295,7 @@ std::string default_output_format(const fs::path& image) {
     format = image::Format::qcow2;
   else if (g->at(0, "KDMV") || g->head.find("# Disk DescriptorFile") != std::string::npos)
     format = image::Format::vmdk;
-  return image::default_output_format("disk", format, variant);
+  return std::string(image::to_string(image::default_output_format("disk", format, variant)));
 }
 
 std::vector<LibraryImage> shard_of(const std::vector<LibraryImage>& images, int index, int count) {

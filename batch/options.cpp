@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "batch/batch.h"
+#include "image/output.h"
 #include "support/error.h"
 #include "support/text.h"
 
@@ -104,7 +105,8 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   if (modes > 1) throw UsageError("vmfix batch: choose one of --all, --check, --dry-run and --fix");
   if (vm.count("fix")) result.fix = vm["fix"].as<std::string>();
   if (vm.count("skip")) result.skip = vm["skip"].as<std::string>();
-  if (vm.count("output-format")) result.output_format = vm["output-format"].as<std::string>();
+  if (vm.count("output-format"))
+    result.output_format = image::to_string(image::output_format_named(vm["output-format"].as<std::string>()));
   if (vm.count("unattend")) result.unattend = fs::absolute(vm["unattend"].as<std::string>()).string();
   result.profile = vm["profile"].as<std::string>();
   result.accel = vm["accel"].as<std::string>();

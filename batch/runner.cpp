@@ -195,7 +195,8 @@ bool Runner::start(const LibraryImage& image, Journal& journal) {
   job.report = options_.output_dir / "reports" / (image.name + ".json");
   job.log = options_.output_dir / "logs" / (image.name + ".log");
   if (options_.mode == "all" || options_.mode == "fix") {
-    job.output = options_.output_dir / (image.name + "-vmfix" + image::output_extension(output_format_of(image)));
+    job.output = options_.output_dir /
+                 (image.name + "-vmfix" + image::output_extension(image::output_format_named(output_format_of(image))));
   }
   std::error_code error;
   fs::remove(job.report, error);

@@ -4,6 +4,18 @@
 
 namespace vmfix::bootloader {
 
+std::string_view to_string(BootMode mode) {
+  switch (mode) {
+    case BootMode::bios:
+      return "bios";
+    case BootMode::uefi:
+      return "uefi";
+    case BootMode::unknown:
+      break;
+  }
+  return "unknown";
+}
+
 using guest::join_path;
 
 namespace {
@@ -18,17 +30,17 @@ void detect_efi_directory(guest::Guest& guest, const std::string& efi, const std
     if (equals_icase(vendor, "BOOT")) {
       for (const std::string& name : guest.ls(directory))
         if (equals_icase(name, "BOOTX64.EFI") || equals_icase(name, "BOOTAA64.EFI"))
-          found.push_back({"efi-fallback", "uefi", join_path(directory, name), location});
+          found.push_back({"efi-fallback", BootMode::uefi, join_path(directory, name), location});
       continue;
     }
     if (equals_icase(vendor, "Microsoft")) {
       std::string manager = guest.resolve_case(join_path(directory, "Boot/bootmgfw.efi"));
-      if (guest.is_file(manager)) found.push_back({"windows-boot-manager", "uefi", manager, location});
+      if (guest.is_file(manager)) found.push_back({"windows-boot-manager", BootMode::uefi, manager, location});
       continue;
     }
     for (const std::string& name : guest.ls(directory)) {
       if (name == "grub.cfg" || equals_icase(name, "grubx64.efi")) {
-        found.push_back({"grub2", "uefi", join_path(directory, name), location});
+        found.push_back({"grub2", BootMode::uefi, join_path(directory, name), location});
         break;
       }
     }
@@ -45,16 +57,16 @@ std::vector<Bootloader> detect_bootloaders(guest::Guest& guest, const std::strin
     if (!guest.is_file(at(config))) continue;
     std::string directory = at(config).substr(0, at(config).rfind('/'));
     bool bios_modules = guest.is_dir(join_path(directory, "i386-pc"));
-    found.push_back({"grub2", bios_modules ? "bios" : "", at(config), location});
+    found.push_back({"grub2", bios_modules ? BootMode::bios : BootMode::unknown, at(config), location});
   }
   for (const char* config : {"/boot/grub/menu.lst", "/boot/grub/grub.conf"}) {
     if (guest.is_file(at(config))) {
-      found.push_back({"grub-legacy", "bios", at(config), location});
+      found.push_back({"grub-legacy", BootMode::bios, at(config), location});
       break;  // grub.conf and menu.lst are often the same file, linked
     }
   }
   if (!guest.files_in(at("/boot/loader/entries"), ".conf").empty())
-    found.push_back({"bls", "", at("/boot/loader/entries"), location});
+    found.push_back({"bls", BootMode::unknown, at("/boot/loader/entries"), location});
 
   detect_efi_directory(guest, guest.resolve_case(at("/boot/efi/EFI")), location, found);
   detect_efi_directory(guest, guest.resolve_case(at("/EFI")), location, found);
@@ -62,7 +74,8 @@ std::vector<Bootloader> detect_bootloaders(guest::Guest& guest, const std::strin
   // Windows Boot Manager for BIOS: bootmgr and the BCD store at the root of the active partition.
   std::string bootmgr = guest.resolve_case(at("/bootmgr"));
   std::string bcd = guest.resolve_case(at("/Boot/BCD"));
-  if (guest.is_file(bootmgr) && guest.is_file(bcd)) found.push_back({"windows-boot-manager", "bios", bcd, location});
+  if (guest.is_file(bootmgr) && guest.is_file(bcd))
+    found.push_back({"windows-boot-manager", BootMode::bios, bcd, location});
   return found;
 }
 

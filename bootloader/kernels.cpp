@@ -270,7 +270,7 @@ std::vector<Kernel> installed_kernels(guest::Guest& guest) {
 std::optional<BootConfig> read_boot_config(guest::Guest& guest, const std::vector<Bootloader>& loaders) {
   for (const Bootloader& loader : loaders) {
     if (!loader.location.empty()) continue;  // the OS's own tree only
-    if (loader.kind == "grub2" && loader.firmware != "uefi") return read_grub2(guest, loader.config);
+    if (loader.kind == "grub2" && loader.firmware != BootMode::uefi) return read_grub2(guest, loader.config);
     if (loader.kind == "grub2" && guest.read(loader.config).find("menuentry") != std::string::npos)
       return read_grub2(guest, loader.config);  // a full config on the ESP (RHEL 7 style)
     if (loader.kind == "grub-legacy") return read_grub_legacy(guest, loader.config);

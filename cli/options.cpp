@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "support/error.h"
+#include "support/text.h"
 
 namespace vmfix::cli {
 
@@ -63,12 +64,8 @@ void read_aws_options(const po::variables_map& vm, Options& options) {
 
 std::vector<std::string> split_ids(const std::string& list) {
   std::vector<std::string> ids;
-  for (size_t start = 0; start <= list.size();) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    if (comma > start) ids.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
+  for (std::string_view id : split_list(list, ','))
+    if (!id.empty()) ids.emplace_back(id);
   return ids;
 }
 
@@ -161,7 +158,8 @@ Options parse_options(int argc, char** argv) {
   options.json = vm.count("json") > 0;
   if (vm.count("report")) options.report_file = vm["report"].as<std::string>();
   if (vm.count("output")) options.output = vm["output"].as<std::string>();
-  if (vm.count("output-format")) options.output_format = vm["output-format"].as<std::string>();
+  if (vm.count("output-format"))
+    options.output_format = image::output_format_named(vm["output-format"].as<std::string>());
   options.in_place = vm.count("in-place") > 0;
   options.dry_run = vm.count("dry-run") > 0;
   options.profile = vm["profile"].as<std::string>();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "guest/accel.h"
+#include "image/output.h"
 
 namespace vmfix::cli {
 
@@ -20,7 +21,7 @@ struct Options {
   bool json = false;
   std::optional<std::string> report_file;
   std::optional<std::string> output;
-  std::optional<std::string> output_format;
+  std::optional<image::OutputFormat> output_format;
   bool in_place = false;
   bool dry_run = false;
   std::string profile = "aws-current";

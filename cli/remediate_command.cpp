@@ -1,22 +1,20 @@
 // --check, --all, --fix and --dry-run: the options become a remediate::Request, and the job's
-// report is rendered as JSON (--json, --report) and as text.
+// report goes out as JSON (--json, --report) or as text (remediate::render_text).
 #include "cli/remediate_command.h"
 
-#include <fmt/color.h>
 #include <fmt/core.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <cstdlib>
 
 #include "cli/common.h"
 #include "fixers/table.h"
 #include "guest/session.h"
-#include "inspect/report.h"
 #include "remediate/aws_import.h"
 #include "remediate/job.h"
+#include "remediate/text.h"
 #include "rules/engine.h"
 #include "support/files.h"
-#include "support/text.h"
 
 namespace vmfix::cli {
 
@@ -51,97 +49,6 @@ remediate::Request request_of(const Options& options) {
   return request;
 }
 
-struct Styles {
-  bool color = false;
-  std::string paint(std::string_view text, fmt::text_style style) const {
-    return color ? fmt::format(style, "{}", text) : std::string(text);
-  }
-};
-
-std::string status_word(std::string_view status, const Styles& styles) {
-  if (status == "pass") return styles.paint("ok     ", fmt::fg(fmt::terminal_color::green));
-  if (status == "fixed") return styles.paint("fixed  ", fmt::fg(fmt::terminal_color::green) | fmt::emphasis::bold);
-  if (status == "fail") return styles.paint("FAIL   ", fmt::fg(fmt::terminal_color::red) | fmt::emphasis::bold);
-  if (status == "unknown") return styles.paint("unknown", fmt::fg(fmt::terminal_color::yellow));
-  return styles.paint("skipped", fmt::emphasis::faint);
-}
-
-// The message, the evidence (of the failure, for a fixed finding) and what fixes it.
-void print_detail(const remediate::ShownFinding& shown, const Styles& styles, int verbosity) {
-  const rules::Result& result = *shown.result;
-  const std::string indent(44, ' ');
-  fmt::print("{}{}\n", indent, styles.paint(result.outcome.message, fmt::emphasis::italic));
-  const auto& evidence = shown.fixed ? shown.before->outcome.evidence : result.outcome.evidence;
-  const size_t count = verbosity >= 2 ? evidence.size() : std::min<size_t>(evidence.size(), 4);
-  for (size_t i = 0; i < count; ++i) fmt::print("{}{}\n", indent, evidence[i]);
-  if (count < evidence.size()) fmt::print("{}... {} more (-v or --json shows all)\n", indent, evidence.size() - count);
-  const std::string& fixer = result.rule->fixer;
-  if (!shown.failed() || fixer.empty()) return;
-  fmt::print("{}{}\n", indent,
-             result.fixable ? fmt::format("-> fixed by: {}", fixer)
-                            : fmt::format("-> not fixed: the '{}' fixer cannot repair this (evidence above)", fixer));
-}
-
-void print_findings(const std::vector<remediate::ShownFinding>& findings, const Styles& styles, int verbosity) {
-  std::string area;
-  for (const remediate::ShownFinding& shown : findings) {
-    const rules::Rule& rule = *shown.result->rule;
-    if (shown.status() == rules::Status::skipped && verbosity < 2) continue;
-    if (rule.area != area) {
-      area = rule.area;
-      fmt::print("\n{}\n", styles.paint(area, fmt::emphasis::bold));
-    }
-    fmt::print("  {} {:<8} {:<24} {}\n", status_word(shown.word(), styles), rules::to_string(rule.severity), rule.id,
-               rule.title);
-    if (shown.failed() || shown.status() == rules::Status::unknown || verbosity >= 2)
-      print_detail(shown, styles, verbosity);
-  }
-}
-
-void print_changes(const remediate::Report& report, int verbosity) {
-  fmt::print("\n{}\n", report.dry_run ? "planned changes (nothing written)" : "changes");
-  for (const auto& change : report.changes) {
-    fmt::print("  {:<14} {}\n  {:<14}   {} -> {}\n", change.fixer, change.target, "", change.before, change.after);
-    if (!change.diff.empty() && (report.dry_run || verbosity >= 2))
-      for (std::string_view line : split_lines(change.diff)) fmt::print("      {}\n", line);
-  }
-  if (report.changes.empty()) fmt::print("  nothing to change\n");
-}
-
-std::string verdict_line(rules::Verdict verdict, const std::vector<remediate::ShownFinding>& findings,
-                         const Styles& styles) {
-  const remediate::Tally counts = remediate::tally(findings);
-  auto color = verdict == rules::Verdict::ready     ? fmt::terminal_color::green
-               : verdict == rules::Verdict::fixable ? fmt::terminal_color::yellow
-                                                    : fmt::terminal_color::red;
-  return fmt::format("verdict: {} ({} fixable, {} blocking, {} other warnings)",
-                     styles.paint(rules::to_string(verdict), fmt::fg(color) | fmt::emphasis::bold), counts.fixable,
-                     counts.blocking, counts.warnings);
-}
-
-void print_output(const remediate::Report& report) {
-  if (report.written && report.in_place) {
-    fmt::print("changed {} in place\n", report.output->path.string());
-  } else if (report.written) {
-    for (const auto& file : report.output->files) fmt::print("wrote {} ({})\n", file.string(), report.output->format);
-    for (const auto& removed : report.write.removed_from_ovf) fmt::print("  the OVF no longer has: {}\n", removed);
-  } else if (report.mode != remediate::Mode::check && !report.dry_run) {
-    fmt::print("not written: blockers remain (see above; --force writes anyway)\n");
-  }
-}
-
-void print_text(const remediate::Report& report, const std::vector<remediate::ShownFinding>& findings, int verbosity) {
-  Styles styles{isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr};
-  const inspect::Facts& facts = report.facts;
-  const std::string guest_name =
-      facts.os_type == "windows" ? facts.product_name : fmt::format("{} {}", facts.distro, facts.product_name);
-  fmt::print("{} ({}), profile {}\n", report.vm.path.string(), guest_name, report.profile->id);
-  print_findings(findings, styles, verbosity);
-  if (report.mode != remediate::Mode::check) print_changes(report, verbosity);
-  fmt::print("\n{}\n", verdict_line(report.final_state().verdict, findings, styles));
-  print_output(report);
-}
-
 }  // namespace
 
 int run_list_fixers(const Options& options) {
@@ -173,7 +80,10 @@ int run_remediate(const Options& options) {
   if (options.aws_import_json)
     write_host_file_atomic(*options.aws_import_json,
                            json_text(remediate::aws_import_document(report, json_text(json), aws)));
-  if (!options.json && options.verbosity > 0) print_text(report, remediate::shown_findings(report), options.verbosity);
+  if (!options.json && options.verbosity > 0) {
+    const bool color = isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+    fmt::print("{}", remediate::render_text(report, {color, options.verbosity}));
+  }
   return report.exit_code();
 }
 

@@ -93,11 +93,12 @@ class EfiFallback : public Fixer {
   std::vector<FixerDoc> documentation() const override { return {{std::string(id()), "", kChecks, kChanges}}; }
   std::vector<std::string> rules() const override { return {kRule}; }
   bool applies(const inspect::Facts& facts) const override {
-    return facts.os_type == "linux" && facts.boot_mode == "uefi";
+    return facts.os_type == "linux" && facts.boot_mode == bootloader::BootMode::uefi;
   }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
-    if (facts.boot_mode != "uefi") return {{kRule, Status::pass, fmt::format("boot mode {}", facts.boot_mode), ""}};
+    if (facts.boot_mode != bootloader::BootMode::uefi)
+      return {{kRule, Status::pass, fmt::format("boot mode {}", bootloader::to_string(facts.boot_mode)), ""}};
     Source s = assess(guest, facts);
     Finding finding{kRule, Status::pass, "the ESP has the fallback loader", s.fallback};
     if (!s.fallback.empty()) return {finding};

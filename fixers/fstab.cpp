@@ -36,13 +36,8 @@ std::string replace_field(std::string line, const std::pair<size_t, std::string>
 }
 
 bool has_option(const std::string& options, std::string_view option) {
-  for (size_t at = 0; at <= options.size();) {
-    size_t comma = options.find(',', at);
-    if (comma == std::string::npos) comma = options.size();
-    if (std::string_view(options).substr(at, comma - at) == option) return true;
-    at = comma + 1;
-  }
-  return false;
+  const std::vector<std::string_view> all = split_list(options, ',');
+  return std::find(all.begin(), all.end(), option) != all.end();
 }
 
 std::string with_options(std::string options, std::initializer_list<std::string_view> wanted) {

@@ -137,7 +137,7 @@ void assess_loader(guest::Guest& guest, const inspect::Facts& facts, Assessment&
         "the guest has no GRUB modules for BIOS boot ({}) and none in its package cache: install the package {} in "
         "the guest first{}",
         is_suse(facts) ? kModuleDirs[1] : kModuleDirs[0], module_package(facts),
-        facts.boot_mode == "uefi" ? ", or import it with UEFI boot (--profile aws-current)" : ""));
+        facts.boot_mode == bootloader::BootMode::uefi ? ", or import it with UEFI boot (--profile aws-current)" : ""));
 }
 
 Assessment assess(guest::Guest& guest, const inspect::Facts& facts) {

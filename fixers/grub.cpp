@@ -142,7 +142,7 @@ bootloader::GuestDisks guest_disks(const inspect::Facts& facts, const std::strin
     if (fs.type == "swap" && !fs.uuid.empty()) swaps.push_back(fs.uuid);
   }
   if (swaps.size() == 1) disks.resume_uuid = swaps.front();
-  if (facts.boot_mode == "uefi")
+  if (facts.boot_mode == bootloader::BootMode::uefi)
     disks.efi_kernel = old_menu.find("linuxefi") != std::string::npos ? "linuxefi" : "linux";
   return disks;
 }

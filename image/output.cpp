@@ -29,15 +29,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kFormats = "raw, vhd, vhd-fixed, vhdx, vmdk, ova";
-
-std::vector<std::string> convert_options(const std::string& format) {
+std::vector<std::string> convert_options(OutputFormat format) {
   // force_size keeps the exact size: without it qemu rounds VHDs to a CHS geometry.
-  if (format == "vhd") return {"-O", "vpc", "-o", "subformat=dynamic,force_size=on"};
-  if (format == "vhd-fixed") return {"-O", "vpc", "-o", "subformat=fixed,force_size=on"};
-  if (format == "vhdx") return {"-O", "vhdx"};
+  if (format == OutputFormat::vhd) return {"-O", "vpc", "-o", "subformat=dynamic,force_size=on"};
+  if (format == OutputFormat::vhd_fixed) return {"-O", "vpc", "-o", "subformat=fixed,force_size=on"};
+  if (format == OutputFormat::vhdx) return {"-O", "vhdx"};
   return {"-O", "raw"};
 }
+
+constexpr OutputFormat kWritable[] = {OutputFormat::raw,  OutputFormat::vhd,  OutputFormat::vhd_fixed,
+                                      OutputFormat::vhdx, OutputFormat::vmdk, OutputFormat::ova};
+bool streamed(OutputFormat format) { return format == OutputFormat::vmdk || format == OutputFormat::ova; }
 
 void fsync_path(const fs::path& path, bool directory) {
   const UniqueFd fd(::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC));
@@ -61,23 +63,51 @@ std::string member_stem(const fs::path& output) {
 
 }  // namespace
 
-void check_output_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes,
-                        const std::string& format, uint64_t available, const fs::path& directory) {
+std::string_view to_string(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::raw:
+      return "raw";
+    case OutputFormat::qcow2:
+      return "qcow2";
+    case OutputFormat::vhd:
+      return "vhd";
+    case OutputFormat::vhd_fixed:
+      return "vhd-fixed";
+    case OutputFormat::vhdx:
+      return "vhdx";
+    case OutputFormat::vmdk:
+      return "vmdk";
+    case OutputFormat::ova:
+      break;
+  }
+  return "ova";
+}
+
+OutputFormat output_format_named(std::string_view name) {
+  std::string known;
+  for (OutputFormat format : kWritable) {
+    if (to_string(format) == name) return format;
+    known += fmt::format("{}{}", known.empty() ? "" : ", ", to_string(format));
+  }
+  throw UsageError(fmt::format("unknown output format '{}' ({})", name, known));
+}
+
+void check_output_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes, OutputFormat format,
+                        uint64_t available, const fs::path& directory) {
   // No output is larger than its disks' full size plus its metadata (1%, at least 16 MiB a disk):
   // when that fits, the answer is yes without reading the disks' allocation maps.
   // An OVA holds its disks a second time while it is packed. A VMDK is written from a raw copy of
   // its disk, deleted once the VMDK is done: one disk's copy at a time.
-  const bool streamed = format == "vmdk" || format == "ova";
-  const uint64_t copies = format == "ova" ? 2 : 1;
+  const uint64_t copies = format == OutputFormat::ova ? 2 : 1;
   uint64_t bound = 0, largest = 0;
   for (uint64_t size : sizes) {
     bound += size + std::max<uint64_t>(size / 100, 16 << 20);
     largest = std::max(largest, size);
   }
-  if (bound * copies + (streamed ? largest : 0) <= available) return;
+  if (bound * copies + (streamed(format) ? largest : 0) <= available) return;
   // Else what qemu-img says the converted disks need. qemu cannot measure VHD, VHDX or VMDK: a
   // sparse qcow2 (or a full raw image) stands in for them.
-  const bool full = format == "raw" || format == "vhd-fixed";
+  const bool full = format == OutputFormat::raw || format == OutputFormat::vhd_fixed;
   uint64_t needed = 0, largest_measured = 0;
   for (const fs::path& overlay : overlays) {
     auto measure = nlohmann::json::parse(
@@ -86,7 +116,7 @@ void check_output_space(const std::vector<fs::path>& overlays, const std::vector
     needed += required;
     largest_measured = std::max(largest_measured, required);
   }
-  needed = needed * copies + (streamed ? largest_measured : 0);
+  needed = needed * copies + (streamed(format) ? largest_measured : 0);
   if (needed > available)
     throw Error(
         fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
@@ -94,8 +124,8 @@ void check_output_space(const std::vector<fs::path>& overlays, const std::vector
 
 namespace {
 
-void check_free_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes,
-                      const std::string& format, const fs::path& directory) {
+void check_free_space(const std::vector<fs::path>& overlays, const std::vector<uint64_t>& sizes, OutputFormat format,
+                      const fs::path& directory) {
   struct statvfs st {};
   if (::statvfs(directory.c_str(), &st) != 0) return;
   check_output_space(overlays, sizes, format, static_cast<uint64_t>(st.f_bavail) * st.f_frsize, directory);
@@ -151,9 +181,9 @@ void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, Pro
   fs::remove(raw);  // the next disk, or the OVA's tar, has its space
 }
 
-void convert(const fs::path& overlay, const fs::path& target, const std::string& format, ProgressLine& line,
-             uint64_t base, uint64_t size) {
-  if (format == "vmdk" || format == "ova") return convert_to_stream_vmdk(overlay, target, line, base, size);
+void convert(const fs::path& overlay, const fs::path& target, OutputFormat format, ProgressLine& line, uint64_t base,
+             uint64_t size) {
+  if (streamed(format)) return convert_to_stream_vmdk(overlay, target, line, base, size);
   std::vector<std::string> argv{"qemu-img", "convert", "-p", "-f", "qcow2"};
   for (std::string& option : convert_options(format)) argv.push_back(std::move(option));
   argv.push_back(overlay.string());
@@ -215,37 +245,30 @@ WriteResult pack_ova(const VmSource& vm, const std::vector<fs::path>& disks, con
 
 }  // namespace
 
-std::string default_output_format(const std::string& kind, Format format, const std::string& variant) {
-  if (kind != "disk") return "ova";
+OutputFormat default_output_format(const std::string& kind, Format format, const std::string& variant) {
+  if (kind != "disk") return OutputFormat::ova;
   switch (format) {
     case Format::raw:
-      return "raw";
+      return OutputFormat::raw;
     case Format::vhd:
-      return variant == "fixed" ? "vhd-fixed" : "vhd";
+      return variant == "fixed" ? OutputFormat::vhd_fixed : OutputFormat::vhd;
     case Format::vhdx:
-      return "vhdx";
+      return OutputFormat::vhdx;
     default:
-      return "vmdk";  // VMDK is always written streamOptimized; qcow2 is not accepted by AWS
+      return OutputFormat::vmdk;  // VMDK is always written streamOptimized; qcow2 is not accepted by AWS
   }
 }
 
-std::string output_extension(const std::string& format) {
-  if (format == "vhd" || format == "vhd-fixed") return ".vhd";
-  if (format == "raw") return ".img";
-  return "." + format;
+std::string output_extension(OutputFormat format) {
+  if (format == OutputFormat::vhd || format == OutputFormat::vhd_fixed) return ".vhd";
+  if (format == OutputFormat::raw) return ".img";
+  return fmt::format(".{}", to_string(format));
 }
 
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
-                         const std::optional<std::string>& format) {
+                         const std::optional<OutputFormat>& format) {
   OutputSpec spec;
-  if (format) {
-    if (*format != "raw" && *format != "vhd" && *format != "vhd-fixed" && *format != "vhdx" && *format != "vmdk" &&
-        *format != "ova")
-      throw UsageError(fmt::format("unknown output format '{}' ({})", *format, kFormats));
-    spec.format = *format;
-  } else {
-    spec.format = default_output_format(vm.kind, vm.disks.front().format, vm.disks.front().variant);
-  }
+  spec.format = format.value_or(default_output_format(vm.kind, vm.disks.front().format, vm.disks.front().variant));
   if (output) {
     spec.path = *output;
     if (fs::is_directory(spec.path)) throw UsageError(fmt::format("{}: is a directory; give a file name", *output));
@@ -256,7 +279,7 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
                                    spec.path.string()));
   }
   spec.files.push_back(spec.path);
-  if (spec.format != "ova") {
+  if (spec.format != OutputFormat::ova) {
     // The other disks of a multi-disk VM go beside the first: NAME-disk2.EXT, ... Those names were
     // not given by the user, so they are never overwritten.
     for (size_t i = 1; i < vm.disks.size(); ++i) {
@@ -301,7 +324,7 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
   WriteResult result;
   std::vector<fs::path> placed;  // extra disks renamed into place before the named output
   try {
-    const bool ova = output.format == "ova";
+    const bool ova = output.format == OutputFormat::ova;
     uint64_t total = 0;
     for (uint64_t size : sizes) total += size;
     // The disks: for an OVA, loose streamOptimized VMDKs first, packed below.
@@ -316,13 +339,13 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
         convert(overlays[i], written[i], output.format, line, base, sizes[i]);
         base += sizes[i];
         if (!ova) fsync_path(written[i], false);
-        verify_output(written[i], ova ? "vmdk" : output.format, {sizes[i]});
+        verify_output(written[i], ova ? OutputFormat::vmdk : output.format, {sizes[i]});
       }
     }
     if (ova) {
       const fs::path partial = fs::path(private_dir) / output.path.filename();
       result = pack_ova(vm, written, sizes, partial, guest, progress);
-      verify_output(partial, "ova", sizes);
+      verify_output(partial, OutputFormat::ova, sizes);
       written = {partial};
     }
     // The extra disks first, the named output last: once it is there, the whole set is. Until
@@ -355,14 +378,14 @@ void commit_overlay(const fs::path& overlay, bool progress) {
   });
 }
 
-void verify_output(const fs::path& path, const std::string& format, const std::vector<uint64_t>& sizes) {
+void verify_output(const fs::path& path, OutputFormat format, const std::vector<uint64_t>& sizes) {
   const std::string name = path.string();
   auto check_size = [&](const SourceImage& disk, size_t index) {
     if (index < sizes.size() && disk.virtual_size && disk.virtual_size != sizes[index])
       throw Error(fmt::format("{}: written disk holds {} bytes, the source {}", disk.bytes.name, disk.virtual_size,
                               sizes[index]));
   };
-  if (format == "ova") {
+  if (format == OutputFormat::ova) {
     VmSource written = open_vm(path);  // the tar layout, the OVF, the manifest's digests, each disk
     if (written.kind != "ova" || written.manifest != "verified")
       throw Error(fmt::format("{}: written OVA does not verify (manifest {})", name, written.manifest));
@@ -376,7 +399,7 @@ void verify_output(const fs::path& path, const std::string& format, const std::v
     }
     return;
   }
-  if (format == "vmdk") {
+  if (format == OutputFormat::vmdk) {
     std::string header = read_host_bytes(path, 0, 512);
     uint32_t version = 0, flags = 0;
     if (header.size() == 512) {
@@ -390,9 +413,10 @@ void verify_output(const fs::path& path, const std::string& format, const std::v
   // Our own reader: footer checksums, grain tables, truncation.
   SourceImage written = open_image(path);
   check_size(written, 0);
-  if (format.starts_with("vhd") && format != "vhdx" && written.format != Format::vhd)
+  if ((format == OutputFormat::vhd || format == OutputFormat::vhd_fixed) && written.format != Format::vhd)
     throw Error(fmt::format("{}: written image is not a VHD", name));
-  if (format == "vmdk" || format == "vhdx") run_host_checked({"qemu-img", "check", "-q", "-f", format, name});
+  if (format == OutputFormat::vmdk || format == OutputFormat::vhdx)
+    run_host_checked({"qemu-img", "check", "-q", "-f", std::string(to_string(format)), name});
 }
 
 }  // namespace vmfix::image

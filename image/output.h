@@ -11,9 +11,17 @@
 
 namespace vmfix::image {
 
+// What vmfix writes: the disk formats AWS imports (VMDK always streamOptimized) and an OVA of
+// such VMDKs; qcow2 only when it edits a qcow2 image in place.
+enum class OutputFormat { raw, qcow2, vhd, vhd_fixed, vhdx, vmdk, ova };
+// "raw", "qcow2", "vhd", "vhd-fixed", "vhdx", "vmdk", "ova": the words of --output-format and JSON.
+std::string_view to_string(OutputFormat format);
+// The format --output-format names; a UsageError for any other word (qcow2 included).
+OutputFormat output_format_named(std::string_view name);
+
 struct OutputSpec {
   std::filesystem::path path;
-  std::string format;  // "raw", "vhd", "vhd-fixed", "vhdx", "vmdk" (always streamOptimized), "ova"
+  OutputFormat format = OutputFormat::raw;
   // One file per disk for the disk formats (the first is `path`, the others "NAME-diskN.EXT");
   // for "ova", just `path`.
   std::vector<std::filesystem::path> files;
@@ -22,15 +30,15 @@ struct OutputSpec {
 // The format vmfix writes by default for an input of `kind` ("disk", "ova", "ovf") whose (first)
 // disk is `format`/`variant`: an OVA for an OVA or OVF, else the input's format when AWS accepts it
 // (raw, VHD, VHDX), else streamOptimized VMDK.
-std::string default_output_format(const std::string& kind, Format format, const std::string& variant);
+OutputFormat default_output_format(const std::string& kind, Format format, const std::string& variant);
 
 // The file extension of an output in `format` (".img", ".vhd", ".vhdx", ".vmdk", ".ova").
-std::string output_extension(const std::string& format);
+std::string output_extension(OutputFormat format);
 
 // -o and --output-format; else beside the input: an OVA for an OVA or OVF, else the input's format
 // when AWS accepts it, else streamOptimized VMDK.
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
-                         const std::optional<std::string>& format);
+                         const std::optional<OutputFormat>& format);
 
 // What an OVA's descriptor says about the guest when the input brought no OVF.
 struct GuestSummary {
@@ -50,14 +58,13 @@ WriteResult write_output(const VmSource& vm, const std::vector<std::filesystem::
 // Throws when `available` bytes in `directory` cannot hold the output of these disks (virtual
 // `sizes`). Cheap when the disks' full size fits; else qemu-img measures what they hold.
 void check_output_space(const std::vector<std::filesystem::path>& overlays, const std::vector<uint64_t>& sizes,
-                        const std::string& format, uint64_t available, const std::filesystem::path& directory);
+                        OutputFormat format, uint64_t available, const std::filesystem::path& directory);
 
 // --in-place: the overlay's changes written into the image beneath it (only the changed clusters).
 void commit_overlay(const std::filesystem::path& overlay, bool progress);
 
 // Checks a written image: VMDK header (KDMV, version 3, compressed grains), VHD footer, OVA layout
 // and manifest, qemu-img check; and, when `sizes` are given, each disk's virtual size.
-void verify_output(const std::filesystem::path& path, const std::string& format,
-                   const std::vector<uint64_t>& sizes = {});
+void verify_output(const std::filesystem::path& path, OutputFormat format, const std::vector<uint64_t>& sizes = {});
 
 }  // namespace vmfix::image

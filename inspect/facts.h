@@ -118,7 +118,7 @@ struct Facts {
   std::vector<guest::Mountpoint> mountpoints;
   std::vector<FilesystemFacts> filesystems;
   std::vector<DiskFacts> disks;
-  std::string boot_mode;           // "bios", "uefi" or "unknown"
+  bootloader::BootMode boot_mode = bootloader::BootMode::unknown;
   std::string boot_mode_evidence;  // why
   std::vector<bootloader::Bootloader> bootloaders;
   std::vector<NetworkConfig> network;

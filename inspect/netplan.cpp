@@ -69,12 +69,9 @@ std::vector<std::string> flow_list(std::string_view value) {
   if (value.empty()) return items;
   if (value.front() != '[') return {unquote(value)};
   const std::string_view list = value.substr(1, value.size() - (value.back() == ']' ? 2 : 1));
-  for (size_t at = 0; at <= list.size();) {
-    size_t comma = list.find(',', at);
-    if (comma == std::string_view::npos) comma = list.size();
-    std::string item = unquote(trim(list.substr(at, comma - at)));
+  for (std::string_view piece : split_list(list, ',')) {
+    std::string item = unquote(trim(piece));
     if (!item.empty()) items.push_back(std::move(item));
-    at = comma + 1;
   }
   return items;
 }

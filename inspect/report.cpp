@@ -145,12 +145,15 @@ ordered_json to_json(const Facts& facts) {
   for (const auto& mp : facts.mountpoints) out["mountpoints"].push_back({{"path", mp.path}, {"device", mp.device}});
   out["filesystems"] = filesystems_json(facts);
   out["disks"] = disks_json(facts);
-  out["boot_mode"] = facts.boot_mode;
+  out["boot_mode"] = bootloader::to_string(facts.boot_mode);
   out["boot_mode_evidence"] = facts.boot_mode_evidence;
   out["bootloaders"] = ordered_json::array();
   for (const auto& b : facts.bootloaders)
     out["bootloaders"].push_back(
-        {{"kind", b.kind}, {"firmware", b.firmware}, {"config", b.config}, {"location", b.location}});
+        {{"kind", b.kind},
+         {"firmware", b.firmware == bootloader::BootMode::unknown ? "" : bootloader::to_string(b.firmware)},
+         {"config", b.config},
+         {"location", b.location}});
   out["network"] = network_json(facts);
   out["hypervisor_tools"] = ordered_json::array();
   for (const auto& t : facts.hypervisor_tools)
@@ -179,10 +182,13 @@ std::string render_text(const Facts& facts) {
            ? fmt::format("{} ({}), {} installed", facts.package_format, facts.package_management, facts.packages.size())
            : fmt::format("{} ({}), package database unreadable", facts.package_format, facts.package_management));
   if (!facts.windows_current_control_set.empty()) line("Control set", facts.windows_current_control_set);
-  line("Boot mode", fmt::format("{} ({})", facts.boot_mode, facts.boot_mode_evidence));
+  line("Boot mode", fmt::format("{} ({})", bootloader::to_string(facts.boot_mode), facts.boot_mode_evidence));
   for (const auto& b : facts.bootloaders)
-    line("Boot loader", fmt::format("{}{} {}{}", b.kind, b.firmware.empty() ? "" : " [" + b.firmware + "]", b.config,
-                                    b.location.empty() ? "" : " on " + b.location));
+    line("Boot loader",
+         fmt::format(
+             "{}{} {}{}", b.kind,
+             b.firmware == bootloader::BootMode::unknown ? "" : fmt::format(" [{}]", bootloader::to_string(b.firmware)),
+             b.config, b.location.empty() ? "" : " on " + b.location));
   if (facts.os_type == "windows") {
     line("Edition", fmt::format("{} {} build {}", facts.windows.edition_id, facts.windows.installation_type,
                                 facts.windows.current_build));

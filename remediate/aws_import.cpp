@@ -62,7 +62,7 @@ std::vector<std::pair<fs::path, std::string>> source_files(const image::VmSource
 std::vector<Upload> uploads_of(const Report& report, const Bucket& bucket) {
   std::vector<std::pair<fs::path, std::string>> files;
   if (report.output)
-    for (const fs::path& file : report.output->files) files.emplace_back(file, report.output->format);
+    for (const fs::path& file : report.output->files) files.emplace_back(file, image::to_string(report.output->format));
   else
     files = source_files(report.vm);
   std::vector<Upload> uploads;
@@ -141,7 +141,7 @@ ordered_json import_image(const Report& report, const std::vector<Upload>& uploa
           {"DiskContainers", containers},
           {"Architecture", architecture(facts)},
           {"Platform", facts.os_type == "windows" ? "Windows" : "Linux"},
-          {"BootMode", facts.boot_mode == "uefi" ? "uefi" : "legacy-bios"},
+          {"BootMode", facts.boot_mode == bootloader::BootMode::uefi ? "uefi" : "legacy-bios"},
           {"LicenseType", license_of(facts, options.byol)},
           {"RoleName", options.role},
           {"TagSpecifications", tags("import-image-task", digest)}};
@@ -175,7 +175,7 @@ ordered_json register_image(const Report& report, size_t disks) {
   ordered_json document{{"Name", fmt::format("vmfix-{}", report.vm.path.stem().string())},
                         {"Description", description_of(report)},
                         {"Architecture", architecture(facts)},
-                        {"BootMode", facts.boot_mode == "uefi" ? "uefi" : "legacy-bios"},
+                        {"BootMode", facts.boot_mode == bootloader::BootMode::uefi ? "uefi" : "legacy-bios"},
                         {"RootDeviceName", root},
                         {"BlockDeviceMappings", mappings},
                         {"VirtualizationType", "hvm"},
@@ -183,7 +183,7 @@ ordered_json register_image(const Report& report, size_t disks) {
                         {"ImdsSupport", "v2.0"}};
   if (const rules::Result* ena = result_of(report, "linux-ena"); ena && ena->outcome.status == rules::Status::pass)
     document["EnaSupport"] = true;
-  if (windows && facts.boot_mode == "uefi" && windows_11(facts)) document["TpmSupport"] = "v2.0";
+  if (windows && facts.boot_mode == bootloader::BootMode::uefi && windows_11(facts)) document["TpmSupport"] = "v2.0";
   return document;
 }
 

@@ -35,9 +35,9 @@ rules::ImageFacts image_facts(const image::VmSource& vm) {
 // What the output will be, for the second look: its format and what its VM description holds.
 void describe_output(const image::OutputSpec& output, const image::VmSource& vm, bool in_place,
                      rules::ImageFacts& image) {
-  image.output_format = output.format;
+  image.output_format = image::to_string(output.format);
   if (in_place) return;
-  if (output.format != "ova") {
+  if (output.format != image::OutputFormat::ova) {
     image.ovf_nics = image.ovf_cdroms = image.ovf_floppies = -1;  // bare disks carry no drives
   } else {
     image.ovf_nics = vm.ovf ? std::min(vm.ovf->nics, 1) : 1;
@@ -97,9 +97,10 @@ image::OutputSpec in_place_target(const image::VmSource& vm, const Request& requ
         fmt::format("--in-place edits raw and qcow2 images only; {} is {}: vmfix writes a new "
                     "image instead (-o)",
                     vm.path.string(), format));
-  if (request.output_format && *request.output_format != image::to_string(disk.format))
+  const auto kept = disk.format == image::Format::raw ? image::OutputFormat::raw : image::OutputFormat::qcow2;
+  if (request.output_format && *request.output_format != kept)
     throw UsageError("--in-place keeps the image's format; --output-format does not apply");
-  return {vm.path, format, {vm.path}};
+  return {vm.path, kept, {vm.path}};
 }
 
 // One run of the job. Each step says what it does; the state it leaves is the next step's input.

@@ -24,7 +24,7 @@ struct Request {
   std::vector<std::string> skip_ids;
   std::optional<std::string> unattend_file;
   std::optional<std::string> output;
-  std::optional<std::string> output_format;
+  std::optional<image::OutputFormat> output_format;
   guest::SessionOptions session;
   bool progress = false;                             // draw the writer's progress line on stderr
   std::function<void(std::string_view)> on_step;     // after each step, what was done (for -v)

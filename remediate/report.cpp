@@ -52,7 +52,8 @@ std::string_view mode_name(const Report& report) {
 ordered_json output_json(const Report& report) {
   if (!report.output) return nullptr;
   const image::OutputSpec& output = *report.output;
-  ordered_json json{{"path", output.path.string()}, {"format", output.format}, {"written", report.written}};
+  ordered_json json{
+      {"path", output.path.string()}, {"format", image::to_string(output.format)}, {"written", report.written}};
   if (output.files.size() > 1) json["files"] = output.files;
   if (report.in_place) json["in_place"] = true;
   if (!report.write.removed_from_ovf.empty()) json["removed_from_ovf"] = report.write.removed_from_ovf;

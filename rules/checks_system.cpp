@@ -280,9 +280,11 @@ Outcome check_boot_partitioning(const Context& c) {
     return fail("the boot disk has no partition table (No valid partitions)", {evidence});
   if (c.profile.limits.value("boot_partitioning", "mbr") == "mbr")
     return fail("the boot disk is GPT; this profile needs MBR", {evidence});
-  if (c.facts.os_type == "windows" && c.facts.boot_mode != "uefi")
+  if (c.facts.os_type == "windows" && c.facts.boot_mode != bootloader::BootMode::uefi)
     return fail("a GPT Windows boot disk that does not boot by UEFI cannot be imported", {evidence});
-  return pass(c.facts.boot_mode == "uefi" ? "GPT, imported with --boot-mode uefi" : "GPT is accepted", {evidence});
+  return pass(
+      c.facts.boot_mode == bootloader::BootMode::uefi ? "GPT, imported with --boot-mode uefi" : "GPT is accepted",
+      {evidence});
 }
 
 Outcome check_partition_tables(const Context& c) {
@@ -296,7 +298,7 @@ Outcome check_partition_tables(const Context& c) {
 
 Outcome check_boot_mode(const Context& c) {
   const Facts& f = c.facts;
-  std::string evidence = fmt::format("boot mode {}: {}", f.boot_mode, f.boot_mode_evidence);
+  std::string evidence = fmt::format("boot mode {}: {}", bootloader::to_string(f.boot_mode), f.boot_mode_evidence);
   std::string policy = c.profile.limits.value("uefi", "unsupported");
   bool needs_uefi = false;
   if (f.os_type == "windows") {
@@ -304,8 +306,8 @@ Outcome check_boot_mode(const Context& c) {
     for (const auto& entry : c.profile.windows)
       if (entry.value("product", "") == product) needs_uefi = entry.value("uefi_required", false);
   }
-  if (f.boot_mode == "unknown") return unknown("the boot mode could not be told", {evidence});
-  if (f.boot_mode == "bios") {
+  if (f.boot_mode == bootloader::BootMode::unknown) return unknown("the boot mode could not be told", {evidence});
+  if (f.boot_mode == bootloader::BootMode::bios) {
     if (needs_uefi) return fail("this Windows release needs UEFI boot", {evidence});
     return pass("BIOS boot", {evidence});
   }

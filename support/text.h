@@ -13,6 +13,8 @@ std::vector<std::string_view> split_lines(std::string_view text);
 std::string unquote(std::string_view value);
 // Words separated by spaces and tabs.
 std::vector<std::string> split_words(std::string_view text);
+// The pieces between the separators, empty ones included ("a,,b" is "a", "", "b"; "" is one "").
+std::vector<std::string_view> split_list(std::string_view text, char separator);
 bool starts_with_icase(std::string_view text, std::string_view prefix);
 bool equals_icase(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view text);

@@ -131,7 +131,8 @@ TEST(Output, EveryDiskFormatOfAFixtureReadsBack) {
   std::vector<std::pair<std::string, uint64_t>> disks;
   for (const char* format : {"raw", "vhd", "vhd-fixed", "vhdx", "vmdk"}) {
     const fs::path out = dir / fmt::format("win-{}.disk", format);
-    image::write_output(vm, {overlay}, image::choose_output(vm, out.string(), std::string(format)), {}, false);
+    image::write_output(vm, {overlay}, image::choose_output(vm, out.string(), image::output_format_named(format)), {},
+                        false);
     disks.push_back({out.filename().string(), fs::file_size(out)});
   }
   // vmfix writes streamOptimized VMDKs itself (image/stream_vmdk.h): qemu reads the same disk back.

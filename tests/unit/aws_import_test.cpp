@@ -29,12 +29,12 @@ inspect::Facts linux_facts(const std::string& version, const std::string& kernel
   facts.major_version = std::atoi(version.c_str());
   facts.product_name = "Debian GNU/Linux " + version;
   facts.arch = "x86_64";
-  facts.boot_mode = boot_mode;
+  facts.boot_mode = boot_mode == "uefi" ? bootloader::BootMode::uefi : bootloader::BootMode::bios;
   facts.root_device = "/dev/sda1";
   facts.disks.push_back({"/dev/sda", "disk.img", 8ULL << 30, boot_mode == "uefi" ? "gpt" : "mbr", {}, {}});
   facts.filesystems.push_back({"/dev/sda1", "ext4", "", "", "/", 8ULL << 30, 4ULL << 30, true});
   facts.linux.kernels.push_back({kernel, "/boot/vmlinuz-" + kernel, "/boot/initrd.img-" + kernel, true});
-  facts.bootloaders.push_back({"grub2", boot_mode, "/boot/grub/grub.cfg", ""});
+  facts.bootloaders.push_back({"grub2", facts.boot_mode, "/boot/grub/grub.cfg", ""});
   return facts;
 }
 
@@ -48,7 +48,7 @@ inspect::Facts windows_facts(const std::string& product, const std::string& type
   facts.windows.edition_id = type == "Client" ? "Professional" : "ServerDatacenter";
   facts.windows.current_build = build;
   facts.windows.install_language = "0409";
-  facts.boot_mode = boot_mode;
+  facts.boot_mode = boot_mode == "uefi" ? bootloader::BootMode::uefi : bootloader::BootMode::bios;
   facts.disks.push_back({"/dev/sda", "disk.vhdx", 60ULL << 30, boot_mode == "uefi" ? "gpt" : "mbr", {}, {}});
   facts.filesystems.push_back({"/dev/sda2", "ntfs", "", "", "/", 60ULL << 30, 20ULL << 30, std::nullopt});
   return facts;
@@ -64,7 +64,7 @@ Report written(const inspect::Facts& facts, const std::string& format, std::vect
   report.before = rules::evaluate(
       {*report.profile, report.facts, {"vmdk", "monolithicSparse", format, 1, -1, -1, -1}, nullptr, {}});
   report.after = report.before;
-  report.output = image::OutputSpec{files.front(), format, files};
+  report.output = image::OutputSpec{files.front(), image::output_format_named(format), files};
   report.written = true;
   return report;
 }

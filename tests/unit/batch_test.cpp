@@ -122,6 +122,16 @@ TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
 
   test::write_file(dir / "bad.json", R"([ {"path": "a.vmdk"} ])");
   EXPECT_THROW(read_manifest(dir / "bad.json"), BadInput);
+  // An output format vmfix does not write is told when the manifest is read, naming the entry.
+  test::write_file(dir / "qcow2.json", R"([ {"image": "a.vmdk", "output_format": "qcow2"} ])");
+  EXPECT_THROW(read_manifest(dir / "qcow2.json"), BadInput);
+  test::write_file(dir / "qcow2.csv", "image,output_format\nb.vmdk,qcow2\n");
+  try {
+    read_manifest(dir / "qcow2.csv");
+    ADD_FAILURE() << "a CSV row asking for qcow2 was accepted";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("qcow2.csv:2"), std::string::npos) << e.what();
+  }
   test::write_file(dir / "twice.txt", "a.vmdk\na.vmdk\n");
   EXPECT_THROW(read_manifest(dir / "twice.txt"), BadInput);
   test::write_file(dir / "broken.json", "[ \"a.vmdk\", ");

@@ -6,7 +6,7 @@ namespace vmfix::inspect {
 
 namespace {
 Facts facts_with(const std::string& os, const std::string& table, std::vector<std::string> roles,
-                 std::vector<std::string> loader_firmware = {}) {
+                 std::vector<bootloader::BootMode> loader_firmware = {}) {
   Facts facts;
   facts.os_type = os;
   facts.root_device = "/dev/sda2";
@@ -27,19 +27,22 @@ Facts facts_with(const std::string& os, const std::string& table, std::vector<st
 }  // namespace
 
 TEST(BootMode, LinuxCases) {
-  EXPECT_EQ(facts_with("linux", "mbr", {"linux", "linux"}).boot_mode, "bios");
-  EXPECT_EQ(facts_with("linux", "gpt", {"bios-boot", "linux"}).boot_mode, "bios");
-  EXPECT_EQ(facts_with("linux", "gpt", {"esp", "linux"}, {"uefi"}).boot_mode, "uefi");
-  EXPECT_EQ(facts_with("linux", "gpt", {"esp", "linux"}).boot_mode, "uefi");
-  EXPECT_EQ(facts_with("linux", "gpt", {"esp", "bios-boot"}, {"uefi", "bios"}).boot_mode, "bios");
-  EXPECT_EQ(facts_with("linux", "gpt", {"linux", "linux"}).boot_mode, "unknown");
+  EXPECT_EQ(facts_with("linux", "mbr", {"linux", "linux"}).boot_mode, bootloader::BootMode::bios);
+  EXPECT_EQ(facts_with("linux", "gpt", {"bios-boot", "linux"}).boot_mode, bootloader::BootMode::bios);
+  EXPECT_EQ(facts_with("linux", "gpt", {"esp", "linux"}, {bootloader::BootMode::uefi}).boot_mode,
+            bootloader::BootMode::uefi);
+  EXPECT_EQ(facts_with("linux", "gpt", {"esp", "linux"}).boot_mode, bootloader::BootMode::uefi);
+  EXPECT_EQ(facts_with("linux", "gpt", {"esp", "bios-boot"}, {bootloader::BootMode::uefi, bootloader::BootMode::bios})
+                .boot_mode,
+            bootloader::BootMode::bios);
+  EXPECT_EQ(facts_with("linux", "gpt", {"linux", "linux"}).boot_mode, bootloader::BootMode::unknown);
   EXPECT_NE(facts_with("linux", "gpt", {"esp", "bios-boot"}).boot_mode_evidence.find("also has an EFI"),
             std::string::npos);
 }
 
 TEST(BootMode, WindowsFollowsThePartitionTable) {
-  EXPECT_EQ(facts_with("windows", "gpt", {"esp", "msr", "ntfs"}).boot_mode, "uefi");
-  EXPECT_EQ(facts_with("windows", "mbr", {"ntfs", "ntfs"}).boot_mode, "bios");
+  EXPECT_EQ(facts_with("windows", "gpt", {"esp", "msr", "ntfs"}).boot_mode, bootloader::BootMode::uefi);
+  EXPECT_EQ(facts_with("windows", "mbr", {"ntfs", "ntfs"}).boot_mode, bootloader::BootMode::bios);
 }
 
 }  // namespace vmfix::inspect

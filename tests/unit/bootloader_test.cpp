@@ -8,7 +8,10 @@ namespace vmfix::bootloader {
 namespace {
 std::vector<std::string> kinds(const std::vector<Bootloader>& loaders) {
   std::vector<std::string> out;
-  for (const auto& loader : loaders) out.push_back(loader.kind + "/" + loader.firmware + ":" + loader.config);
+  for (const auto& loader : loaders)
+    out.push_back(loader.kind + "/" +
+                  (loader.firmware == bootloader::BootMode::unknown ? "" : std::string(to_string(loader.firmware))) +
+                  ":" + loader.config);
   return out;
 }
 }  // namespace

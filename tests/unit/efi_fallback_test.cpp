@@ -13,7 +13,7 @@ inspect::Facts uefi_facts(std::string distro) {
   inspect::Facts facts;
   facts.os_type = "linux";
   facts.distro = std::move(distro);
-  facts.boot_mode = "uefi";
+  facts.boot_mode = bootloader::BootMode::uefi;
   facts.mountpoints = {{"/", "/dev/sda2"}, {"/boot/efi", "/dev/sda1"}};
   return facts;
 }
@@ -44,7 +44,7 @@ TEST(EfiFallback, ShimGrubAndMokManagerCopiedThenNothingToDo) {
 TEST(EfiFallback, ABiosGuestPasses) {
   guest::FakeGuest guest;
   inspect::Facts facts = uefi_facts("debian");
-  facts.boot_mode = "bios";
+  facts.boot_mode = bootloader::BootMode::bios;
   auto fixer = make_efi_fallback();
   EXPECT_FALSE(fixer->applies(facts));
   auto found = fixer->check(guest, facts);
@@ -79,7 +79,7 @@ TEST(EfiFallback, ReasonsWhenNothingCanBeCopied) {
   inspect::Facts facts = uefi_facts("debian");
   facts.mountpoints.pop_back();
   EXPECT_THAT(fixer->check(no_esp, facts)[0].evidence, HasSubstr("no EFI System Partition is mounted"));
-  facts.boot_mode = "bios";
+  facts.boot_mode = bootloader::BootMode::bios;
   EXPECT_FALSE(fixer->applies(facts));
 }
 

@@ -46,8 +46,8 @@ inspect::Facts linux_facts() {
   facts.package_format = "deb";
   facts.root_device = "/dev/sda2";
   facts.mountpoints = {{"/", "/dev/sda2"}};
-  facts.boot_mode = "bios";
-  facts.bootloaders.push_back({"grub2", "bios", "/boot/grub/grub.cfg", ""});
+  facts.boot_mode = bootloader::BootMode::bios;
+  facts.bootloaders.push_back({"grub2", bootloader::BootMode::bios, "/boot/grub/grub.cfg", ""});
   inspect::DiskFacts disk;
   disk.device = "/dev/sda";
   disk.size = 64 << 20;
@@ -129,9 +129,9 @@ TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {
   EXPECT_TRUE(f->fix(g.fake, facts).empty());
   EXPECT_THAT(g.fake.device("/dev/sda"), HasSubstr("EFI PART")) << "nothing written";
 
-  facts.boot_mode = "uefi";
+  facts.boot_mode = bootloader::BootMode::uefi;
   EXPECT_THAT(f->check(g.fake, facts)[0].evidence, HasSubstr("or import it with UEFI boot (--profile aws-current)"));
-  facts.boot_mode = "bios";
+  facts.boot_mode = bootloader::BootMode::bios;
 
   g.fake.add_file("/var/cache/apt/archives/grub-pc-bin_2.06-13+deb12u1_amd64.deb", "!<arch>");
   EXPECT_TRUE(f->check(g.fake, facts)[0].repairable);
@@ -176,7 +176,7 @@ TEST(GptToMbrFixer, ReasonsItGives) {
   {
     Guest g;
     inspect::Facts facts = linux_facts();
-    facts.bootloaders = {{"grub2", "uefi", "/boot/efi/EFI/debian/grubx64.efi", ""}};
+    facts.bootloaders = {{"grub2", bootloader::BootMode::uefi, "/boot/efi/EFI/debian/grubx64.efi", ""}};
     facts.bootloaders.clear();
     EXPECT_EQ(fixer()->check(g.fake, facts)[0].evidence, "the guest has no GRUB to boot it by BIOS from an MBR disk");
   }

@@ -342,7 +342,7 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
       return "";
     });
     inspect::Facts facts = facts_of(guest);
-    facts.boot_mode = firmware;
+    facts.boot_mode = std::string(firmware) == "uefi" ? bootloader::BootMode::uefi : bootloader::BootMode::bios;
     auto fixer = grub_fixer();
     auto before = fixer->check(guest, facts);
     auto it =
@@ -368,7 +368,7 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
     ASSERT_FALSE(changes.empty());
     EXPECT_EQ(changes.back().after.substr(0, 16), "regenerated with");
     facts = facts_of(guest);
-    facts.boot_mode = firmware;
+    facts.boot_mode = std::string(firmware) == "uefi" ? bootloader::BootMode::uefi : bootloader::BootMode::bios;
     auto after = statuses(*fixer, guest, facts);
     EXPECT_EQ(after["linux-grub-default"], "pass");
     EXPECT_EQ(after["linux-grub-root"], "pass");

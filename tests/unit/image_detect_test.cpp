@@ -147,12 +147,12 @@ TEST_F(ImageDetect, RefusesQcow2WithABackingFile) {
 TEST_F(ImageDetect, OutputNeverReplacesAFileTheSourceReads) {
   fs::path descriptor = make_image("src.vmdk", {"-O", "vmdk", "-o", "subformat=monolithicFlat"});
   VmSource vm = open_vm(descriptor);
-  EXPECT_THROW(choose_output(vm, path("src-flat.vmdk").string(), "vmdk"), UsageError);
-  EXPECT_THROW(choose_output(vm, descriptor.string(), "vmdk"), UsageError);
-  EXPECT_EQ(choose_output(vm, path("x.ova").string(), "ova").format, "ova");
+  EXPECT_THROW(choose_output(vm, path("src-flat.vmdk").string(), OutputFormat::vmdk), UsageError);
+  EXPECT_THROW(choose_output(vm, descriptor.string(), OutputFormat::vmdk), UsageError);
+  EXPECT_EQ(choose_output(vm, path("x.ova").string(), OutputFormat::ova).format, OutputFormat::ova);
   OutputSpec fine = choose_output(vm, std::nullopt, std::nullopt);
   EXPECT_EQ(fine.path, path("src-vmfix.vmdk"));
-  EXPECT_EQ(fine.format, "vmdk");
+  EXPECT_EQ(fine.format, OutputFormat::vmdk);
 }
 
 TEST_F(ImageDetect, RefusesQcow2WithAnExternalDataFile) {

@@ -160,17 +160,17 @@ TEST(OutputSpace, FullSizeBoundThenMeasureThenRefuse) {
   run_host_checked({"qemu-io", "-c", "write -P 7 0 8M", disk.string()});
   const std::vector<fs::path> overlays{disk};
   const std::vector<uint64_t> sizes{1ULL << 30};
-  EXPECT_NO_THROW(check_output_space(overlays, sizes, "vmdk", 2ULL << 30, dir.path()));
-  EXPECT_NO_THROW(check_output_space(overlays, sizes, "vhd", 64ULL << 20, dir.path()))
+  EXPECT_NO_THROW(check_output_space(overlays, sizes, OutputFormat::vmdk, 2ULL << 30, dir.path()));
+  EXPECT_NO_THROW(check_output_space(overlays, sizes, OutputFormat::vhd, 64ULL << 20, dir.path()))
       << "8 MiB of data fits in 64 MiB";
-  EXPECT_NO_THROW(check_output_space(overlays, sizes, "raw", 1100ULL << 20, dir.path()));
+  EXPECT_NO_THROW(check_output_space(overlays, sizes, OutputFormat::raw, 1100ULL << 20, dir.path()));
   try {
-    check_output_space(overlays, sizes, "raw", 512ULL << 20, dir.path());
+    check_output_space(overlays, sizes, OutputFormat::raw, 512ULL << 20, dir.path());
     ADD_FAILURE() << "a full 1 GiB raw image does not fit in 512 MiB";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), fmt::format("{}: 512 MiB free, the output needs 1024 MiB", dir.path().string()));
   }
-  EXPECT_THROW(check_output_space(overlays, sizes, "ova", 10ULL << 20, dir.path()), Error)
+  EXPECT_THROW(check_output_space(overlays, sizes, OutputFormat::ova, 10ULL << 20, dir.path()), Error)
       << "an OVA holds its disks twice";
 }
 
@@ -308,7 +308,7 @@ TEST_F(RoundTrip, EveryInputAsEveryOutput) {
     for (const std::string& format : outputs) {
       SCOPED_TRACE(input + " -> " + format);
       const fs::path out = work.path() / ("out." + format);
-      OutputSpec spec = choose_output(vm, out.string(), format);
+      OutputSpec spec = choose_output(vm, out.string(), output_format_named(format));
       ASSERT_EQ(spec.files.size(), format == "ova" ? 1u : vm.disks.size());
       write_output(vm, overlays, spec, GuestSummary{"roundtrip", "linux", 64}, false);
       for (const auto& entry : fs::directory_iterator(work.path()))
@@ -348,18 +348,19 @@ TEST_F(RoundTrip, EveryInputAsEveryOutput) {
 
 TEST_F(RoundTrip, OutputNamesAreNeverTheSourcesOrSomethingUnasked) {
   const VmSource vm = open_vm(path("vm.ova"));
-  EXPECT_EQ(choose_output(vm, std::nullopt, std::nullopt).format, "ova") << "an OVA comes back as an OVA";
+  EXPECT_EQ(choose_output(vm, std::nullopt, std::nullopt).format, OutputFormat::ova) << "an OVA comes back as an OVA";
   EXPECT_EQ(choose_output(vm, std::nullopt, std::nullopt).path, path("vm-vmfix.ova"));
-  OutputSpec two = choose_output(vm, path("x.vmdk").string(), "vmdk");
+  OutputSpec two = choose_output(vm, path("x.vmdk").string(), OutputFormat::vmdk);
   ASSERT_EQ(two.files.size(), 2u);
   EXPECT_EQ(two.files[1], path("x-disk2.vmdk"));
   test::write_file(path("y-disk2.vmdk"), "someone's file");
-  EXPECT_THROW(choose_output(vm, path("y.vmdk").string(), "vmdk"), UsageError);
-  EXPECT_THROW(choose_output(vm, path("vm.ova").string(), "ova"), UsageError);
-  EXPECT_THROW(choose_output(open_vm(path("vm.ovf")), path("boot-stream.vmdk").string(), "vmdk"), UsageError);
-  EXPECT_THROW(choose_output(vm, path("z").string(), "qcow2"), UsageError);
-  EXPECT_EQ(choose_output(open_vm(path("boot-fixed.vhd")), std::nullopt, std::nullopt).format, "vhd-fixed");
-  EXPECT_EQ(choose_output(open_vm(path("boot.qcow2")), std::nullopt, std::nullopt).format, "vmdk");
+  EXPECT_THROW(choose_output(vm, path("y.vmdk").string(), OutputFormat::vmdk), UsageError);
+  EXPECT_THROW(choose_output(vm, path("vm.ova").string(), OutputFormat::ova), UsageError);
+  EXPECT_THROW(choose_output(open_vm(path("vm.ovf")), path("boot-stream.vmdk").string(), OutputFormat::vmdk),
+               UsageError);
+  EXPECT_THROW(output_format_named("qcow2"), UsageError) << "qcow2 is written only in place";
+  EXPECT_EQ(choose_output(open_vm(path("boot-fixed.vhd")), std::nullopt, std::nullopt).format, OutputFormat::vhd_fixed);
+  EXPECT_EQ(choose_output(open_vm(path("boot.qcow2")), std::nullopt, std::nullopt).format, OutputFormat::vmdk);
 }
 
 }  // namespace vmfix::image

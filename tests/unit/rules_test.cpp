@@ -30,7 +30,7 @@ inspect::Facts linux_facts(const std::string& distro, int major, int minor, cons
   facts.arch = "x86_64";
   facts.product_name = distro;
   facts.root_device = "/dev/sda1";
-  facts.boot_mode = "bios";
+  facts.boot_mode = bootloader::BootMode::bios;
   facts.disks.push_back({"/dev/sda",
                          "disk.img",
                          8ULL << 30,
@@ -40,7 +40,7 @@ inspect::Facts linux_facts(const std::string& distro, int major, int minor, cons
   facts.filesystems.push_back({"/dev/sda1", "ext4", "", "", "/", 8ULL << 30, 4ULL << 30, true});
   facts.mountpoints.push_back({"/", "/dev/sda1"});
   facts.linux.kernels.push_back({kernel, "/boot/vmlinuz-" + kernel, "/boot/initrd.img-" + kernel, true});
-  facts.bootloaders.push_back({"grub2", "bios", "/boot/grub/grub.cfg", ""});
+  facts.bootloaders.push_back({"grub2", bootloader::BootMode::bios, "/boot/grub/grub.cfg", ""});
   return facts;
 }
 
@@ -53,7 +53,7 @@ inspect::Facts windows_facts(const std::string& product, const std::string& edit
   facts.windows.edition_id = edition_id;
   facts.windows.current_build = build;
   facts.windows.install_language = "0409";
-  facts.boot_mode = "bios";
+  facts.boot_mode = bootloader::BootMode::bios;
   facts.root_device = "/dev/sda2";
   facts.disks.push_back({"/dev/sda", "disk.vhd", 60ULL << 30, "mbr", {}, {}});
   facts.filesystems.push_back({"/dev/sda2", "ntfs", "", "", "/", 60ULL << 30, 20ULL << 30, std::nullopt});
@@ -285,7 +285,7 @@ TEST(LinuxRules, DiskLimitsAndBootMode) {
   EXPECT_EQ(partitioning_2017.checker, Checker::fixer) << "2017: the gpt-to-mbr fixer checks the partition table";
   EXPECT_EQ(partitioning_2017.fixer, "gpt-to-mbr");
   EXPECT_EQ(find(run("aws-current", facts), "boot-partitioning").outcome.status, Status::pass);
-  facts.boot_mode = "uefi";
+  facts.boot_mode = bootloader::BootMode::uefi;
   EXPECT_EQ(find(run("aws-2017", facts), "boot-mode").outcome.status, Status::fail);
   EXPECT_EQ(find(run("aws-current", facts), "boot-mode").outcome.status, Status::pass);
   guest::FakeGuest esp;
@@ -360,7 +360,7 @@ TEST(WindowsRules, ProductsEditionsAndTheWindows11Quirk) {
   // Windows 11 still calls itself "Windows 10" in ProductName; the build tells, and it needs UEFI.
   auto eleven = windows_facts("Windows 10 Pro", "Professional", "22631");
   EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, Status::fail);
-  eleven.boot_mode = "uefi";
+  eleven.boot_mode = bootloader::BootMode::uefi;
   eleven.disks[0].partition_table = "gpt";
   EXPECT_EQ(find(run("aws-current", eleven), "boot-mode").outcome.status, Status::pass);
   EXPECT_EQ(find(run("aws-current", eleven), "boot-partitioning").outcome.status, Status::pass);
