@@ -18,6 +18,8 @@ std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
   fixers.push_back(make_rdp());
   fixers.push_back(make_autologon());
   fixers.push_back(make_pagefile());
+  fixers.push_back(make_san_policy());
+  fixers.push_back(make_fast_startup());
   fixers.push_back(
       make_by_os(make_network_dhcp_windows(), make_network_dhcp_linux(),
                  "static addresses become DHCP: Windows TCP/IP interfaces; Linux ifcfg, ifupdown, netplan, "

@@ -43,5 +43,7 @@ std::unique_ptr<Fixer> make_efi_fallback();
 std::unique_ptr<Fixer> make_fstab();
 std::unique_ptr<Fixer> make_grub();
 std::unique_ptr<Fixer> make_initramfs();
+std::unique_ptr<Fixer> make_san_policy();
+std::unique_ptr<Fixer> make_fast_startup();
 
 }  // namespace vmfix::fixers
