@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kWinlogon = "Microsoft\\Windows NT\\CurrentVersion\\Winlogon";
 
-std::vector<RegistryEdit> plan(registry::Hive& software) {
+std::vector<RegistryEdit> plan(registry::Hive& software, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   auto node = software.find(kWinlogon);
   if (!node) return edits;

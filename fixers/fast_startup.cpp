@@ -10,7 +10,7 @@ namespace vmfix::fixers {
 
 namespace {
 
-std::vector<RegistryEdit> plan(registry::Hive& system) {
+std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   for (const std::string& set : registry::selected_control_sets(system)) {
     plan_value(system, set + "\\Control\\Session Manager\\Power", registry::make_dword("HiberbootEnabled", 0), edits);

@@ -56,7 +56,7 @@ class HiveFixer : public Fixer {
     std::vector<Finding> findings;
     for (const HivePlan& plan : spec_.plans) {
       registry::GuestHive hive(guest, hive_path(guest, facts, plan.hive), true);  // reading a dirty hive is fine
-      for (const RegistryEdit& edit : plan.plan(hive.hive()))
+      for (const RegistryEdit& edit : plan.plan(hive.hive(), facts))
         findings.push_back({spec_.rule, Status::fail, spec_.message,
                             fmt::format("{} is {}, should be {}", full_key(plan.hive, edit.key, edit.name),
                                         shown(edit.name, edit.before), shown(edit.name, edit.after))});
@@ -69,7 +69,7 @@ class HiveFixer : public Fixer {
     std::vector<Change> changes;
     for (const HivePlan& plan : spec_.plans) {
       registry::GuestHive hive(guest, hive_path(guest, facts, plan.hive));
-      auto edits = plan.plan(hive.hive());
+      auto edits = plan.plan(hive.hive(), facts);
       for (const RegistryEdit& edit : edits) {
         registry::Node node = hive.hive().create(edit.key);
         if (edit.after)

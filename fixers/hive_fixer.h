@@ -21,7 +21,8 @@ struct RegistryEdit {
 
 enum class WindowsHive { system, software };
 
-using Planner = std::function<std::vector<RegistryEdit>(registry::Hive&)>;
+// Plans against the live hive; the facts are the inspection's (what the other hive said, say).
+using Planner = std::function<std::vector<RegistryEdit>(registry::Hive&, const inspect::Facts&)>;
 
 // Sets `value` under `key` unless it is already there, byte for byte.
 void plan_value(registry::Hive& hive, const std::string& key, const registry::Value& value,

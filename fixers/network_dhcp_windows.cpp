@@ -8,7 +8,7 @@ namespace vmfix::fixers {
 
 namespace {
 
-std::vector<RegistryEdit> plan(registry::Hive& system) {
+std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   for (const std::string& set : registry::selected_control_sets(system)) {
     const std::string interfaces = set + "\\Services\\Tcpip\\Parameters\\Interfaces";

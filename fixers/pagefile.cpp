@@ -30,7 +30,7 @@ bool system_managed(const std::string& entry) {
   return initial == 0 && maximum == 0;
 }
 
-std::vector<RegistryEdit> plan(registry::Hive& system) {
+std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   for (const std::string& set : registry::selected_control_sets(system)) {
     const std::string key = set + "\\Control\\Session Manager\\Memory Management";

@@ -17,7 +17,7 @@ std::optional<std::string> activated(const std::string& rule) {
   return rule.substr(0, at) + "|Active=TRUE|" + rule.substr(at + inactive.size());
 }
 
-std::vector<RegistryEdit> plan(registry::Hive& system) {
+std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   for (const std::string& set : registry::selected_control_sets(system)) {
     plan_value(system, set + "\\Control\\Terminal Server", registry::make_dword("fDenyTSConnections", 0), edits);

@@ -7,7 +7,7 @@ namespace vmfix::fixers {
 
 namespace {
 
-std::vector<RegistryEdit> plan(registry::Hive& system) {
+std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   for (const std::string& set : registry::selected_control_sets(system))
     plan_value(system, set + "\\Control\\TimeZoneInformation", registry::make_dword("RealTimeIsUniversal", 1), edits);

@@ -11,7 +11,7 @@ namespace {
 
 constexpr uint32_t kOnlineAll = 1;
 
-std::vector<RegistryEdit> plan(registry::Hive& system) {
+std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   for (const std::string& set : registry::selected_control_sets(system))
     plan_value(system, set + "\\Services\\partmgr\\Parameters", registry::make_dword("SanPolicy", kOnlineAll), edits);

@@ -11,9 +11,10 @@ namespace vmfix::fixers {
 
 std::vector<std::unique_ptr<Fixer>> all_fixers(const FixerSettings& settings) {
   std::vector<std::unique_ptr<Fixer>> fixers;
-  fixers.push_back(make_by_os(make_vmware_tools_windows(), make_vmware_tools_linux(),
-                              "VMware Tools: Windows services disabled and uninstalled at first logon; Linux packages "
-                              "and tarball installs removed, VMware repositories disabled"));
+  fixers.push_back(
+      make_by_os(make_vmware_tools_windows(), make_vmware_tools_linux(),
+                 "VMware Tools: Windows services disabled and uninstalled at the next boot; Linux packages "
+                 "and tarball installs removed, VMware repositories disabled"));
   fixers.push_back(make_rtc_utc());
   fixers.push_back(make_rdp());
   fixers.push_back(make_autologon());

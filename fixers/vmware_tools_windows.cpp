@@ -1,7 +1,6 @@
 // vmware-tools (Windows side): off VMware, VMware's services fail or spin at boot. Disabling them
 // offline in every control set is the reliable part; the MSI uninstaller is then scheduled for the
-// first logon through RunOnce, which Windows deletes before running (a failed or rebooting
-// uninstall cannot loop). Drivers EC2 needs are never touched.
+// next boot, before logon (see boot_command). Drivers EC2 needs are never touched.
 #include <fmt/core.h>
 
 #include <array>
@@ -27,7 +26,7 @@ bool protected_service(std::string_view name) {
   return starts_with_icase(name, "vmic");  // Hyper-V integration services
 }
 
-std::vector<RegistryEdit> plan_services(registry::Hive& system) {
+std::vector<RegistryEdit> plan_services(registry::Hive& system, const inspect::Facts&) {
   std::vector<RegistryEdit> edits;
   for (const std::string& set : registry::selected_control_sets(system)) {
     const std::string services_key = set + "\\Services";
@@ -46,34 +45,57 @@ std::vector<RegistryEdit> plan_services(registry::Hive& system) {
   return edits;
 }
 
-// "MsiExec.exe /I{GUID}" or "/X{GUID}" -> "{GUID}"; "" when the entry is not an MSI product.
-std::string msi_product_code(const std::string& uninstall) {
-  if (!starts_with_icase(uninstall, "msiexec")) return "";
-  size_t open = uninstall.find('{'), close = uninstall.find('}');
-  if (open == std::string::npos || close == std::string::npos || close < open || close - open != 37) return "";
-  return uninstall.substr(open, close - open + 1);
+// The uninstall runs once, at the next boot, as SYSTEM and before anyone logs on: Winlogon runs
+// SYSTEM\Setup\CmdLine when SetupType is 2 and shows the logon screen after it (the hook
+// Windows setup itself uses for its last script). RunOnce would wait for a logon that an EC2
+// server may never see; a scheduled task needs the Task Scheduler's own binary records, a
+// service needs a binary that speaks to the service manager (cmd.exe does not, and is killed
+// after 30 s), and a startup script needs the local Group Policy's version bookkeeping, which
+// domain policy overrides. The command first puts SetupType and CmdLine back (so it runs once,
+// whatever msiexec does), then waits for each uninstall, logging under %SystemRoot%\Temp.
+constexpr const char* kMarker = "vmfix-uninstall-vmware-tools";
+
+std::string boot_command(const std::vector<std::string>& products) {
+  std::string command =
+      "cmd.exe /c reg add HKLM\\SYSTEM\\Setup /v SetupType /t REG_DWORD /d 0 /f"
+      " & reg add HKLM\\SYSTEM\\Setup /v CmdLine /t REG_SZ /f";
+  for (size_t i = 0; i < products.size(); ++i)
+    command += fmt::format(
+        " & start /wait msiexec.exe /x {} /qn /norestart REBOOT=ReallySuppress /l*v %SystemRoot%\\Temp\\{}{}.log",
+        products[i], kMarker, i == 0 ? "" : fmt::format("-{}", i + 1));
+  return command;
 }
 
-std::vector<RegistryEdit> plan_uninstall(registry::Hive& software) {
+// Winlogon's hook is free: no setup is pending (a sysprepped image waits for OOBE there) and
+// CmdLine holds nothing to keep, or it already holds this schedule.
+bool boot_hook_free(const inspect::WindowsFacts& windows) {
+  if (windows.setup_command.find(kMarker) != std::string::npos) return true;
+  return windows.setup_type == 0 && trim(windows.setup_command).empty();
+}
+
+std::vector<RegistryEdit> plan_boot_uninstall(registry::Hive& system, const inspect::Facts& facts) {
+  std::vector<RegistryEdit> edits = plan_services(system, facts);
+  const auto& products = facts.windows.vmware_tools_msi;
+  if (products.empty() || !boot_hook_free(facts.windows)) return edits;
+  plan_value(system, "Setup", registry::make_dword("SetupType", 2), edits);
+  plan_value(system, "Setup", registry::make_string("CmdLine", boot_command(products), registry::kRegSz), edits);
+  return edits;
+}
+
+// With Winlogon's hook taken (setup pending), the uninstall waits for the first logon (RunOnce,
+// which Windows deletes before running it); else a RunOnce entry of an earlier vmfix goes.
+std::vector<RegistryEdit> plan_logon_uninstall(registry::Hive& software, const inspect::Facts& facts) {
   std::vector<RegistryEdit> edits;
-  std::vector<std::string> commands;
-  for (const char* uninstall : {"Microsoft\\Windows\\CurrentVersion\\Uninstall",
-                                "Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall"}) {
-    auto list = software.find(uninstall);
-    if (!list) continue;
-    for (registry::Node node : software.subkeys(*list)) {
-      auto display = software.value(node, "DisplayName");
-      if (!display || to_lower(registry::as_string(*display).value_or("")).find("vmware tools") == std::string::npos)
-        continue;
-      auto command = software.value(node, "UninstallString");
-      std::string code = msi_product_code(command ? registry::as_string(*command).value_or("") : "");
-      if (!code.empty())
-        commands.push_back(fmt::format("msiexec.exe /x {} /qn /norestart REBOOT=ReallySuppress", code));
-    }
+  const auto& products = facts.windows.vmware_tools_msi;
+  if (products.empty() || boot_hook_free(facts.windows)) {
+    plan_delete(software, kRunOnce, kRunOnceValue, edits);
+    return edits;
   }
-  if (commands.empty()) return edits;
-  // Already uninstalled once by this schedule? RunOnce is gone then, and so is the Uninstall entry.
-  plan_value(software, kRunOnce, registry::make_string(kRunOnceValue, commands.front(), registry::kRegSz), edits);
+  plan_value(software, kRunOnce,
+             registry::make_string(
+                 kRunOnceValue, fmt::format("msiexec.exe /x {} /qn /norestart REBOOT=ReallySuppress", products.front()),
+                 registry::kRegSz),
+             edits);
   return edits;
 }
 
@@ -85,18 +107,20 @@ constexpr const char* kChecks =
 constexpr const char* kChanges =
     "`Start` 4 (disabled) in every selected control set; never stornvme, storport, disk, the Hyper-V "
     "vmbus/storvsc/netvsc/vmic* services or anything not VMware's; schedules `msiexec.exe /x "
-    "{PRODUCT} /qn /norestart` in `RunOnce`, which Windows deletes before running it, so a failing "
-    "or rebooting uninstall cannot loop";
+    "{PRODUCT} /qn /norestart` for the next boot, as SYSTEM before logon (`SYSTEM\\Setup\\CmdLine`, "
+    "`SetupType` 2), which first resets both values so it runs once, logging to "
+    "`%SystemRoot%\\Temp\\vmfix-uninstall-vmware-tools.log`; when Windows setup is pending there, "
+    "at the first logon instead (`RunOnce`)";
 
 }  // namespace
 
 std::unique_ptr<Fixer> make_vmware_tools_windows() {
   return make_hive_fixer(
       {"vmware-tools",
-       "Windows: disable VMware's services and drivers in every control set, uninstall at first logon",
+       "Windows: disable VMware's services and drivers in every control set, uninstall at the next boot",
        "vmware-tools",
        "VMware Tools services are disabled and the uninstaller is scheduled",
-       {{WindowsHive::system, plan_services}, {WindowsHive::software, plan_uninstall}}},
+       {{WindowsHive::system, plan_boot_uninstall}, {WindowsHive::software, plan_logon_uninstall}}},
       kChecks, kChanges);
 }
 

@@ -78,6 +78,9 @@ struct WindowsFacts {
   std::optional<uint64_t> hiberfil_size;      // hiberfil.sys at the system drive root
   std::string hiberfil_signature;             // its first 4 bytes: "hibr"/"HIBR" while hibernated
   std::vector<WindowsService> services;       // of the current control set
+  std::vector<std::string> vmware_tools_msi;  // the MSI product codes VMware Tools is installed under
+  uint32_t setup_type = 0;                    // SYSTEM\Setup\SetupType: Winlogon runs CmdLine when not 0
+  std::string setup_command;                  // SYSTEM\Setup\CmdLine
   bool system_hive_dirty = false;             // sequence numbers differ and logs sit beside it
   std::string system_hive_state;              // registry::GuestHive's description of it
   bool accounts_read = false;                 // the SAM hive was read

@@ -91,7 +91,9 @@ ordered_json windows_json(const WindowsFacts& w) {
           {"accounts", w.accounts_read ? ordered_json{{"enabled", w.enabled_accounts},
                                                       {"without_password", w.accounts_without_password}}
                                        : ordered_json{{"unread", w.accounts_evidence}}},
-          {"services", services}};
+          {"services", services},
+          {"vmware_tools_msi", w.vmware_tools_msi},
+          {"setup", {{"type", w.setup_type}, {"command", w.setup_command}}}};
 }
 
 ordered_json linux_boot_json(const std::optional<bootloader::BootConfig>& boot) {

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -186,8 +187,39 @@ std::string pe_architecture(std::string_view header) {
   }
 }
 
+namespace {
+
+// "MsiExec.exe /I{GUID}" or "/X{GUID}" -> "{GUID}"; "" when the entry is not an MSI product.
+std::string msi_product_code(const std::string& uninstall) {
+  if (!starts_with_icase(uninstall, "msiexec")) return "";
+  const size_t open = uninstall.find('{'), close = uninstall.find('}');
+  if (open == std::string::npos || close == std::string::npos || close < open || close - open != 37) return "";
+  return uninstall.substr(open, close - open + 1);
+}
+
+std::vector<std::string> read_vmware_tools_msi(registry::Hive& software) {
+  std::vector<std::string> codes;
+  for (const char* uninstall : {"Microsoft\\Windows\\CurrentVersion\\Uninstall",
+                                "Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall"}) {
+    auto list = software.find(uninstall);
+    if (!list) continue;
+    for (registry::Node node : software.subkeys(*list)) {
+      if (to_lower(string_value(software, node, "DisplayName")).find("vmware tools") == std::string::npos) continue;
+      const std::string code = msi_product_code(string_value(software, node, "UninstallString"));
+      if (!code.empty() && std::find(codes.begin(), codes.end(), code) == codes.end()) codes.push_back(code);
+    }
+  }
+  return codes;
+}
+
+}  // namespace
+
 WindowsFacts read_windows_facts(registry::Hive& system, const std::string& control_set, registry::Hive* software) {
   WindowsFacts windows;
+  if (auto setup = system.find("Setup")) {
+    windows.setup_type = dword_value(system, *setup, "SetupType").value_or(0);
+    windows.setup_command = string_value(system, *setup, "CmdLine");
+  }
   if (auto language = system.find(control_set + "\\Control\\Nls\\Language"))
     windows.install_language = string_value(system, *language, "InstallLanguage");
   if (auto power = system.find(control_set + "\\Control\\Session Manager\\Power"))
@@ -212,6 +244,7 @@ WindowsFacts read_windows_facts(registry::Hive& system, const std::string& contr
     if (windows.current_build.empty()) windows.current_build = string_value(*software, *version, "CurrentBuild");
   }
   windows.dotnet = read_dotnet(*software);
+  windows.vmware_tools_msi = read_vmware_tools_msi(*software);
   for (const char* key : {"Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending",
                           "Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\PackagesPending",
                           "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired",

@@ -64,8 +64,9 @@ TEST(Remediate, WindowsCheckDryRunAllAndReadyAfterwards) {
   const std::string source_sum = run_host_checked({"sha256sum", source.string()});
   TempDir scratch("vmfix-remediate-it");
   const fs::path output = scratch.path() / "fixed.vhd";
-  const std::set<std::string> built_in{"network-dhcp",      "vmware-tools",    "windows-rdp",     "windows-unattend",
-                                       "windows-autologon", "windows-rtc-utc", "windows-pagefile"};
+  const std::set<std::string> built_in{"network-dhcp",     "vmware-tools",       "windows-rdp",
+                                       "windows-unattend", "windows-autologon",  "windows-rtc-utc",
+                                       "windows-pagefile", "windows-san-policy", "windows-fast-startup"};
 
   // --check: exactly the problems the fixture was built with, every one fixable but the account
   // without a password (the SAM read on the host: a warning a person has to settle).
@@ -157,7 +158,24 @@ TEST(Remediate, WindowsCheckDryRunAllAndReadyAfterwards) {
   EXPECT_NE(software.find("\"AutoAdminLogon\"=str(1):\"0\""), std::string::npos) << software;
   EXPECT_EQ(software.find("DefaultPassword"), std::string::npos);
   EXPECT_NE(software.find("\"DefaultUserName\"=str(1):\"Administrator\""), std::string::npos);
-  EXPECT_NE(software.find("msiexec.exe /x {9B6F1F2A-3C4D-4E5F-8A7B-6C5D4E3F2A1B} /qn /norestart"), std::string::npos);
+  // Every disk online, Fast Startup and hibernation off, in both control sets.
+  for (const char* set : {"ControlSet001", "ControlSet002"}) {
+    const std::string partmgr = std::string("[\\") + set + "\\Services\\partmgr\\Parameters]";
+    ASSERT_NE(system.find(partmgr), std::string::npos) << partmgr;
+    EXPECT_NE(system.find("\"SanPolicy\"=dword:00000001", system.find(partmgr)), std::string::npos) << set;
+    const std::string power = std::string("[\\") + set + "\\Control\\Session Manager\\Power]";
+    ASSERT_NE(system.find(power), std::string::npos) << power;
+    EXPECT_NE(system.find("\"HiberbootEnabled\"=dword:00000000", system.find(power)), std::string::npos) << set;
+  }
+  EXPECT_EQ(system.find("\"SanPolicy\"=dword:00000002"), std::string::npos);
+  EXPECT_EQ(system.find("\"HiberbootEnabled\"=dword:00000001"), std::string::npos);
+  // The VMware Tools uninstall runs at boot, before logon (Winlogon's Setup hook), not at a logon.
+  const size_t setup = system.find("[\\Setup]");
+  ASSERT_NE(setup, std::string::npos) << system;
+  EXPECT_NE(system.find("\"SetupType\"=dword:00000002", setup), std::string::npos);
+  EXPECT_NE(system.find("msiexec.exe /x {9B6F1F2A-3C4D-4E5F-8A7B-6C5D4E3F2A1B} /qn /norestart", setup),
+            std::string::npos);
+  EXPECT_EQ(software.find("vmfix-uninstall-vmware-tools"), std::string::npos) << "no RunOnce entry for it";
   EXPECT_NE(files.unattend.find("processorArchitecture=\"amd64\""), std::string::npos) << files.unattend;
 
   // The output checks ready, and a second --all changes nothing.

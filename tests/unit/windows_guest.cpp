@@ -1,6 +1,7 @@
 #include "tests/unit/windows_guest.h"
 
 #include "fixtures/fixture.h"
+#include "inspect/windows.h"
 #include "registry/empty_hive.h"
 #include "registry/reg_text.h"
 
@@ -22,6 +23,29 @@ void WindowsGuest::SetUp() {
   facts_.os_type = "windows";
   facts_.windows_systemroot = "/Windows";
   facts_.arch = "x86_64";
+  inspect_hives();
+}
+
+void WindowsGuest::inspect_hives() {
+  const fs::path system_file = scratch_.path() / "system", software_file = scratch_.path() / "software";
+  guest_.download("/Windows/System32/config/SYSTEM", system_file.string());
+  guest_.download("/Windows/System32/config/SOFTWARE", software_file.string());
+  registry::Hive system(system_file, registry::Hive::Mode::read_only);
+  registry::Hive software(software_file, registry::Hive::Mode::read_only);
+  facts_.windows = inspect::read_windows_facts(system, inspect::resolve_current_control_set(system), &software);
+}
+
+void WindowsGuest::edit_hive(const std::string& hive_name, const std::string& reg) {
+  const std::string path = "/Windows/System32/config/" + hive_name;
+  const fs::path file = scratch_.path() / "edit";
+  guest_.download(path, file.string());
+  {
+    registry::Hive hive(file, registry::Hive::Mode::writable);
+    registry::merge_reg(hive, reg, "HKEY_LOCAL_MACHINE\\" + hive_name);
+    hive.commit(file);
+  }
+  guest_.add_file(path, read_host_file(file));
+  inspect_hives();
 }
 
 registry::Value WindowsGuest::value(const std::string& hive_name, const std::string& key, const std::string& name) {

@@ -24,6 +24,11 @@ class WindowsGuest : public ::testing::Test {
   // The fixer's contract on this guest: its check fails, its fix changes something (changes named
   // after it), the check then passes and a second fix changes nothing.
   void expect_fixed_once(fixers::Fixer& fixer);
+  // Merges .reg text (keys under HKEY_LOCAL_MACHINE\HIVE) into the guest's hive `hive_name`, and
+  // reads the facts again.
+  void edit_hive(const std::string& hive_name, const std::string& reg);
+  // facts_.windows, read from the guest's hives as inspection reads them.
+  void inspect_hives();
 
   TempDir scratch_{"vmfix-windows-guest"};
   guest::FakeGuest guest_;
