@@ -1,6 +1,7 @@
 #include "inspect/inspect.h"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -152,6 +153,13 @@ void read_filesystems(guestfs_h* g, Facts& facts) {
     }
     facts.filesystems.push_back(std::move(fs));
   }
+}
+
+std::vector<std::string> encrypted_volumes(const Facts& facts) {
+  std::vector<std::string> found;
+  for (const FilesystemFacts& fs : facts.filesystems)
+    if (fs.type == "BitLocker" || fs.type == "crypto_LUKS") found.push_back(fmt::format("{} ({})", fs.device, fs.type));
+  return found;
 }
 
 // Read after the OS is found, as before vmfix found Windows itself: libguestfs's inspection
@@ -533,8 +541,18 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   } else {
     facts.found_by_libguestfs = true;
     auto roots = take_strings(g, guestfs_inspect_os(g), "inspect_os");
-    if (roots.empty())
-      throw BadInput("no operating system found on the disk(s): libguestfs inspection recognised none");
+    if (roots.empty()) {
+      // An OS on an encrypted volume cannot be seen: the volumes are the finding (the rules say
+      // which), not a missing OS.
+      const std::vector<std::string> encrypted = encrypted_volumes(facts);
+      if (encrypted.empty())
+        throw BadInput("no operating system found on the disk(s): libguestfs inspection recognised none");
+      facts.os_type = "unknown";
+      facts.notes.push_back(
+          fmt::format("no operating system found; encrypted volumes: {}", fmt::join(encrypted, ", ")));
+      derive_boot_mode(facts);
+      return facts;
+    }
     facts.os_count = static_cast<int>(roots.size());
     read_os(g, roots.front(), facts);
   }
@@ -559,6 +577,7 @@ void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) {
   for (const DiskFacts& disk : facts.disks) sources.push_back(disk.source);
   facts.disks.clear();
   read_disks(session, sources, facts);
+  if (facts.os_type == "unknown") return;  // nothing is mounted: only the disks could be read
   read_guest_config(session, guest, facts);
 }
 

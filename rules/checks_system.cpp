@@ -435,6 +435,19 @@ Outcome check_encrypted(const Context& c) {
   return fail("encrypted volumes cannot be read by the importer (it needs to install drivers)", encrypted);
 }
 
+// BitLocker metadata (Vista, 7 and later, To Go signatures, as libblkid reports them): neither the
+// importer nor vmfix can read what the volume holds, the OS included.
+Outcome check_bitlocker(const Context& c) {
+  std::vector<std::string> encrypted;
+  for (const auto& fs : c.facts.filesystems)
+    if (fs.type == "BitLocker")
+      encrypted.push_back(
+          fmt::format("{} is BitLocker-encrypted{}", fs.device, fs.size ? " (" + mib(*fs.size) + ")" : ""));
+  if (encrypted.empty()) return pass("no BitLocker volumes");
+  return fail("BitLocker volumes cannot be imported: decrypt them (manage-bde -off) in the VM, then export again",
+              encrypted);
+}
+
 Outcome check_single_nic(const Context& c) {
   std::vector<std::string> evidence;
   if (c.image.ovf_nics > 1) evidence.push_back(fmt::format("the OVF describes {} network adapters", c.image.ovf_nics));
@@ -505,6 +518,7 @@ void add_system_checks(std::map<std::string, Evaluator>& table) {
   table["filesystem-types"] = check_filesystem_types;
   table["free-space"] = check_free_space;
   table["linux-encrypted-root"] = check_encrypted;
+  table["bitlocker"] = check_bitlocker;
   table["network-single-nic"] = check_single_nic;
   table["network-ipv6"] = check_ipv6;
 }

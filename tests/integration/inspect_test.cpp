@@ -60,7 +60,66 @@ fs::path write_disk_without_os(const fs::path& directory) {
   return directory / "blank.img";
 }
 
+// An MBR with one NTFS-typed partition holding BitLocker (Windows 7 and later) metadata, laid out
+// as libblkid checks it: the "-FVE-FS-" boot sector with the metadata offset at byte 176, and the
+// FVE metadata block there with its own signature.
+fs::path write_bitlocker_disk(const fs::path& directory) {
+  std::string disk(32 * 1024 * 1024, '\0');
+  auto put_le = [&](size_t at, uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) disk[at + i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  };
+  disk[510] = '\x55';
+  disk[511] = '\xaa';
+  disk[446] = '\x80';
+  disk[446 + 4] = '\x07';
+  put_le(446 + 8, 2048, 4);
+  put_le(446 + 12, disk.size() / 512 - 2048, 4);
+  const size_t volume = 2048 * 512, metadata = 0x100000;
+  disk.replace(volume, 11, "\xeb\x58\x90-FVE-FS-", 11);
+  put_le(volume + 11, 512, 2);  // bytes per sector
+  disk[volume + 13] = 8;        // sectors per cluster
+  disk.replace(volume + 71, 11, "NO NAME    ");
+  put_le(volume + 176, metadata, 8);
+  disk[volume + 510] = '\x55';
+  disk[volume + 511] = '\xaa';
+  disk.replace(volume + metadata, 8, "-FVE-FS-");
+  put_le(volume + metadata + 8, 0x40, 2);
+  put_le(volume + metadata + 10, 2, 2);  // metadata version 2: Windows 7 and later
+  write_file(directory / "bitlocker.img", disk);
+  return directory / "bitlocker.img";
+}
+
 }  // namespace
+
+// A disk whose volume is BitLocker-encrypted: no OS can be seen, and the volume is the finding,
+// a blocker naming it, with exit 2; nothing is written and the source is untouched.
+TEST(Inspect, BitLockerVolumeIsABlockerNamingIt) {
+  TempDir scratch("vmfix-bitlocker");
+  const fs::path disk = write_bitlocker_disk(scratch.path());
+  const std::string before = run_host_checked({"sha256sum", disk.string()});
+  CliResult check = run_vmfix({"--check", "--json", disk.string()});
+  ASSERT_EQ(check.exit_status, 2) << check.err;
+  const json report = json::parse(check.out);
+  EXPECT_EQ(report["verdict"], "blocked");
+  bool found = false;
+  for (const json& finding : report["findings"]) {
+    if (finding["id"] != "bitlocker") continue;
+    found = true;
+    EXPECT_EQ(finding["status"], "fail");
+    EXPECT_EQ(finding["severity"], "blocker");
+    ASSERT_FALSE(finding["evidence"].empty());
+    EXPECT_NE(finding["evidence"][0].get<std::string>().find("/dev/sda1 is BitLocker-encrypted"), std::string::npos)
+        << finding.dump();
+  }
+  EXPECT_TRUE(found) << report["findings"].dump(2);
+  EXPECT_EQ(report["guest"]["filesystems"][0]["type"], "BitLocker");
+
+  CliResult all = run_vmfix({"--all", "-o", (scratch.path() / "out.vmdk").string(), disk.string()});
+  EXPECT_EQ(all.exit_status, 2) << all.err;
+  EXPECT_NE(all.out.find("not written: blockers remain"), std::string::npos) << all.out;
+  EXPECT_FALSE(fs::exists(scratch.path() / "out.vmdk"));
+  EXPECT_EQ(run_host_checked({"sha256sum", disk.string()}), before);
+}
 
 // First launch of the run: KVM is tried, and where it is broken the fallback to software
 // emulation is announced once and remembered; the next run does not try KVM again.

@@ -418,6 +418,21 @@ class StaticAddressFound : public fixers::Fixer {
   std::vector<fixers::Change> fix(guest::Guest&, const inspect::Facts&) override { return {}; }
 };
 
+// A BitLocker data volume on a Windows guest blocks, naming the volume; an unencrypted one passes.
+TEST(WindowsRules, BitLockerVolumesBlock) {
+  inspect::Facts facts = windows_facts("Windows Server 2019 Datacenter", "ServerDatacenter", "17763");
+  EXPECT_EQ(find(run("aws-current", facts), "bitlocker").outcome.status, Status::pass);
+  facts.filesystems.push_back({"/dev/sdb1", "BitLocker", "", "", "", 100ULL << 30, std::nullopt, std::nullopt});
+  for (const char* profile : {"aws-current", "aws-2017"}) {
+    const Result bitlocker = find(run(profile, facts), "bitlocker");
+    EXPECT_EQ(bitlocker.outcome.status, Status::fail) << profile;
+    EXPECT_EQ(bitlocker.rule->severity, Severity::blocker) << profile;
+    ASSERT_EQ(bitlocker.outcome.evidence.size(), 1u);
+    EXPECT_EQ(bitlocker.outcome.evidence[0], "/dev/sdb1 is BitLocker-encrypted (102400 MiB)");
+  }
+  EXPECT_EQ(run("aws-current", facts).verdict, Verdict::blocked);
+}
+
 TEST(Verdicts, FixableOnlyWhenAFixerThatHandlesTheGuestWillRun) {
   const auto facts = static_windows_server();
   StaticAddressFound dhcp;
