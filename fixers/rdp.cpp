@@ -30,6 +30,13 @@ std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
         if (enabled) plan_value(system, rules_key, registry::make_string(rule.name, *enabled, rule.type), edits);
       }
     }
+    // A listener bound to one adapter (LanAdapter N) never listens on EC2, whose adapter is new.
+    const std::string listener = set + "\\Control\\Terminal Server\\WinStations\\RDP-Tcp";
+    if (auto node = system.find(listener)) {
+      auto adapter = system.value(*node, "LanAdapter");
+      if (adapter && registry::as_dword(*adapter).value_or(0) != 0)
+        plan_value(system, listener, registry::make_dword("LanAdapter", 0), edits);
+    }
     const std::string service = set + "\\Services\\TermService";
     if (auto node = system.find(service)) {
       auto start = system.value(*node, "Start");
@@ -43,10 +50,10 @@ std::vector<RegistryEdit> plan(registry::Hive& system, const inspect::Facts&) {
 // The README's fixer table (scripts/fixer-table.sh).
 constexpr const char* kChecks =
     "`Control\\Terminal Server\\fDenyTSConnections`, the `RemoteDesktop-*` firewall rules, "
-    "`TermService`";
+    "`TermService`, the `RDP-Tcp` listener's `LanAdapter`";
 constexpr const char* kChanges =
     "allows RDP (0), sets `Active=TRUE` in the rules (the rest of each rule kept), `Start` 4 becomes "
-    "3";
+    "3, a listener bound to one adapter listens on all (`LanAdapter` 0)";
 
 }  // namespace
 

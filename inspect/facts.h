@@ -65,6 +65,15 @@ struct WindowsService {
   std::string image_path;
 };
 
+// A Windows firewall profile (Domain, Private, Public) of the current control set, with Group
+// Policy's settings over it.
+struct FirewallProfile {
+  std::string name;
+  bool enabled = true;             // EnableFirewall (on unless set to 0)
+  bool blocks_every_rule = false;  // DoNotAllowExceptions 1: inbound rules, RDP's included, are ignored
+  std::string evidence;
+};
+
 // What the SYSTEM and SOFTWARE hives say beyond network and tools.
 struct WindowsFacts {
   std::string edition_id;         // "ServerStandard", "Professional"
@@ -81,11 +90,15 @@ struct WindowsFacts {
   std::vector<std::string> vmware_tools_msi;  // the MSI product codes VMware Tools is installed under
   uint32_t setup_type = 0;                    // SYSTEM\Setup\SetupType: Winlogon runs CmdLine when not 0
   std::string setup_command;                  // SYSTEM\Setup\CmdLine
-  bool system_hive_dirty = false;             // sequence numbers differ and logs sit beside it
-  std::string system_hive_state;              // registry::GuestHive's description of it
-  bool accounts_read = false;                 // the SAM hive was read
-  std::string accounts_evidence;              // the SAM's path, or why it could not be read
-  std::vector<std::string> enabled_accounts;  // local accounts that can log on
+  std::optional<uint32_t> rdp_port;           // the RDP-Tcp listener's PortNumber
+  std::vector<FirewallProfile> firewall_profiles;
+  std::vector<std::string> hyper_v;                    // what says the Hyper-V role is installed (empty: it is not)
+  std::vector<std::string> ec2_agents;                 // EC2Config, EC2Launch, SSM Agent services present
+  bool system_hive_dirty = false;                      // sequence numbers differ and logs sit beside it
+  std::string system_hive_state;                       // registry::GuestHive's description of it
+  bool accounts_read = false;                          // the SAM hive was read
+  std::string accounts_evidence;                       // the SAM's path, or why it could not be read
+  std::vector<std::string> enabled_accounts;           // local accounts that can log on
   std::vector<std::string> accounts_without_password;  // enabled, and no password stored
 };
 
@@ -101,6 +114,17 @@ struct LinuxFacts {
   std::string firewall;                     // "firewalld", "ufw", "iptables" or "" (none active)
   std::optional<bool> firewall_allows_ssh;  // nullopt: no firewall, or its rules not understood
   std::string firewall_evidence;
+};
+
+// A Windows boot menu: one BCD store (a registry hive), read on the host.
+struct BootMenu {
+  std::string store;                          // the BCD file
+  std::string location;                       // "" for the OS tree, else the device holding it
+  std::vector<std::string> entries;           // {bootmgr} displayorder: the menu's entries
+  std::optional<uint64_t> timeout;            // seconds the menu waits
+  std::string default_entry;                  // {bootmgr} default
+  std::optional<uint64_t> hypervisor_launch;  // the default entry's hypervisorlaunchtype: 0 off, 1 auto
+  std::string error;                          // why the store could not be read, "" when it was
 };
 
 struct Facts {
@@ -124,6 +148,7 @@ struct Facts {
   bootloader::BootMode boot_mode = bootloader::BootMode::unknown;
   std::string boot_mode_evidence;  // why
   std::vector<bootloader::Bootloader> bootloaders;
+  std::vector<BootMenu> boot_menus;  // Windows: the BCD stores of its boot managers
   std::vector<NetworkConfig> network;
   std::vector<HypervisorTool> hypervisor_tools;
   std::vector<std::string> packages;  // installed package names (Linux)

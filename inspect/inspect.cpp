@@ -368,6 +368,29 @@ std::optional<LinuxRoot> find_linux_root(guest::Session& session, const Facts& f
 
 // Boot loaders on filesystems the OS does not mount (a Windows System Reserved partition, an
 // ESP missing from fstab): each is mounted read-only at / for a moment, before the OS is.
+// The BCD stores of the Windows boot managers found under `location` ("" for the OS tree): beside
+// bootmgfw.efi on an ESP, the file itself for BIOS (\\Boot\\BCD).
+void read_boot_menus(guest::Guest& guest, const std::string& location, Facts& facts) {
+  for (const bootloader::Bootloader& loader : facts.bootloaders) {
+    if (loader.kind != "windows-boot-manager" || loader.location != location) continue;
+    const std::string store = loader.firmware == bootloader::BootMode::uefi
+                                  ? guest.resolve_case(loader.config.substr(0, loader.config.rfind('/')) + "/BCD")
+                                  : loader.config;
+    BootMenu menu;
+    try {
+      TempDir scratch("vmfix-bcd");
+      guest.download(store, (scratch.path() / "BCD").string());
+      registry::Hive bcd(scratch.path() / "BCD", registry::Hive::Mode::read_only);
+      menu = read_boot_menu(bcd);
+    } catch (const std::exception& e) {
+      menu.error = one_line(e.what());
+    }
+    menu.store = store;
+    menu.location = location;
+    facts.boot_menus.push_back(std::move(menu));
+  }
+}
+
 void scan_unmounted_boot_filesystems(guest::Session& session, Facts& facts) {
   guestfs_h* g = session.handle();
   guest::LibguestfsGuest guest(session);
@@ -379,6 +402,7 @@ void scan_unmounted_boot_filesystems(guest::Session& session, Facts& facts) {
       continue;
     }
     for (auto& loader : bootloader::detect_bootloaders(guest, "/", fs.device)) facts.bootloaders.push_back(loader);
+    read_boot_menus(guest, fs.device, facts);
     check(g, guestfs_umount_all(g), "umount_all");
   }
 }
@@ -485,12 +509,14 @@ void read_windows(guest::Guest& guest, Facts& facts) {
 void read_guest_config(guest::Session& session, guest::Guest& guest, Facts& facts) {
   std::erase_if(facts.bootloaders,
                 [](const auto& loader) { return loader.location.empty(); });  // keep other filesystems'
+  std::erase_if(facts.boot_menus, [](const BootMenu& menu) { return menu.location.empty(); });
   facts.network.clear();
   facts.hypervisor_tools.clear();
   facts.packages.clear();
   facts.packages_known = false;
   for (auto& loader : bootloader::detect_bootloaders(guest)) facts.bootloaders.push_back(loader);
   if (facts.os_type == "windows") {
+    read_boot_menus(guest, "", facts);
     read_windows(guest, facts);
   } else if (facts.os_type == "linux") {
     read_packages(session.handle(), guest, facts);

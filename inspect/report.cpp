@@ -78,6 +78,12 @@ ordered_json windows_json(const WindowsFacts& w) {
   ordered_json services = ordered_json::array();
   for (const auto& service : w.services)
     services.push_back({{"name", service.name}, {"start", service.start}, {"image_path", service.image_path}});
+  ordered_json firewall = ordered_json::array();
+  for (const FirewallProfile& profile : w.firewall_profiles)
+    firewall.push_back({{"name", profile.name},
+                        {"enabled", profile.enabled},
+                        {"blocks_every_rule", profile.blocks_every_rule},
+                        {"evidence", profile.evidence}});
   return {{"edition_id", w.edition_id},
           {"installation_type", w.installation_type},
           {"current_build", w.current_build},
@@ -93,7 +99,11 @@ ordered_json windows_json(const WindowsFacts& w) {
                                        : ordered_json{{"unread", w.accounts_evidence}}},
           {"services", services},
           {"vmware_tools_msi", w.vmware_tools_msi},
-          {"setup", {{"type", w.setup_type}, {"command", w.setup_command}}}};
+          {"setup", {{"type", w.setup_type}, {"command", w.setup_command}}},
+          {"rdp_port", optional_number(w.rdp_port)},
+          {"firewall_profiles", firewall},
+          {"hyper_v", w.hyper_v},
+          {"ec2_agents", w.ec2_agents}};
 }
 
 ordered_json linux_boot_json(const std::optional<bootloader::BootConfig>& boot) {
@@ -156,6 +166,15 @@ ordered_json to_json(const Facts& facts) {
          {"firmware", b.firmware == bootloader::BootMode::unknown ? "" : bootloader::to_string(b.firmware)},
          {"config", b.config},
          {"location", b.location}});
+  out["boot_menus"] = ordered_json::array();
+  for (const BootMenu& menu : facts.boot_menus)
+    out["boot_menus"].push_back({{"store", menu.store},
+                                 {"location", menu.location},
+                                 {"entries", menu.entries},
+                                 {"timeout", optional_number(menu.timeout)},
+                                 {"default", menu.default_entry},
+                                 {"hypervisor_launch", optional_number(menu.hypervisor_launch)},
+                                 {"error", menu.error}});
   out["network"] = network_json(facts);
   out["hypervisor_tools"] = ordered_json::array();
   for (const auto& t : facts.hypervisor_tools)

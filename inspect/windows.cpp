@@ -1,6 +1,7 @@
 #include "inspect/windows.h"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -212,7 +213,81 @@ std::vector<std::string> read_vmware_tools_msi(registry::Hive& software) {
   return codes;
 }
 
+// Each profile's EnableFirewall and DoNotAllowExceptions; Group Policy's value wins where it sets one.
+std::vector<FirewallProfile> read_firewall(registry::Hive& system, const std::string& control_set,
+                                           registry::Hive* software) {
+  const std::string local = control_set + "\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\";
+  struct Names {
+    const char* shown;
+    const char* local;
+    const char* policy;
+  };
+  std::vector<FirewallProfile> profiles;
+  for (const Names& names :
+       {Names{"Domain", "DomainProfile", "DomainProfile"}, Names{"Private", "StandardProfile", "PrivateProfile"},
+        Names{"Public", "PublicProfile", "PublicProfile"}}) {
+    FirewallProfile profile{names.shown, true, false, ""};
+    auto setting = [&](const char* value) -> std::optional<std::pair<uint32_t, std::string>> {
+      const std::string policy = std::string("Policies\\Microsoft\\WindowsFirewall\\") + names.policy;
+      if (software)
+        if (auto node = software->find(policy))
+          if (auto number = dword_value(*software, *node, value))
+            return std::pair{*number, fmt::format("HKLM\\SOFTWARE\\{}\\{}={}", policy, value, *number)};
+      if (auto node = system.find(local + names.local))
+        if (auto number = dword_value(system, *node, value))
+          return std::pair{*number, fmt::format("{}{}\\{}={}", local, names.local, value, *number)};
+      return std::nullopt;
+    };
+    std::vector<std::string> said;
+    if (auto enabled = setting("EnableFirewall")) {
+      profile.enabled = enabled->first != 0;
+      said.push_back(enabled->second);
+    }
+    if (auto exceptions = setting("DoNotAllowExceptions")) {
+      profile.blocks_every_rule = profile.enabled && exceptions->first == 1;
+      said.push_back(exceptions->second);
+    }
+    profile.evidence = fmt::format("{}: {}", names.shown,
+                                   said.empty() ? "Windows defaults" : fmt::format("{}", fmt::join(said, ", ")));
+    profiles.push_back(std::move(profile));
+  }
+  return profiles;
+}
+
+// The services that show the Hyper-V role and the EC2 agents.
+void read_role_services(const std::vector<WindowsService>& services, WindowsFacts& windows) {
+  for (const WindowsService& service : services) {
+    if (equals_icase(service.name, "vmms"))
+      windows.hyper_v.push_back("the Hyper-V Virtual Machine Management service (vmms) is installed");
+    for (const char* agent : {"EC2Config", "Amazon EC2Launch", "AmazonSSMAgent"})
+      if (equals_icase(service.name, agent)) windows.ec2_agents.push_back(service.name);
+  }
+}
+
+uint64_t element_integer(const registry::Value& value) {
+  uint64_t number = 0;
+  for (size_t i = 0; i < std::min<size_t>(value.data.size(), 8); ++i)
+    number |= static_cast<uint64_t>(static_cast<unsigned char>(value.data[i])) << (8 * i);
+  return number;
+}
+
 }  // namespace
+
+BootMenu read_boot_menu(registry::Hive& bcd) {
+  constexpr const char* kBootManager = "{9dea862c-5cdd-4e70-acc1-f32b344d4795}";
+  auto element = [&](const std::string& object, const char* type) -> std::optional<registry::Value> {
+    auto node = bcd.find("Objects\\" + object + "\\Elements\\" + type);
+    return node ? bcd.value(*node, "Element") : std::nullopt;
+  };
+  BootMenu menu;
+  if (auto order = element(kBootManager, "24000001")) menu.entries = registry::as_multi_string(*order);
+  if (auto timeout = element(kBootManager, "25000004")) menu.timeout = element_integer(*timeout);
+  if (auto entry = element(kBootManager, "23000003")) menu.default_entry = registry::as_string(*entry).value_or("");
+  if (!menu.default_entry.empty())
+    if (auto launch = element(menu.default_entry, "250000f0")) menu.hypervisor_launch = element_integer(*launch);
+  if (!bcd.find(std::string("Objects\\") + kBootManager)) menu.error = "no {bootmgr} object: not a BCD store";
+  return menu;
+}
 
 WindowsFacts read_windows_facts(registry::Hive& system, const std::string& control_set, registry::Hive* software) {
   WindowsFacts windows;
@@ -236,6 +311,10 @@ WindowsFacts read_windows_facts(registry::Hive& system, const std::string& contr
       windows.services.push_back({system.name(node), *start, string_value(system, node, "ImagePath")});
     }
   }
+  read_role_services(windows.services, windows);
+  if (auto listener = system.find(control_set + "\\Control\\Terminal Server\\WinStations\\RDP-Tcp"))
+    windows.rdp_port = dword_value(system, *listener, "PortNumber");
+  windows.firewall_profiles = read_firewall(system, control_set, software);
   if (!software) return windows;
   if (auto version = software->find("Microsoft\\Windows NT\\CurrentVersion")) {
     windows.edition_id = string_value(*software, *version, "EditionID");

@@ -40,6 +40,10 @@ WindowsVersion read_windows_version(registry::Hive& system, const std::string& c
 // "aarch64", "arm"; "" when `header` (the file's first bytes) is not a PE image.
 std::string pe_architecture(std::string_view header);
 
+// The boot menu a BCD store describes: the boot manager's entries, timeout and default, and the
+// default entry's hypervisor launch type. `store` and `location` are left to the caller.
+BootMenu read_boot_menu(registry::Hive& bcd);
+
 // True for the service names VMware Tools installs (VMTools, vmci, vmxnet3ndis6, vm3dmp...).
 bool is_vmware_service(std::string_view name, std::string_view image_path);
 

@@ -8,8 +8,9 @@
 
 namespace vmfix::rules {
 
-void add_system_checks(std::map<std::string, Evaluator>& table);  // os, image, disk, network
-void add_guest_checks(std::map<std::string, Evaluator>& table);   // prepare, windows, linux
+void add_system_checks(std::map<std::string, Evaluator>& table);   // os, image, disk, network
+void add_guest_checks(std::map<std::string, Evaluator>& table);    // prepare, windows, linux
+void add_windows_checks(std::map<std::string, Evaluator>& table);  // FirstBootFailure causes, RDP, agents
 
 Outcome pass(std::string message, std::vector<std::string> evidence = {});
 Outcome fail(std::string message, std::vector<std::string> evidence = {});

@@ -528,6 +528,7 @@ const std::map<std::string, Evaluator>& evaluators() {
     std::map<std::string, Evaluator> t;
     add_system_checks(t);
     add_guest_checks(t);
+    add_windows_checks(t);
     return t;
   }();
   return table;

@@ -25,5 +25,21 @@ TEST_F(Rdp, RemoteDesktopAllowedAndItsFirewallRuleActive) {
   }
 }
 
+// A listener bound to one adapter (LanAdapter 3, an adapter EC2 will not have) listens on all of
+// them afterwards; its port is left as it is (the windows-rdp-port rule reports it).
+TEST_F(Rdp, AListenerBoundToOneAdapterListensOnAll) {
+  const std::string listener = "ControlSet001\\Control\\Terminal Server\\WinStations\\RDP-Tcp";
+  edit_hive("SYSTEM", "[HKEY_LOCAL_MACHINE\\SYSTEM\\" + listener +
+                          "]\n\"LanAdapter\"=dword:00000003\n\"PortNumber\"=dword:00000d3e\n");
+  auto fixer = fixer_named("rdp");
+  bool reported = false;
+  for (const std::string& evidence : failing(*fixer))
+    reported = reported || evidence.find("LanAdapter is dword:3") != std::string::npos;
+  EXPECT_TRUE(reported);
+  expect_fixed_once(*fixer);
+  EXPECT_EQ(registry::as_dword(value("SYSTEM", listener, "LanAdapter")), 0u);
+  EXPECT_EQ(registry::as_dword(value("SYSTEM", listener, "PortNumber")), 3390u);
+}
+
 }  // namespace
 }  // namespace vmfix::test
