@@ -41,10 +41,11 @@ int run_merge(const BatchOptions& options);
 // JOB_COMPLETIONS); nullopt when neither is set.
 std::optional<std::pair<int, int>> shard_from_environment();
 
-// How many appliances fit: the cores, and the memory available at about 1.3 GiB each; at least 1.
+// How many appliances fit in what this process may use (batch/limits.h): a CPU and about 1.3 GiB
+// each; at least 1.
 int default_jobs();
 
-// What one appliance takes under software emulation, and the memory the machine has free now.
+// What one appliance takes under software emulation, and the memory this process may still use.
 inline constexpr uint64_t kApplianceBytes = 1300ULL << 20;
 uint64_t memory_available();
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "batch/batch.h"
+#include "batch/limits.h"
 #include "image/output.h"
 #include "support/error.h"
 #include "support/text.h"
@@ -63,15 +64,7 @@ std::optional<long> env_number(const char* name) {
 
 }  // namespace
 
-uint64_t memory_available() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  uint64_t kib = 0;
-  std::string unit;
-  while (meminfo >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib << 10;
-  return 0;
-}
+uint64_t memory_available() { return process_limits().memory; }
 
 std::string batch_usage() {
   std::ostringstream text;
@@ -177,10 +170,6 @@ std::optional<std::pair<int, int>> shard_from_environment() {
   return std::pair<int, int>{static_cast<int>(*index), static_cast<int>(*count)};
 }
 
-int default_jobs() {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const uint64_t by_memory = memory_available() / kApplianceBytes;
-  return static_cast<int>(std::max<uint64_t>(1, std::min<uint64_t>(cores, by_memory)));
-}
+int default_jobs() { return jobs_within(process_limits()); }
 
 }  // namespace vmfix::batch

@@ -20,6 +20,7 @@
 #include "batch/batch.h"
 #include "batch/journal.h"
 #include "batch/library.h"
+#include "batch/limits.h"
 #include "batch/summary.h"
 #include "image/byte_source.h"
 #include "image/manifest.h"
@@ -341,6 +342,8 @@ int Runner::run() {
         stderr, "vmfix batch: {} images{}, {} to do, {} at a time\n", images_.size(),
         options_.shard_count > 1 ? fmt::format(" in shard {}/{}", options_.shard_index, options_.shard_count) : "",
         queue.size(), jobs);
+  if (options_.verbosity > 1 && options_.jobs == 0)
+    fmt::print(stderr, "vmfix batch: -j {} from {}\n", jobs, process_limits().evidence);
   size_t next = 0;
   while (next < queue.size() || !running_.empty()) {
     // Start what fits: the job count, and memory for one more appliance (unless nothing runs).

@@ -11,6 +11,7 @@
 
 #include "batch/journal.h"
 #include "batch/library.h"
+#include "batch/limits.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/process.h"
@@ -219,6 +220,43 @@ TEST(BatchOptions, ShardFromSlurmKubernetesOrTheCommandLine) {
   EXPECT_TRUE(merge.merge);
   EXPECT_EQ(merge.inputs.size(), 1u);
   EXPECT_GE(default_jobs(), 1);
+}
+
+// -j from what the process may use: its cgroup (and the cgroups above it) and its affinity mask,
+// not the host's totals. A fake cgroup tree stands in for /sys/fs/cgroup.
+TEST(BatchLimits, JobsFollowTheCgroupAndTheAffinityMask) {
+  TempDir scratch("vmfix-limits");
+  const fs::path root = scratch.path() / "cgroup", pod = root / "kubepods/pod1/vmfix";
+  fs::create_directories(pod);
+  test::write_file(scratch.path() / "self", "0::/kubepods/pod1/vmfix\n");
+  test::write_file(scratch.path() / "meminfo", "MemTotal: 25165824 kB\nMemAvailable: 20971520 kB\n");  // 20 GiB
+  LimitSources sources{root, scratch.path() / "self", scratch.path() / "meminfo", 16};
+  ProcessLimits open = process_limits(sources);
+  EXPECT_EQ(open.cpus, 16u) << open.evidence;
+  EXPECT_EQ(open.memory, 20ULL << 30);
+  EXPECT_EQ(jobs_within(open), 15) << "20 GiB holds 15 appliances";
+
+  // A quota of 3.5 CPUs on the pod, none on the container: 3 appliances at a time.
+  test::write_file(root / "kubepods/pod1/cpu.max", "350000 100000\n");
+  test::write_file(pod / "cpu.max", "max 100000\n");
+  EXPECT_EQ(process_limits(sources).cpus, 3u);
+  EXPECT_EQ(jobs_within(process_limits(sources)), 3);
+  // 4 GiB allowed to the container, 1.5 GiB of it used: room for one appliance.
+  test::write_file(pod / "memory.max", std::to_string(4ULL << 30) + "\n");
+  test::write_file(pod / "memory.current", std::to_string(3ULL << 29) + "\n");
+  const ProcessLimits tight = process_limits(sources);
+  EXPECT_EQ(tight.memory, (4ULL << 30) - (3ULL << 29));
+  EXPECT_EQ(jobs_within(tight), 1);
+  EXPECT_NE(tight.evidence.find("memory.max 4096 MiB"), std::string::npos) << tight.evidence;
+  // The affinity mask wins when it is smaller than the quota; nothing goes below 1.
+  sources.affinity_cpus = 2;
+  test::write_file(pod / "memory.max", "max\n");
+  EXPECT_EQ(jobs_within(process_limits(sources)), 2);
+  test::write_file(root / "kubepods/pod1/cpu.max", "50000 100000\n");
+  EXPECT_EQ(process_limits(sources).cpus, 1u);
+  // No cgroup v2 line (a v1 host): the mask and MemAvailable alone.
+  test::write_file(scratch.path() / "self", "12:cpu,cpuacct:/x\n");
+  EXPECT_EQ(process_limits(sources).cpus, 2u);
 }
 
 TEST(BatchJournal, RowsSurviveReopening) {
