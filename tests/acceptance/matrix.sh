@@ -8,11 +8,12 @@
 #   tests/acceptance/matrix.sh [GUEST...]        (default: every guest; `list` prints them)
 #   WORKDIR (default /var/tmp/vmfix-matrix) keeps the debootstrap trees and the images, cached by
 #   a hash of their recipe; results.tsv there gets one line per guest.
+#   VMFIX (default build/vmfix): the binary under test, so a copy can be tried while build/ changes.
 #   MATRIX_NEGATIVE="GUEST..." also boots those guests' unremediated images, which must not come up.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=${WORKDIR:-/var/tmp/vmfix-matrix}
-vmfix=$here/build/vmfix
+vmfix=${VMFIX:-$here/build/vmfix}
 mkdir -p "$work/trees" "$work/images" "$work/runs" "$work/apt-cache"
 . "$here/tests/acceptance/common.sh"
 use_vmfix_acceleration
