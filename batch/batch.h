@@ -10,6 +10,13 @@
 
 namespace vmfix::batch {
 
+// What makes the batch exit non-zero (--fail-on).
+enum class FailOn {
+  not_ready,  // some image is not ready, or failed (the default)
+  failed,     // some image could not be processed (bad input, timeout, crash)
+  retryable,  // some image failed in a way the next run retries: cluster tasks retry only then
+};
+
 struct BatchOptions {
   std::string mode = "all";  // "all", "check", "fix", "dry-run"
   std::optional<std::string> fix, skip, output_format, unattend;
@@ -26,16 +33,26 @@ struct BatchOptions {
   std::optional<std::string> s3;              // --s3 s3://BUCKET/PREFIX/ for those documents
   bool merge = false;                         // --merge: combine shard summaries
   std::vector<std::filesystem::path> inputs;  // --merge: directories or summary files
+  bool status = false;                        // --status: progress of the runs writing OUTDIR
+  double image_timeout = 0;                   // --image-timeout, seconds; 0: none
+  int max_attempts = 3;                       // --max-attempts: runs of an image that fails
+  FailOn fail_on = FailOn::not_ready;         // --fail-on
+  std::filesystem::path scratch;              // --scratch: raw intermediates; "" beside the output
 };
+
+// "90s", "20m", "1h30m" or a number of seconds. Throws UsageError.
+double parse_duration(const std::string& text);
 
 // `args` are those after "batch". Throws UsageError.
 BatchOptions parse_batch_options(const std::vector<std::string>& args);
 std::string batch_usage();
 
-// Exit: 0 every image done and ready, 1 every image done and some not ready, 65 some image failed
-// (its error is in the summary and its log), 64 usage.
+// Exit, by default: 0 every image done and ready, 1 every image done and some not ready, 65 some
+// image failed (its error is in the summary and its log), 64 usage. --fail-on failed: 0 unless
+// some image failed (65); --fail-on retryable: 0 unless the next run would retry an image (75).
 int run_batch(const BatchOptions& options);
 int run_merge(const BatchOptions& options);
+int run_status(const BatchOptions& options);
 
 // The shard from SLURM_ARRAY_TASK_ID/COUNT/MIN or JOB_COMPLETION_INDEX with VMFIX_SHARD_COUNT (or
 // JOB_COMPLETIONS); nullopt when neither is set.

@@ -3,19 +3,32 @@
 #include <fmt/core.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstring>
+#include <ctime>
 #include <memory>
 
 #include "support/error.h"
+#include "support/files.h"
 
 namespace vmfix::batch {
+namespace fs = std::filesystem;
 
 namespace {
 
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
+// The columns in the order read_row and bind_row use them; the first journals lacked the last two.
 constexpr const char* kColumns =
     "key, state, size, mtime_ns, sha256, verdict, exit_code, findings, changes, output, report, log, seconds, "
-    "peak_rss_kib, error, finished, settings, companions";
+    "peak_rss_kib, error, finished, settings, companions, attempts, failing_rules";
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, state TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, "
+    "sha256 TEXT, verdict TEXT, exit_code INTEGER, findings INTEGER, changes INTEGER, output TEXT, report TEXT, "
+    "log TEXT, seconds REAL, peak_rss_kib INTEGER, error TEXT, finished TEXT, settings TEXT, companions TEXT, "
+    "attempts INTEGER DEFAULT 0, failing_rules TEXT DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)";
+constexpr const char* kAddedColumns[][2] = {{"attempts", "INTEGER DEFAULT 0"}, {"failing_rules", "TEXT DEFAULT ''"}};
 
 std::string text_column(sqlite3_stmt* statement, int column) {
   const unsigned char* text = sqlite3_column_text(statement, column);
@@ -42,65 +55,12 @@ JournalEntry read_row(sqlite3_stmt* s) {
   e.finished = text_column(s, 15);
   e.settings = text_column(s, 16);
   e.companions = text_column(s, 17);
+  e.attempts = sqlite3_column_int(s, 18);
+  e.failing_rules = text_column(s, 19);
   return e;
 }
 
-}  // namespace
-
-Journal::Journal(const std::filesystem::path& file) : file_(file) {
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw Error(fmt::format("{}: cannot open the batch journal: {}", file.string(), message));
-  }
-  sqlite3_busy_timeout(db_, 10000);
-  try {
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=FULL");
-    exec(
-        "CREATE TABLE IF NOT EXISTS images (key TEXT PRIMARY KEY, state TEXT NOT NULL, size INTEGER, mtime_ns INTEGER, "
-        "sha256 TEXT, verdict TEXT, exit_code INTEGER, findings INTEGER, changes INTEGER, output TEXT, report TEXT, "
-        "log TEXT, seconds REAL, peak_rss_kib INTEGER, error TEXT, finished TEXT, settings TEXT, companions TEXT)");
-  } catch (...) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw;
-  }
-}
-
-Journal::~Journal() { sqlite3_close(db_); }
-
-void Journal::exec(const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : "unknown error";
-    sqlite3_free(message);
-    throw Error(fmt::format("{}: batch journal: {}", file_.string(), text));
-  }
-}
-
-std::optional<JournalEntry> Journal::find(const std::string& key) {
-  sqlite3_stmt* raw = nullptr;
-  const std::string sql = fmt::format("SELECT {} FROM images WHERE key = ?1", kColumns);
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
-    throw Error(fmt::format("{}: batch journal: {}", file_.string(), sqlite3_errmsg(db_)));
-  Statement statement(raw, sqlite3_finalize);
-  sqlite3_bind_text(raw, 1, key.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_ROW) return std::nullopt;
-  return read_row(raw);
-}
-
-void Journal::put(const JournalEntry& e) {
-  sqlite3_stmt* raw = nullptr;
-  const std::string sql = fmt::format(
-      "INSERT OR REPLACE INTO images ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-      kColumns);
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
-    throw Error(fmt::format("{}: batch journal: {}", file_.string(), sqlite3_errmsg(db_)));
-  Statement statement(raw, sqlite3_finalize);
+void bind_row(sqlite3_stmt* raw, const JournalEntry& e) {
   int i = 0;
   auto text = [&](const std::string& value) { sqlite3_bind_text(raw, ++i, value.c_str(), -1, SQLITE_TRANSIENT); };
   auto integer = [&](int64_t value) { sqlite3_bind_int64(raw, ++i, value); };
@@ -122,19 +82,208 @@ void Journal::put(const JournalEntry& e) {
   text(e.finished);
   text(e.settings);
   text(e.companions);
-  if (sqlite3_step(raw) != SQLITE_DONE)
-    throw Error(fmt::format("{}: batch journal: {}", file_.string(), sqlite3_errmsg(db_)));
+  integer(e.attempts);
+  text(e.failing_rules);
 }
 
-std::vector<JournalEntry> Journal::all() {
-  sqlite3_stmt* raw = nullptr;
-  const std::string sql = fmt::format("SELECT {} FROM images ORDER BY key", kColumns);
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
-    throw Error(fmt::format("{}: batch journal: {}", file_.string(), sqlite3_errmsg(db_)));
-  Statement statement(raw, sqlite3_finalize);
+// An in-memory database holding `file`'s content (none when it does not exist), with the
+// current schema.
+}  // namespace
+
+class JournalDatabase {
+ public:
+  explicit JournalDatabase(fs::path file) : file_(std::move(file)) {
+    if (sqlite3_open(":memory:", &db_) != SQLITE_OK) fail("cannot start");
+    if (fs::exists(file_)) load();
+    exec(kSchema);
+    add_missing_columns();
+  }
+  ~JournalDatabase() { sqlite3_close(db_); }
+  JournalDatabase(const JournalDatabase&) = delete;
+  JournalDatabase& operator=(const JournalDatabase&) = delete;
+
+  sqlite3* get() const { return db_; }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(
+        fmt::format("{}: batch journal: {}: {}", file_.string(), what, db_ ? sqlite3_errmsg(db_) : "no memory"));
+  }
+
+  void exec(const char* sql) const {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail("not a vmfix journal");
+  }
+
+  Statement prepare(const std::string& sql) const {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) fail("not a vmfix journal");
+    return Statement(raw, sqlite3_finalize);
+  }
+
+  // The whole database, as the file holding it would.
+  std::string bytes() const {
+    sqlite3_int64 size = 0;
+    unsigned char* data = sqlite3_serialize(db_, "main", &size, 0);
+    if (!data) fail("cannot serialize");
+    std::string copy(reinterpret_cast<const char*>(data), static_cast<size_t>(size));
+    sqlite3_free(data);
+    return copy;
+  }
+
+ private:
+  void load() {
+    std::string content = read_host_file(file_);
+    // Journals written by earlier versions were in WAL mode (file format bytes 18 and 19 are 2),
+    // which a deserialized database cannot be; they were checkpointed when closed.
+    if (content.size() >= 20 && content.compare(0, 16, std::string("SQLite format 3\0", 16)) == 0 && content[18] == 2 &&
+        content[19] == 2)
+      content[18] = content[19] = 1;
+    auto* data = static_cast<unsigned char*>(sqlite3_malloc64(std::max<size_t>(content.size(), 1)));
+    if (!data) fail("cannot load");
+    std::memcpy(data, content.data(), content.size());
+    const auto size = static_cast<sqlite3_int64>(content.size());
+    if (sqlite3_deserialize(db_, "main", data, size, size,
+                            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) != SQLITE_OK)
+      fail("cannot load");
+  }
+
+  void add_missing_columns() const {
+    Statement info = prepare("PRAGMA table_info(images)");
+    std::vector<std::string> present;
+    while (sqlite3_step(info.get()) == SQLITE_ROW) present.push_back(text_column(info.get(), 1));
+    for (const auto& [name, type] : kAddedColumns)
+      if (std::find(present.begin(), present.end(), name) == present.end())
+        exec(fmt::format("ALTER TABLE images ADD COLUMN {} {}", name, type).c_str());
+  }
+
+  fs::path file_;
+  sqlite3* db_ = nullptr;
+};
+
+namespace {
+
+using Database = JournalDatabase;
+
+std::vector<JournalEntry> rows_of(const Database& db) {
+  Statement statement = db.prepare(fmt::format("SELECT {} FROM images ORDER BY key", kColumns));
   std::vector<JournalEntry> entries;
-  while (sqlite3_step(raw) == SQLITE_ROW) entries.push_back(read_row(raw));
+  int step = 0;
+  while ((step = sqlite3_step(statement.get())) == SQLITE_ROW) entries.push_back(read_row(statement.get()));
+  if (step != SQLITE_DONE) db.fail("unreadable");
   return entries;
+}
+
+JournalHeader header_of(const Database& db) {
+  Statement statement = db.prepare("SELECT key, value FROM meta");
+  std::map<std::string, std::string> meta;
+  while (sqlite3_step(statement.get()) == SQLITE_ROW)
+    meta[text_column(statement.get(), 0)] = text_column(statement.get(), 1);
+  auto number = [&](const char* key) { return meta.contains(key) ? std::atoll(meta[key].c_str()) : 0; };
+  JournalHeader h;
+  h.source = meta["source"];
+  h.shard_index = static_cast<int>(number("shard_index"));
+  h.shard_count = std::max(1, static_cast<int>(number("shard_count")));
+  h.images = static_cast<int>(number("images"));
+  h.host = meta["host"];
+  h.pid = number("pid");
+  h.started = meta["started"];
+  h.updated = meta["updated"];
+  h.ended = meta["ended"] == "1";
+  return h;
+}
+
+bool is_journal_name(const std::string& name) { return name.starts_with("journal") && name.ends_with(".sqlite"); }
+
+}  // namespace
+
+Journal::Journal(const fs::path& file) : file_(file), db_(std::make_unique<Database>(file)) {
+  std::error_code error;
+  const fs::path directory = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  const std::string partial = "." + file.filename().string() + ".tmp-";  // what a killed run was writing
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(partial)) fs::remove(entry.path(), error);
+    if (!is_journal_name(name) || entry.path() == file) continue;
+    for (JournalEntry& row : rows_of(Database(entry.path()))) {
+      auto [place, added] = elsewhere_.try_emplace(row.key, row);
+      if (!added && row.finished > place->second.finished) place->second = std::move(row);
+    }
+  }
+}
+
+Journal::~Journal() = default;
+
+std::optional<JournalEntry> Journal::find(const std::string& key) {
+  Statement statement = db_->prepare(fmt::format("SELECT {} FROM images WHERE key = ?1", kColumns));
+  sqlite3_bind_text(statement.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(statement.get()) == SQLITE_ROW) return read_row(statement.get());
+  if (auto other = elsewhere_.find(key); other != elsewhere_.end()) return other->second;
+  return std::nullopt;
+}
+
+void Journal::adopt(const JournalEntry& entry) {
+  Statement statement = db_->prepare(fmt::format(
+      "INSERT OR REPLACE INTO images ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+      "?16, ?17, ?18, ?19, ?20)",
+      kColumns));
+  bind_row(statement.get(), entry);
+  if (sqlite3_step(statement.get()) != SQLITE_DONE) db_->fail("cannot record " + entry.key);
+}
+
+void Journal::put(const JournalEntry& entry) {
+  adopt(entry);
+  write();
+}
+
+void Journal::flush() { write(); }
+
+void Journal::set_header(const JournalHeader& header) { header_ = header; }
+
+JournalHeader Journal::header() { return header_ ? *header_ : header_of(*db_); }
+
+// The header and rows, as a new file renamed over the journal.
+void Journal::write() {
+  if (header_) {
+    JournalHeader& h = *header_;
+    h.updated = utc_now();
+    const std::pair<const char*, std::string> values[] = {{"source", h.source},
+                                                          {"shard_index", std::to_string(h.shard_index)},
+                                                          {"shard_count", std::to_string(h.shard_count)},
+                                                          {"images", std::to_string(h.images)},
+                                                          {"host", h.host},
+                                                          {"pid", std::to_string(h.pid)},
+                                                          {"started", h.started},
+                                                          {"updated", h.updated},
+                                                          {"ended", h.ended ? "1" : "0"}};
+    for (const auto& [key, value] : values) {
+      Statement statement = db_->prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+      sqlite3_bind_text(statement.get(), 1, key, -1, SQLITE_STATIC);
+      sqlite3_bind_text(statement.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(statement.get()) != SQLITE_DONE) db_->fail("cannot record the header");
+    }
+  }
+  write_host_file_atomic(file_, db_->bytes());
+}
+
+std::vector<JournalEntry> Journal::all() { return rows_of(*db_); }
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::vector<JournalFile> read_journals(const fs::path& directory) {
+  std::vector<JournalFile> journals;
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    if (!is_journal_name(entry.path().filename().string())) continue;
+    const Database db(entry.path());
+    journals.push_back({entry.path(), header_of(db), rows_of(db)});
+  }
+  std::sort(journals.begin(), journals.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return journals;
 }
 
 }  // namespace vmfix::batch

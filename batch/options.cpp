@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,15 @@ po::options_description describe() {
       "merge", "combine the shard summaries in OUTDIR (or the directories and files given)")(
       "aws-import", "write each image's AWS import document (vmfix.aws-import/1) to OUTDIR/aws-import/")(
       "s3", po::value<std::string>()->value_name("URL"), "where the disks will be uploaded: s3://BUCKET/PREFIX/")(
+      "image-timeout", po::value<std::string>()->value_name("DURATION"),
+      "stop an image that takes longer (90s, 20m, 1h30m), record it as timeout, go on")(
+      "max-attempts", po::value<int>()->value_name("N")->default_value(3),
+      "runs of an image that fails other than as a bad input, before it is given up")(
+      "fail-on", po::value<std::string>()->value_name("WHAT")->default_value("not-ready"),
+      "what makes the exit non-zero: not-ready, failed or retryable")(
+      "scratch", po::value<std::string>()->value_name("DIR"),
+      "local directory for raw intermediates (default: beside each output)")(
+      "status", "report the progress of the batch runs writing OUTDIR, and exit")(
       "json", "print the summary as JSON on stdout")("verbose,v", "say more")("quiet,q", "say only errors");
   return options;
 }
@@ -62,7 +72,54 @@ std::optional<long> env_number(const char* name) {
   return number;
 }
 
+FailOn fail_on_named(const std::string& name) {
+  if (name == "not-ready") return FailOn::not_ready;
+  if (name == "failed") return FailOn::failed;
+  if (name == "retryable") return FailOn::retryable;
+  throw UsageError(fmt::format("--fail-on {}: give not-ready, failed or retryable", name));
+}
+
+// The options of a run over a library (not --merge or --status).
+void parse_run_options(const po::variables_map& vm, BatchOptions& result) {
+  if (vm.count("jobs")) {
+    result.jobs = vm["jobs"].as<int>();
+    if (result.jobs < 1 || result.jobs > 256) throw UsageError("-j: give 1 to 256 images at a time");
+  }
+  if (vm.count("shard")) {
+    std::tie(result.shard_index, result.shard_count) = parse_shard(vm["shard"].as<std::string>());
+  } else if (auto shard = shard_from_environment()) {
+    std::tie(result.shard_index, result.shard_count) = *shard;
+  }
+  if (vm.count("image-timeout")) result.image_timeout = parse_duration(vm["image-timeout"].as<std::string>());
+  result.max_attempts = vm["max-attempts"].as<int>();
+  if (result.max_attempts < 1 || result.max_attempts > 1000) throw UsageError("--max-attempts: give 1 to 1000");
+  if (vm.count("scratch")) {
+    result.scratch = fs::absolute(vm["scratch"].as<std::string>());
+    if (!fs::is_directory(result.scratch))
+      throw UsageError(fmt::format("--scratch {}: not a directory", result.scratch.string()));
+  }
+}
+
 }  // namespace
+
+double parse_duration(const std::string& text) {
+  double total = 0;
+  for (const char* p = text.c_str(); *p && total >= 0;) {
+    if (!std::isdigit(static_cast<unsigned char>(*p)) && *p != '.') {
+      total = -1;
+      break;
+    }
+    char* end = nullptr;
+    const double value = std::strtod(p, &end);
+    const char unit = *end ? *end++ : 's';
+    const double scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : -1;
+    total = scale < 0 ? -1 : total + value * scale;
+    p = end;
+  }
+  if (!(total > 0) || total > 366.0 * 86400)
+    throw UsageError(fmt::format("'{}' is not a duration: give 90s, 20m, 1h30m or seconds", text));
+  return total;
+}
 
 uint64_t memory_available() { return process_limits().memory; }
 
@@ -71,8 +128,12 @@ std::string batch_usage() {
   text << describe();
   return "Usage: vmfix batch [--all | --check | --dry-run | --fix IDS] [OPTIONS] DIR-or-MANIFEST -o OUTDIR\n"
          "       vmfix batch --merge OUTDIR [SUMMARY-or-DIR...]\n"
+         "       vmfix batch --status OUTDIR\n"
          "Every image under DIR (or listed in MANIFEST) through vmfix, N at a time, resumable.\n\n" +
-         text.str() + "\nExit codes: 0 every image done and ready, 1 some not ready, 65 some image failed, 64 usage.\n";
+         text.str() +
+         "\nExit codes: 0 every image done and ready, 1 some not ready, 65 some image failed, 64 usage;\n"
+         "with --fail-on failed 0 unless some image failed (65), with --fail-on retryable 0 unless the\n"
+         "next run would retry an image (75).\n";
 }
 
 BatchOptions parse_batch_options(const std::vector<std::string>& args) {
@@ -108,6 +169,9 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   if (vm.count("verbose") && vm.count("quiet")) throw UsageError("-v and -q contradict each other");
   result.verbosity = vm.count("quiet") ? 0 : vm.count("verbose") ? 2 : 1;
   result.merge = vm.count("merge") > 0;
+  result.status = vm.count("status") > 0;
+  if (result.merge && result.status) throw UsageError("vmfix batch: choose one of --merge and --status");
+  result.fail_on = fail_on_named(vm["fail-on"].as<std::string>());
   result.aws_import = vm.count("aws-import") > 0;
   if (vm.count("s3")) result.s3 = vm["s3"].as<std::string>();
   if (result.s3 && !result.aws_import) throw UsageError("--s3 goes with --aws-import");
@@ -116,6 +180,12 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
   if (vm.count("input")) inputs = vm["input"].as<std::vector<std::string>>();
   if (vm.count("output")) result.output_dir = fs::absolute(vm["output"].as<std::string>());
+  if (result.status) {
+    if (result.output_dir.empty() && inputs.size() == 1) result.output_dir = fs::absolute(inputs.front());
+    if (result.output_dir.empty() || inputs.size() > 1)
+      throw UsageError("vmfix batch --status: give the output directory");
+    return result;
+  }
   if (result.merge) {
     if (result.output_dir.empty()) {
       if (inputs.empty()) throw UsageError("vmfix batch --merge: give the output directory");
@@ -128,15 +198,7 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   if (inputs.size() != 1) throw UsageError("vmfix batch: give one directory or manifest (and -o OUTDIR)");
   if (result.output_dir.empty()) throw UsageError("vmfix batch: -o OUTDIR is required");
   result.source = fs::absolute(inputs.front());
-  if (vm.count("jobs")) {
-    result.jobs = vm["jobs"].as<int>();
-    if (result.jobs < 1 || result.jobs > 256) throw UsageError("-j: give 1 to 256 images at a time");
-  }
-  if (vm.count("shard")) {
-    std::tie(result.shard_index, result.shard_count) = parse_shard(vm["shard"].as<std::string>());
-  } else if (auto shard = shard_from_environment()) {
-    std::tie(result.shard_index, result.shard_count) = *shard;
-  }
+  parse_run_options(vm, result);
   return result;
 }
 

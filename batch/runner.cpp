@@ -40,14 +40,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
+// How long a worker told to stop (--image-timeout) has to clean up before it is killed.
+constexpr auto kStopGrace = std::chrono::seconds(20);
 
 std::string sha256_of(const fs::path& file) {
   const uint64_t size = fs::file_size(file);
@@ -88,8 +82,19 @@ struct Job {
   fs::path report, log, output;
   uint64_t size = 0;
   int64_t mtime = 0;
+  int attempts = 1;
+  Clock::time_point deadline = Clock::time_point::max();  // --image-timeout
+  std::optional<Clock::time_point> stopped;               // when it was told to stop
   std::future<std::string> hash;
 };
+
+// The ids of the rules that still fail in a vmfix report, space-separated.
+std::string failing_rules_of(const nlohmann::json& report) {
+  std::string ids;
+  for (const auto& finding : report["findings"])
+    if (finding.value("status", "") == "fail") ids += (ids.empty() ? "" : " ") + finding.value("id", "");
+  return ids;
+}
 
 class Runner {
  public:
@@ -105,6 +110,9 @@ class Runner {
     return options_.shard_count > 1 ? fmt::format("-shard-{}-of-{}", options_.shard_index, options_.shard_count) : "";
   }
   bool finished_before(const LibraryImage& image, Journal& journal);
+  bool given_up(JournalEntry& entry) const;
+  pid_t wait_for_worker(int& status, rusage& usage);
+  void enforce_deadlines();
   bool start(const LibraryImage& image, Journal& journal);
   void finish(pid_t pid, int status, const rusage& usage, Journal& journal);
   std::vector<std::string> child_arguments(const Job& job) const;
@@ -140,14 +148,29 @@ std::string Runner::settings_of(const LibraryImage& image) const {
   return fmt::format("{}", fmt::join(args, " "));
 }
 
+// An image that failed, timed out or was running when the batch died --max-attempts times is not
+// tried again (until its source or the options change): a poisoned image is not retried forever.
+bool Runner::given_up(JournalEntry& entry) const {
+  if (entry.state == "done" || entry.attempts < options_.max_attempts) return false;
+  if (entry.state == "running") {  // the batch itself was killed while this one ran, every time
+    entry.state = "failed";
+    entry.exit_code = kExitInternal;
+    entry.error = fmt::format("the batch was stopped while this image ran, {} times", entry.attempts);
+  }
+  if (!entry.error.starts_with("given up"))
+    entry.error = fmt::format("given up after {} attempts: {}", entry.attempts, entry.error);
+  return true;
+}
+
 bool Runner::finished_before(const LibraryImage& image, Journal& journal) {
   auto entry = journal.find(image.key);
   if (!entry) return false;
   if (entry->settings != settings_of(image)) return false;           // asked for something else this time
   if (entry->companions != companions_of(image.path)) return false;  // an OVF's disk changed
   // A bad input stays bad until it changes; anything else that failed (an appliance that did not
-  // start, an interrupt) is tried again.
-  const bool final_state = entry->state == "done" || (entry->state == "failed" && entry->exit_code == 65);
+  // start, a timeout, an interrupt) is tried again, up to --max-attempts times.
+  const bool final_state =
+      entry->state == "done" || (entry->state == "failed" && entry->exit_code == kExitBadInput) || given_up(*entry);
   if (!final_state) return false;
   if (!entry->output.empty() && !fs::exists(entry->output)) return false;  // someone removed the output
   std::error_code error;
@@ -155,11 +178,10 @@ bool Runner::finished_before(const LibraryImage& image, Journal& journal) {
   if (error) return entry->state == "failed" && entry->sha256.empty();  // still missing
   if (size != entry->size) return false;
   const int64_t mtime = mtime_ns(image.path);
-  if (mtime == entry->mtime_ns) return true;
   // Touched: the content decides.
-  if (entry->sha256.empty() || sha256_of(image.path) != entry->sha256) return false;
+  if (mtime != entry->mtime_ns && (entry->sha256.empty() || sha256_of(image.path) != entry->sha256)) return false;
   entry->mtime_ns = mtime;
-  journal.put(*entry);
+  journal.adopt(*entry);  // found in another shard's journal, or given up: this journal has it now
   return true;
 }
 
@@ -204,6 +226,9 @@ bool Runner::start(const LibraryImage& image, Journal& journal) {
   if (options_.aws_import) fs::remove(aws_import_of(image), error);
   job.size = fs::file_size(image.path, error);
   job.mtime = error ? 0 : mtime_ns(image.path);
+  if (options_.image_timeout > 0)
+    job.deadline = job.started +
+                   std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.image_timeout));
   if (!error) {
     const fs::path path = image.path;
     job.hash = std::async(std::launch::async, [path] {
@@ -223,9 +248,16 @@ bool Runner::start(const LibraryImage& image, Journal& journal) {
   entry.log = job.log.string();
   entry.settings = settings_of(image);
   entry.companions = companions_of(image.path);
+  // Another run of the same image with the same options on the same source is another attempt.
+  if (auto earlier = journal.find(image.key);
+      earlier && earlier->state != "done" && earlier->settings == entry.settings && earlier->size == entry.size &&
+      earlier->mtime_ns == entry.mtime_ns && earlier->companions == entry.companions)
+    job.attempts = earlier->attempts + 1;
+  entry.attempts = job.attempts;
   journal.put(entry);
 
-  const std::vector<std::string> args = child_arguments(job);
+  std::vector<std::string> args = child_arguments(job);
+  if (!options_.scratch.empty()) args.insert(args.end() - 1, {"--scratch", options_.scratch.string()});
   // The worker's stderr is its log; its stdout (the JSON report) is not needed: --report has it.
   int spawn_error = 0;
   const UniqueFd log_fd(::open(job.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -274,6 +306,7 @@ void Runner::finish(pid_t pid, int status, const rusage& usage, Journal& journal
   entry.finished = utc_now();
   entry.settings = settings_of(job.image);
   entry.companions = companions_of(job.image.path);
+  entry.attempts = job.attempts;
   bool reported = false;
   if (entry.exit_code <= 2 && fs::exists(job.report)) {
     try {
@@ -284,13 +317,17 @@ void Runner::finish(pid_t pid, int status, const rusage& usage, Journal& journal
       if (report.contains("changes")) entry.changes = static_cast<int>(report["changes"].size());
       if (report["output"].is_object() && report["output"].value("written", false))
         entry.output = report["output"].value("path", "");
+      entry.failing_rules = failing_rules_of(report);
       reported = !entry.verdict.empty();
     } catch (const std::exception& e) {
       entry.error = fmt::format("unreadable report: {}", e.what());
     }
   }
-  entry.state = reported ? "done" : "failed";
-  if (!reported && entry.error.empty()) {
+  entry.state = reported ? "done" : job.stopped ? "timeout" : "failed";
+  if (!reported && job.stopped) {
+    entry.error = fmt::format("no result within --image-timeout {:.0f} s: stopped ({})", options_.image_timeout,
+                              WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "it cleaned up");
+  } else if (!reported && entry.error.empty()) {
     entry.error = last_line(job.log);
     if (entry.error.empty()) entry.error = fmt::format("vmfix exited with {}", entry.exit_code);
   }
@@ -303,7 +340,8 @@ void Runner::finish(pid_t pid, int status, const rusage& usage, Journal& journal
                  images_.size(), entry.key, entry.verdict, entry.changes, entry.findings,
                  entry.output.empty() ? "" : " -> " + entry.output, entry.seconds);
     else
-      fmt::print(stderr, "vmfix batch: [{}/{}] {}: FAILED: {}\n", finished, images_.size(), entry.key, entry.error);
+      fmt::print(stderr, "vmfix batch: [{}/{}] {}: {}: {}\n", finished, images_.size(), entry.key,
+                 entry.state == "timeout" ? "TIMEOUT" : "FAILED", entry.error);
   }
 }
 
@@ -324,11 +362,48 @@ void Runner::draw(bool final_line) {
   std::fflush(stderr);
 }
 
+// The next worker to end; meanwhile, with --image-timeout, those past their time are stopped.
+pid_t Runner::wait_for_worker(int& status, rusage& usage) {
+  for (;;) {
+    const pid_t pid = ::wait4(-1, &status, options_.image_timeout > 0 ? WNOHANG : 0, &usage);
+    if (pid != 0) return pid;
+    enforce_deadlines();
+    draw(false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// SIGTERM first (vmfix removes its partial output, and libguestfs stops the appliance when vmfix
+// goes), SIGKILL if it is still there kStopGrace later.
+void Runner::enforce_deadlines() {
+  const Clock::time_point now = Clock::now();
+  for (auto& [pid, job] : running_) {
+    if (!job.stopped && now >= job.deadline) {
+      job.stopped = now;
+      ::kill(pid, SIGTERM);
+      if (options_.verbosity > 1)
+        fmt::print(stderr, "vmfix batch: {}: past --image-timeout, stopping it\n", job.image.key);
+    } else if (job.stopped && now - *job.stopped >= kStopGrace) {
+      ::kill(pid, SIGKILL);
+    }
+  }
+}
+
 int Runner::run() {
   fs::create_directories(options_.output_dir / "reports");
   if (options_.aws_import) fs::create_directories(options_.output_dir / "aws-import");
   fs::create_directories(options_.output_dir / "logs");
   Journal journal(options_.output_dir / ("journal" + suffix() + ".sqlite"));
+  JournalHeader header{options_.source.string(),
+                       options_.shard_index,
+                       options_.shard_count,
+                       static_cast<int>(images_.size()),
+                       interrupt::host_name(),
+                       ::getpid(),
+                       utc_now(),
+                       "",
+                       false};
+  journal.set_header(header);
   std::vector<const LibraryImage*> queue;
   for (const LibraryImage& image : images_) {
     if (finished_before(image, journal))
@@ -336,6 +411,7 @@ int Runner::run() {
     else
       queue.push_back(&image);
   }
+  journal.flush();
   const int jobs = options_.jobs > 0 ? options_.jobs : default_jobs();
   if (options_.verbosity > 0 && !options_.json)
     fmt::print(
@@ -353,7 +429,7 @@ int Runner::run() {
     draw(false);
     int status = 0;
     rusage usage{};
-    const pid_t pid = ::wait4(-1, &status, 0, &usage);
+    const pid_t pid = wait_for_worker(status, usage);
     if (pid < 0) {
       if (errno == EINTR) continue;
       if (errno == ECHILD) break;
@@ -366,7 +442,7 @@ int Runner::run() {
   ordered_json images = ordered_json::array();
   for (const LibraryImage& image : images_)
     if (auto entry = journal.find(image.key)) {
-      images.push_back(summary_entry(*entry, reused_.contains(image.key)));
+      images.push_back(summary_entry(*entry, reused_.contains(image.key), options_.max_attempts));
       if (options_.aws_import && fs::exists(aws_import_of(image)))
         images.back()["aws_import"] = aws_import_of(image).string();
       else if (options_.aws_import)
@@ -377,16 +453,20 @@ int Runner::run() {
       {"mode", options_.mode},       {"shard", {{"index", options_.shard_index}, {"count", options_.shard_count}}},
       {"totals", totals_of(images)}, {"images", images}};
   write_summary(options_.output_dir, suffix(), summary);
+  header.ended = true;
+  journal.set_header(header);
+  journal.flush();
   if (options_.json)
     fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   else if (options_.verbosity > 0)
     print_totals(summary["totals"], options_.output_dir, suffix());
-  return exit_code_of(summary["totals"]);
+  return exit_code_of(summary["totals"], options_.fail_on);
 }
 
 }  // namespace
 
 int run_batch(const BatchOptions& options) {
+  if (options.status) return run_status(options);
   if (!fs::exists(options.source))
     throw BadInput(fmt::format("{}: no such file or directory", options.source.string()));
   std::vector<LibraryImage> images = fs::is_directory(options.source)

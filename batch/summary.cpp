@@ -3,38 +3,56 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <vector>
 
 #include "batch/batch.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/text.h"
 
 namespace vmfix::batch {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-ordered_json summary_entry(const JournalEntry& e, bool reused) {
-  return {{"image", e.key},           {"state", e.state},       {"verdict", e.verdict},
-          {"exit_code", e.exit_code}, {"findings", e.findings}, {"changes", e.changes},
-          {"output", e.output},       {"seconds", e.seconds},   {"peak_rss_mib", e.peak_rss_kib / 1024},
-          {"error", e.error},         {"report", e.report},     {"log", e.log},
-          {"reused", reused},         {"finished", e.finished}};
+ordered_json summary_entry(const JournalEntry& e, bool reused, int max_attempts) {
+  const bool retry = e.state != "done" && e.exit_code != kExitBadInput && e.attempts < max_attempts;
+  ordered_json rules = ordered_json::array();
+  for (std::string_view id : split_list(e.failing_rules, ' '))
+    if (!id.empty()) rules.push_back(std::string(id));
+  return {{"image", e.key},         {"state", e.state},
+          {"verdict", e.verdict},   {"exit_code", e.exit_code},
+          {"findings", e.findings}, {"failing_rules", rules},
+          {"changes", e.changes},   {"output", e.output},
+          {"seconds", e.seconds},   {"peak_rss_mib", e.peak_rss_kib / 1024},
+          {"error", e.error},       {"report", e.report},
+          {"log", e.log},           {"reused", reused},
+          {"attempts", e.attempts}, {"retry", retry},
+          {"finished", e.finished}};
 }
 
 ordered_json totals_of(const ordered_json& images) {
-  int done = 0, failed = 0, ready = 0, fixable = 0, blocked = 0, reused = 0;
+  int done = 0, failed = 0, timeout = 0, retry = 0, ready = 0, fixable = 0, blocked = 0, reused = 0;
+  std::map<std::string, int> rules;
   for (const auto& image : images) {
-    if (image["state"] == "done")
-      ++done;
-    else
-      ++failed;
+    (image["state"] == "done" ? done : failed) += 1;
+    if (image["state"] == "timeout") ++timeout;
+    if (image.value("retry", false)) ++retry;
     if (image["verdict"] == "ready") ++ready;
     if (image["verdict"] == "fixable") ++fixable;
     if (image["verdict"] == "blocked") ++blocked;
     if (image.value("reused", false)) ++reused;
+    const ordered_json failing = image.value("failing_rules", ordered_json::array());
+    for (const auto& id : failing) ++rules[id.get<std::string>()];
   }
-  return {{"images", images.size()}, {"done", done},       {"failed", failed}, {"ready", ready},
-          {"fixable", fixable},      {"blocked", blocked}, {"reused", reused}};
+  std::vector<std::pair<std::string, int>> by_count(rules.begin(), rules.end());
+  std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  ordered_json per_rule = ordered_json::object();
+  for (const auto& [id, count] : by_count) per_rule[id] = count;
+  return {{"images", images.size()}, {"done", done},     {"failed", failed},   {"timeout", timeout},
+          {"retry", retry},          {"ready", ready},   {"fixable", fixable}, {"blocked", blocked},
+          {"reused", reused},        {"rules", per_rule}};
 }
 
 void write_summary(const fs::path& directory, const std::string& suffix, const ordered_json& summary) {
@@ -47,27 +65,50 @@ void write_summary(const fs::path& directory, const std::string& suffix, const o
     return out + "\"";
   };
   std::string csv =
-      "image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error,report,log,reused\n";
-  for (const auto& image : summary["images"])
-    csv += fmt::format("{},{},{},{},{},{},{},{:.1f},{},{},{},{},{}\n", quoted(image["image"]),
+      "image,state,verdict,exit_code,findings,changes,output,seconds,peak_rss_mib,error,report,log,reused,attempts,"
+      "failing_rules\n";
+  for (const auto& image : summary["images"]) {
+    std::string rules;
+    const ordered_json failing = image.value("failing_rules", ordered_json::array());
+    for (const auto& id : failing) rules += (rules.empty() ? "" : " ") + id.get<std::string>();
+    csv += fmt::format("{},{},{},{},{},{},{},{:.1f},{},{},{},{},{},{},{}\n", quoted(image["image"]),
                        image["state"].get<std::string>(), image["verdict"].get<std::string>(),
                        image["exit_code"].get<int>(), image["findings"].get<int>(), image["changes"].get<int>(),
                        quoted(image["output"]), image["seconds"].get<double>(), image["peak_rss_mib"].get<int64_t>(),
                        quoted(image["error"]), quoted(image["report"]), quoted(image["log"]),
-                       image["reused"].get<bool>() ? "true" : "false");
+                       image["reused"].get<bool>() ? "true" : "false", image.value("attempts", 0), quoted(rules));
+  }
   write_host_file_atomic(directory / ("summary" + suffix + ".csv"), csv);
 }
 
-int exit_code_of(const ordered_json& totals) {
-  if (totals["failed"].get<int>() > 0) return kExitBadInput;
+int exit_code_of(const ordered_json& totals, FailOn fail_on) {
+  const bool failed = totals["failed"].get<int>() > 0;
+  switch (fail_on) {
+    case FailOn::retryable:
+      return totals.value("retry", 0) > 0 ? kExitRetry : kExitReady;
+    case FailOn::failed:
+      return failed ? kExitBadInput : kExitReady;
+    case FailOn::not_ready:
+      break;
+  }
+  if (failed) return kExitBadInput;
   return totals["ready"] == totals["images"] ? kExitReady : kExitFixable;
 }
 
 void print_totals(const ordered_json& totals, const fs::path& directory, const std::string& suffix) {
-  fmt::print("{} images: {} done ({} ready, {} fixable, {} blocked; {} unchanged since the last run), {} failed\n",
+  fmt::print("{} images: {} done ({} ready, {} fixable, {} blocked; {} unchanged since the last run), {} failed",
              totals["images"].get<size_t>(), totals["done"].get<int>(), totals["ready"].get<int>(),
              totals["fixable"].get<int>(), totals["blocked"].get<int>(), totals["reused"].get<int>(),
              totals["failed"].get<int>());
+  if (const int timeout = totals.value("timeout", 0); timeout > 0) fmt::print(" ({} timed out)", timeout);
+  if (const int retry = totals.value("retry", 0); retry > 0) fmt::print(", {} to retry", retry);
+  fmt::print("\n");
+  std::string rules;
+  int shown = 0;
+  const ordered_json per_rule = totals.value("rules", ordered_json::object());
+  for (const auto& [id, count] : per_rule.items())
+    if (shown++ < 8) rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", id, count.get<int>());
+  if (!rules.empty()) fmt::print("failing rules (images): {}\n", rules);
   fmt::print("summary: {}\n", (directory / ("summary" + suffix + ".json")).string());
 }
 
@@ -133,7 +174,7 @@ int run_merge(const BatchOptions& options) {
     fmt::print(stderr, "vmfix batch --merge: {} of {} shard summaries are missing\n", missing.size(), count);
     return kExitBadInput;
   }
-  return exit_code_of(summary["totals"]);
+  return exit_code_of(summary["totals"], options.fail_on);
 }
 
 }  // namespace vmfix::batch

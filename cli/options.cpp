@@ -30,6 +30,8 @@ void describe_options(po::options_description& options) {
       "output,o", po::value<std::string>()->value_name("PATH"), "where to write the fixed image")(
       "output-format", po::value<std::string>()->value_name("FMT"), "raw, vhd, vhd-fixed, vhdx, vmdk or ova")(
       "in-place", "edit the source image itself (raw and qcow2 only)")(
+      "scratch", po::value<std::string>()->value_name("DIR"),
+      "local directory for the output's intermediates (default: beside the output)")(
       "dry-run", "plan every change and print it, change nothing")(
       "skip", po::value<std::string>()->value_name("ID[,ID]"), "do not run these fixers")(
       "force", "write the output even when blockers remain (says so loudly)")(
@@ -49,6 +51,19 @@ void describe_options(po::options_description& options) {
 }
 
 // --aws-import-json and the options that shape its document.
+// Where the image goes: -o, --output-format, --in-place, --scratch.
+void read_output_options(const po::variables_map& vm, Options& options) {
+  if (vm.count("output")) options.output = vm["output"].as<std::string>();
+  if (vm.count("output-format"))
+    options.output_format = image::output_format_named(vm["output-format"].as<std::string>());
+  options.in_place = vm.count("in-place") > 0;
+  if (vm.count("scratch")) {
+    options.scratch = std::filesystem::absolute(vm["scratch"].as<std::string>());
+    if (!std::filesystem::is_directory(options.scratch))
+      throw UsageError(fmt::format("--scratch {}: not a directory", options.scratch.string()));
+  }
+}
+
 void read_aws_options(const po::variables_map& vm, Options& options) {
   if (vm.count("aws-import-json")) options.aws_import_json = vm["aws-import-json"].as<std::string>();
   if (vm.count("s3")) options.s3 = vm["s3"].as<std::string>();
@@ -157,10 +172,7 @@ Options parse_options(int argc, char** argv) {
   if (vm.count("image")) options.images = vm["image"].as<std::vector<std::string>>();
   options.json = vm.count("json") > 0;
   if (vm.count("report")) options.report_file = vm["report"].as<std::string>();
-  if (vm.count("output")) options.output = vm["output"].as<std::string>();
-  if (vm.count("output-format"))
-    options.output_format = image::output_format_named(vm["output-format"].as<std::string>());
-  options.in_place = vm.count("in-place") > 0;
+  read_output_options(vm, options);
   options.dry_run = vm.count("dry-run") > 0;
   options.profile = vm["profile"].as<std::string>();
   options.accel = guest::parse_accel(vm["accel"].as<std::string>());
@@ -178,6 +190,8 @@ Options parse_options(int argc, char** argv) {
   if (options.output && options.in_place) throw UsageError("-o and --in-place contradict each other");
   if (options.mode == Mode::check && (options.output || options.output_format || options.in_place || options.force))
     throw UsageError("--check is read-only: -o, --output-format, --in-place and --force do not apply");
+  if (!options.scratch.empty() && (options.in_place || options.mode == Mode::check || options.mode == Mode::inspect))
+    throw UsageError("--scratch goes with an output image (-o)");
   if (!options.skip_ids.empty() && options.mode != Mode::all && options.mode != Mode::check)
     throw UsageError("--skip goes with --all, --check or --dry-run");
   return options;

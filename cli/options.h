@@ -22,6 +22,7 @@ struct Options {
   std::optional<std::string> report_file;
   std::optional<std::string> output;
   std::optional<image::OutputFormat> output_format;
+  std::filesystem::path scratch;  // --scratch
   bool in_place = false;
   bool dry_run = false;
   std::string profile = "aws-current";

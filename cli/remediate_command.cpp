@@ -37,6 +37,7 @@ remediate::Request request_of(const Options& options) {
   request.unattend_file = options.unattend_file;
   request.output = options.output;
   request.output_format = options.output_format;
+  request.scratch = options.scratch;
   request.session = session_options(options);
   request.progress = !options.json && options.verbosity > 0 && isatty(STDERR_FILENO) == 1;
   const int verbosity = options.verbosity;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "image/detect.h"
 #include "image/manifest.h"
@@ -160,11 +161,11 @@ class EarlyWriteback {
 // A streamOptimized VMDK: qemu-img writes the disk as a sparse raw image beside the output, which
 // is quick (nothing to compress), and vmfix deflates its grains on every core (image/stream_vmdk.h).
 // qemu-img's own streamOptimized writer deflates one grain at a time.
-void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, ProgressLine& line, uint64_t base,
-                            uint64_t size) {
+void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, const fs::path& work, ProgressLine& line,
+                            uint64_t base, uint64_t size) {
   constexpr double kRawShare = 0.2;  // of the step's time, about, on the machines measured
-  // Beside the target, in the private directory write_output removes on any failure.
-  const fs::path raw = target.parent_path() / (target.filename().string() + ".raw");
+  // In a private directory write_output removes on any failure (beside the target, or --scratch).
+  const fs::path raw = work / (target.filename().string() + ".raw");
   run_host_checked({"qemu-img", "convert", "-p", "-f", "qcow2", "-O", "raw", overlay.string(), raw.string()},
                    [&](std::string_view chunk) {
                      if (double percent = qemu_img_percent(chunk); percent >= 0)
@@ -181,9 +182,9 @@ void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, Pro
   fs::remove(raw);  // the next disk, or the OVA's tar, has its space
 }
 
-void convert(const fs::path& overlay, const fs::path& target, OutputFormat format, ProgressLine& line, uint64_t base,
-             uint64_t size) {
-  if (streamed(format)) return convert_to_stream_vmdk(overlay, target, line, base, size);
+void convert(const fs::path& overlay, const fs::path& target, const fs::path& work, OutputFormat format,
+             ProgressLine& line, uint64_t base, uint64_t size) {
+  if (streamed(format)) return convert_to_stream_vmdk(overlay, target, work, line, base, size);
   std::vector<std::string> argv{"qemu-img", "convert", "-p", "-f", "qcow2"};
   for (std::string& option : convert_options(format)) argv.push_back(std::move(option));
   argv.push_back(overlay.string());
@@ -307,20 +308,49 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
   return spec;
 }
 
+namespace {
+
+// A directory of vmfix's own in `directory`: nobody can plant a link under the names qemu-img
+// writes to, an interrupt removes it, and a later run sweeps it should vmfix be killed.
+class PrivateDir {
+ public:
+  explicit PrivateDir(const fs::path& directory)
+      : path_(make(directory)), remove_on_interrupt_(path_), in_use_(path_) {}
+  ~PrivateDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  PrivateDir(const PrivateDir&) = delete;
+  PrivateDir& operator=(const PrivateDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  static fs::path make(const fs::path& directory) {
+    interrupt::remove_stale_partials(directory);
+    std::string path = (directory / (interrupt::partial_prefix() + "XXXXXX")).string();
+    if (::mkdtemp(path.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
+    return path;
+  }
+  fs::path path_;
+  interrupt::RemoveOnInterrupt remove_on_interrupt_;
+  interrupt::InUse in_use_;
+};
+
+}  // namespace
+
 WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overlays, const OutputSpec& output,
                          const GuestSummary& guest, bool progress) {
   const fs::path directory = output.path.has_parent_path() ? output.path.parent_path() : fs::path(".");
-  interrupt::remove_stale_partials(directory);
   std::vector<uint64_t> sizes;
   for (const fs::path& overlay : overlays) sizes.push_back(virtual_size(overlay));
   check_free_space(overlays, sizes, output.format, directory);
-  // A private directory beside the output (same filesystem, so the rename is atomic): nobody can
-  // plant a link under the names qemu-img writes to, and an interrupted run leaves nothing under
-  // the output's name.
-  std::string private_dir = (directory / (interrupt::partial_prefix() + "XXXXXX")).string();
-  if (::mkdtemp(private_dir.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
-  interrupt::RemoveOnInterrupt remove_on_interrupt(private_dir);
-  interrupt::InUse in_use(private_dir);
+  // The private directory is beside the output (same filesystem, so the rename is atomic): an
+  // interrupted run leaves nothing under the output's name. Intermediates go to --scratch if given.
+  const PrivateDir private_place(directory);
+  const fs::path private_dir = private_place.path();
+  std::optional<PrivateDir> scratch_place;
+  if (!output.scratch.empty()) scratch_place.emplace(output.scratch);
+  const fs::path work = scratch_place ? scratch_place->path() : private_dir;
   WriteResult result;
   std::vector<fs::path> placed;  // extra disks renamed into place before the named output
   try {
@@ -330,20 +360,20 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
     // The disks: for an OVA, loose streamOptimized VMDKs first, packed below.
     std::vector<fs::path> written;
     for (size_t i = 0; i < overlays.size(); ++i)
-      written.push_back(ova ? fs::path(private_dir) / fmt::format("{}-disk{}.vmdk", member_stem(output.path), i + 1)
-                            : fs::path(private_dir) / output.files.at(i).filename());
+      written.push_back(ova ? work / fmt::format("{}-disk{}.vmdk", member_stem(output.path), i + 1)
+                            : private_dir / output.files.at(i).filename());
     {
       ProgressLine line(fmt::format("writing {}", output.path.filename().string()), total, progress);
       uint64_t base = 0;
       for (size_t i = 0; i < overlays.size(); ++i) {
-        convert(overlays[i], written[i], output.format, line, base, sizes[i]);
+        convert(overlays[i], written[i], work, output.format, line, base, sizes[i]);
         base += sizes[i];
         if (!ova) fsync_path(written[i], false);
         verify_output(written[i], ova ? OutputFormat::vmdk : output.format, {sizes[i]});
       }
     }
     if (ova) {
-      const fs::path partial = fs::path(private_dir) / output.path.filename();
+      const fs::path partial = private_dir / output.path.filename();
       result = pack_ova(vm, written, sizes, partial, guest, progress);
       verify_output(partial, OutputFormat::ova, sizes);
       written = {partial};
@@ -360,11 +390,9 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
     placed.clear();
     unfinished.clear();
     fsync_path(directory, true);
-    fs::remove_all(private_dir);
   } catch (...) {
     std::error_code ignored;
     for (const fs::path& extra : placed) fs::remove(extra, ignored);
-    fs::remove_all(private_dir, ignored);
     throw;
   }
   return result;

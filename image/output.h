@@ -25,6 +25,9 @@ struct OutputSpec {
   // One file per disk for the disk formats (the first is `path`, the others "NAME-diskN.EXT");
   // for "ova", just `path`.
   std::vector<std::filesystem::path> files;
+  // Where the intermediates go (a streamOptimized disk's raw copy, an OVA's disks before they
+  // are packed); "" for beside the output.
+  std::filesystem::path scratch;
 };
 
 // The format vmfix writes by default for an input of `kind` ("disk", "ova", "ovf") whose (first)

@@ -100,7 +100,7 @@ image::OutputSpec in_place_target(const image::VmSource& vm, const Request& requ
   const auto kept = disk.format == image::Format::raw ? image::OutputFormat::raw : image::OutputFormat::qcow2;
   if (request.output_format && *request.output_format != kept)
     throw UsageError("--in-place keeps the image's format; --output-format does not apply");
-  return {vm.path, kept, {vm.path}};
+  return {vm.path, kept, {vm.path}, {}};
 }
 
 // One run of the job. Each step says what it does; the state it leaves is the next step's input.
@@ -158,6 +158,7 @@ class Job {
                          report_.vm.path.string()));
     } else if (editing()) {
       report_.output = image::choose_output(report_.vm, request_.output, request_.output_format);
+      report_.output->scratch = request_.scratch;
     }
   }
 

@@ -25,6 +25,7 @@ struct Request {
   std::optional<std::string> unattend_file;
   std::optional<std::string> output;
   std::optional<image::OutputFormat> output_format;
+  std::filesystem::path scratch;  // --scratch: the output's intermediates; "" beside it
   guest::SessionOptions session;
   bool progress = false;                             // draw the writer's progress line on stderr
   std::function<void(std::string_view)> on_step;     // after each step, what was done (for -v)

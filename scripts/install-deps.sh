@@ -27,6 +27,7 @@ test=(
   slurm-wlm munge
   awscli  # its EC2 service model and CLI check the AWS import documents
   man-db bash-completion  # the installed package's man page and completion are tried
+  bindfs  # a FUSE directory where SQLite's WAL fails, for the batch journal
   procps util-linux hostname
 )
 case $purpose in

@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitUsage = 64,     // usage error: options the command line contract does not allow
   kExitBadInput = 65,  // the input image (or a file in it) is unusable
   kExitInternal = 70,  // a bug or an environment failure
+  kExitRetry = 75,     // (batch --fail-on retryable) an image failed that the next run retries
 };
 
 // Base class: anything vmfix throws on purpose.

@@ -60,14 +60,6 @@ void on_signal(int signal_number) {
   ::_exit(128 + signal_number);
 }
 
-std::string host_name() {
-  char buffer[256] = {};
-  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "host";
-  std::string name;
-  for (const char* c = buffer; *c; ++c) name += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '.') ? *c : '_';
-  return name.empty() ? "host" : name;
-}
-
 }  // namespace
 
 void install() {
@@ -113,6 +105,14 @@ void add_child(pid_t pid) {
 void remove_child(pid_t pid) {
   std::lock_guard lock(registry().mutex);
   registry().children.erase(pid);
+}
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "host";
+  std::string name;
+  for (const char* c = buffer; *c; ++c) name += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '.') ? *c : '_';
+  return name.empty() ? "host" : name;
 }
 
 std::string partial_prefix() { return fmt::format(".vmfix-partial-{}-{}-", host_name(), ::getpid()); }

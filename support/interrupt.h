@@ -48,6 +48,10 @@ void remove_child(pid_t pid);
 std::string partial_prefix();
 void remove_stale_partials(const std::filesystem::path& directory);
 
+// The host's name with every character but letters, digits and dots as '_', as partial_prefix()
+// and the batch journal carry it.
+std::string host_name();
+
 // An flock on `directory` while alive: "a vmfix is writing here".
 class InUse {
  public:

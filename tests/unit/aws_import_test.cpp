@@ -64,7 +64,7 @@ Report written(const inspect::Facts& facts, const std::string& format, std::vect
   report.before = rules::evaluate(
       {*report.profile, report.facts, {"vmdk", "monolithicSparse", format, 1, -1, -1, -1}, nullptr, {}});
   report.after = report.before;
-  report.output = image::OutputSpec{files.front(), image::output_format_named(format), files};
+  report.output = image::OutputSpec{files.front(), image::output_format_named(format), files, {}};
   report.written = true;
   return report;
 }

@@ -1,5 +1,6 @@
 // vmfix batch without an appliance: what a library holds, manifests in three forms, shards,
-// the shard from Slurm's and Kubernetes' environment, and the journal.
+// the shard from Slurm's and Kubernetes' environment, the journal, durations, per-rule totals and
+// the exit-code policies.
 #include "batch/batch.h"
 
 #include <fmt/core.h>
@@ -12,6 +13,7 @@
 #include "batch/journal.h"
 #include "batch/library.h"
 #include "batch/limits.h"
+#include "batch/summary.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/process.h"
@@ -288,6 +290,134 @@ TEST(BatchJournal, RowsSurviveReopening) {
   EXPECT_FALSE(journal.find("c").has_value());
   test::write_file(scratch.path() / "junk.sqlite", "this is not a database, but long enough to be read as one........");
   EXPECT_THROW(Journal(scratch.path() / "junk.sqlite"), Error);
+}
+
+TEST(BatchJournal, ReplacedWholeNeverInWalModeAndReadAcrossShardCounts) {
+  TempDir scratch("vmfix-batch-test");
+  const fs::path dir = scratch.path();
+  JournalEntry entry;
+  entry.state = "done";
+  entry.verdict = "ready";
+  for (int shard = 0; shard < 2; ++shard) {
+    Journal journal(dir / fmt::format("journal-shard-{}-of-2.sqlite", shard));
+    journal.set_header({"/lib", shard, 2, 1, "node", 100 + shard, "2026-12-03T08:00:00Z", "", shard == 0});
+    entry.key = fmt::format("image{}.vmdk", shard);
+    entry.finished = fmt::format("2026-12-03T08:0{}:00Z", shard);
+    journal.put(entry);
+  }
+  // A file a killed run was writing when it died, and an older journal in WAL mode without the
+  // attempts and failing_rules columns.
+  test::write_file(dir / ".journal.sqlite.tmp-Ab12Cd", "half a database");
+  run_host_checked(
+      {"sqlite3", (dir / "journal-old.sqlite").string(),
+       "PRAGMA journal_mode=WAL; CREATE TABLE images (key TEXT PRIMARY KEY, state TEXT NOT NULL, size "
+       "INTEGER, mtime_ns INTEGER, sha256 TEXT, verdict TEXT, exit_code INTEGER, findings INTEGER, changes "
+       "INTEGER, output TEXT, report TEXT, log TEXT, seconds REAL, peak_rss_kib INTEGER, error TEXT, "
+       "finished TEXT, settings TEXT, companions TEXT); INSERT INTO images (key, state, verdict, finished) "
+       "VALUES ('old.vhd', 'done', 'blocked', '2026-12-01T00:00:00Z')"});
+
+  // One shard of a run with no shards at all still finds what both shards of the earlier run did.
+  Journal journal(dir / "journal.sqlite");
+  EXPECT_FALSE(fs::exists(dir / ".journal.sqlite.tmp-Ab12Cd"));
+  ASSERT_TRUE(journal.find("image0.vmdk").has_value());
+  EXPECT_EQ(journal.find("image1.vmdk")->finished, "2026-12-03T08:01:00Z");
+  EXPECT_EQ(journal.find("old.vhd")->verdict, "blocked");
+  EXPECT_TRUE(journal.all().empty());  // found elsewhere, not this journal's own rows
+  entry.key = "image0.vmdk";
+  entry.attempts = 2;
+  entry.failing_rules = "os-supported nic-dhcp";
+  journal.put(entry);
+  for (const char* suffix : {"-wal", "-shm", "-journal"})
+    EXPECT_FALSE(fs::exists(dir / (std::string("journal.sqlite") + suffix)));
+  const std::string bytes = read_host_file(dir / "journal.sqlite");
+  ASSERT_GT(bytes.size(), 20u);
+  EXPECT_EQ(bytes.substr(0, 15), "SQLite format 3");
+  EXPECT_EQ(bytes[18], 1) << "the file is a rollback-journal database, not WAL";
+  EXPECT_EQ(run_host_checked(
+                {"sqlite3", (dir / "journal.sqlite").string(), "SELECT key, attempts, failing_rules FROM images"}),
+            "image0.vmdk|2|os-supported nic-dhcp\n");
+
+  const std::vector<JournalFile> journals = read_journals(dir);
+  ASSERT_EQ(journals.size(), 4u);
+  EXPECT_EQ(journals[1].path.filename(), "journal-shard-0-of-2.sqlite");
+  EXPECT_EQ(journals[1].header.shard_count, 2);
+  EXPECT_EQ(journals[1].header.pid, 100);
+  EXPECT_TRUE(journals[1].header.ended);
+  EXPECT_FALSE(journals[2].header.ended);
+  EXPECT_FALSE(journals[1].header.updated.empty());
+}
+
+TEST(BatchOptions, DurationsPoliciesStatusAndScratch) {
+  EXPECT_DOUBLE_EQ(parse_duration("90s"), 90);
+  EXPECT_DOUBLE_EQ(parse_duration("20m"), 1200);
+  EXPECT_DOUBLE_EQ(parse_duration("1h30m"), 5400);
+  EXPECT_DOUBLE_EQ(parse_duration("45"), 45);
+  EXPECT_DOUBLE_EQ(parse_duration("1.5m"), 90);
+  for (const char* bad : {"", "0", "0s", "-5s", "5x", "abc", "s", "1h-2m", "inf", "400d"})
+    EXPECT_THROW(parse_duration(bad), UsageError) << bad;
+  BatchOptions options = parse_batch_options(
+      {"lib", "-o", "out", "--image-timeout", "2m", "--max-attempts", "5", "--fail-on", "retryable"});
+  EXPECT_DOUBLE_EQ(options.image_timeout, 120);
+  EXPECT_EQ(options.max_attempts, 5);
+  EXPECT_EQ(options.fail_on, FailOn::retryable);
+  EXPECT_EQ(parse_batch_options({"lib", "-o", "out"}).fail_on, FailOn::not_ready);
+  EXPECT_EQ(parse_batch_options({"lib", "-o", "out"}).max_attempts, 3);
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--fail-on", "sometimes"}), UsageError);
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--max-attempts", "0"}), UsageError);
+  EXPECT_THROW(parse_batch_options({"lib", "-o", "out", "--scratch", "/no/such/dir"}), UsageError);
+  EXPECT_EQ(parse_batch_options({"lib", "-o", "out", "--scratch", "/tmp"}).scratch, "/tmp");
+  options = parse_batch_options({"--status", "out"});
+  EXPECT_TRUE(options.status);
+  EXPECT_EQ(options.output_dir, fs::absolute("out"));
+  EXPECT_THROW(parse_batch_options({"--status", "--merge", "out"}), UsageError);
+}
+
+TEST(BatchSummary, FailingRulesPerImageTotalsPerRuleAndTheExitPolicies) {
+  auto entry = [](const char* key, const char* state, const char* verdict, int exit_code, const char* rules) {
+    JournalEntry e;
+    e.key = key;
+    e.state = state;
+    e.verdict = verdict;
+    e.exit_code = exit_code;
+    e.failing_rules = rules;
+    e.attempts = 1;
+    return e;
+  };
+  const JournalEntry ready = entry("a", "done", "ready", 0, "");
+  const JournalEntry blocked = entry("b", "done", "blocked", 2, "os-supported boot-mode");
+  const JournalEntry fixable = entry("c", "done", "fixable", 1, "boot-mode");
+  const JournalEntry bad = entry("d", "failed", "", kExitBadInput, "");
+  const JournalEntry timeout = entry("e", "timeout", "", 128 + 15, "");
+
+  auto totals_for = [](const std::vector<JournalEntry>& entries, int max_attempts) {
+    nlohmann::ordered_json images = nlohmann::ordered_json::array();
+    for (const JournalEntry& e : entries) images.push_back(summary_entry(e, false, max_attempts));
+    return totals_of(images);
+  };
+  const nlohmann::ordered_json b = summary_entry(blocked, false, 3);
+  EXPECT_EQ(b["failing_rules"], nlohmann::json::parse(R"(["os-supported", "boot-mode"])"));
+  EXPECT_FALSE(b["retry"].get<bool>());
+  EXPECT_FALSE(summary_entry(bad, false, 3)["retry"].get<bool>()) << "a bad input stays bad";
+  EXPECT_TRUE(summary_entry(timeout, false, 3)["retry"].get<bool>());
+  EXPECT_FALSE(summary_entry(timeout, false, 1)["retry"].get<bool>()) << "no attempts left";
+
+  nlohmann::ordered_json totals = totals_for({ready, blocked, fixable, bad, timeout}, 3);
+  EXPECT_EQ(totals["failed"], 2);
+  EXPECT_EQ(totals["timeout"], 1);
+  EXPECT_EQ(totals["retry"], 1);
+  EXPECT_EQ(totals["rules"].dump(), R"({"boot-mode":2,"os-supported":1})");  // most first
+  EXPECT_EQ(exit_code_of(totals, FailOn::not_ready), kExitBadInput);
+  EXPECT_EQ(exit_code_of(totals, FailOn::failed), kExitBadInput);
+  EXPECT_EQ(exit_code_of(totals, FailOn::retryable), kExitRetry);
+  // Once the timed-out image has no attempts left, nothing is worth a retry: the task succeeds.
+  totals = totals_for({ready, blocked, fixable, bad, timeout}, 1);
+  EXPECT_EQ(exit_code_of(totals, FailOn::retryable), kExitReady);
+  // Results that are merely not ready fail only the default policy.
+  totals = totals_for({ready, blocked, fixable}, 3);
+  EXPECT_EQ(exit_code_of(totals, FailOn::not_ready), kExitFixable);
+  EXPECT_EQ(exit_code_of(totals, FailOn::failed), kExitReady);
+  EXPECT_EQ(exit_code_of(totals, FailOn::retryable), kExitReady);
+  EXPECT_EQ(exit_code_of(totals_for({ready}, 3), FailOn::not_ready), kExitReady);
 }
 
 }  // namespace vmfix::batch
