@@ -257,7 +257,9 @@ bool Runner::start(const LibraryImage& image, Journal& journal) {
   journal.put(entry);
 
   std::vector<std::string> args = child_arguments(job);
-  if (!options_.scratch.empty()) args.insert(args.end() - 1, {"--scratch", options_.scratch.string()});
+  // Not part of the settings: where intermediates go does not change the result.
+  if (!options_.scratch.empty() && !job.output.empty())
+    args.insert(args.end() - 1, {"--scratch", options_.scratch.string()});
   // The worker's stderr is its log; its stdout (the JSON report) is not needed: --report has it.
   int spawn_error = 0;
   const UniqueFd log_fd(::open(job.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
