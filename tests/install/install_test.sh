@@ -21,13 +21,17 @@ root=$work/root
 dpkg -x "$deb" "$root"
 vmfix=$root/usr/bin/vmfix
 [ -x "$vmfix" ] || fail "no /usr/bin/vmfix in the package"
-readelf -S "$vmfix" | grep -q '\.debug_info' && fail "the installed binary is not stripped"
+# Outputs are captured before grep reads them: under pipefail, `grep -q` leaving early would kill
+# the writer with SIGPIPE and fail the pipeline at random.
+sections=$(readelf -S "$vmfix")
+grep -q '\.debug_info' <<<"$sections" && fail "the installed binary is not stripped"
 [ "$("$vmfix" --version)" = "vmfix $version" ] || fail "--version says $("$vmfix" --version), the package $version"
 "$vmfix" --list-fixers --json | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
 assert doc["schema"] == "vmfix.fixers/1" and len(doc["fixers"]) >= 10, doc' || fail "--list-fixers --json"
-"$vmfix" --list-rules | grep -q '^os-recognized ' || fail "--list-rules has no os-recognized"
+rules=$("$vmfix" --list-rules)
+grep -q '^os-recognized ' <<<"$rules" || fail "--list-rules has no os-recognized"
 status=0
 "$vmfix" --check "$work/no-such-image.vmdk" 2>"$work/err" || status=$?
 [ "$status" = 65 ] || fail "a missing image exited $status, not 65: $(cat "$work/err")"
