@@ -62,8 +62,11 @@ std::string gunzip(std::string_view in, size_t limit) {
 std::string unxz(std::string_view in, bool lzma_alone, size_t limit) {
   std::string out;
   lzma_stream s = LZMA_STREAM_INIT;
+  // The header names the dictionary size, up to 4 GiB; what initramfs tools write needs at most
+  // 64 MiB (xz -9). A crafted header must not make liblzma allocate gigabytes.
+  constexpr uint64_t kMemoryLimit = uint64_t{256} << 20;
   lzma_ret ret =
-      lzma_alone ? lzma_alone_decoder(&s, UINT64_MAX) : lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED);
+      lzma_alone ? lzma_alone_decoder(&s, kMemoryLimit) : lzma_stream_decoder(&s, kMemoryLimit, LZMA_CONCATENATED);
   if (ret != LZMA_OK) throw Error("liblzma: cannot initialise");
   struct End {
     lzma_stream& s;
@@ -79,6 +82,9 @@ std::string unxz(std::string_view in, bool lzma_alone, size_t limit) {
     ret = lzma_code(&s, s.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
     out.resize(used + kChunk - s.avail_out);
     if (ret == LZMA_STREAM_END) break;
+    if (ret == LZMA_MEMLIMIT_ERROR)
+      throw BadInput(
+          fmt::format("initramfs: xz/lzma data that needs more than {} MiB to decompress", kMemoryLimit >> 20));
     if (ret != LZMA_OK) break;  // trailing padding after the stream, or damage
     grow(out, limit);
   }

@@ -82,7 +82,17 @@ std::optional<FileInfo> CachedGuest::stat(const std::string& path) {
   return info;
 }
 
-std::string CachedGuest::read(const std::string& path) { return read_host_file(cached(path).file); }
+std::optional<FileInfo> CachedGuest::stat_target(const std::string& path) {
+  auto info = inner_.stat_target(path);
+  if (const Entry* entry = waiting(path); entry && info) info->size = fs::file_size(entry->file);
+  return info;
+}
+
+// The limit on what is read whole applies before the file crosses the appliance.
+std::string CachedGuest::read(const std::string& path) {
+  if (!held(path)) inner_.require_regular_file(path, kMaxReadSize);
+  return read_host_file(cached(path).file);
+}
 
 // A prefix of a file not yet held (the header of an initramfs or a hibernation file) is read in
 // place: fetching the whole file for it would cost more than it saves.

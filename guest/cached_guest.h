@@ -27,6 +27,7 @@ class CachedGuest : public Guest {
   void download(const std::string& guest_path, const std::string& host_path) override;
   void upload(const std::string& host_path, const std::string& guest_path) override;
   std::optional<FileInfo> stat(const std::string& path) override;
+  std::optional<FileInfo> stat_target(const std::string& path) override;
   std::string read(const std::string& path) override;
   std::string read_prefix(const std::string& path, size_t length) override;
   void write(const std::string& path, std::string_view content) override;

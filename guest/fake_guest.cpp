@@ -3,6 +3,9 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "support/files.h"
 #include "support/text.h"
 
@@ -44,6 +47,49 @@ FakeGuest& FakeGuest::add_symlink(const std::string& path, const std::string& ta
   return *this;
 }
 
+FakeGuest& FakeGuest::add_special(const std::string& path) {
+  mkdir_p(parent_of(normalize(path)));
+  nodes_[normalize(path)] = Node{FileInfo::Kind::other, "", 0600};
+  return *this;
+}
+
+std::string FakeGuest::follow(const std::string& path) {
+  std::vector<std::string> pending;                // components still to walk, the next one last
+  auto push = [&pending](std::string_view text) {  // its components, so that its first is walked next
+    std::vector<std::string> parts;
+    for (size_t at = 0; at <= text.size();) {
+      size_t slash = std::min(text.find('/', at), text.size());
+      parts.emplace_back(text.substr(at, slash - at));
+      at = slash + 1;
+    }
+    pending.insert(pending.end(), parts.rbegin(), parts.rend());
+  };
+  push(normalize(path));
+  std::string at = "/";
+  int links = 0;
+  while (!pending.empty()) {
+    const std::string part = pending.back();
+    pending.pop_back();
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      at = parent_of(at);
+      continue;
+    }
+    const std::string next = join_path(at, part);
+    auto it = nodes_.find(next);
+    if (it == nodes_.end()) return "";
+    if (it->second.kind != FileInfo::Kind::symlink) {
+      at = next;
+      continue;
+    }
+    if (++links > 40) throw GuestFileRefused(fmt::format("guest file {} is a loop of symbolic links", path));
+    const std::string target = it->second.content;
+    if (target.starts_with('/')) at = "/";
+    push(target);
+  }
+  return at;
+}
+
 FakeGuest& FakeGuest::add_mountpoint(const std::string& path, const std::string& device) {
   mountpoints_.push_back({path, device});
   return *this;
@@ -79,12 +125,20 @@ std::optional<FileInfo> FakeGuest::stat(const std::string& path) {
   return FileInfo{it->second.kind, it->second.content.size(), it->second.mode, it->second.mtime};
 }
 
-std::string FakeGuest::read_prefix(const std::string& path, size_t length) { return read(path).substr(0, length); }
+std::string FakeGuest::read_prefix(const std::string& path, size_t length) {
+  require_regular_file(path, UINT64_MAX);
+  return nodes_.at(follow(path)).content.substr(0, length);
+}
+
+std::optional<FileInfo> FakeGuest::stat_target(const std::string& path) {
+  const std::string target = follow(path);
+  if (target.empty()) return std::nullopt;
+  return stat(target);
+}
 
 std::string FakeGuest::read(const std::string& path) {
-  const Node& node = node_or_throw(path, "read");
-  if (node.kind != FileInfo::Kind::file) throw GuestError(fmt::format("read: {}: not a regular file", path));
-  return node.content;
+  require_regular_file(path, kMaxReadSize);
+  return nodes_.at(follow(path)).content;
 }
 
 void FakeGuest::write(const std::string& path, std::string_view content) {

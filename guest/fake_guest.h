@@ -16,6 +16,8 @@ class FakeGuest : public Guest {
   // Test set-up: creates parent directories as needed.
   FakeGuest& add_file(const std::string& path, std::string_view content, uint32_t mode = 0644);
   FakeGuest& add_symlink(const std::string& path, const std::string& target);
+  // A fifo, device node or socket: stat shows Kind::other, reading it is refused.
+  FakeGuest& add_special(const std::string& path);
   FakeGuest& add_mountpoint(const std::string& path, const std::string& device);
   // A whole-disk device with these bytes; device() shows them after the code under test ran.
   FakeGuest& add_device(const std::string& device, std::string bytes);
@@ -25,6 +27,7 @@ class FakeGuest : public Guest {
   const std::vector<std::vector<std::string>>& commands_run() const { return commands_run_; }
 
   std::optional<FileInfo> stat(const std::string& path) override;
+  std::optional<FileInfo> stat_target(const std::string& path) override;
   std::string read(const std::string& path) override;
   std::string read_prefix(const std::string& path, size_t length) override;
   void write(const std::string& path, std::string_view content) override;
@@ -55,6 +58,9 @@ class FakeGuest : public Guest {
   static std::string normalize(const std::string& path);
   static std::string parent_of(const std::string& path);
   const Node& node_or_throw(const std::string& path, const char* operation);
+  // The node `path` leads to, symbolic links followed in every component as Linux does (at most
+  // 40 of them); "" when nothing is there.
+  std::string follow(const std::string& path);
 
   std::map<std::string, Node> nodes_;
   std::vector<Mountpoint> mountpoints_;

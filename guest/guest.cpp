@@ -1,5 +1,7 @@
 #include "guest/guest.h"
 
+#include <fmt/core.h>
+
 namespace vmfix::guest {
 
 bool Guest::is_file(const std::string& path) {
@@ -13,8 +15,21 @@ bool Guest::is_dir(const std::string& path) {
 }
 
 std::optional<std::string> Guest::read_if_exists(const std::string& path) {
-  if (!is_file(path)) return std::nullopt;
+  auto target = stat_target(path);
+  if (!target || target->kind == FileInfo::Kind::directory) return std::nullopt;
   return read(path);
+}
+
+void Guest::require_regular_file(const std::string& path, uint64_t limit) {
+  auto target = stat_target(path);
+  if (!target) throw GuestError(fmt::format("{}: No such file or directory", path));
+  if (target->kind == FileInfo::Kind::directory)
+    throw GuestFileRefused(fmt::format("guest file {} is a directory, not a file", path));
+  if (target->kind != FileInfo::Kind::file)
+    throw GuestFileRefused(fmt::format("guest file {} is not a regular file (a fifo, device or socket)", path));
+  if (target->size > limit)
+    throw GuestFileRefused(fmt::format("guest file {} is {} bytes, more than the {} MiB vmfix reads of such a file",
+                                       path, target->size, limit >> 20));
 }
 
 std::vector<std::string> Guest::files_in(const std::string& directory, std::string_view suffix) {

@@ -18,6 +18,20 @@ class GuestError : public Error {
   explicit GuestError(const std::string& what) : Error(what, kExitInternal) {}
 };
 
+// A guest file vmfix will not read: what its path leads to is no regular file (a fifo, a device,
+// a socket, a loop of symbolic links), or is larger than such a file can sensibly be. A crafted
+// guest must not hang vmfix or fill the host's memory or disk; the message names the file.
+class GuestFileRefused : public BadInput {
+ public:
+  explicit GuestFileRefused(const std::string& what) : BadInput(what) {}
+};
+
+// The most vmfix reads of a file whole into memory (configuration files, boot menus, the package
+// database; the largest real ones are a few MiB), and the most it downloads to the host (registry
+// hives, initramfs images).
+inline constexpr uint64_t kMaxReadSize = uint64_t{64} << 20;
+inline constexpr uint64_t kMaxDownloadSize = uint64_t{4} << 30;
+
 struct FileInfo {
   enum class Kind { file, directory, symlink, other };
   Kind kind = Kind::file;
@@ -37,6 +51,11 @@ class Guest {
 
   // lstat: nullopt when nothing is at `path`.
   virtual std::optional<FileInfo> stat(const std::string& path) = 0;
+  // stat of what `path` leads to, symbolic links followed inside the guest: nullopt when nothing
+  // is there (a dangling link); throws GuestFileRefused on a loop of links.
+  virtual std::optional<FileInfo> stat_target(const std::string& path) = 0;
+  // read, read_prefix and download refuse (GuestFileRefused) a path that leads to no regular
+  // file; read refuses more than kMaxReadSize bytes and download more than kMaxDownloadSize.
   virtual std::string read(const std::string& path) = 0;
   // At most `length` bytes from the start of a file (a hibernation file's signature, a header).
   virtual std::string read_prefix(const std::string& path, size_t length) = 0;
@@ -70,7 +89,12 @@ class Guest {
   bool exists(const std::string& path) { return stat(path).has_value(); }
   bool is_file(const std::string& path);
   bool is_dir(const std::string& path);
+  // Symbolic links followed inside the guest; nullopt when the path leads to nothing or to a
+  // directory.
   std::optional<std::string> read_if_exists(const std::string& path);
+  // Throws unless `path` leads to a regular file of at most `limit` bytes: GuestError when
+  // nothing is there, GuestFileRefused for anything else.
+  void require_regular_file(const std::string& path, uint64_t limit);
   // Writes a new content over an existing file and keeps its permission bits (NetworkManager, for
   // one, ignores keyfiles that are not 0600).
   void replace_file(const std::string& path, std::string_view content);

@@ -4,10 +4,29 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 
 namespace vmfix::guest {
+
+namespace {
+
+FileInfo info_of(const struct guestfs_statns& st) {
+  FileInfo info;
+  auto mode = static_cast<mode_t>(st.st_mode);
+  info.kind = S_ISREG(mode)   ? FileInfo::Kind::file
+              : S_ISDIR(mode) ? FileInfo::Kind::directory
+              : S_ISLNK(mode) ? FileInfo::Kind::symlink
+                              : FileInfo::Kind::other;
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mode = static_cast<uint32_t>(mode & 07777);
+  info.mtime_ns = st.st_mtime_sec * 1000000000 + st.st_mtime_nsec;
+  return info;
+}
+
+}  // namespace
 
 std::optional<FileInfo> LibguestfsGuest::stat(const std::string& path) {
   // exists() first: lstatns on a missing path is an error we do not want to parse.
@@ -21,19 +40,24 @@ std::optional<FileInfo> LibguestfsGuest::stat(const std::string& path) {
   std::unique_ptr<struct guestfs_statns, decltype(&guestfs_free_statns)> st(guestfs_lstatns(g_, path.c_str()),
                                                                             guestfs_free_statns);
   if (!st) throw_last_error(g_, fmt::format("stat {}", path));
-  FileInfo info;
-  auto mode = static_cast<mode_t>(st->st_mode);
-  info.kind = S_ISREG(mode)   ? FileInfo::Kind::file
-              : S_ISDIR(mode) ? FileInfo::Kind::directory
-              : S_ISLNK(mode) ? FileInfo::Kind::symlink
-                              : FileInfo::Kind::other;
-  info.size = static_cast<uint64_t>(st->st_size);
-  info.mode = static_cast<uint32_t>(mode & 07777);
-  info.mtime_ns = st->st_mtime_sec * 1000000000 + st->st_mtime_nsec;
-  return info;
+  return info_of(*st);
+}
+
+std::optional<FileInfo> LibguestfsGuest::stat_target(const std::string& path) {
+  // statns follows links inside the guest's root (the daemon chroots), never to the appliance's.
+  std::unique_ptr<struct guestfs_statns, decltype(&guestfs_free_statns)> st(guestfs_statns(g_, path.c_str()),
+                                                                            guestfs_free_statns);
+  if (!st) {
+    const int error = guestfs_last_errno(g_);
+    if (error == ENOENT || error == ENOTDIR) return std::nullopt;
+    if (error == ELOOP) throw GuestFileRefused(fmt::format("guest file {} is a loop of symbolic links", path));
+    throw_last_error(g_, fmt::format("stat {}", path));
+  }
+  return info_of(*st);
 }
 
 std::string LibguestfsGuest::read_prefix(const std::string& path, size_t length) {
+  require_regular_file(path, UINT64_MAX);  // opening a fifo would wait for a writer forever
   size_t size = 0;
   char* data = guestfs_pread(g_, path.c_str(), static_cast<int>(length), 0, &size);
   if (data == nullptr) throw_last_error(g_, fmt::format("pread {}", path));
@@ -43,6 +67,7 @@ std::string LibguestfsGuest::read_prefix(const std::string& path, size_t length)
 }
 
 std::string LibguestfsGuest::read(const std::string& path) {
+  require_regular_file(path, kMaxReadSize);
   size_t size = 0;
   char* data = guestfs_read_file(g_, path.c_str(), &size);
   if (data == nullptr) throw_last_error(g_, fmt::format("read {}", path));
@@ -82,6 +107,7 @@ void LibguestfsGuest::symlink(const std::string& target, const std::string& path
 }
 
 void LibguestfsGuest::download(const std::string& guest_path, const std::string& host_path) {
+  require_regular_file(guest_path, kMaxDownloadSize);
   check(g_, guestfs_download(g_, guest_path.c_str(), host_path.c_str()), fmt::format("download {}", guest_path));
 }
 

@@ -10,6 +10,7 @@ class LibguestfsGuest : public Guest {
   explicit LibguestfsGuest(Session& session) : g_(session.handle()) {}
 
   std::optional<FileInfo> stat(const std::string& path) override;
+  std::optional<FileInfo> stat_target(const std::string& path) override;
   std::string read(const std::string& path) override;
   std::string read_prefix(const std::string& path, size_t length) override;
   void write(const std::string& path, std::string_view content) override;

@@ -266,6 +266,13 @@ std::string output_extension(OutputFormat format) {
   return fmt::format(".{}", to_string(format));
 }
 
+void require_writable_directory(const fs::path& directory, std::string_view what) {
+  // access() asks the filesystem too: a read-only mount refuses even root.
+  if (::access(directory.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(
+        fmt::format("{}: {} cannot be written there ({})", directory.string(), what, std::strerror(errno)));
+}
+
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
                          const std::optional<OutputFormat>& format) {
   OutputSpec spec;
@@ -280,6 +287,7 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
                                    spec.path.string()));
   }
   spec.files.push_back(spec.path);
+  require_writable_directory(spec.path.parent_path().empty() ? "." : spec.path.parent_path(), "the output");
   if (spec.format != OutputFormat::ova) {
     // The other disks of a multi-disk VM go beside the first: NAME-disk2.EXT, ... Those names were
     // not given by the user, so they are never overwritten.

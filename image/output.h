@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/vm_source.h"
@@ -37,6 +38,10 @@ OutputFormat default_output_format(const std::string& kind, Format format, const
 
 // The file extension of an output in `format` (".img", ".vhd", ".vhdx", ".vmdk", ".ova").
 std::string output_extension(OutputFormat format);
+
+// Throws UsageError naming `what` unless files can be created in `directory` (it exists, and
+// neither its permissions nor a read-only mount refuse it).
+void require_writable_directory(const std::filesystem::path& directory, std::string_view what);
 
 // -o and --output-format; else beside the input: an OVA for an OVA or OVF, else the input's format
 // when AWS accepts it, else streamOptimized VMDK.

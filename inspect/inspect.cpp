@@ -247,10 +247,9 @@ class MountedFiles {
     if (real == nullptr) return std::nullopt;
     return take_string(g_, real, "realpath");
   }
-  std::optional<std::string> read(const std::string& path) {
-    auto real = resolved(path);
-    return real ? std::optional(guest_.read(*real)) : std::nullopt;
-  }
+  // Links followed inside the guest; a fifo, a device, a loop of links or a file too large is
+  // refused naming it (guest::GuestFileRefused), never read.
+  std::optional<std::string> read(const std::string& path) { return guest_.read_if_exists(path); }
   std::string read_prefix(const std::string& path, size_t bytes) { return guest_.read_prefix(path, bytes); }
 
  private:

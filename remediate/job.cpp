@@ -159,6 +159,7 @@ class Job {
     } else if (editing()) {
       report_.output = image::choose_output(report_.vm, request_.output, request_.output_format);
       report_.output->scratch = request_.scratch;
+      if (!request_.scratch.empty()) image::require_writable_directory(request_.scratch, "--scratch");
     }
   }
 

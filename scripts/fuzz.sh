@@ -2,7 +2,10 @@
 # Builds the libFuzzer targets (fuzz/) with clang, address and undefined-behaviour sanitizers in
 # build-fuzz/, then runs each one for SECONDS (default 20) from a seed corpus: the third-party
 # corpus when ../shared is there, and small images, descriptors and archives made here.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: ovf vmdk_descriptor image tar manifest
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+# TARGET: ovf vmdk_descriptor image tar manifest (what users hand over), partition_table initramfs
+# sam grub network_rewrite fstab linux_root (what a guest holds). Seeds of the guest targets are
+# made by scripts/fuzz-seeds.sh.
 # A crash, a sanitizer report or a leak fails the run; the input that did it is left in
 # build-fuzz/crashes/.
 set -euo pipefail
@@ -10,7 +13,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ovf vmdk_descriptor image tar manifest)
+all=(ovf vmdk_descriptor image tar manifest partition_table initramfs sam grub network_rewrite fstab linux_root)
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DVMFIX_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
@@ -53,6 +57,8 @@ if [ ! -d "$seeds/image" ]; then
     find "$corpus/disks" -type f -size -3M -exec cp {} "$seeds/image/" \;
   fi
 fi
+
+[ -d "$seeds/partition_table" ] || scripts/fuzz-seeds.sh "$seeds" "$corpus"
 
 mkdir -p build-fuzz/crashes
 for target in "${targets[@]}"; do

@@ -8,8 +8,11 @@
 
 #include "fixtures/fixture.h"
 #include "support/files.h"
+#include "support/process.h"
+#include "tests/test_support.h"
 
 namespace vmfix::test {
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -38,6 +41,34 @@ class FixtureEnvironment : public ::testing::Environment {
 std::filesystem::path fixture_image(const std::string& name) { return images.at(name); }
 std::filesystem::path cache_dir() { return cache->path(); }
 std::string cache_environment() { return "VMFIX_CACHE_DIR=" + cache->path().string(); }
+
+std::string sha256(const std::filesystem::path& file) {
+  return run_host_checked({"sha256sum", file.string()}).substr(0, 64);
+}
+
+// The Windows fixture as vSphere would export it, with a data disk `data` (raw) beside it, a
+// CD-ROM, two NICs and an nvram file: `NAME.ovf` and its disks in `dir`.
+std::filesystem::path windows_ovf(const std::filesystem::path& dir, const std::string& data_disk) {
+  run_host_checked({"qemu-img", "convert", "-q", "-O", "vmdk", "-o", "subformat=streamOptimized",
+                    fixture_image("win2012r2-vmware").string(), (dir / "win-disk1.vmdk").string()});
+  write_file(dir / "win.nvram", "nvram");
+  const std::string extra = R"(
+      <Item><rasd:ElementName>Network adapter 2</rasd:ElementName><rasd:InstanceID>22</rasd:InstanceID><rasd:ResourceType>10</rasd:ResourceType></Item>
+      <vmw:ExtraConfig ovf:required="false" vmw:key="nvram" vmw:value="ovf:/file/nvram"/>)";
+  std::string ovf = ovf_descriptor(
+      {{"win-disk1.vmdk", fs::file_size(dir / "win-disk1.vmdk")}, {data_disk, fs::file_size(dir / data_disk)}}, extra);
+  ovf.replace(ovf.find("</References>"), 0, R"(<File ovf:href="win.nvram" ovf:id="nvram" ovf:size="5"/>)");
+  write_file(dir / "win.ovf", ovf);
+  return dir / "win.ovf";
+}
+
+// A raw data disk: an MBR signature, then `mib` MiB of random bytes (slow to compress).
+void random_disk(const std::filesystem::path& path, int mib) {
+  run_host_checked({"sh", "-c", fmt::format("head -c {} /dev/urandom > '{}'", mib << 20, path.string())});
+  run_host_checked(
+      {"sh", "-c",
+       fmt::format("printf '\\125\\252' | dd of='{}' bs=1 seek=510 conv=notrunc status=none", path.string())});
+}
 
 }  // namespace vmfix::test
 

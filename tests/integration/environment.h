@@ -11,4 +11,11 @@ std::filesystem::path fixture_image(const std::string& name);
 std::string cache_environment();
 std::filesystem::path cache_dir();
 
+std::string sha256(const std::filesystem::path& file);
+// The Windows fixture as vSphere would export it, with a data disk `data_disk` (raw) beside it, a
+// CD-ROM, two NICs and an nvram file: `win.ovf` and its disks in `dir`.
+std::filesystem::path windows_ovf(const std::filesystem::path& dir, const std::string& data_disk);
+// A raw data disk: an MBR signature, then `mib` MiB of random bytes (slow to compress).
+void random_disk(const std::filesystem::path& path, int mib);
+
 }  // namespace vmfix::test

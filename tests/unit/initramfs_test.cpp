@@ -107,6 +107,15 @@ TEST(Initramfs, DamagedImagesAreErrorsNotCrashes) {
   const std::string members =
       run_host_checked({"sh", "-c", "for i in $(seq 40); do head -c 1000000 /dev/zero | gzip -1; done"});
   EXPECT_THROW(list_initramfs(members, 10 << 20), BadInput);
+  // An lzma header asking for a dictionary of almost 4 GiB (found by fuzz_initramfs): liblzma
+  // would allocate it; the decoder's memory limit refuses it.
+  const std::string lzma = std::string("\x5d\x00\x00\xff\xff", 5) + std::string(8, '\xff') + std::string(64, '\0');
+  try {
+    list_initramfs(lzma);
+    ADD_FAILURE() << "a 4 GiB lzma dictionary was accepted";
+  } catch (const BadInput& error) {
+    EXPECT_STREQ(error.what(), "initramfs: xz/lzma data that needs more than 256 MiB to decompress");
+  }
   // A cpio entry padded past the end of the image.
   std::string entry =
       "070701" + std::string(6 * 8, '0') + "00000001" + std::string(4 * 8, '0') + "00000002" + "00000000" + "a";
