@@ -98,6 +98,9 @@ struct ShellValue {
   std::string text;
   char quote = 0;             // '"', '\'' or 0
   size_t start = 0, end = 0;  // the whole value, quotes included
+  // One word vmfix can rewrite: not an unterminated quote, not an unquoted word holding quotes,
+  // escapes or expansions (`X=/dev/sda1"`, `X=$Y`), whose meaning a rewrite would change.
+  bool editable = true;
 };
 
 ShellValue shell_value(const std::string& line, size_t from) {
@@ -109,11 +112,13 @@ ShellValue shell_value(const std::string& line, size_t from) {
       close = line.find('"', close + 1);
     value.end = close == std::string::npos ? line.size() : close + 1;
     value.text = line.substr(from + 1, (close == std::string::npos ? line.size() : close) - from - 1);
+    value.editable = close != std::string::npos;
   } else {
     value.end = from;
     while (value.end < line.size() && !is_blank(line[value.end]) && line[value.end] != '#' && line[value.end] != ';')
       ++value.end;
     value.text = line.substr(from, value.end - from);
+    value.editable = value.text.find_first_of("\"'\\$`") == std::string::npos;
   }
   return value;
 }
@@ -211,6 +216,7 @@ std::string ec2_default_grub(std::string_view text, const Ec2Args& ec2, DefaultG
   auto edit = [&](size_t index, auto&& change) {
     auto found = assignment(lines[index]);
     ShellValue value = shell_value(lines[index], found->second);
+    if (!value.editable) return;  // left as it is: the guest's shell reads it, not vmfix
     std::string changed = change(value.text);
     if (changed != value.text) lines[index] = with_value(lines[index], value, changed);
   };
@@ -256,11 +262,14 @@ std::string ec2_grub_cfg(std::string_view text, const Ec2Args& ec2, bool timeout
       line = kernel->head + ec2_kernel_args(kernel->args, ec2);
       continue;
     }
+    // `set timeout=N`, or the bare assignment `timeout=N` that GRUB's script also takes.
     std::string_view trimmed = trim(line);
-    if (!timeouts || !trimmed.starts_with("set timeout=")) continue;
-    auto seconds = parse_int(unquote(trimmed.substr(12)));
+    const std::string_view assignment = trimmed.starts_with("set ") ? trim(trimmed.substr(4)) : trimmed;
+    if (!timeouts || !assignment.starts_with("timeout=")) continue;
+    auto seconds = parse_int(unquote(assignment.substr(8)));
     if (seconds && timeout_too_long(*seconds))
-      line = line.substr(0, line.find("set timeout=")) + "set timeout=" + std::to_string(kTimeout);
+      line =
+          line.substr(0, static_cast<size_t>(assignment.data() - line.data())) + "timeout=" + std::to_string(kTimeout);
   }
   return join_lines(lines, text);
 }
@@ -443,21 +452,23 @@ std::string ec2_bls_entry(std::string_view text, const Ec2Args& ec2) {
   return join_lines(lines, text);
 }
 
-std::vector<std::string> linux_command_lines(std::string_view config) {
+std::vector<std::string> linux_command_lines(std::string_view config, MenuSyntax syntax) {
+  static const std::vector<std::string_view> kLegacyKernel = {"kernel"};
   std::vector<std::string> found;
   for (std::string_view line : split_lines(config))
-    if (auto kernel = kernel_line(line, kAnyKernel)) found.push_back(kernel->args);
+    if (auto kernel = kernel_line(line, syntax == MenuSyntax::grub2 ? kGrub2Kernel : kLegacyKernel))
+      found.push_back(kernel->args);
   return found;
 }
 
-std::vector<int> menu_timeouts(std::string_view config) {
+std::vector<int> menu_timeouts(std::string_view config, MenuSyntax syntax) {
   std::vector<int> found;
   for (std::string_view line : split_lines(config)) {
     line = trim(line);
+    if (syntax == MenuSyntax::grub2 && line.starts_with("set ")) line = trim(line.substr(4));
     std::string_view value;
-    if (line.starts_with("set timeout="))
-      value = line.substr(12);
-    else if (line.starts_with("timeout") && line.size() > 7 && (line[7] == '=' || is_blank(line[7])))
+    if (line.starts_with("timeout=") ||
+        (syntax == MenuSyntax::legacy && line.starts_with("timeout") && line.size() > 7 && is_blank(line[7])))
       value = line.substr(8);
     else
       continue;

@@ -77,11 +77,13 @@ std::string ec2_grub_legacy(std::string_view text, const Ec2Args& ec2, int defau
 // A BLS entry (/boot/loader/entries/*.conf): its options line, unless it is "$kernelopts".
 std::string ec2_bls_entry(std::string_view text, const Ec2Args& ec2);
 
-// The Linux kernel lines' command lines in a grub.cfg or menu.lst (memtest and other non-Linux
-// payloads left out): what a check reads.
-std::vector<std::string> linux_command_lines(std::string_view config);
-// The timeouts a grub.cfg (`set timeout=`) or menu.lst (`timeout`) sets.
-std::vector<int> menu_timeouts(std::string_view config);
+// The Linux kernel lines' command lines in a grub.cfg (linux, linux16, linuxefi) or a menu.lst
+// (kernel), memtest and other non-Linux payloads left out: what a check reads. Each syntax counts
+// only what its GRUB boots, so a check never asks for an edit the editor of that file cannot make.
+enum class MenuSyntax { grub2, legacy };
+std::vector<std::string> linux_command_lines(std::string_view config, MenuSyntax syntax);
+// The timeouts a grub.cfg (`set timeout=`, `timeout=`) or menu.lst (`timeout`) sets.
+std::vector<int> menu_timeouts(std::string_view config, MenuSyntax syntax);
 bool timeout_too_long(int seconds);
 
 // The GRUB environment block (grubenv): KEY=VALUE lines padded with '#' to its size, 1024 bytes.

@@ -335,7 +335,7 @@ class GrubFixer : public Fixer {
       return plan;
     }
     // GRUB 2 with its own menu: edited in place, unless no entry of it boots an installed kernel.
-    const bool menu_boots = !bootloader::linux_command_lines(guest.read(cfg)).empty() &&
+    const bool menu_boots = !bootloader::linux_command_lines(guest.read(cfg), bootloader::MenuSyntax::grub2).empty() &&
                             plan.default_plan.state != DefaultPlan::State::cannot;
     if (!menu_boots) plan.mkconfig = find_mkconfig(guest);
     if (!plan.mkconfig.empty()) return plan;  // fix() regenerates the menu, then repairs it
@@ -366,7 +366,7 @@ class GrubFixer : public Fixer {
     std::string after =
         bootloader::ec2_grub_cfg(bootloader::repair_appliance_names(generated, guest_disks(facts, before)), plan.ec2);
     if (failure.empty()) {
-      auto command_lines = bootloader::linux_command_lines(after);
+      auto command_lines = bootloader::linux_command_lines(after, bootloader::MenuSyntax::grub2);
       auto wrong = bootloader::device_names_in_menu(after);
       if (command_lines.empty())
         failure = fmt::format("{} wrote a menu without Linux entries", plan.mkconfig);

@@ -42,7 +42,8 @@ std::string joined(const Lines& lines) {
   std::string out;
   for (size_t i = 0; i < lines.lines.size(); ++i) {
     out += lines.lines[i];
-    if (i + 1 < lines.lines.size() || lines.final_newline) out += '\n';
+    // An empty last line is ended even so: without its '\n' it would vanish.
+    if (i + 1 < lines.lines.size() || lines.final_newline || lines.lines[i].empty()) out += '\n';
   }
   return out;
 }
@@ -63,6 +64,14 @@ std::string assignment_key(std::string_view line) {
 }
 
 bool key_matches(const std::string& key, const std::regex& pattern) { return std::regex_match(key, pattern); }
+
+// Where the word numbered `index` (from 0) of a line starts; words are split at blanks.
+size_t word_offset(std::string_view line, size_t index) {
+  size_t at = line.find_first_not_of(" \t");
+  for (size_t word = 0; word < index && at != std::string_view::npos; ++word)
+    at = line.find_first_not_of(" \t", line.find_first_of(" \t", at));
+  return at == std::string_view::npos ? line.size() : at;
+}
 
 }  // namespace
 
@@ -156,8 +165,8 @@ std::string dhcp_ifupdown(std::string_view text, bool primary_by_pattern) {
     if (word == "iface") {
       const std::vector<std::string> words = split_words(body);
       in_static = words.size() >= 4 && words[1] != "lo" && words[2] == "inet" && words[3] == "static";
-      if (in_static) {
-        size_t at = line.rfind("static");
+      if (in_static) {  // the method word itself, whatever follows it on the line
+        const size_t at = static_cast<size_t>(body.data() - line.data()) + word_offset(body, 3);
         line = line.substr(0, at) + "dhcp" + line.substr(at + 6);
       }
     } else if (word == "auto" || word.starts_with("allow-") || word == "mapping" || word == "source" ||
@@ -262,8 +271,12 @@ void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, s
 
 std::string dhcp_netplan(std::string_view text) {
   Lines lines = lines_of(text);
-  // Walk the interfaces from the end, so that edits do not shift the blocks still to visit.
-  const std::vector<inspect::netplan::Interface> interfaces = inspect::netplan::interfaces(lines.lines);
+  // Walk the interfaces from the end, so that edits do not shift the blocks still to visit. In a
+  // malformed file a block can lie inside another (a key deeper than a scalar before it): only the
+  // outer one is rewritten, once.
+  std::vector<inspect::netplan::Interface> interfaces;
+  for (const auto& block : inspect::netplan::interfaces(lines.lines))
+    if (interfaces.empty() || block.header >= interfaces.back().end) interfaces.push_back(block);
   for (auto it = interfaces.rbegin(); it != interfaces.rend(); ++it)
     netplan_interface_to_dhcp(lines.lines, it->header, it->end);
   return joined(lines);

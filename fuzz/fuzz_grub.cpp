@@ -21,17 +21,17 @@ std::string uuid_of(const std::string& device) {
   return "fuzz-" + device.substr(device.rfind('/') + 1);
 }
 
-void kernel_lines_are_ec2_ready(std::string_view config, const char* what) {
-  for (const std::string& line : linux_command_lines(config))
+void kernel_lines_are_ec2_ready(std::string_view config, MenuSyntax syntax, const char* what) {
+  for (const std::string& line : linux_command_lines(config, syntax))
     fuzz::require(has_serial_console(line), std::string(what) + ": a kernel line lacks the serial console", line);
 }
 
 void grub_cfg(std::string_view text, const Ec2Args& ec2, bool timeouts) {
   const std::string out = ec2_grub_cfg(text, ec2, timeouts);
   fuzz::require_idempotent([&](std::string_view t) { return ec2_grub_cfg(t, ec2, timeouts); }, text, "grub.cfg");
-  kernel_lines_are_ec2_ready(out, "grub.cfg");
+  kernel_lines_are_ec2_ready(out, MenuSyntax::grub2, "grub.cfg");
   if (timeouts)
-    for (int seconds : menu_timeouts(out))
+    for (int seconds : menu_timeouts(out, MenuSyntax::grub2))
       fuzz::require(!timeout_too_long(seconds), "grub.cfg: a timeout is still too long", std::to_string(seconds));
   fuzz::require_unowned_lines_kept(
       text, out,
@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const int index = flags & 1 ? static_cast<int>(flags & 6) : -1;
         const std::string out = ec2_grub_legacy(text, ec2, index);
         fuzz::require_idempotent([&](std::string_view t) { return ec2_grub_legacy(t, ec2, index); }, text, "menu.lst");
-        kernel_lines_are_ec2_ready(out, "menu.lst");
+        kernel_lines_are_ec2_ready(out, MenuSyntax::legacy, "menu.lst");
         break;
       }
       case 4:

@@ -67,7 +67,10 @@ std::vector<SamAccount> read_sam_accounts(Hive& sam) {
     // The entry's revision (its third and fourth bytes): 1 is RC4 (header, then the hash), 2 is
     // AES (header, data offset and salt: 0x18 bytes, then the encrypted hash, if any).
     uint16_t revision = 1;
-    if (hash_length >= kHeaderOnly) std::memcpy(&revision, v->data.data() + hash_at + 2, 2);
+    // A header-only entry may point past V (no password either way): its revision is read only
+    // where it lies inside.
+    if (hash_length >= kHeaderOnly && hash_at + kHeaderOnly <= v->data.size())
+      std::memcpy(&revision, v->data.data() + hash_at + 2, 2);
     account.has_password = hash_length > (revision == 2 ? kAesHeader : kHeaderOnly);
     accounts.push_back(std::move(account));
   }

@@ -40,8 +40,8 @@ void expect_only_editable_lines_changed(const std::string& before, const std::st
     }
 }
 
-void expect_ec2_command_lines(const std::string& menu) {
-  for (const std::string& args : linux_command_lines(menu)) {
+void expect_ec2_command_lines(const std::string& menu, MenuSyntax syntax) {
+  for (const std::string& args : linux_command_lines(menu, syntax)) {
     EXPECT_TRUE(has_serial_console(args)) << args;
     EXPECT_NE(args.find("nvme_core.io_timeout=4294967295"), std::string::npos) << args;
     EXPECT_FALSE(std::regex_search(args, kDeviceName)) << args;
@@ -65,12 +65,12 @@ TEST(GrubCorpus, Grub2MenusEditedInPlace) {
   for (const fs::path& path : corpus_files(corpus, "grub2.")) {
     SCOPED_TRACE(path.filename().string());
     const std::string menu = read_host_file(path);
-    if (linux_command_lines(menu).empty()) continue;
+    if (linux_command_lines(menu, MenuSyntax::grub2).empty()) continue;
     ++menus;
     const std::string edited = ec2_grub_cfg(menu, kEc2);
     expect_only_editable_lines_changed(menu, edited);
-    expect_ec2_command_lines(edited);
-    for (int seconds : menu_timeouts(edited)) EXPECT_FALSE(timeout_too_long(seconds)) << seconds;
+    expect_ec2_command_lines(edited, MenuSyntax::grub2);
+    for (int seconds : menu_timeouts(edited, MenuSyntax::grub2)) EXPECT_FALSE(timeout_too_long(seconds)) << seconds;
     EXPECT_EQ(ec2_grub_cfg(edited, kEc2), edited) << "a second edit changed something";
     // What an appliance-run grub-mkconfig would leave, repaired: no device name or hint of the appliance's.
     const std::string repaired = repair_appliance_names(edited, {"1111-root", "2222-swap", ""});
@@ -87,12 +87,12 @@ TEST(GrubCorpus, GrubLegacyMenusEditedInPlace) {
   for (const fs::path& path : corpus_files(corpus, "grub.")) {
     SCOPED_TRACE(path.filename().string());
     const std::string menu = read_host_file(path);
-    if (linux_command_lines(menu).empty()) continue;
+    if (linux_command_lines(menu, MenuSyntax::legacy).empty()) continue;
     ++menus;
     with_device_names += std::regex_search(menu, kDeviceName);
     const std::string edited = ec2_grub_legacy(menu, kEc2);
     expect_only_editable_lines_changed(menu, edited);
-    expect_ec2_command_lines(edited);
+    expect_ec2_command_lines(edited, MenuSyntax::legacy);
     EXPECT_EQ(ec2_grub_legacy(edited, kEc2), edited);
   }
   EXPECT_GE(menus, 10);

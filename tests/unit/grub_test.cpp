@@ -86,15 +86,39 @@ menuentry 'Memory test (memtest86+x64.bin)' {
 }
 )";
 
+// Found by fuzz_grub: GRUB's script takes a bare `timeout=50` as well as `set timeout=50`; both
+// are shortened, and what follows them on the line is not kept.
+// Found by fuzz_grub: a value the guest's shell would read otherwise than vmfix (a stray quote, an
+// unterminated one, an expansion outside quotes) is left exactly as it is, and a second edit
+// changes nothing; the well-formed settings around it are still edited.
+TEST(GrubEdit, DefaultGrubValuesVmfixCannotParseAreLeftAlone) {
+  for (const std::string value : {"/sda0\"", "\"root=/dev/sda1 quiet", "$EXTRA", "a\\ b"}) {
+    SCOPED_TRACE(value);
+    const std::string text = "GRUB_TIMEOUT=10\nGRUB_CMDLINE_LINUX=" + value + "\n";
+    const std::string edited = ec2_default_grub(text, kUuids);
+    EXPECT_EQ(edited, "GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX=" + value + "\n");
+    EXPECT_EQ(ec2_default_grub(edited, kUuids), edited);
+  }
+}
+
+TEST(GrubEdit, BareTimeoutAssignmentsAreShortenedToo) {
+  const std::string cfg = "timeout=50\n  set   timeout=30  \nif [ x ]; then\n  timeout=-1\nfi\nset timeout=3\n";
+  const std::string edited = ec2_grub_cfg(cfg, kUuids);
+  EXPECT_EQ(edited, "timeout=1\n  set   timeout=1\nif [ x ]; then\n  timeout=1\nfi\nset timeout=3\n");
+  EXPECT_EQ(menu_timeouts(cfg, MenuSyntax::grub2), (std::vector<int>{50, 30, -1, 3}));
+  EXPECT_EQ(menu_timeouts("timeout 12\ntimeout=7\n", MenuSyntax::legacy), (std::vector<int>{12, 7}));
+  EXPECT_TRUE(menu_timeouts("timeout 12\n", MenuSyntax::grub2).empty()) << "not GRUB 2 syntax";
+}
+
 TEST(GrubEdit, GrubCfgKernelLinesAndTimeouts) {
   const std::string edited = ec2_grub_cfg(kDebianCfg, kUuids);
-  auto lines = linux_command_lines(edited);
+  auto lines = linux_command_lines(edited, MenuSyntax::grub2);
   ASSERT_EQ(lines.size(), 2u) << "memtest is not a Linux kernel";
   EXPECT_EQ(lines[0], "root=UUID=1111-root ro  quiet console=tty0 console=ttyS0,115200");
   EXPECT_EQ(lines[1], "root=UUID=1111-root ro single console=tty0 console=ttyS0,115200");
   EXPECT_NE(edited.find("\tlinux16\t/boot/memtest86+x64.bin\n"), std::string::npos);
-  EXPECT_EQ(menu_timeouts(edited), (std::vector<int>{1, 1}));
-  EXPECT_EQ(menu_timeouts(ec2_grub_cfg(kDebianCfg, kUuids, false)), (std::vector<int>{30, -1}));
+  EXPECT_EQ(menu_timeouts(edited, MenuSyntax::grub2), (std::vector<int>{1, 1}));
+  EXPECT_EQ(menu_timeouts(ec2_grub_cfg(kDebianCfg, kUuids, false), MenuSyntax::grub2), (std::vector<int>{30, -1}));
   EXPECT_EQ(ec2_grub_cfg(edited, kUuids), edited);
   EXPECT_FALSE(grub_cfg_uses_saved_entry(kDebianCfg));
   EXPECT_EQ(with_grub_cfg_default(kDebianCfg, "1>0").substr(0, 18), "set default=\"1>0\"\n");

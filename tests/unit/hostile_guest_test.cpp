@@ -96,8 +96,8 @@ TEST(HostileGuest, AMillionLineGrubMenuIsReadAndEdited) {
   guest.add_file("/boot/grub/grub.cfg", menu);
   EXPECT_EQ(bootloader::detect_bootloaders(guest).size(), 1u);
   const std::string edited = bootloader::ec2_grub_cfg(guest.read("/boot/grub/grub.cfg"), {});
-  EXPECT_EQ(bootloader::linux_command_lines(edited).size(), 1000u);
-  EXPECT_EQ(bootloader::menu_timeouts(edited), std::vector<int>{bootloader::kTimeout});
+  EXPECT_EQ(bootloader::linux_command_lines(edited, bootloader::MenuSyntax::grub2).size(), 1000u);
+  EXPECT_EQ(bootloader::menu_timeouts(edited, bootloader::MenuSyntax::grub2), std::vector<int>{bootloader::kTimeout});
 }
 
 }  // namespace

@@ -100,6 +100,22 @@ TEST(NetworkRewrite, IfupdownStanzas) {
             "\tmtu 9000\n\niface ens192 inet6 static\n\taddress fd00::40/64\n");
 }
 
+// Found by fuzz_network_rewrite: the method word is what changes, not the last "static" on the
+// line, so a second rewrite has nothing left to do.
+TEST(NetworkRewrite, IfupdownChangesTheMethodWordItself) {
+  const std::string once = dhcp_ifupdown_by_name("iface bnep0 inet static # was static\n\taddress 10.0.0.5/24\n");
+  EXPECT_EQ(once, "iface bnep0 inet dhcp # was static\n");
+  EXPECT_EQ(dhcp_ifupdown_by_name(once), once);
+}
+
+// Found by fuzz_network_rewrite: when the text's last line has no newline and is dropped, a blank
+// line before it keeps its own newline (it used to vanish); other lines end as the text did.
+TEST(NetworkRewrite, DroppingTheUnterminatedLastLineKeepsTheNewlineBeforeIt) {
+  EXPECT_EQ(dhcp_networkd("[Network]\nAddress=10.0.0.5/24\n\n[Route]\nGateway=10.0.0.1"), "[Network]\nDHCP=ipv4\n\n");
+  EXPECT_EQ(dhcp_ifcfg("DEVICE=eth0\nHWADDR=00:11:22:33:44:55"), "DEVICE=eth0");
+  EXPECT_EQ(dhcp_ifcfg("DEVICE=eth0\nMTU=9000"), "DEVICE=eth0\nMTU=9000") << "kept as it was";
+}
+
 TEST(NetworkRewrite, NetplanStaticWithMacMatch) {
   const std::string before = R"(# This file is generated from information provided by the datasource.
 network:
@@ -139,6 +155,19 @@ network:
 )") << after;
   EXPECT_EQ(dhcp_netplan("network:\n  ethernets:\n    eth0:\n      dhcp4: no\n      addresses: [192.168.0.10/24]\n"),
             "network:\n  ethernets:\n    eth0:\n      dhcp4: true\n");
+}
+
+// Found by fuzz_network_rewrite: in a malformed file an interface key deeper than a scalar
+// ("ens192: x" then a deeper "eth1:") made two blocks, one inside the other, and rewriting the
+// inner one first left the outer one's end past the file. The outer block is rewritten, once.
+TEST(NetworkRewrite, NetplanBlocksInsideBlocksAreRewrittenOnce) {
+  const std::string text =
+      "network:\n  version: 2\n  ethernets:\n    ens192: x\n      eth1:\n        addresses: [10.0.0.5/24]\n"
+      "        gateway4: 10.0.0.1\n    ens224:\n      dhcp4: true\n";
+  const std::string once = dhcp_netplan(text);
+  EXPECT_EQ(dhcp_netplan(once), once);
+  EXPECT_NE(once.find("    ens224:\n      dhcp4: true\n"), std::string::npos) << once;
+  EXPECT_TRUE(once.starts_with("network:\n  version: 2\n  ethernets:\n")) << once;
 }
 
 TEST(NetworkRewrite, NetworkManagerKeyfile) {

@@ -86,5 +86,19 @@ TEST_F(SamHive, DamagedValuesAreHiveErrors) {
   EXPECT_THROW(read_sam_accounts(not_sam), HiveError);
 }
 
+// Found by fuzz_sam: a header-only NT hash entry (4 bytes) whose offset points past the end of V
+// was read out of bounds. No password either way, and nothing read outside V.
+TEST_F(SamHive, AHeaderOnlyHashEntryPastTheEndOfVIsNoPassword) {
+  std::string v = v_value("deploy", 4);
+  const uint32_t past_the_end = static_cast<uint32_t>(v.size()) + 0x1000;
+  std::memcpy(v.data() + 0xA8, &past_the_end, 4);
+  add("000003E9", f_value(0x0210), v);
+  Hive hive(file_, Hive::Mode::read_only);
+  auto accounts = read_sam_accounts(hive);
+  ASSERT_EQ(accounts.size(), 1u);
+  EXPECT_EQ(accounts[0].name, "deploy");
+  EXPECT_FALSE(accounts[0].has_password);
+}
+
 }  // namespace
 }  // namespace vmfix::registry
