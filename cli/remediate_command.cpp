@@ -46,7 +46,10 @@ remediate::Request request_of(const Options& options) {
   request.on_note = [verbosity](std::string_view message) {
     if (verbosity > 0) fmt::print(stderr, "vmfix: {}\n", message);
   };
-  request.on_warning = [](std::string_view message) { fmt::print(stderr, "vmfix: {}\n", message); };
+  // -q prints errors only: a warning (--force, --in-place) is the user's own choice said back.
+  request.on_warning = [verbosity](std::string_view message) {
+    if (verbosity > 0) fmt::print(stderr, "vmfix: {}\n", message);
+  };
   return request;
 }
 
