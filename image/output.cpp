@@ -322,8 +322,21 @@ namespace {
 // writes to, an interrupt removes it, and a later run sweeps it should vmfix be killed.
 class PrivateDir {
  public:
-  explicit PrivateDir(const fs::path& directory)
-      : path_(make(directory)), remove_on_interrupt_(path_), in_use_(path_) {}
+  explicit PrivateDir(const fs::path& directory) {
+    // Made, then locked: another vmfix sweeping the directory in between may remove it (it is not
+    // locked yet), which the lock then shows, and a new one is made.
+    for (int attempt = 1; !in_use_ || !in_use_->holds(path_); ++attempt) {
+      if (attempt > 3)
+        throw Error(fmt::format("{}: private directories vanish as soon as they are made", directory.string()));
+      in_use_.reset();
+      interrupt::remove_stale_partials(directory);
+      std::string path = (directory / (interrupt::partial_prefix() + "XXXXXX")).string();
+      if (::mkdtemp(path.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
+      path_ = path;
+      remove_on_interrupt_.emplace(path_);
+      in_use_.emplace(path_);
+    }
+  }
   ~PrivateDir() {
     std::error_code ignored;
     fs::remove_all(path_, ignored);
@@ -333,15 +346,9 @@ class PrivateDir {
   const fs::path& path() const { return path_; }
 
  private:
-  static fs::path make(const fs::path& directory) {
-    interrupt::remove_stale_partials(directory);
-    std::string path = (directory / (interrupt::partial_prefix() + "XXXXXX")).string();
-    if (::mkdtemp(path.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
-    return path;
-  }
   fs::path path_;
-  interrupt::RemoveOnInterrupt remove_on_interrupt_;
-  interrupt::InUse in_use_;
+  std::optional<interrupt::RemoveOnInterrupt> remove_on_interrupt_;
+  std::optional<interrupt::InUse> in_use_;
 };
 
 }  // namespace

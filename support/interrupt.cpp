@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -119,11 +120,9 @@ std::string partial_prefix() { return fmt::format(".vmfix-partial-{}-{}-", host_
 
 void remove_stale_partials(const fs::path& directory) {
   std::error_code error;
-  const auto a_minute_ago = fs::file_time_type::clock::now() - std::chrono::minutes(1);
   for (const auto& entry : fs::directory_iterator(directory, error)) {
     const std::string name = entry.path().filename().string();
     if (!name.starts_with(".vmfix-partial-") || entry.is_symlink(error) || !entry.is_directory(error)) continue;
-    if (fs::last_write_time(entry.path(), error) > a_minute_ago || error) continue;  // just made: not locked yet
     const UniqueFd fd(::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.valid()) continue;
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {  // nobody holds it: its writer is gone
@@ -139,6 +138,13 @@ InUse::InUse(const fs::path& directory) {
     ::close(fd_);
     fd_ = -1;
   }
+}
+
+bool InUse::holds(const fs::path& directory) const {
+  struct stat locked {
+  }, named{};
+  return fd_ >= 0 && ::fstat(fd_, &locked) == 0 && ::stat(directory.c_str(), &named) == 0 &&
+         locked.st_dev == named.st_dev && locked.st_ino == named.st_ino;
 }
 
 InUse::~InUse() {

@@ -43,8 +43,9 @@ void remove_child(pid_t pid);
 
 // The name prefix for a private partial-output directory of this process (".vmfix-partial-HOST-PID-",
 // for people reading a directory listing), and the cleanup of such directories in `directory` that
-// nobody uses any more: no lock on them (see InUse) and untouched for a minute. A lock, not the
-// process id, decides: it holds across containers with their own pid namespaces and on NFS.
+// nobody uses any more: no lock on them (see InUse). A lock, not the process id or a file time,
+// decides: it holds across containers with their own pid namespaces, and on NFS, whose server
+// clock is not ours. A directory swept before its maker locked it is made again (InUse::holds).
 std::string partial_prefix();
 void remove_stale_partials(const std::filesystem::path& directory);
 
@@ -59,6 +60,9 @@ class InUse {
   ~InUse();
   InUse(const InUse&) = delete;
   InUse& operator=(const InUse&) = delete;
+  // The lock is on what `directory` still names: a sweep between its creation and the lock may
+  // have removed it, and then the lock holds a directory nobody can reach.
+  bool holds(const std::filesystem::path& directory) const;
 
  private:
   int fd_ = -1;

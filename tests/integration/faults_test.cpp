@@ -181,6 +181,31 @@ TEST(Faults, GuestFilesThatAreNoFilesAreRefusedNamingThem) {
   }
 }
 
+// Floods that are files: a grub.cfg padded to a million lines and an ifupdown configuration
+// that sources its own directory and itself. Read within bounds: the check ends with its verdict
+// (no error), and the static address behind the includes is still found.
+TEST(Faults, AMillionLineMenuAndSelfIncludingNetworkConfigAreReadInBounds) {
+  const fixtures::FixtureSpec spec = hostile_debian("flood", [](auto& edited) {
+    for (fixtures::FileSpec& file : edited.files) {
+      if (file.path == "/boot/grub/grub.cfg") {
+        file.content.reserve(file.content.size() + 2000000);
+        for (int i = 0; i < 1000000; ++i) file.content += "#\n";
+      }
+      if (file.path == "/etc/network/interfaces")
+        file.content = "source-directory /etc/network\nsource /etc/network/interfaces\n" + file.content;
+    }
+  });
+  const fs::path image = fixtures::build({spec}, VMFIX_FIXTURE_CACHE).front();
+  CliResult result = run_vmfix({"--check", "--json", image.string()}, {cache_environment()});
+  ASSERT_TRUE(result.exit_status == 0 || result.exit_status == 1 || result.exit_status == 2) << result.err;
+  EXPECT_EQ(result.err, "");
+  const json report = json::parse(result.out);
+  bool static_found = false;
+  for (const json& finding : report["findings"])
+    if (finding["id"] == "network-dhcp") static_found = finding["status"] == "fail";
+  EXPECT_TRUE(static_found) << "the static ens192 behind the includes was not seen";
+}
+
 // /etc/fstab a link that climbs to /etc/shadow through more ".." than there are directories, and
 // /etc/sysconfig a link above the root: both resolve inside the guest, as the kernel resolves them
 // under a chroot. vmfix remediates the guest, writes no fstab over the shadow file and leaves

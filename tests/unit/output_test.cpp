@@ -228,12 +228,22 @@ TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
   interrupt::remove_stale_partials(scratch.path());
   EXPECT_FALSE(fs::exists(dead)) << "nobody holds it and it is old";
   EXPECT_TRUE(fs::exists(alive)) << "its writer holds the lock";
-  EXPECT_TRUE(fs::exists(fresh)) << "just made: its writer may not have locked it yet";
+  EXPECT_FALSE(fs::exists(fresh)) << "unlocked, however new: its maker finds it gone once it locks (InUse::holds)";
   EXPECT_EQ(read_host_file(user_file), "finished");
   ::kill(holder, SIGKILL);
   ::waitpid(holder, nullptr, 0);
   interrupt::remove_stale_partials(scratch.path());
   EXPECT_FALSE(fs::exists(alive)) << "its writer is gone";
+
+  // A maker that locks a directory already swept sees that its lock holds nothing reachable.
+  const fs::path made = scratch.path() / ".vmfix-partial-here-20-abcdef";
+  fs::create_directory(made);
+  interrupt::InUse lock(made);
+  EXPECT_TRUE(lock.holds(made));
+  fs::remove(made);
+  EXPECT_FALSE(lock.holds(made));
+  fs::create_directory(made);
+  EXPECT_FALSE(lock.holds(made)) << "another directory under the same name";
 }
 
 TEST(Progress, ReadsQemuImgPercentages) {
