@@ -301,7 +301,10 @@ TEST(FaultsSlow, ABatchKilledAtAnyMomentResumes) {
   fs::copy_file(fixture_image("ubuntu1804-vmware"), lib / "ubuntu.vmdk");
   fs::copy_file(fixture_image("centos7-vmware"), lib / "centos.vmdk");
   auto args = [&](const fs::path& out) {
-    return std::vector<std::string>{"batch", "--check", "-j", "1", lib.string(), "-o", out.string()};
+    // Each kill counts as an attempt of the image it cut short (a batch cannot tell its own kill from
+    // an image that takes the machine down): allow more attempts than there are kills.
+    return std::vector<std::string>{"batch", "--check",    "-j", "1",         "--max-attempts",
+                                    "20",    lib.string(), "-o", out.string()};
   };
   const auto start = std::chrono::steady_clock::now();
   CliResult whole = run_vmfix(args(scratch.path() / "whole"), {cache_environment()});
