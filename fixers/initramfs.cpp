@@ -58,6 +58,8 @@ class ListingCache {
     auto it = entries_.find(path);
     if (it != entries_.end() && it->second.first == key && info && info->kind == guest::FileInfo::Kind::file)
       return it->second.second;
+    // Read whole into memory: the largest real images (dracut without hostonly) are a few hundred MiB.
+    guest.require_regular_file(path, uint64_t{1} << 30);
     TempDir scratch("vmfix-initramfs");
     const std::string copy = (scratch.path() / "initrd").string();
     guest.download(path, copy);

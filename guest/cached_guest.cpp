@@ -83,14 +83,16 @@ std::optional<FileInfo> CachedGuest::stat(const std::string& path) {
 }
 
 std::optional<FileInfo> CachedGuest::stat_target(const std::string& path) {
-  auto info = inner_.stat_target(path);
+  auto known = targets_.find(path);
+  if (known == targets_.end()) known = targets_.emplace(path, inner_.stat_target(path)).first;
+  auto info = known->second;
   if (const Entry* entry = waiting(path); entry && info) info->size = fs::file_size(entry->file);
   return info;
 }
 
 // The limit on what is read whole applies before the file crosses the appliance.
 std::string CachedGuest::read(const std::string& path) {
-  if (!held(path)) inner_.require_regular_file(path, kMaxReadSize);
+  if (!held(path)) require_regular_file(path, kMaxReadSize);
   return read_host_file(cached(path).file);
 }
 

@@ -70,7 +70,7 @@ class CachedGuest : public Guest {
   // Drops the waiting uploads at or under `path_or_directory` (none for ""), every remembered
   // content and every lookup.
   void forget(const std::string& path_or_directory);
-  void forget_lookups() { stats_.clear(), resolved_.clear(); }
+  void forget_lookups() { stats_.clear(), targets_.clear(), resolved_.clear(); }
   Entry new_entry();  // a host file name never used before, even after a forget
   // Erases the entries `doomed` names, with their host copies.
   void drop_if(const std::function<bool(const std::string&, const Entry&)>& doomed);
@@ -80,6 +80,7 @@ class CachedGuest : public Guest {
   std::map<std::string, Entry> files_;
   size_t next_name_ = 0;  // host file names are never reused, even after forget()
   std::map<std::string, std::optional<FileInfo>> stats_;
+  std::map<std::string, std::optional<FileInfo>> targets_;  // what stat_target found
   std::map<std::string, std::string> resolved_;
 };
 

@@ -323,18 +323,23 @@ namespace {
 class PrivateDir {
  public:
   explicit PrivateDir(const fs::path& directory) {
-    // Made, then locked: another vmfix sweeping the directory in between may remove it (it is not
-    // locked yet), which the lock then shows, and a new one is made.
-    for (int attempt = 1; !in_use_ || !in_use_->holds(path_); ++attempt) {
-      if (attempt > 3)
-        throw Error(fmt::format("{}: private directories vanish as soon as they are made", directory.string()));
-      in_use_.reset();
+    // Made, then locked: another vmfix sweeping the directory in between (its lock file made, not
+    // yet locked) may remove it, which the lock then shows, and another is made.
+    for (int attempt = 1;; ++attempt) {
       interrupt::remove_stale_partials(directory);
       std::string path = (directory / (interrupt::partial_prefix() + "XXXXXX")).string();
       if (::mkdtemp(path.data()) == nullptr) throw_errno(fmt::format("cannot write in {}", directory.string()));
       path_ = path;
       remove_on_interrupt_.emplace(path_);
       in_use_.emplace(path_);
+      const bool locked = in_use_->locked();
+      if (locked && in_use_->holds(path_)) return;
+      in_use_.reset();
+      std::error_code ignored;
+      fs::remove_all(path_, ignored);
+      if (!locked) throw Error(fmt::format("{}: cannot lock a private directory there", directory.string()));
+      if (attempt == 3)
+        throw Error(fmt::format("{}: private directories vanish as soon as they are made", directory.string()));
     }
   }
   ~PrivateDir() {

@@ -425,6 +425,8 @@ void read_packages(guestfs_h* g, guest::Guest& guest, Facts& facts) {
       facts.packages_known = true;
     } catch (const guest::GuestError& error) {
       facts.notes.push_back(fmt::format("could not read the package database: {}", error.what()));
+    } catch (const guest::GuestFileRefused& refused) {  // a fifo, a loop, a flood: unknown, said so
+      facts.notes.push_back(fmt::format("could not read the package database: {}", refused.what()));
     }
     return;
   }

@@ -118,14 +118,28 @@ std::string host_name() {
 
 std::string partial_prefix() { return fmt::format(".vmfix-partial-{}-{}-", host_name(), ::getpid()); }
 
+namespace {
+
+// The lock of a partial directory: a regular file in it, opened for writing, because NFS carries
+// flock on a file opened so to the server (as a whole-file POSIX lock), and a directory's lock
+// only within one client.
+fs::path lock_file(const fs::path& directory) { return directory / ".vmfix-lock"; }
+
+}  // namespace
+
 void remove_stale_partials(const fs::path& directory) {
   std::error_code error;
+  const auto a_minute_ago = fs::file_time_type::clock::now() - std::chrono::minutes(1);
   for (const auto& entry : fs::directory_iterator(directory, error)) {
     const std::string name = entry.path().filename().string();
     if (!name.starts_with(".vmfix-partial-") || entry.is_symlink(error) || !entry.is_directory(error)) continue;
-    const UniqueFd fd(::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd.valid()) continue;
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {  // nobody holds it: its writer is gone
+    const UniqueFd fd(::open(lock_file(entry.path()).c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    bool gone = false;
+    if (fd.valid())
+      gone = ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;  // nobody holds it: its writer is gone
+    else  // no lock yet: being made right now, or its maker died first (then it is old)
+      gone = errno == ENOENT && fs::last_write_time(entry.path(), error) < a_minute_ago && !error;
+    if (gone) {
       std::error_code ignored;
       fs::remove_all(entry.path(), ignored);
     }
@@ -133,7 +147,7 @@ void remove_stale_partials(const fs::path& directory) {
 }
 
 InUse::InUse(const fs::path& directory) {
-  fd_ = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fd_ = ::open(lock_file(directory).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
     ::close(fd_);
     fd_ = -1;
@@ -143,7 +157,7 @@ InUse::InUse(const fs::path& directory) {
 bool InUse::holds(const fs::path& directory) const {
   struct stat locked {
   }, named{};
-  return fd_ >= 0 && ::fstat(fd_, &locked) == 0 && ::stat(directory.c_str(), &named) == 0 &&
+  return fd_ >= 0 && ::fstat(fd_, &locked) == 0 && ::stat(lock_file(directory).c_str(), &named) == 0 &&
          locked.st_dev == named.st_dev && locked.st_ino == named.st_ino;
 }
 

@@ -43,9 +43,9 @@ void remove_child(pid_t pid);
 
 // The name prefix for a private partial-output directory of this process (".vmfix-partial-HOST-PID-",
 // for people reading a directory listing), and the cleanup of such directories in `directory` that
-// nobody uses any more: no lock on them (see InUse). A lock, not the process id or a file time,
-// decides: it holds across containers with their own pid namespaces, and on NFS, whose server
-// clock is not ours. A directory swept before its maker locked it is made again (InUse::holds).
+// nobody uses any more: their lock file (see InUse) is there and nobody holds it; one without a
+// lock file once it is a minute old. A lock, not the process id, decides: it holds across
+// containers with their own pid namespaces, and across NFS clients.
 std::string partial_prefix();
 void remove_stale_partials(const std::filesystem::path& directory);
 
@@ -53,7 +53,7 @@ void remove_stale_partials(const std::filesystem::path& directory);
 // and the batch journal carry it.
 std::string host_name();
 
-// An flock on `directory` while alive: "a vmfix is writing here".
+// An flock on a lock file in `directory` while alive: "a vmfix is writing here".
 class InUse {
  public:
   explicit InUse(const std::filesystem::path& directory);
@@ -63,6 +63,7 @@ class InUse {
   // The lock is on what `directory` still names: a sweep between its creation and the lock may
   // have removed it, and then the lock holds a directory nobody can reach.
   bool holds(const std::filesystem::path& directory) const;
+  bool locked() const { return fd_ >= 0; }
 
  private:
   int fd_ = -1;

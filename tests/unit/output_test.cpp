@@ -205,8 +205,9 @@ TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
   const fs::path dead = scratch.path() / ".vmfix-partial-elsewhere-17-abcdef";
   const fs::path alive = scratch.path() / ".vmfix-partial-elsewhere-18-abcdef";
   const fs::path fresh = scratch.path() / ".vmfix-partial-elsewhere-19-abcdef";
+  const fs::path killed = scratch.path() / ".vmfix-partial-elsewhere-21-abcdef";
   const fs::path user_file = scratch.path() / "image-vmfix.vmdk";
-  for (const fs::path& dir : {dead, alive, fresh}) {
+  for (const fs::path& dir : {dead, alive, fresh, killed}) {
     fs::create_directory(dir);
     test::write_file(dir / "image-vmfix.vmdk", "partial");
   }
@@ -214,9 +215,10 @@ TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
   fs::last_write_time(dead, old);
   fs::last_write_time(alive, old);
   test::write_file(user_file, "finished");
+  test::write_file(killed / ".vmfix-lock", "");  // its maker locked it, then died a moment ago
   // Another process holds `alive`: a child, so the lock is not this process's own.
-  const std::string script = fmt::format("exec 9<'{}' && flock 9 && touch '{}/locked' && exec sleep 30", alive.string(),
-                                         scratch.path().string());
+  const std::string script = fmt::format("exec 9<>'{}/.vmfix-lock' && flock 9 && touch '{}/locked' && exec sleep 30",
+                                         alive.string(), scratch.path().string());
   pid_t holder = 0;
   std::vector<char*> argv{const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(script.c_str()), nullptr};
   ASSERT_EQ(posix_spawnp(&holder, "sh", nullptr, nullptr, argv.data(), environ), 0);
@@ -226,9 +228,10 @@ TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
   fs::last_write_time(alive, old);
 
   interrupt::remove_stale_partials(scratch.path());
-  EXPECT_FALSE(fs::exists(dead)) << "nobody holds it and it is old";
+  EXPECT_FALSE(fs::exists(dead)) << "no lock file, and old: its maker died before locking it";
   EXPECT_TRUE(fs::exists(alive)) << "its writer holds the lock";
-  EXPECT_FALSE(fs::exists(fresh)) << "unlocked, however new: its maker finds it gone once it locks (InUse::holds)";
+  EXPECT_TRUE(fs::exists(fresh)) << "no lock file yet, and new: being made";
+  EXPECT_FALSE(fs::exists(killed)) << "its lock file is there and nobody holds it, however new";
   EXPECT_EQ(read_host_file(user_file), "finished");
   ::kill(holder, SIGKILL);
   ::waitpid(holder, nullptr, 0);
@@ -239,10 +242,11 @@ TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
   const fs::path made = scratch.path() / ".vmfix-partial-here-20-abcdef";
   fs::create_directory(made);
   interrupt::InUse lock(made);
-  EXPECT_TRUE(lock.holds(made));
-  fs::remove(made);
+  EXPECT_TRUE(lock.locked() && lock.holds(made));
+  fs::remove_all(made);
   EXPECT_FALSE(lock.holds(made));
   fs::create_directory(made);
+  test::write_file(made / ".vmfix-lock", "");
   EXPECT_FALSE(lock.holds(made)) << "another directory under the same name";
 }
 
