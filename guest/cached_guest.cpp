@@ -74,20 +74,21 @@ void CachedGuest::upload(const std::string& host_path, const std::string& guest_
   it->second.dirty = true;  // the guest itself changes at flush(), and lookups are forgotten then
 }
 
-std::optional<FileInfo> CachedGuest::stat(const std::string& path) {
-  auto known = stats_.find(path);
-  if (known == stats_.end()) known = stats_.emplace(path, inner_.stat(path)).first;
-  auto info = known->second;
+std::optional<FileInfo> CachedGuest::looked_up(std::map<std::string, std::optional<FileInfo>>& known,
+                                               const std::string& path, const Lookup& lookup) {
+  auto it = known.find(path);
+  if (it == known.end()) it = known.emplace(path, lookup(path)).first;
+  auto info = it->second;
   if (const Entry* entry = waiting(path); entry && info) info->size = fs::file_size(entry->file);
   return info;
 }
 
+std::optional<FileInfo> CachedGuest::stat(const std::string& path) {
+  return looked_up(stats_, path, [this](const std::string& p) { return inner_.stat(p); });
+}
+
 std::optional<FileInfo> CachedGuest::stat_target(const std::string& path) {
-  auto known = targets_.find(path);
-  if (known == targets_.end()) known = targets_.emplace(path, inner_.stat_target(path)).first;
-  auto info = known->second;
-  if (const Entry* entry = waiting(path); entry && info) info->size = fs::file_size(entry->file);
-  return info;
+  return looked_up(targets_, path, [this](const std::string& p) { return inner_.stat_target(p); });
 }
 
 // The limit on what is read whole applies before the file crosses the appliance.

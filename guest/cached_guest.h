@@ -70,6 +70,11 @@ class CachedGuest : public Guest {
   // Drops the waiting uploads at or under `path_or_directory` (none for ""), every remembered
   // content and every lookup.
   void forget(const std::string& path_or_directory);
+  // What `known` remembers for `path`, asked of `lookup` the first time; a file waiting for its
+  // upload shows its new size.
+  using Lookup = std::function<std::optional<FileInfo>(const std::string&)>;
+  std::optional<FileInfo> looked_up(std::map<std::string, std::optional<FileInfo>>& known, const std::string& path,
+                                    const Lookup& lookup);
   void forget_lookups() { stats_.clear(), targets_.clear(), resolved_.clear(); }
   Entry new_entry();  // a host file name never used before, even after a forget
   // Erases the entries `doomed` names, with their host copies.

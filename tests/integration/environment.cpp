@@ -3,8 +3,11 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "fixtures/fixture.h"
 #include "support/files.h"
@@ -41,6 +44,21 @@ class FixtureEnvironment : public ::testing::Environment {
 std::filesystem::path fixture_image(const std::string& name) { return images.at(name); }
 std::filesystem::path cache_dir() { return cache->path(); }
 std::string cache_environment() { return "VMFIX_CACHE_DIR=" + cache->path().string(); }
+
+std::vector<fs::path> partial_dirs(const fs::path& dir) {
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().starts_with(".vmfix-partial-")) found.push_back(entry.path());
+  return found;
+}
+
+bool process_left_on(const fs::path& directory) {
+  for (int i = 0; i < 30; ++i) {
+    if (run_host({"pgrep", "-f", directory.string()}).exit_status != 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return true;
+}
 
 std::string sha256(const std::filesystem::path& file) {
   return run_host_checked({"sha256sum", file.string()}).substr(0, 64);

@@ -3,6 +3,7 @@
 // cache directory every vmfix run of this process uses.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace vmfix::test {
 
@@ -12,6 +13,10 @@ std::string cache_environment();
 std::filesystem::path cache_dir();
 
 std::string sha256(const std::filesystem::path& file);
+// The private partial-output directories (".vmfix-partial-*") in `dir`.
+std::vector<std::filesystem::path> partial_dirs(const std::filesystem::path& dir);
+// True when a process still has `directory` on its command line after 15 s.
+bool process_left_on(const std::filesystem::path& directory);
 // The Windows fixture as vSphere would export it, with a data disk `data_disk` (raw) beside it, a
 // CD-ROM, two NICs and an nvram file: `win.ovf` and its disks in `dir`.
 std::filesystem::path windows_ovf(const std::filesystem::path& dir, const std::string& data_disk);

@@ -54,22 +54,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-std::vector<fs::path> partial_dirs(const fs::path& dir) {
-  std::vector<fs::path> found;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.path().filename().string().starts_with(".vmfix-partial-")) found.push_back(entry.path());
-  return found;
-}
-
-// True when a process still has `directory` on its command line after 15 s.
-bool process_left_on(const fs::path& directory) {
-  for (int i = 0; i < 30; ++i) {
-    if (run_host({"pgrep", "-f", directory.string()}).exit_status != 0) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  return true;
-}
-
 // The Debian 11 fixture with `edit` applied: a guest laid out to hurt whoever reads it.
 fixtures::FixtureSpec hostile_debian(const std::string& name, const std::function<void(fixtures::FixtureSpec&)>& edit) {
   fixtures::FixtureSpec spec = fixtures::find_fixture("debian11-gpt-bios");

@@ -182,24 +182,13 @@ TEST(Output, InterruptsLeaveTheSourceAndNoOutput) {
   const fs::path out = out_dir / "out.vmdk";
   const std::vector<std::string> args{"--fix", "rtc-utc", "--force", "-o", out.string(), ovf.string()};
 
-  auto partial_dirs = [&] {
-    std::vector<fs::path> found;
-    for (const auto& entry : fs::directory_iterator(out_dir))
-      if (entry.path().filename().string().starts_with(".vmfix-partial-")) found.push_back(entry.path());
-    return found;
-  };
+  auto partial_dirs = [&] { return test::partial_dirs(out_dir); };
   auto wait_for_writing = [&](VmfixProcess& vmfix) {
     for (int i = 0; i < 3000 && partial_dirs().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ASSERT_FALSE(partial_dirs().empty()) << "vmfix never started writing: " << vmfix.err_so_far();
     std::this_thread::sleep_for(std::chrono::seconds(1));  // into the conversion, well before its end
   };
-  auto qemu_left = [&] {
-    for (int i = 0; i < 30; ++i) {
-      if (run_host({"pgrep", "-f", tmp.string()}).exit_status != 0) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    return true;
-  };
+  auto qemu_left = [&] { return process_left_on(tmp); };
   auto sources_unchanged = [&] {
     for (const auto& [file, sum] : sums) EXPECT_EQ(sha256(file), sum) << file << " changed";
   };
