@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks vmfix against its peer tools, side by side in one run, on the project's fixtures.
-#   bench/run.sh [ROUNDS] [SECTION...]   (default 2 rounds; sections: inspect windows-all debian-all
-#                                         output ova-input batch, default all; each round runs every tool
-#                                         once per image)
+#   bench/run.sh [ROUNDS] [SECTION...]   (default 2 rounds; sections: launch inspect in-place
+#                                         windows-all debian-all output ova-input batch memory, default
+#                                         all; each round runs every tool once per image)
+#   0. the appliance's launch: seconds until vmfix's -v says "appliance launched" (process start,
+#      opening the image, overlays, qemu and the appliance's boot) vs a bare
+#      `guestfish --ro -a IMAGE run` (which makes its own overlay too), on every image;
 #   1. `vmfix --inspect` and `vmfix --check` (inspection plus every rule of the profile) vs
 #      libguestfs's `virt-inspector` (inspection only), on the same images;
 #   2. on the Windows fixture, `vmfix --all` (check, 7 fixers in both control sets, unattend.xml,
 #      re-check, write a new VHD) vs a copy of the image plus `virt-win-reg --merge` of the same
 #      registry edits for the current control set only (bench/win-edits.reg): vmfix does more.
+#   2b. on a raw copy of the real Debian 12 image, `vmfix --all --in-place` vs virt-customize doing
+#      less (as in 3) on another raw copy, in place: no output file on either side;
 #   3. on the real Debian 12 image, `vmfix --all` vs virt-customize doing less (--uninstall
 #      open-vm-tools, --write a DHCP /etc/network/interfaces, --delete the persistent-net rules)
 #      on a qcow2 overlay of the source, then `qemu-img convert` of that overlay to a
@@ -19,14 +24,17 @@
 #   5. an OVA input: seconds until the appliance is up, from the OVA and from the bare disk, and
 #      what `tar -x` alone would have cost first (vmfix reads the disks inside the archive);
 #   6. `vmfix batch --all` on 4 copies of the Windows fixture with -j 1 and with -j 2: wall time,
-#      throughput and the peak memory of a worker (the appliance's qemu, from the summary).
+#      throughput and its ratio, and the peak memory of a worker (the appliance's qemu, from the
+#      summary);
+#   7. peak memory: the largest resident set among the processes of one `vmfix --all -o X.vmdk`
+#      (its qemu) vs guestfish inspecting and mounting the same image (`guestfish --ro -a IMAGE -i ll /`).
 # The real Debian 12 image of tests/acceptance/debian12.sh is added when it exists.
 # Everything runs under the same acceleration: the one vmfix's launch policy picked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
 shift || true
-sections=${*:-inspect windows-all debian-all output ova-input batch}
+sections=${*:-launch inspect in-place windows-all debian-all output ova-input batch memory}
 wants() { [[ " $sections " == *" $1 "* ]]; }
 [ -x build/vmfix ] || ./scripts/build.sh
 # Ubuntu rather than CentOS: the CentOS fixture has no rpm database, and virt-inspector fails on
@@ -60,6 +68,22 @@ mean() { printf '%s\n' "$@" | awk '{s+=$1} END {printf "%.1f", s/NR}'; }
 row() { printf '%-22s %-22s %10.1f %10s %8s\n' "$1" "$2" "$3" "$4" "$5"; }
 
 printf '%-22s %-22s %10s %10s %8s\n' image tool best_s mean_s ratio
+# Seconds from the start of a `vmfix -v` run to its "appliance launched" line.
+launched_after() { awk '/appliance launched/ { split($0, a, /[][]/); printf "%.1f", a[2] + 0 }' "$1"; }
+wants launch && for image in $images; do
+  name=$(basename "$image" | sed 's/-[0-9a-f]\{16\}\..*//')
+  declare -a ours=() bare=()
+  for ((r = 0; r < rounds; r++)); do
+    ./build/vmfix --check -v "$image" >/dev/null 2>/var/tmp/vmfix-bench-launch.log || true
+    ours+=("$(launched_after /var/tmp/vmfix-bench-launch.log)")
+    bare+=("$(seconds guestfish --ro --format="$(qemu_format "$image")" -a "$image" run)")
+  done
+  b_bare=$(best "${bare[@]}")
+  row "$name" "vmfix launch" "$(best "${ours[@]}")" "$(mean "${ours[@]}")" "$(echo "scale=2; $(best "${ours[@]}") / $b_bare" | bc)"
+  row "$name" "guestfish --ro run" "$b_bare" "$(mean "${bare[@]}")" "1.00"
+  unset ours bare
+done
+rm -f /var/tmp/vmfix-bench-launch.log
 wants inspect && for image in $images; do
   name=$(basename "$image" | sed 's/-[0-9a-f]\{16\}\..*//')
   declare -a inspect=() check=() theirs=()
@@ -77,6 +101,26 @@ done
 
 scratch=$(mktemp -d /var/tmp/vmfix-bench-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
+interfaces=$'auto lo\niface lo inet loopback\n\nauto ens192\niface ens192 inet dhcp\n'
+customize_less=(--uninstall open-vm-tools --write "/etc/network/interfaces:$interfaces"
+  --delete /etc/udev/rules.d/70-persistent-net.rules)
+
+# --all --in-place on raw against virt-customize in place, each on its own fresh raw copy.
+if wants in-place && [ -f "$debian" ]; then
+  declare -a ours=() theirs=()
+  for ((r = 0; r < rounds; r++)); do
+    rm -f "$scratch"/*
+    qemu-img convert -f vmdk -O raw "$debian" "$scratch/ours.raw"
+    cp --sparse=always "$scratch/ours.raw" "$scratch/theirs.raw"
+    ours+=("$(seconds ./build/vmfix --all --in-place --json "$scratch/ours.raw")")
+    theirs+=("$(seconds virt-customize --format raw -a "$scratch/theirs.raw" "${customize_less[@]}")")
+  done
+  b_theirs=$(best "${theirs[@]}")
+  row debian12.raw "vmfix --all --in-place" "$(best "${ours[@]}")" "$(mean "${ours[@]}")" "$(echo "scale=2; $(best "${ours[@]}") / $b_theirs" | bc)"
+  row debian12.raw "virt-customize, in place" "$b_theirs" "$(mean "${theirs[@]}")" "1.00"
+  unset ours theirs
+  rm -f "$scratch"/*
+fi
 
 # --all on Windows against virt-win-reg --merge of the same registry edits, each on a fresh copy.
 windows=$(echo "$images" | tr ' ' '\n' | grep win2012r2)
@@ -94,14 +138,12 @@ fi
 
 # --all on the real Debian 12 image against virt-customize doing less, then the same conversion.
 if wants debian-all && [ -f "$debian" ]; then
-  interfaces=$'auto lo\niface lo inet loopback\n\nauto ens192\niface ens192 inet dhcp\n'
   declare -a vall=() customize=() pipeline=()
   for ((r = 0; r < rounds; r++)); do
     rm -f "$scratch"/*
     vall+=("$(seconds ./build/vmfix --all --json -o "$scratch/fixed.vmdk" "$debian")")
     qemu-img create -q -f qcow2 -b "$debian" -F vmdk "$scratch/overlay.qcow2"
-    c=$(seconds virt-customize -a "$scratch/overlay.qcow2" --uninstall open-vm-tools \
-        --write "/etc/network/interfaces:$interfaces" --delete /etc/udev/rules.d/70-persistent-net.rules)
+    c=$(seconds virt-customize -a "$scratch/overlay.qcow2" "${customize_less[@]}")
     v=$(seconds qemu-img convert -O vmdk -o subformat=streamOptimized "$scratch/overlay.qcow2" "$scratch/customized.vmdk")
     customize+=("$c")
     pipeline+=("$(echo "$c + $v" | bc)")
@@ -187,6 +229,7 @@ if wants batch; then
   rm -rf "$scratch"/*
   mkdir -p "$scratch/library"
   for name in app1 app2 app3 app4; do cp --sparse=always "$windows" "$scratch/library/$name.vhd"; done
+  declare -A batch_best=()
   for jobs in 1 2; do
     declare -a wall=()
     for ((r = 0; r < rounds; r++)); do
@@ -195,8 +238,31 @@ if wants batch; then
     done
     b=$(best "${wall[@]}")
     row "4 x win2012r2" "batch -j $jobs" "$b" "$(mean "${wall[@]}")" "$(echo "scale=2; 4 * 60 / $b" | bc)/min"
+    batch_best[$jobs]=$b
     unset wall
   done
+  printf '%-22s %-22s %10s %10s %7sx\n' "4 x win2012r2" "throughput -j 2 / -j 1" - - \
+    "$(echo "scale=2; ${batch_best[1]} / ${batch_best[2]}" | bc)"
   peak=$(python3 -c 'import json, sys; print(max(i["peak_rss_mib"] for i in json.load(open(sys.argv[1]))["images"]))' "$scratch/out-2/summary.json")
   printf '%-22s %-22s %10s MiB (the largest process of a worker: its qemu)\n' "4 x win2012r2" "peak memory per worker" "$peak"
+fi
+
+# The largest resident set among a command's processes, in MiB (getrusage of its waited-for
+# descendants: qemu, for both tools).
+peak_mib() {
+  python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$@"
+}
+if wants memory; then
+  declare -a ours=() theirs=()
+  for ((r = 0; r < rounds; r++)); do
+    rm -rf "$scratch"/*
+    ours+=("$(peak_mib ./build/vmfix --all -q -o "$scratch/fixed.vmdk" "$source_image")")
+    theirs+=("$(peak_mib guestfish --ro --format="$source_format" -a "$source_image" -i ll /)")
+  done
+  b_theirs=$(best "${theirs[@]}")
+  printf '%-22s %-22s %10s %10s %8s\n' "$(basename "$source_image")" "vmfix --all peak MiB" "$(best "${ours[@]}")" "$(mean "${ours[@]}")" \
+    "$(echo "scale=2; $(best "${ours[@]}") / $b_theirs" | bc)"
+  printf '%-22s %-22s %10s %10s %8s\n' "$(basename "$source_image")" "guestfish -i peak MiB" "$b_theirs" "$(mean "${theirs[@]}")" "1.00"
 fi

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "image/detect.h"
+#include "image/disk_reader.h"
 #include "image/manifest.h"
 #include "image/ova.h"
 #include "image/ovf.h"
@@ -97,27 +98,24 @@ void check_output_space(const std::vector<fs::path>& overlays, const std::vector
                         uint64_t available, const fs::path& directory) {
   // No output is larger than its disks' full size plus its metadata (1%, at least 16 MiB a disk):
   // when that fits, the answer is yes without reading the disks' allocation maps.
-  // An OVA holds its disks a second time while it is packed. A VMDK is written from a raw copy of
-  // its disk, deleted once the VMDK is done: one disk's copy at a time.
+  // An OVA holds its disks a second time while it is packed.
   const uint64_t copies = format == OutputFormat::ova ? 2 : 1;
-  uint64_t bound = 0, largest = 0;
+  uint64_t bound = 0;
   for (uint64_t size : sizes) {
     bound += size + std::max<uint64_t>(size / 100, 16 << 20);
-    largest = std::max(largest, size);
   }
-  if (bound * copies + (streamed(format) ? largest : 0) <= available) return;
+  if (bound * copies <= available) return;
   // Else what qemu-img says the converted disks need. qemu cannot measure VHD, VHDX or VMDK: a
   // sparse qcow2 (or a full raw image) stands in for them.
   const bool full = format == OutputFormat::raw || format == OutputFormat::vhd_fixed;
-  uint64_t needed = 0, largest_measured = 0;
+  uint64_t needed = 0;
   for (const fs::path& overlay : overlays) {
     auto measure = nlohmann::json::parse(
         run_host_checked({"qemu-img", "measure", "--output=json", "-O", full ? "raw" : "qcow2", overlay.string()}));
     const uint64_t required = measure.value("required", uint64_t{0});
     needed += required;
-    largest_measured = std::max(largest_measured, required);
   }
-  needed = needed * copies + (streamed(format) ? largest_measured : 0);
+  needed *= copies;
   if (needed > available)
     throw Error(
         fmt::format("{}: {} MiB free, the output needs {} MiB", directory.string(), available >> 20, needed >> 20));
@@ -158,33 +156,25 @@ class EarlyWriteback {
   std::chrono::steady_clock::time_point last_{};
 };
 
-// A streamOptimized VMDK: qemu-img writes the disk as a sparse raw image beside the output, which
-// is quick (nothing to compress), and vmfix deflates its grains on every core (image/stream_vmdk.h).
-// qemu-img's own streamOptimized writer deflates one grain at a time.
-void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, const fs::path& work, ProgressLine& line,
-                            uint64_t base, uint64_t size) {
-  constexpr double kRawShare = 0.2;  // of the step's time, about, on the machines measured
-  // In a private directory write_output removes on any failure (beside the target, or --scratch).
-  const fs::path raw = work / (target.filename().string() + ".raw");
-  run_host_checked({"qemu-img", "convert", "-p", "-f", "qcow2", "-O", "raw", overlay.string(), raw.string()},
-                   [&](std::string_view chunk) {
-                     if (double percent = qemu_img_percent(chunk); percent >= 0)
-                       line.set(base + static_cast<uint64_t>(static_cast<double>(size) * kRawShare * percent / 100));
-                   });
+// A streamOptimized VMDK, read straight from the overlay (through qemu-nbd, which knows its backing
+// chain and where it holds nothing) and deflated on every core (image/stream_vmdk.h): no raw copy
+// of the disk is written first.
+void convert_to_stream_vmdk(const fs::path& overlay, const fs::path& target, ProgressLine& line, uint64_t base,
+                            uint64_t size) {
+  auto disk = open_qemu_disk(overlay, "qcow2");
   EarlyWriteback writeback(target);
   StreamVmdkOptions options;
   options.on_progress = [&](uint64_t done, uint64_t total) {
-    const double fraction = kRawShare + (1 - kRawShare) * static_cast<double>(done) / static_cast<double>(total);
-    line.set(base + static_cast<uint64_t>(static_cast<double>(size) * fraction));
+    line.set(base +
+             static_cast<uint64_t>(static_cast<double>(size) * static_cast<double>(done) / static_cast<double>(total)));
     writeback.kick();
   };
-  write_stream_optimized_vmdk(raw, target, target.filename().string(), options);
-  fs::remove(raw);  // the next disk, or the OVA's tar, has its space
+  write_stream_optimized_vmdk(*disk, target, target.filename().string(), options);
 }
 
-void convert(const fs::path& overlay, const fs::path& target, const fs::path& work, OutputFormat format,
-             ProgressLine& line, uint64_t base, uint64_t size) {
-  if (streamed(format)) return convert_to_stream_vmdk(overlay, target, work, line, base, size);
+void convert(const fs::path& overlay, const fs::path& target, OutputFormat format, ProgressLine& line, uint64_t base,
+             uint64_t size) {
+  if (streamed(format)) return convert_to_stream_vmdk(overlay, target, line, base, size);
   std::vector<std::string> argv{"qemu-img", "convert", "-p", "-f", "qcow2"};
   for (std::string& option : convert_options(format)) argv.push_back(std::move(option));
   argv.push_back(overlay.string());
@@ -386,7 +376,7 @@ WriteResult write_output(const VmSource& vm, const std::vector<fs::path>& overla
       ProgressLine line(fmt::format("writing {}", output.path.filename().string()), total, progress);
       uint64_t base = 0;
       for (size_t i = 0; i < overlays.size(); ++i) {
-        convert(overlays[i], written[i], work, output.format, line, base, sizes[i]);
+        convert(overlays[i], written[i], output.format, line, base, sizes[i]);
         base += sizes[i];
         if (!ova) fsync_path(written[i], false);
         verify_output(written[i], ova ? OutputFormat::vmdk : output.format, {sizes[i]});

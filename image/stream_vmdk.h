@@ -1,7 +1,7 @@
 #pragma once
-// A streamOptimized VMDK written from a raw image, its grains compressed on every core. qemu-img
-// compresses one grain at a time on one core, which made writing a VMDK or an OVA the longest step
-// of a remediation.
+// A streamOptimized VMDK written from a disk (image/disk_reader.h), its grains deflated on every
+// core the process may use while the next span is read. qemu-img compresses one grain at a time on
+// one core, which made writing a VMDK or an OVA the longest step of a remediation.
 //
 // The layout is the one of VMware's own exports (Virtual Disk Format 5.0, stream-optimized): the
 // header, whose grain directory offset says "at the end"; the embedded descriptor; for each grain
@@ -16,15 +16,20 @@
 
 namespace vmfix::image {
 
+class DiskReader;
+
 struct StreamVmdkOptions {
-  unsigned threads = 0;  // compressing threads; 0: one per core
+  unsigned threads = 0;  // compressing threads; 0: one per usable core (support/cores.h)
   // Bytes of the raw image done so far, called from the writing thread.
   std::function<void(uint64_t done, uint64_t total)> on_progress;
 };
 
-// Writes `target` (which must not exist) from the raw image `raw`, whose size must be a whole
-// number of sectors. `extent_name` is the file name the embedded descriptor gives the extent: the
-// name the VMDK will have in the end.
+// Writes `target` (which must not exist) from `disk`, whose size must be a whole number of
+// sectors. `extent_name` is the file name the embedded descriptor gives the extent: the name the
+// VMDK will have in the end.
+void write_stream_optimized_vmdk(DiskReader& disk, const std::filesystem::path& target, const std::string& extent_name,
+                                 const StreamVmdkOptions& options = {});
+// The same, from a raw image.
 void write_stream_optimized_vmdk(const std::filesystem::path& raw, const std::filesystem::path& target,
                                  const std::string& extent_name, const StreamVmdkOptions& options = {});
 

@@ -12,12 +12,12 @@ set -euo pipefail
 purpose=${1:-test}
 run=(
   libguestfs0 supermin linux-image-amd64 qemu-utils qemu-system-x86 libguestfs-xfs ntfs-3g dosfstools
-  libhivex0 xz-utils
+  libhivex0 xz-utils libnbd0 libdeflate0
 )
 build=(
   build-essential cmake pkg-config ninja-build python3 help2man
   libguestfs-dev libhivex-dev libselinux1-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev
-  libxml2-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libsqlite3-dev
+  libxml2-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libsqlite3-dev libnbd-dev libdeflate-dev
 )
 test=(
   libgtest-dev libgmock-dev

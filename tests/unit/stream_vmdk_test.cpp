@@ -8,9 +8,12 @@
 
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "image/detect.h"
+#include "image/disk_reader.h"
 #include "support/bytes.h"
+#include "support/cores.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/process.h"
@@ -158,6 +161,62 @@ TEST(StreamVmdk, QemuReadsTheSameDiskAndOurReaderAcceptsIt) {
     EXPECT_TRUE(rebuild_from_stream(file, fs::file_size(raw)) == read_host_file(raw))
         << "read as a stream, the disk differs";
   }
+}
+
+// The overlay the appliance leaves: a qcow2 over a VMDK, written to in places (over data of the
+// backing disk, over its holes, and with zeros over its data). qemu-nbd reads it as qemu-img does.
+TEST(DiskReader, ReadsAQcow2OverlayAndItsBackingChainAsQemuImgDoes) {
+  TempDir scratch("vmfix-disk-reader");
+  const fs::path raw = make_raw(scratch.path());
+  const fs::path base = scratch.path() / "base.vmdk", overlay = scratch.path() / "overlay.qcow2";
+  run_host_checked({"qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw.string(),
+                    base.string()});
+  run_host_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-b", base.string(), "-F", "vmdk", overlay.string()});
+  run_host_checked({"qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 4096 70000", "-c", "write -P 0x33 40M 1M", "-c",
+                    "write -z 1M 65536", overlay.string()});
+  const fs::path expected = scratch.path() / "expected.raw";
+  run_host_checked({"qemu-img", "convert", "-f", "qcow2", "-O", "raw", overlay.string(), expected.string()});
+
+  auto disk = open_qemu_disk(overlay, "qcow2");
+  ASSERT_EQ(disk->size(), fs::file_size(expected));
+  std::string whole(disk->size(), '\x01');                 // anything the reader leaves alone shows
+  for (uint64_t at = 0; at < whole.size(); at += 9 << 20)  // pieces that do not line up with clusters
+    disk->read(at, whole.data() + at, std::min<uint64_t>(9 << 20, whole.size() - at));
+  EXPECT_TRUE(whole == read_host_file(expected)) << "qemu-nbd's disk differs from qemu-img's";
+
+  // The VMDK written through qemu-nbd holds the disk qemu-img reads from the overlay.
+  const fs::path vmdk = scratch.path() / "out.vmdk";
+  write_stream_optimized_vmdk(*disk, vmdk, "out.vmdk");
+  ProcessResult compare =
+      run_host({"qemu-img", "compare", "-q", "-f", "qcow2", "-F", "vmdk", overlay.string(), vmdk.string()});
+  EXPECT_EQ(compare.exit_status, 0) << compare.output;
+}
+
+TEST(DiskReader, NamesTheImageItCannotServe) {
+  TempDir scratch("vmfix-disk-reader");
+  const fs::path bogus = scratch.path() / "bogus.qcow2";
+  write_host_file_atomic(bogus, "not a qcow2 image at all");
+  try {
+    open_qemu_disk(bogus, "qcow2");
+    ADD_FAILURE() << "a file that is no qcow2 was served";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(bogus.string()), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(open_raw_disk(scratch.path() / "missing.raw"), Error);
+}
+
+TEST(Cores, CpuQuotaRoundsUpAndNoLimitIsNone) {
+  EXPECT_EQ(cores_of_cpu_max("max 100000"), std::nullopt);
+  EXPECT_EQ(cores_of_cpu_max("-1 100000"), std::nullopt);  // cgroup v1's cfs_quota_us
+  EXPECT_EQ(cores_of_cpu_max("150000 100000"), 2u);
+  EXPECT_EQ(cores_of_cpu_max("200000 100000"), 2u);
+  EXPECT_EQ(cores_of_cpu_max("50000 100000"), 1u);
+  EXPECT_EQ(cores_of_cpu_max(""), std::nullopt);
+  EXPECT_EQ(cores_of_cpu_max("lots 100000"), std::nullopt);
+  EXPECT_EQ(cores_of_cpu_max("100000 0"), std::nullopt);
+  const unsigned cores = usable_cores();
+  EXPECT_GE(cores, 1u);
+  EXPECT_LE(cores, std::max(1u, std::thread::hardware_concurrency()));
 }
 
 TEST(StreamVmdk, RefusesPartialSectorsAndExistingTargets) {
