@@ -20,7 +20,7 @@ std::optional<std::string> Guest::read_if_exists(const std::string& path) {
   return read(path);
 }
 
-void Guest::require_regular_file(const std::string& path, uint64_t limit) {
+FileInfo Guest::require_regular_file(const std::string& path, uint64_t limit) {
   auto target = stat_target(path);
   if (!target) throw GuestError(fmt::format("{}: No such file or directory", path));
   if (target->kind == FileInfo::Kind::directory)
@@ -30,6 +30,7 @@ void Guest::require_regular_file(const std::string& path, uint64_t limit) {
   if (target->size > limit)
     throw GuestFileRefused(fmt::format("guest file {} is {} bytes, more than the {} MiB vmfix reads of such a file",
                                        path, target->size, limit >> 20));
+  return *target;
 }
 
 std::vector<std::string> Guest::files_in(const std::string& directory, std::string_view suffix) {

@@ -93,8 +93,8 @@ class Guest {
   // directory.
   std::optional<std::string> read_if_exists(const std::string& path);
   // Throws unless `path` leads to a regular file of at most `limit` bytes: GuestError when
-  // nothing is there, GuestFileRefused for anything else.
-  void require_regular_file(const std::string& path, uint64_t limit);
+  // nothing is there, GuestFileRefused for anything else. Returns what the path leads to.
+  FileInfo require_regular_file(const std::string& path, uint64_t limit);
   // Writes a new content over an existing file and keeps its permission bits (NetworkManager, for
   // one, ignores keyfiles that are not 0600).
   void replace_file(const std::string& path, std::string_view content);

@@ -31,6 +31,7 @@ class LibguestfsGuest : public Guest {
   void set_xattr(const std::string& path, const std::string& name, std::string_view value) override;
 
  private:
+  std::string pread_whole(const std::string& path, uint64_t size, uint64_t limit);
   guestfs_h* g_;
 };
 

@@ -2,12 +2,14 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include "guest/launch_watchdog.h"
+#include "support/cores.h"
 
 namespace vmfix::guest {
 
@@ -79,6 +81,11 @@ static void force_software_emulation(guestfs_h* g) {
   check(g, guestfs_set_backend_settings(g, list.data()), "set_backend_settings");
 }
 
+// A second vCPU boots the appliance about 3 s sooner under software emulation (13.7 -> 10.4 s,
+// guestfish on the same image; qemu runs each vCPU on a host thread) and costs nothing under KVM.
+// More did not help.
+int Session::appliance_cpus() { return static_cast<int>(std::min(usable_cores(), 2u)); }
+
 void Session::open_handle(bool force_tcg) {
   close_handle();
   appliance_log_.clear();
@@ -94,6 +101,8 @@ void Session::open_handle(bool force_tcg) {
   if (options_.libguestfs_verbose) check(handle_, guestfs_set_verbose(handle_, 1), "set_verbose");
   check(handle_, guestfs_set_identifier(handle_, "vmfix"), "set_identifier");
   if (force_tcg) force_software_emulation(handle_);
+  check(handle_, guestfs_set_smp(handle_, appliance_cpus()), "set_smp");
+  check(handle_, guestfs_set_autosync(handle_, 0), "set_autosync");  // shutdown() syncs, and says when that fails
   for (const Drive& drive : drives_) {
     int result =
         guestfs_add_drive_opts(handle_, drive.path.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, drive.format.c_str(),
@@ -124,7 +133,7 @@ void Session::launch() {
   };
   AccelPlan plan = plan_acceleration(options_.accel);
   if (options_.verbose)
-    note(fmt::format("launching the appliance ({} disk(s), {}: {})", drives_.size(),
+    note(fmt::format("launching the appliance ({} disk(s), {} vCPU(s), {}: {})", drives_.size(), appliance_cpus(),
                      plan.force_tcg ? "software emulation" : "KVM if available", plan.reason));
   open_handle(plan.force_tcg);
   bool hung = false;
@@ -154,8 +163,13 @@ void Session::launch() {
 
 void Session::shutdown() {
   if (!handle_ || !launched_) return;
-  check(handle_, guestfs_umount_all(handle_), "umount_all");
-  check(handle_, guestfs_sync(handle_), "sync");
+  // Read-only drives have nothing to write back (libguestfs's own overlays take what mounting
+  // wrote, and go).
+  const bool writable = std::any_of(drives_.begin(), drives_.end(), [](const Drive& drive) { return !drive.readonly; });
+  if (writable) {
+    check(handle_, guestfs_umount_all(handle_), "umount_all");
+    check(handle_, guestfs_sync(handle_), "sync");
+  }
   check(handle_, guestfs_shutdown(handle_), "shutdown");
   launched_ = false;
 }

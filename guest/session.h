@@ -50,6 +50,7 @@ class Session {
   static int launch_count();
 
  private:
+  static int appliance_cpus();
   void open_handle(bool force_tcg);
   void close_handle();
   static void on_event(guestfs_h*, void* self, uint64_t event, int, int, const char* buf, size_t buf_len,

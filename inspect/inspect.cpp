@@ -17,6 +17,7 @@
 #include "inspect/windows.h"
 #include "registry/guest_hive.h"
 #include "registry/sam.h"
+#include "support/bytes.h"
 #include "support/files.h"
 #include "support/text.h"
 
@@ -102,23 +103,27 @@ void read_disks(guest::Session& session, const std::vector<std::string>& sources
   }
 }
 
-// An ext filesystem that was not unmounted cleanly (the VM was not shut down) says so in its
-// superblock; nullopt when tune2fs cannot tell.
-std::optional<bool> ext_state_clean(guestfs_h* g, const std::string& device) {
-  char** listing = guestfs_tune2fs_l(g, device.c_str());
-  if (listing == nullptr) return std::nullopt;
-  auto flat = take_strings(g, listing, "tune2fs_l");
-  std::optional<bool> clean;
+// What blkid says of one device; nullopt when it recognises nothing there.
+std::optional<FilesystemFacts> identify(guestfs_h* g, const std::string& device) {
+  char** tags = guestfs_blkid(g, device.c_str());
+  if (tags == nullptr) return std::nullopt;
+  auto flat = take_strings(g, tags, "blkid");
+  FilesystemFacts fs;
+  fs.device = device;
   for (size_t i = 0; i + 1 < flat.size(); i += 2) {
-    if (flat[i] == "Filesystem state")
-      clean = flat[i + 1].find("clean") == 0 && flat[i + 1].find("error") == std::string::npos;
-    if (flat[i] == "Filesystem features" && flat[i + 1].find("needs_recovery") != std::string::npos) return false;
+    if (flat[i] == "TYPE")
+      fs.type = flat[i + 1];
+    else if (flat[i] == "LABEL")
+      fs.label = flat[i + 1];
+    else if (flat[i] == "UUID")
+      fs.uuid = flat[i + 1];
   }
-  return clean;
+  return fs;
 }
 
 // Filesystems on whole disks, partitions, md arrays and LVM volumes, one blkid run each
-// (list_filesystems costs more than ten seconds under software emulation).
+// (list_filesystems costs more than ten seconds under software emulation). LVM is asked for its
+// volumes only when a physical volume was seen: an lvs run costs half a second there.
 void read_filesystems(guestfs_h* g, Facts& facts) {
   std::vector<std::pair<std::string, std::optional<uint64_t>>> candidates;  // device, size when known
   for (const DiskFacts& disk : facts.disks) {
@@ -127,31 +132,28 @@ void read_filesystems(guestfs_h* g, Facts& facts) {
       if (p.role != "extended" && p.role != "bios-boot" && p.role != "gpt-protective")
         candidates.emplace_back(p.device, p.size);
   }
-  for (auto* list : {guestfs_list_md_devices(g), guestfs_lvs(g)})
+  auto add_volumes = [&](char** list) {
     if (list)
       for (const std::string& device : take_strings(g, list, "list volumes"))
         candidates.emplace_back(device, std::nullopt);
-  for (const auto& [device, size] : candidates) {
-    char** tags = guestfs_blkid(g, device.c_str());
-    if (tags == nullptr) continue;  // nothing blkid recognises
-    auto flat = take_strings(g, tags, "blkid");
-    FilesystemFacts fs;
-    fs.device = device;
-    for (size_t i = 0; i + 1 < flat.size(); i += 2) {
-      if (flat[i] == "TYPE")
-        fs.type = flat[i + 1];
-      else if (flat[i] == "LABEL")
-        fs.label = flat[i + 1];
-      else if (flat[i] == "UUID")
-        fs.uuid = flat[i + 1];
+  };
+  add_volumes(guestfs_list_md_devices(g));
+  bool lvm_seen = false;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto [device, size] = candidates[i];  // a copy: add_volumes may grow the list
+    std::optional<FilesystemFacts> fs = identify(g, device);
+    if (!fs) continue;
+    if (fs->type == "LVM2_member" && !lvm_seen) {
+      lvm_seen = true;
+      add_volumes(guestfs_lvs(g));
     }
-    if (fs.type.empty() || fs.type == "LVM2_member" || fs.type == "linux_raid_member") continue;
-    fs.size = size;
-    if (!fs.size) {
+    if (fs->type.empty() || fs->type == "LVM2_member" || fs->type == "linux_raid_member") continue;
+    fs->size = size;
+    if (!fs->size) {
       int64_t bytes = guestfs_blockdev_getsize64(g, device.c_str());
-      if (bytes >= 0) fs.size = static_cast<uint64_t>(bytes);
+      if (bytes >= 0) fs->size = static_cast<uint64_t>(bytes);
     }
-    facts.filesystems.push_back(std::move(fs));
+    facts.filesystems.push_back(std::move(*fs));
   }
 }
 
@@ -162,12 +164,13 @@ std::vector<std::string> encrypted_volumes(const Facts& facts) {
   return found;
 }
 
+// The superblock is read from the device (one pread) rather than by a tune2fs run in the appliance.
 // Read after the OS is found, as before vmfix found Windows itself: libguestfs's inspection
 // mounts each filesystem and may replay an ext journal on the overlay, and the clean-shutdown
 // check has always seen the state after that.
-void read_ext_states(guestfs_h* g, Facts& facts) {
+void read_ext_states(guest::Guest& appliance, Facts& facts) {
   for (FilesystemFacts& fs : facts.filesystems)
-    if (fs.type.rfind("ext", 0) == 0) fs.clean = ext_state_clean(g, fs.device);
+    if (fs.type.rfind("ext", 0) == 0) fs.clean = ext_superblock_clean(appliance.read_device(fs.device, 1024, 1024));
 }
 
 // Unmounts whatever a probe mounted at /, however the probe ends.
@@ -590,10 +593,10 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
   for (FilesystemFacts& fs : facts.filesystems)
     for (const guest::Mountpoint& mp : facts.mountpoints)
       if (mp.device == fs.device) fs.mountpoint = mp.path;
-  read_ext_states(g, facts);
+  guest::LibguestfsGuest appliance(session);
+  read_ext_states(appliance, facts);
   scan_unmounted_boot_filesystems(session, facts);
   mount_guest(g, mode, facts);
-  guest::LibguestfsGuest appliance(session);
   read_guest_config(session, guest ? *guest : appliance, facts);
   return facts;
 }
@@ -606,6 +609,14 @@ void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) {
   read_disks(session, sources, facts);
   if (facts.os_type == "unknown") return;  // nothing is mounted: only the disks could be read
   read_guest_config(session, guest, facts);
+}
+
+std::optional<bool> ext_superblock_clean(std::string_view superblock) {
+  constexpr uint32_t kMagic = 0xef53, kValid = 1, kErrors = 2, kNeedsRecovery = 0x4;
+  const uint32_t magic_and_state = le32(superblock, 0x38);
+  if (superblock.size() < 0x64 || (magic_and_state & 0xffff) != kMagic) return std::nullopt;
+  const uint32_t state = magic_and_state >> 16, incompatible = le32(superblock, 0x60);
+  return (state & kValid) && !(state & kErrors) && !(incompatible & kNeedsRecovery);
 }
 
 }  // namespace vmfix::inspect

@@ -1,7 +1,9 @@
 #pragma once
 // Inspection over a launched appliance: Windows and Debian-family Linux read directly, any other
 // guest through libguestfs's OS inspection, plus our own probes.
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "guest/session.h"
@@ -29,5 +31,10 @@ void derive_boot_mode(Facts& facts);
 
 // The disk holding the root filesystem's partition; the first disk when root is on LVM or RAID.
 const DiskFacts* boot_disk(const Facts& facts);
+
+// From an ext2/3/4 superblock (the 1 KiB at byte 1024 of the filesystem): false when it was not
+// unmounted cleanly (its state lacks "valid", has "errors", or its journal needs recovery), as
+// tune2fs -l reports it; nullopt when these are not an ext superblock's bytes.
+std::optional<bool> ext_superblock_clean(std::string_view superblock);
 
 }  // namespace vmfix::inspect
