@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include <sstream>
 
 #include "batch/batch.h"
+#include "support/cores.h"
 #include "support/text.h"
 
 namespace vmfix::batch {
@@ -29,30 +29,6 @@ std::optional<uint64_t> number(std::string_view text) {
   return std::stoull(std::string(text));
 }
 
-// The cgroup v2 path of this process ("0::/PATH"), as a directory under the root, and each
-// ancestor up to the root: a limit anywhere on the way applies.
-std::vector<fs::path> cgroup_chain(const LimitSources& sources) {
-  std::ifstream in(sources.self_cgroup);
-  std::string line, path;
-  while (std::getline(in, line))
-    if (line.starts_with("0::")) path = line.substr(3);
-  std::vector<fs::path> chain;
-  if (path.empty()) return chain;
-  fs::path at = sources.cgroup_root / fs::path(path).relative_path();
-  for (;; at = at.parent_path()) {
-    chain.push_back(at);
-    if (at == sources.cgroup_root || !at.has_relative_path() || at.parent_path() == at) break;
-  }
-  return chain;
-}
-
-unsigned affinity_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
-  return static_cast<unsigned>(CPU_COUNT(&set));
-}
-
 uint64_t meminfo_available(const fs::path& meminfo) {
   std::ifstream in(meminfo);
   std::string key, unit;
@@ -66,22 +42,13 @@ uint64_t meminfo_available(const fs::path& meminfo) {
 
 ProcessLimits process_limits(const LimitSources& sources) {
   ProcessLimits limits;
-  const unsigned affinity = sources.affinity_cpus ? sources.affinity_cpus : affinity_cpus();
-  limits.cpus = std::max(1u, affinity);
+  const CoreSources where{sources.cgroup_root, sources.self_cgroup, sources.affinity_cpus};
+  UsableCores cores = usable_cores_of(where);
+  limits.cpus = cores.count;
   limits.memory = meminfo_available(sources.meminfo);
-  std::vector<std::string> said{fmt::format("{} CPUs in the affinity mask", affinity),
-                                fmt::format("MemAvailable {} MiB", limits.memory >> 20)};
-  for (const fs::path& group : cgroup_chain(sources)) {
-    // cpu.max: "QUOTA PERIOD" in microseconds, or "max PERIOD".
-    if (auto cpu = first_line(group / "cpu.max")) {
-      const std::vector<std::string> fields = split_words(*cpu);
-      const auto quota = fields.size() == 2 ? number(fields[0]) : std::nullopt;
-      const auto period = fields.size() == 2 ? number(fields[1]) : std::nullopt;
-      if (quota && period && *period > 0) {
-        limits.cpus = std::min(limits.cpus, std::max(1u, static_cast<unsigned>(*quota / *period)));
-        said.push_back(fmt::format("{}/cpu.max {}", group.string(), *cpu));
-      }
-    }
+  std::vector<std::string> said = std::move(cores.evidence);
+  said.push_back(fmt::format("MemAvailable {} MiB", limits.memory >> 20));
+  for (const fs::path& group : cgroup_chain(where)) {
     const auto max = first_line(group / "memory.max");
     const auto limit = max ? number(*max) : std::nullopt;
     if (limit) {
@@ -98,6 +65,10 @@ ProcessLimits process_limits(const LimitSources& sources) {
 int jobs_within(const ProcessLimits& limits) {
   const uint64_t by_memory = limits.memory / kApplianceBytes;
   return static_cast<int>(std::max<uint64_t>(1, std::min<uint64_t>(limits.cpus, by_memory)));
+}
+
+unsigned appliance_cpus_per_worker(unsigned usable, int jobs) {
+  return std::clamp(usable / static_cast<unsigned>(std::max(jobs, 1)), 1u, 2u);
 }
 
 }  // namespace vmfix::batch

@@ -26,4 +26,8 @@ ProcessLimits process_limits(const LimitSources& sources = {});
 // Appliances that fit: one a CPU, kApplianceBytes each (batch.h); at least 1.
 int jobs_within(const ProcessLimits& limits);
 
+// The vCPUs each of `jobs` appliances side by side gets on `usable` cores: an equal share, at
+// least one, at most the two a lone run gets.
+unsigned appliance_cpus_per_worker(unsigned usable, int jobs);
+
 }  // namespace vmfix::batch

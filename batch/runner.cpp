@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -25,6 +26,7 @@
 #include "image/byte_source.h"
 #include "image/manifest.h"
 #include "image/output.h"
+#include "support/cores.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/interrupt.h"
@@ -37,6 +39,13 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 namespace {
+
+// Workers running side by side share the cores: each appliance gets its share of vCPUs
+// (guest/session.h reads it), unless the user set the number.
+void share_cores_among(int jobs) {
+  if (std::getenv("VMFIX_APPLIANCE_CPUS")) return;
+  ::setenv("VMFIX_APPLIANCE_CPUS", std::to_string(appliance_cpus_per_worker(usable_cores(), jobs)).c_str(), 1);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -422,6 +431,7 @@ int Runner::run() {
         queue.size(), jobs);
   if (options_.verbosity > 1 && options_.jobs == 0)
     fmt::print(stderr, "vmfix batch: -j {} from {}\n", jobs, process_limits().evidence);
+  share_cores_among(jobs);
   size_t next = 0;
   while (next < queue.size() || !running_.empty()) {
     // Start what fits: the job count, and memory for one more appliance (unless nothing runs).

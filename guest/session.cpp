@@ -84,7 +84,15 @@ static void force_software_emulation(guestfs_h* g) {
 // A second vCPU boots the appliance about 3 s sooner under software emulation (13.7 -> 10.4 s,
 // guestfish on the same image; qemu runs each vCPU on a host thread) and costs nothing under KVM.
 // More did not help.
-int Session::appliance_cpus() { return static_cast<int>(std::min(usable_cores(), 2u)); }
+int appliance_cpus(const char* setting, unsigned usable) {
+  if (setting) {
+    const int cpus = std::atoi(setting);
+    if (cpus >= 1 && cpus <= 16) return cpus;
+  }
+  return static_cast<int>(std::clamp(usable, 1u, 2u));
+}
+
+static int appliance_cpus() { return appliance_cpus(std::getenv("VMFIX_APPLIANCE_CPUS"), usable_cores()); }
 
 void Session::open_handle(bool force_tcg) {
   close_handle();

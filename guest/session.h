@@ -29,6 +29,10 @@ struct SessionOptions {
   std::function<void(std::string_view message)> on_note;  // one-line notices for the user
 };
 
+// The appliance's vCPUs: VMFIX_APPLIANCE_CPUS (`setting`) when it says 1-16, else 2, or 1 on a
+// single usable core. vmfix batch sets the variable to share the cores among its workers.
+int appliance_cpus(const char* setting, unsigned usable);
+
 class Session {
  public:
   Session(std::vector<Drive> drives, SessionOptions options);
@@ -50,7 +54,6 @@ class Session {
   static int launch_count();
 
  private:
-  static int appliance_cpus();
   void open_handle(bool force_tcg);
   void close_handle();
   static void on_event(guestfs_h*, void* self, uint64_t event, int, int, const char* buf, size_t buf_len,

@@ -63,11 +63,9 @@ void sort_mountpoints(std::vector<guest::Mountpoint>& mountpoints) {
   });
 }
 
-// The partition table is read from raw sectors and parsed on the host: one pread per table
-// instead of a parted run per partition in the appliance.
-void read_disks(guest::Session& session, const std::vector<std::string>& sources, Facts& facts) {
-  guestfs_h* g = session.handle();
-  guest::LibguestfsGuest appliance(session);
+// The appliance's disks, with their sources and sizes, and no partitions yet.
+std::vector<DiskFacts> list_disks(guestfs_h* g, const std::vector<std::string>& sources) {
+  std::vector<DiskFacts> disks;
   auto devices = take_strings(g, guestfs_list_devices(g), "list_devices");
   for (size_t i = 0; i < devices.size(); ++i) {
     DiskFacts disk;
@@ -76,6 +74,16 @@ void read_disks(guest::Session& session, const std::vector<std::string>& sources
     int64_t size = guestfs_blockdev_getsize64(g, disk.device.c_str());
     check(g, size < 0 ? -1 : 0, fmt::format("blockdev_getsize64 {}", disk.device));
     disk.size = static_cast<uint64_t>(size);
+    disks.push_back(std::move(disk));
+  }
+  return disks;
+}
+
+// The partition table of each disk is read from raw sectors and parsed on the host: one pread per
+// table instead of a parted run per partition in the appliance.
+void read_partitions(guest::Session& session, std::vector<DiskFacts> disks, Facts& facts) {
+  guest::LibguestfsGuest appliance(session);
+  for (DiskFacts& disk : disks) {
     auto read = [&](uint64_t offset, size_t length) -> std::string {
       if (offset >= disk.size) return "";
       return appliance.read_device(disk.device, offset,
@@ -545,7 +553,7 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
                     guest::Guest* guest) {
   guestfs_h* g = session.handle();
   Facts facts;
-  read_disks(session, sources, facts);
+  read_partitions(session, list_disks(session.handle(), sources), facts);
   read_filesystems(g, facts);
   if (auto windows = find_windows_roots(session, facts)) {
     const WindowsRoot& root = windows->front();
@@ -602,11 +610,14 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
 }
 
 void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) {
-  // Partition tables can change (gpt-to-mbr): read them again.
-  std::vector<std::string> sources;
-  for (const DiskFacts& disk : facts.disks) sources.push_back(disk.source);
+  // Partition tables can change (gpt-to-mbr): read them again. The disks and their sizes cannot.
+  std::vector<DiskFacts> disks = std::move(facts.disks);
   facts.disks.clear();
-  read_disks(session, sources, facts);
+  for (DiskFacts& disk : disks) {
+    disk.partitions.clear();
+    disk.table_problems.clear();
+  }
+  read_partitions(session, std::move(disks), facts);
   if (facts.os_type == "unknown") return;  // nothing is mounted: only the disks could be read
   read_guest_config(session, guest, facts);
 }

@@ -1,12 +1,11 @@
 #include "support/cores.h"
 
+#include <fmt/core.h>
 #include <sched.h>
 
 #include <algorithm>
 #include <charconv>
-#include <filesystem>
 #include <fstream>
-#include <string>
 #include <thread>
 
 namespace vmfix {
@@ -28,41 +27,44 @@ std::string first_line(const fs::path& path) {
   return line;
 }
 
-// The tightest limit on the way from `dir` up to `root`; `limit_in(dir)` reads one level's.
-template <typename LimitIn>
-std::optional<unsigned> tightest_up_to(const fs::path& root, fs::path dir, LimitIn limit_in) {
-  std::optional<unsigned> tightest;
-  for (;; dir = dir.parent_path()) {
-    if (auto cores = limit_in(dir)) tightest = tightest ? std::min(*tightest, *cores) : *cores;
-    if (dir == root || dir == dir.parent_path()) return tightest;
-  }
-}
-
-// The quota of this process's cgroup: v2's cpu.max, else v1's cpu controller (cfs_quota_us,
-// cfs_period_us; -1 is no limit), from /proc/self/cgroup's "ID:CONTROLLERS:PATH" lines.
-std::optional<unsigned> cgroup_quota_cores() {
-  std::ifstream cgroups("/proc/self/cgroup");
+// cgroup v1: the cpu controller's directory of this process ("ID:cpu,cpuacct:/PATH") and its
+// ancestors, each with its quota as "QUOTA PERIOD".
+std::vector<std::pair<fs::path, std::string>> v1_quotas(const CoreSources& sources) {
+  std::ifstream cgroups(sources.self_cgroup);
   std::string line;
+  std::vector<std::pair<fs::path, std::string>> quotas;
   while (std::getline(cgroups, line)) {
     const size_t first = line.find(':'), second = line.find(':', first + 1);
     if (first == std::string::npos || second == std::string::npos) continue;
-    const std::string controllers = "," + line.substr(first + 1, second - first - 1) + ",";
-    const fs::path path = fs::path(line.substr(second + 1)).relative_path();
-    if (controllers == ",," && fs::exists("/sys/fs/cgroup/cgroup.controllers"))
-      return tightest_up_to("/sys/fs/cgroup", "/sys/fs/cgroup" / path,
-                            [](const fs::path& dir) { return cores_of_cpu_max(first_line(dir / "cpu.max")); });
-    if (controllers.find(",cpu,") == std::string::npos) continue;
-    const fs::path root = "/sys/fs/cgroup/cpu";
-    return tightest_up_to(root, root / path, [](const fs::path& dir) {
-      return cores_of_cpu_max(first_line(dir / "cpu.cfs_quota_us") + " " + first_line(dir / "cpu.cfs_period_us"));
-    });
+    if (("," + line.substr(first + 1, second - first - 1) + ",").find(",cpu,") == std::string::npos) continue;
+    const fs::path root = sources.cgroup_root / "cpu";
+    for (fs::path dir = root / fs::path(line.substr(second + 1)).relative_path();; dir = dir.parent_path()) {
+      quotas.emplace_back(dir, first_line(dir / "cpu.cfs_quota_us") + " " + first_line(dir / "cpu.cfs_period_us"));
+      if (dir == root || dir == dir.parent_path()) break;
+    }
   }
-  return std::nullopt;
+  return quotas;
 }
 
 }  // namespace
 
+std::vector<fs::path> cgroup_chain(const CoreSources& sources) {
+  std::ifstream cgroups(sources.self_cgroup);
+  std::string line;
+  std::optional<std::string> path;
+  while (std::getline(cgroups, line))
+    if (line.starts_with("0::")) path = line.substr(3);
+  std::vector<fs::path> chain;
+  if (!path) return chain;
+  for (fs::path at = sources.cgroup_root / fs::path(*path).relative_path();; at = at.parent_path()) {
+    chain.push_back(at);
+    if (at == sources.cgroup_root || !at.has_relative_path() || at.parent_path() == at) break;
+  }
+  return chain;
+}
+
 std::optional<unsigned> cores_of_cpu_max(std::string_view cpu_max) {
+  while (!cpu_max.empty() && (cpu_max.back() == '\n' || cpu_max.back() == ' ')) cpu_max.remove_suffix(1);
   const size_t space = cpu_max.find(' ');
   if (space == std::string_view::npos) return std::nullopt;
   const std::string_view quota_text = cpu_max.substr(0, space), period_text = cpu_max.substr(space + 1);
@@ -71,16 +73,28 @@ std::optional<unsigned> cores_of_cpu_max(std::string_view cpu_max) {
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     return error == std::errc() && end == text.data() + text.size();
   };
-  if (quota_text == "max" || quota_text == "-1" || !parse(quota_text, quota) || !parse(period_text, period) ||
-      period == 0 || quota == 0)
-    return std::nullopt;
-  return static_cast<unsigned>(std::max<uint64_t>(1, (quota + period - 1) / period));
+  if (!parse(quota_text, quota) || !parse(period_text, period) || period == 0 || quota == 0) return std::nullopt;
+  return static_cast<unsigned>(std::max<uint64_t>(1, quota / period));
+}
+
+UsableCores usable_cores_of(const CoreSources& sources) {
+  UsableCores cores;
+  cores.count = sources.affinity_cpus ? sources.affinity_cpus : cpus_in_affinity_mask();
+  cores.evidence.push_back(fmt::format("{} CPUs in the affinity mask", cores.count));
+  auto limit = [&](const fs::path& where, const std::string& quota) {
+    if (auto allowed = cores_of_cpu_max(quota)) {
+      cores.count = std::min(cores.count, *allowed);
+      cores.evidence.push_back(fmt::format("{} {}", where.string(), quota));
+    }
+  };
+  for (const fs::path& group : cgroup_chain(sources)) limit(group / "cpu.max", first_line(group / "cpu.max"));
+  for (const auto& [group, quota] : v1_quotas(sources)) limit(group / "cpu.cfs_quota_us", quota);
+  return cores;
 }
 
 unsigned usable_cores() {
-  const unsigned cpus = cpus_in_affinity_mask();
-  const std::optional<unsigned> quota = cgroup_quota_cores();
-  return quota ? std::min(cpus, *quota) : cpus;
+  static const unsigned count = usable_cores_of({}).count;  // a process's limits do not change under it
+  return count;
 }
 
 }  // namespace vmfix

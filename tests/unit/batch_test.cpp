@@ -14,6 +14,7 @@
 #include "batch/library.h"
 #include "batch/limits.h"
 #include "batch/summary.h"
+#include "guest/session.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "support/process.h"
@@ -256,9 +257,23 @@ TEST(BatchLimits, JobsFollowTheCgroupAndTheAffinityMask) {
   EXPECT_EQ(jobs_within(process_limits(sources)), 2);
   test::write_file(root / "kubepods/pod1/cpu.max", "50000 100000\n");
   EXPECT_EQ(process_limits(sources).cpus, 1u);
-  // No cgroup v2 line (a v1 host): the mask and MemAvailable alone.
+  // No cgroup v2 line (a v1 host) and no v1 quota there: the mask and MemAvailable alone.
   test::write_file(scratch.path() / "self", "12:cpu,cpuacct:/x\n");
   EXPECT_EQ(process_limits(sources).cpus, 2u);
+}
+
+// Appliances side by side split the cores; a lone one gets two vCPUs, the most that helped.
+TEST(BatchLimits, EachWorkerGetsItsShareOfVcpus) {
+  EXPECT_EQ(appliance_cpus_per_worker(2, 1), 2u);
+  EXPECT_EQ(appliance_cpus_per_worker(2, 2), 1u);
+  EXPECT_EQ(appliance_cpus_per_worker(2, 4), 1u) << "never none";
+  EXPECT_EQ(appliance_cpus_per_worker(64, 1), 2u) << "more did not boot faster";
+  EXPECT_EQ(appliance_cpus_per_worker(8, 3), 2u);
+  EXPECT_EQ(guest::appliance_cpus("3", 8), 3) << "the user's number wins";
+  EXPECT_EQ(guest::appliance_cpus(nullptr, 8), 2);
+  EXPECT_EQ(guest::appliance_cpus(nullptr, 1), 1);
+  EXPECT_EQ(guest::appliance_cpus("0", 4), 2) << "out of range: the default";
+  EXPECT_EQ(guest::appliance_cpus("many", 4), 2);
 }
 
 TEST(BatchJournal, RowsSurviveReopening) {

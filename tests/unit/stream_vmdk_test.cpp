@@ -205,18 +205,40 @@ TEST(DiskReader, NamesTheImageItCannotServe) {
   EXPECT_THROW(open_raw_disk(scratch.path() / "missing.raw"), Error);
 }
 
-TEST(Cores, CpuQuotaRoundsUpAndNoLimitIsNone) {
+TEST(Cores, CpuQuotaIsWholeCoresAndNoLimitIsNone) {
   EXPECT_EQ(cores_of_cpu_max("max 100000"), std::nullopt);
   EXPECT_EQ(cores_of_cpu_max("-1 100000"), std::nullopt);  // cgroup v1's cfs_quota_us
-  EXPECT_EQ(cores_of_cpu_max("150000 100000"), 2u);
+  EXPECT_EQ(cores_of_cpu_max("250000 100000\n"), 2u);
   EXPECT_EQ(cores_of_cpu_max("200000 100000"), 2u);
-  EXPECT_EQ(cores_of_cpu_max("50000 100000"), 1u);
+  EXPECT_EQ(cores_of_cpu_max("50000 100000"), 1u) << "never below one";
   EXPECT_EQ(cores_of_cpu_max(""), std::nullopt);
   EXPECT_EQ(cores_of_cpu_max("lots 100000"), std::nullopt);
   EXPECT_EQ(cores_of_cpu_max("100000 0"), std::nullopt);
   const unsigned cores = usable_cores();
   EXPECT_GE(cores, 1u);
   EXPECT_LE(cores, std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// A cgroup v1 host (Docker before cgroup v2, older Kubernetes nodes): the cpu controller's
+// cfs_quota_us over cfs_period_us, on this cgroup or one above it.
+TEST(Cores, CgroupV1QuotaLimitsTheAffinityMask) {
+  TempDir scratch("vmfix-cores");
+  const fs::path root = scratch.path() / "cgroup";
+  const fs::path self = scratch.path() / "self-cgroup";
+  write_host_file_atomic(self, "12:pids:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n");
+  fs::create_directories(root / "cpu/docker/abc");
+  write_host_file_atomic(root / "cpu/docker/abc/cpu.cfs_quota_us", "-1\n");
+  write_host_file_atomic(root / "cpu/docker/abc/cpu.cfs_period_us", "100000\n");
+  write_host_file_atomic(root / "cpu/docker/cpu.cfs_quota_us", "300000\n");
+  write_host_file_atomic(root / "cpu/docker/cpu.cfs_period_us", "100000\n");
+  CoreSources sources{root, self, 8};
+  UsableCores cores = usable_cores_of(sources);
+  EXPECT_EQ(cores.count, 3u);
+  sources.affinity_cpus = 2;
+  EXPECT_EQ(usable_cores_of(sources).count, 2u) << "the affinity mask wins when smaller";
+  write_host_file_atomic(self, "0::/\n");
+  sources.affinity_cpus = 8;
+  EXPECT_EQ(usable_cores_of(sources).count, 8u) << "no quota anywhere";
 }
 
 TEST(StreamVmdk, RefusesPartialSectorsAndExistingTargets) {
