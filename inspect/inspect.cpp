@@ -79,11 +79,11 @@ std::vector<DiskFacts> list_disks(guestfs_h* g, const std::vector<std::string>& 
   return disks;
 }
 
-// The partition table of each disk is read from raw sectors and parsed on the host: one pread per
-// table instead of a parted run per partition in the appliance.
-void read_partitions(guest::Session& session, std::vector<DiskFacts> disks, Facts& facts) {
+// The partition table of each of facts.disks, (re)read from raw sectors and parsed on the host: one
+// pread per table instead of a parted run per partition in the appliance.
+void read_partitions(guest::Session& session, Facts& facts) {
   guest::LibguestfsGuest appliance(session);
-  for (DiskFacts& disk : disks) {
+  for (DiskFacts& disk : facts.disks) {
     auto read = [&](uint64_t offset, size_t length) -> std::string {
       if (offset >= disk.size) return "";
       return appliance.read_device(disk.device, offset,
@@ -92,6 +92,7 @@ void read_partitions(guest::Session& session, std::vector<DiskFacts> disks, Fact
     disk::PartitionTable table = disk::read_partition_table(read, disk.size);
     disk.partition_table = table.kind;
     disk.table_problems = table.problems;
+    disk.partitions.clear();
     for (const disk::Partition& p : table.partitions) {
       PartitionFacts partition;
       partition.number = p.number;
@@ -107,7 +108,6 @@ void read_partitions(guest::Session& session, std::vector<DiskFacts> disks, Fact
       partition.bootable = p.bootable;
       disk.partitions.push_back(std::move(partition));
     }
-    facts.disks.push_back(std::move(disk));
   }
 }
 
@@ -553,7 +553,8 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
                     guest::Guest* guest) {
   guestfs_h* g = session.handle();
   Facts facts;
-  read_partitions(session, list_disks(session.handle(), sources), facts);
+  facts.disks = list_disks(g, sources);
+  read_partitions(session, facts);
   read_filesystems(g, facts);
   if (auto windows = find_windows_roots(session, facts)) {
     const WindowsRoot& root = windows->front();
@@ -611,13 +612,7 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
 
 void refresh_facts(guest::Session& session, guest::Guest& guest, Facts& facts) {
   // Partition tables can change (gpt-to-mbr): read them again. The disks and their sizes cannot.
-  std::vector<DiskFacts> disks = std::move(facts.disks);
-  facts.disks.clear();
-  for (DiskFacts& disk : disks) {
-    disk.partitions.clear();
-    disk.table_problems.clear();
-  }
-  read_partitions(session, std::move(disks), facts);
+  read_partitions(session, facts);
   if (facts.os_type == "unknown") return;  // nothing is mounted: only the disks could be read
   read_guest_config(session, guest, facts);
 }
