@@ -274,6 +274,10 @@ class GptToMbr : public Fixer {
     for (disk::SectorWrite& w : disk::encode_mbr(plan, read(0, 512))) writes.push_back(std::move(w));
     for (const disk::SectorWrite& w : writes) guest.write_device(a.device, w.offset, w.bytes);
     changes.push_back({kId, a.device + " (partition table)", before, "MBR: " + describe_plan(plan), ""});
+    const disk::MbrEntry& first = plan.entries.front();  // a primary: primaries come first
+    if (const uint8_t seen = guest.mbr_partition_type(a.device, first.number); seen != first.type)
+      throw Error(fmt::format("{}: partition {} reads back as type {:#04x}, not {:#04x}, after the conversion",
+                              a.device, first.number, seen, first.type));
 
     for (const std::string& file : a.config_files) {
       std::string old_text = guest.read(file);

@@ -51,6 +51,9 @@ class CachedGuest : public Guest {
     forget({});
     inner_.write_device(device, offset, bytes);
   }
+  uint8_t mbr_partition_type(const std::string& device, int number) override {
+    return inner_.mbr_partition_type(device, number);
+  }
   std::string resolve_case(const std::string& path) override;
   std::optional<std::string> xattr(const std::string& path, const std::string& name) override {
     return inner_.xattr(path, name);

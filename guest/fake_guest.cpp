@@ -119,6 +119,16 @@ void FakeGuest::write_device(const std::string& device, uint64_t offset, std::st
   it->second.replace(offset, bytes.size(), bytes);
 }
 
+uint8_t FakeGuest::mbr_partition_type(const std::string& device, int number) {
+  const std::string& bytes = this->device(device);
+  if (number < 1 || number > 4 || bytes.size() < 512 || static_cast<uint8_t>(bytes[510]) != 0x55 ||
+      static_cast<uint8_t>(bytes[511]) != 0xaa)
+    throw GuestError(fmt::format("{}: no MBR partition {}", device, number));
+  const uint8_t type = static_cast<uint8_t>(bytes[446 + 16 * (number - 1) + 4]);
+  if (type == 0) throw GuestError(fmt::format("{}: no MBR partition {}", device, number));
+  return type;
+}
+
 std::optional<FileInfo> FakeGuest::stat(const std::string& path) {
   auto it = nodes_.find(normalize(path));
   if (it == nodes_.end()) return std::nullopt;

@@ -43,6 +43,7 @@ class FakeGuest : public Guest {
   std::vector<Mountpoint> mountpoints() override { return mountpoints_; }
   std::string read_device(const std::string& device, uint64_t offset, size_t length) override;
   void write_device(const std::string& device, uint64_t offset, std::string_view bytes) override;
+  uint8_t mbr_partition_type(const std::string& device, int number) override;
   std::string resolve_case(const std::string& path) override;
   std::optional<std::string> xattr(const std::string& path, const std::string& name) override;
   void set_xattr(const std::string& path, const std::string& name, std::string_view value) override;

@@ -187,6 +187,16 @@ void LibguestfsGuest::write_device(const std::string& device, uint64_t offset, s
   check(g_, guestfs_blockdev_flushbufs(g_, device.c_str()), fmt::format("blockdev_flushbufs {}", device));
 }
 
+// The appliance's sfdisk reads the table, between two waits for udev to settle (libguestfs's
+// part_get_mbr_id). Run before grub-install after a conversion: under software emulation with
+// two vCPUs, grub-install started while udev still handled the change events of the writes
+// sometimes found no partition map on the disk ("embedding is not possible").
+uint8_t LibguestfsGuest::mbr_partition_type(const std::string& device, int number) {
+  const int type = guestfs_part_get_mbr_id(g_, device.c_str(), number);
+  if (type < 0) throw_last_error(g_, fmt::format("part_get_mbr_id {} {}", device, number));
+  return static_cast<uint8_t>(type);
+}
+
 std::string LibguestfsGuest::resolve_case(const std::string& path) {
   char* resolved = guestfs_case_sensitive_path(g_, path.c_str());
   if (resolved == nullptr) return path;

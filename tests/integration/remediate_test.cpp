@@ -278,7 +278,10 @@ TEST(Remediate, GptFixtureBecomesMbrUnderTheProfileThatNeedsIt) {
                                "raw", "-o", output.string(), source.string()});
   ASSERT_FALSE(fixed.out.empty()) << fixed.err;
   json report = json::parse(fixed.out);
-  ASSERT_TRUE(report["output"]["written"].get<bool>()) << fixed.err;
+  ASSERT_TRUE(report["output"].is_object() && report["output"]["written"] == true)
+      << "exit " << fixed.exit_status << "\n"
+      << fixed.out << "\n"
+      << fixed.err;
   EXPECT_EQ(with_status(report["findings"], "fixed").count("boot-partitioning"), 1u) << report["findings"].dump(2);
   EXPECT_EQ(run_host_checked({"sha256sum", source.string()}), source_sum) << "the source changed";
 
