@@ -7,9 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "guest/launch_watchdog.h"
 #include "support/cores.h"
+#include "support/process.h"
 
 namespace vmfix::guest {
 
@@ -94,6 +97,18 @@ int appliance_cpus(const char* setting, unsigned usable) {
 
 static int appliance_cpus() { return appliance_cpus(std::getenv("VMFIX_APPLIANCE_CPUS"), usable_cores()); }
 
+// A balloon device with free page reporting: the appliance's kernel hands the pages it frees back
+// to qemu, whose resident set then follows what the appliance uses now rather than the most it
+// ever touched (with the page cache dropped before each guest program, see LibguestfsGuest::run,
+// dpkg in the appliance took qemu's peak from 785-810 to 701 MiB on the Debian 12 image). Only
+// the direct backend takes qemu arguments.
+static void give_back_free_pages(guestfs_h* g) {
+  char* backend = guestfs_get_backend(g);
+  const bool direct = backend && std::string_view(backend) == "direct";
+  std::free(backend);
+  if (direct) check(g, guestfs_config(g, "-device", "virtio-balloon-pci,free-page-reporting=on"), "config");
+}
+
 void Session::open_handle(bool force_tcg) {
   close_handle();
   appliance_log_.clear();
@@ -111,6 +126,7 @@ void Session::open_handle(bool force_tcg) {
   if (force_tcg) force_software_emulation(handle_);
   check(handle_, guestfs_set_smp(handle_, appliance_cpus()), "set_smp");
   check(handle_, guestfs_set_autosync(handle_, 0), "set_autosync");  // shutdown() syncs, and says when that fails
+  give_back_free_pages(handle_);
   for (const Drive& drive : drives_) {
     int result =
         guestfs_add_drive_opts(handle_, drive.path.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, drive.format.c_str(),
@@ -184,6 +200,28 @@ void Session::shutdown() {
 
 std::vector<std::string> Session::devices() {
   return take_strings(handle_, guestfs_list_devices(handle_), "list_devices");
+}
+
+std::string appliance_disk_name(size_t index) {
+  std::string letters;
+  for (size_t n = index + 1; n > 0; n = (n - 1) / 26) letters.insert(letters.begin(), char('a' + (n - 1) % 26));
+  return "/dev/sd" + letters;
+}
+
+std::vector<std::string> Session::device_names() const {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < drives_.size(); ++i) names.push_back(appliance_disk_name(i));
+  return names;
+}
+
+std::vector<uint64_t> Session::drive_sizes() const {
+  std::vector<uint64_t> sizes;
+  for (const Drive& drive : drives_) {
+    const nlohmann::json info = nlohmann::json::parse(
+        run_host_checked({"qemu-img", "info", "-U", "--output=json", "-f", drive.format, drive.path}));
+    sizes.push_back(info.at("virtual-size").get<uint64_t>());
+  }
+  return sizes;
 }
 
 }  // namespace vmfix::guest

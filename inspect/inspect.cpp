@@ -63,17 +63,17 @@ void sort_mountpoints(std::vector<guest::Mountpoint>& mountpoints) {
   });
 }
 
-// The appliance's disks, with their sources and sizes, and no partitions yet.
-std::vector<DiskFacts> list_disks(guestfs_h* g, const std::vector<std::string>& sources) {
+// The appliance's disks, with their sources and sizes, and no partitions yet: named and measured
+// on the host, without a round trip to the appliance.
+std::vector<DiskFacts> list_disks(const guest::Session& session, const std::vector<std::string>& sources) {
   std::vector<DiskFacts> disks;
-  auto devices = take_strings(g, guestfs_list_devices(g), "list_devices");
+  const std::vector<std::string> devices = session.device_names();
+  const std::vector<uint64_t> sizes = session.drive_sizes();
   for (size_t i = 0; i < devices.size(); ++i) {
     DiskFacts disk;
     disk.device = devices[i];
     disk.source = i < sources.size() ? sources[i] : "";
-    int64_t size = guestfs_blockdev_getsize64(g, disk.device.c_str());
-    check(g, size < 0 ? -1 : 0, fmt::format("blockdev_getsize64 {}", disk.device));
-    disk.size = static_cast<uint64_t>(size);
+    disk.size = sizes[i];
     disks.push_back(std::move(disk));
   }
   return disks;
@@ -553,7 +553,7 @@ Facts inspect_guest(guest::Session& session, const std::vector<std::string>& sou
                     guest::Guest* guest) {
   guestfs_h* g = session.handle();
   Facts facts;
-  facts.disks = list_disks(g, sources);
+  facts.disks = list_disks(session, sources);
   read_partitions(session, facts);
   read_filesystems(g, facts);
   if (auto windows = find_windows_roots(session, facts)) {

@@ -297,6 +297,13 @@ TEST(Inspect, OwnDebianFamilyInspectionAgreesWithLibguestfs) {
         << "vmfix's own search must find this guest, else this test compares libguestfs with itself";
     guestfs_h* g = session.handle();
     auto text = [&](char* value) { return guest::take_string(g, value, "inspect_get"); };
+    // The disks' names and sizes, which vmfix takes on the host, are the appliance's.
+    const auto devices = guest::take_strings(g, guestfs_list_devices(g), "list_devices");
+    ASSERT_EQ(facts.disks.size(), devices.size());
+    for (size_t i = 0; i < devices.size(); ++i) {
+      EXPECT_EQ(facts.disks[i].device, devices[i]);
+      EXPECT_EQ(static_cast<int64_t>(facts.disks[i].size), guestfs_blockdev_getsize64(g, devices[i].c_str()));
+    }
     ASSERT_EQ(guestfs_umount_all(g), 0);
     const auto roots = guest::take_strings(g, guestfs_inspect_os(g), "inspect_os");
     ASSERT_EQ(roots.size(), 1u);

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "guest/session.h"
 #include "support/files.h"
 
 namespace vmfix::guest {
@@ -89,3 +90,17 @@ TEST(LaunchDeadline, FromTheEnvironmentElseSixtySeconds) {
 }
 
 }  // namespace vmfix::guest
+
+// libguestfs's names for the disks in the order they were added (guestfs(3), "BLOCK DEVICE
+// NAMING"): letters as in a spreadsheet's columns.
+TEST(ApplianceDiskName, LettersAfterZWrapToTwo) {
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(0), "/dev/sda");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(1), "/dev/sdb");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(25), "/dev/sdz");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(26), "/dev/sdaa");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(27), "/dev/sdab");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(51), "/dev/sdaz");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(52), "/dev/sdba");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(701), "/dev/sdzz");
+  EXPECT_EQ(vmfix::guest::appliance_disk_name(702), "/dev/sdaaa");
+}
