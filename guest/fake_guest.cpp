@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "disk/partition_table.h"
 #include "support/files.h"
 #include "support/text.h"
 
@@ -121,12 +122,13 @@ void FakeGuest::write_device(const std::string& device, uint64_t offset, std::st
 
 uint8_t FakeGuest::mbr_partition_type(const std::string& device, int number) {
   const std::string& bytes = this->device(device);
-  if (number < 1 || number > 4 || bytes.size() < 512 || static_cast<uint8_t>(bytes[510]) != 0x55 ||
-      static_cast<uint8_t>(bytes[511]) != 0xaa)
-    throw GuestError(fmt::format("{}: no MBR partition {}", device, number));
-  const uint8_t type = static_cast<uint8_t>(bytes[446 + 16 * (number - 1) + 4]);
-  if (type == 0) throw GuestError(fmt::format("{}: no MBR partition {}", device, number));
-  return type;
+  auto read = [&](uint64_t offset, size_t length) {
+    return offset >= bytes.size() ? std::string() : bytes.substr(offset, length);
+  };
+  const disk::PartitionTable table = disk::read_partition_table(read, bytes.size());
+  for (const disk::Partition& p : table.partitions)
+    if (table.kind == "mbr" && p.number == number) return p.mbr_type;
+  throw GuestError(fmt::format("{}: no MBR partition {}", device, number));
 }
 
 std::optional<FileInfo> FakeGuest::stat(const std::string& path) {

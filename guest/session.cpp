@@ -198,17 +198,13 @@ void Session::shutdown() {
   launched_ = false;
 }
 
-std::vector<std::string> Session::devices() {
-  return take_strings(handle_, guestfs_list_devices(handle_), "list_devices");
-}
-
 std::string appliance_disk_name(size_t index) {
   std::string letters;
   for (size_t n = index + 1; n > 0; n = (n - 1) / 26) letters.insert(letters.begin(), char('a' + (n - 1) % 26));
   return "/dev/sd" + letters;
 }
 
-std::vector<std::string> Session::device_names() const {
+std::vector<std::string> Session::devices() const {
   std::vector<std::string> names;
   for (size_t i = 0; i < drives_.size(); ++i) names.push_back(appliance_disk_name(i));
   return names;

@@ -50,12 +50,11 @@ class Session {
 
   guestfs_h* handle() { return handle_; }
   const std::vector<Drive>& drives() const { return drives_; }
-  // Appliance device of each drive, in the order the drives were given ("/dev/sda", ...).
-  std::vector<std::string> devices();
-  // The same names without asking the appliance: libguestfs names the disks /dev/sda, /dev/sdb,
-  // ..., /dev/sdz, /dev/sdaa, ... in the order they were added (guestfs(3), "BLOCK DEVICE
-  // NAMING"). A list_devices round trip costs about 0.2 s under software emulation.
-  std::vector<std::string> device_names() const;
+  // Appliance device of each drive, in the order the drives were given ("/dev/sda", ...), without
+  // asking the appliance: libguestfs names the disks /dev/sda, ..., /dev/sdz, /dev/sdaa, ... in the
+  // order they were added (guestfs(3), "BLOCK DEVICE NAMING"); a list_devices round trip costs
+  // about 0.2 s under software emulation.
+  std::vector<std::string> devices() const;
   // The size qemu gives each drive, from qemu-img on the host (with a shared lock: the
   // appliance's qemu holds the images), instead of a blockdev run in the appliance per disk.
   std::vector<uint64_t> drive_sizes() const;

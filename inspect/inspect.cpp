@@ -67,7 +67,7 @@ void sort_mountpoints(std::vector<guest::Mountpoint>& mountpoints) {
 // on the host, without a round trip to the appliance.
 std::vector<DiskFacts> list_disks(const guest::Session& session, const std::vector<std::string>& sources) {
   std::vector<DiskFacts> disks;
-  const std::vector<std::string> devices = session.device_names();
+  const std::vector<std::string> devices = session.devices();
   const std::vector<uint64_t> sizes = session.drive_sizes();
   for (size_t i = 0; i < devices.size(); ++i) {
     DiskFacts disk;
