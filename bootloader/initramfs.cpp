@@ -1,10 +1,6 @@
 #include "bootloader/initramfs.h"
 
 #include <fmt/core.h>
-#include <lz4.h>
-#include <lzma.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,6 +8,7 @@
 #include <set>
 
 #include "bootloader/kernels.h"
+#include "support/decompress.h"
 #include "support/error.h"
 #include "support/text.h"
 
@@ -19,129 +16,7 @@ namespace vmfix::bootloader {
 
 namespace {
 
-constexpr size_t kChunk = size_t{1} << 20;
-
 bool has_magic(std::string_view data, std::string_view magic) { return data.substr(0, magic.size()) == magic; }
-
-void grow(std::string& out, size_t limit) {
-  if (out.size() >= limit) throw BadInput(fmt::format("initramfs: more than {} MiB once decompressed", limit >> 20));
-}
-
-std::string gunzip(std::string_view in, size_t limit) {
-  std::string out;
-  z_stream z{};
-  if (inflateInit2(&z, 15 + 32) != Z_OK) throw Error("zlib: cannot initialise");
-  struct End {
-    z_stream& z;
-    ~End() { inflateEnd(&z); }
-  } end{z};
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), UINT32_MAX));
-  int status = Z_OK;
-  while (true) {
-    size_t used = out.size();
-    out.resize(used + kChunk);
-    z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-    z.avail_out = kChunk;
-    status = inflate(&z, Z_NO_FLUSH);
-    out.resize(used + kChunk - z.avail_out);
-    grow(out, limit);
-    if (status == Z_STREAM_END) {
-      // gzip members may follow one another; zero padding or anything else ends the stream.
-      if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) break;
-      inflateReset(&z);
-      continue;
-    }
-    if (status != Z_OK && status != Z_BUF_ERROR) break;
-    if (status == Z_BUF_ERROR && z.avail_in == 0) break;
-  }
-  if (status != Z_STREAM_END && out.empty()) throw BadInput("initramfs: damaged gzip data");
-  return out;
-}
-
-std::string unxz(std::string_view in, bool lzma_alone, size_t limit) {
-  std::string out;
-  lzma_stream s = LZMA_STREAM_INIT;
-  // The header names the dictionary size, up to 4 GiB; what initramfs tools write needs at most
-  // 64 MiB (xz -9). A crafted header must not make liblzma allocate gigabytes.
-  constexpr uint64_t kMemoryLimit = uint64_t{256} << 20;
-  lzma_ret ret =
-      lzma_alone ? lzma_alone_decoder(&s, kMemoryLimit) : lzma_stream_decoder(&s, kMemoryLimit, LZMA_CONCATENATED);
-  if (ret != LZMA_OK) throw Error("liblzma: cannot initialise");
-  struct End {
-    lzma_stream& s;
-    ~End() { lzma_end(&s); }
-  } end{s};
-  s.next_in = reinterpret_cast<const uint8_t*>(in.data());
-  s.avail_in = in.size();
-  while (true) {
-    size_t used = out.size();
-    out.resize(used + kChunk);
-    s.next_out = reinterpret_cast<uint8_t*>(out.data() + used);
-    s.avail_out = kChunk;
-    ret = lzma_code(&s, s.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
-    out.resize(used + kChunk - s.avail_out);
-    if (ret == LZMA_STREAM_END) break;
-    if (ret == LZMA_MEMLIMIT_ERROR)
-      throw BadInput(
-          fmt::format("initramfs: xz/lzma data that needs more than {} MiB to decompress", kMemoryLimit >> 20));
-    if (ret != LZMA_OK) break;  // trailing padding after the stream, or damage
-    grow(out, limit);
-  }
-  if (ret != LZMA_STREAM_END && out.empty()) throw BadInput("initramfs: damaged xz/lzma data");
-  return out;
-}
-
-std::string unzstd(std::string_view in, size_t limit) {
-  std::string out;
-  std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
-  if (!stream) throw Error("zstd: cannot initialise");
-  ZSTD_inBuffer input{in.data(), in.size(), 0};
-  size_t status = 0;
-  bool full = false;  // the last call filled its buffer: the decoder may hold more output
-  while (input.pos < input.size || full) {
-    size_t used = out.size();
-    out.resize(used + kChunk);
-    ZSTD_outBuffer output{out.data() + used, kChunk, 0};
-    status = ZSTD_decompressStream(stream.get(), &output, &input);
-    out.resize(used + output.pos);
-    if (ZSTD_isError(status)) break;  // padding after the last frame, or damage
-    full = output.pos == kChunk;
-    grow(out, limit);
-  }
-  if (ZSTD_isError(status) && out.empty())
-    throw BadInput(fmt::format("initramfs: damaged zstd data ({})", ZSTD_getErrorName(status)));
-  return out;
-}
-
-uint32_t le32(std::string_view data, size_t at) {
-  uint32_t value = 0;
-  std::memcpy(&value, data.data() + at, 4);
-  return value;
-}
-
-// The lz4 "legacy" format the kernel reads: a magic, then blocks of at most 8 MiB, each after its
-// compressed size.
-std::string unlz4_legacy(std::string_view in, size_t limit) {
-  constexpr uint32_t kMagic = 0x184C2102;
-  constexpr int kBlock = 8 << 20;
-  std::string out;
-  size_t at = 4;
-  while (at + 4 <= in.size()) {
-    uint32_t size = le32(in, at);
-    at += 4;
-    if (size == kMagic) continue;
-    if (size == 0 || size > in.size() - at || size > static_cast<uint32_t>(LZ4_compressBound(kBlock))) break;
-    size_t used = out.size();
-    out.resize(used + kBlock);
-    int made = LZ4_decompress_safe(in.data() + at, out.data() + used, static_cast<int>(size), kBlock);
-    if (made < 0) throw BadInput("initramfs: damaged lz4 data");
-    out.resize(used + static_cast<size_t>(made));
-    at += size;
-    grow(out, limit);
-  }
-  return out;
-}
 
 uint64_t hex_field(std::string_view header, size_t index) {
   uint64_t value = 0;
@@ -192,24 +67,11 @@ void read_archives(std::string_view data, InitramfsListing& listing, size_t limi
       continue;
     }
     if (depth > 0) throw BadInput("initramfs: a compressed archive inside a compressed archive");
-    std::string plain, kind;
-    if (has_magic(rest, "\x1f\x8b"))
-      kind = "gzip", plain = gunzip(rest, limit);
-    else if (has_magic(rest,
-                       "\xfd"
-                       "7zXZ"))
-      kind = "xz", plain = unxz(rest, false, limit);
-    else if (has_magic(rest, std::string_view("\x5d\x00\x00", 3)))
-      kind = "lzma", plain = unxz(rest, true, limit);
-    else if (has_magic(rest, "\x28\xb5\x2f\xfd"))
-      kind = "zstd", plain = unzstd(rest, limit);
-    else if (has_magic(rest, "\x02\x21\x4c\x18"))
-      kind = "lz4", plain = unlz4_legacy(rest, limit);
-    else if (has_magic(rest, "BZh"))
-      throw BadInput("initramfs: bzip2 compression is not read");
-    else
-      throw BadInput("initramfs: neither a cpio archive nor a known compression");
-    listing.compressions.push_back(kind);
+    if (has_magic(rest, "BZh")) throw BadInput("initramfs: bzip2 compression is not read");
+    const auto kind = compression_of(rest);
+    if (!kind) throw BadInput("initramfs: neither a cpio archive nor a known compression");
+    std::string plain = decompress(*kind, rest, limit, "initramfs");
+    listing.compressions.emplace_back(compression_name(*kind));
     read_archives(plain, listing, limit, depth + 1);
     return;  // a compressed stream runs to the end of the image
   }

@@ -7,6 +7,7 @@
 
 #include "bootloader/detect.h"
 #include "guest/guest.h"
+#include "support/text.h"
 
 namespace vmfix::bootloader {
 
@@ -48,8 +49,6 @@ std::string resolve_boot_path(guest::Guest& guest, const std::string& path);
 // "vmlinuz-4.15.0-213-generic" -> "4.15.0-213-generic"; "" for names that hold no version.
 std::string kernel_version_of(const std::string& path);
 
-// Orders kernel versions the way package managers do for the common cases (numeric runs compare
-// as numbers): true when a is older than b.
-bool version_less(const std::string& a, const std::string& b);
+using vmfix::version_less;  // support/text.h
 
 }  // namespace vmfix::bootloader

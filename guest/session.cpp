@@ -7,11 +7,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
+#include "guest/appliance_kernel.h"
 #include "guest/launch_watchdog.h"
 #include "support/cores.h"
+#include "support/files.h"
 #include "support/process.h"
 
 namespace vmfix::guest {
@@ -109,6 +113,34 @@ static void give_back_free_pages(guestfs_h* g) {
   if (direct) check(g, guestfs_config(g, "-device", "virtio-balloon-pci,free-page-reporting=on"), "config");
 }
 
+// The host kernel uncompressed, when it can be had (appliance_kernel.h): supermin builds vmfix's
+// appliance with it, in vmfix's own libguestfs cache. Prepared once per process, before any
+// thread of vmfix's own runs, since it sets supermin's variables in the environment.
+static const std::optional<ApplianceKernel>& appliance_kernel(std::string& why) {
+  static std::once_flag once;
+  static std::optional<ApplianceKernel> prepared;
+  static std::string reason;
+  std::call_once(once, [] {
+    prepared = prepare_appliance_kernel(user_cache_dir(), reason);
+    if (!prepared) return;
+    ::setenv("SUPERMIN_KERNEL", prepared->vmlinux.c_str(), 1);
+    ::setenv("SUPERMIN_KERNEL_VERSION", prepared->kernel.version.c_str(), 1);
+    ::setenv("SUPERMIN_MODULES", prepared->kernel.modules.c_str(), 1);
+  });
+  why = reason;
+  return prepared;
+}
+
+void Session::use_uncompressed_kernel() {
+  std::string why;
+  const auto& kernel = appliance_kernel(why);
+  if (kernel) check(handle_, guestfs_set_cachedir(handle_, kernel->cachedir.c_str()), "set_cachedir");
+  if (!options_.verbose || !options_.on_note) return;
+  options_.on_note(
+      kernel ? fmt::format("appliance kernel: {}, uncompressed ({})", kernel->kernel.version, kernel->vmlinux.string())
+             : fmt::format("appliance kernel: the compressed one libguestfs picks ({})", why));
+}
+
 void Session::open_handle(bool force_tcg) {
   close_handle();
   appliance_log_.clear();
@@ -127,6 +159,7 @@ void Session::open_handle(bool force_tcg) {
   check(handle_, guestfs_set_smp(handle_, appliance_cpus()), "set_smp");
   check(handle_, guestfs_set_autosync(handle_, 0), "set_autosync");  // shutdown() syncs, and says when that fails
   give_back_free_pages(handle_);
+  use_uncompressed_kernel();
   for (const Drive& drive : drives_) {
     int result =
         guestfs_add_drive_opts(handle_, drive.path.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, drive.format.c_str(),

@@ -29,4 +29,8 @@ std::vector<std::pair<std::string, std::string>> parse_shell_assignments(std::st
 // 64-bit FNV-1a, for content-addressed cache keys (not for security).
 uint64_t fnv1a64(std::string_view data, uint64_t seed = 0xcbf29ce484222325ULL);
 
+// Orders versions the way package managers do for the common cases (numeric runs compare as
+// numbers): true when a is older than b ("6.1.0-9-amd64" < "6.1.0-28-amd64").
+bool version_less(const std::string& a, const std::string& b);
+
 }  // namespace vmfix
