@@ -48,7 +48,7 @@ debian=/var/tmp/vmfix-acceptance/debian12.vmdk
 # Let vmfix settle the acceleration question first, then give virt-inspector the same answer.
 cache="${VMFIX_CACHE_DIR:-/var/tmp/.vmfix-$(id -u)}/accel"
 ./build/vmfix --inspect -q $(echo "$images" | head -n1) >/dev/null || true
-if [ -f "$cache" ] && [ "$(head -n1 "$cache")" = tcg ]; then
+if { [ -f "$cache" ] && [ "$(head -n1 "$cache")" = tcg ]; } || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
   export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
   accel="software emulation (TCG)"
 else

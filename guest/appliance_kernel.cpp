@@ -103,7 +103,7 @@ bool has_pvh_entry(std::string_view elf) {
   return false;
 }
 
-std::string uncompressed_kernel(std::string_view bzimage) {
+std::string uncompressed_kernel(std::string_view bzimage, size_t limit) {
   // The x86 boot protocol (Documentation/arch/x86/boot.rst): the setup header at 0x1f1; from
   // version 2.08 it says where the compressed payload lies in the protected-mode part.
   if (bzimage.size() < 0x250 || bzimage.substr(0x202, 4) != "HdrS" || little_endian<uint16_t>(bzimage, 0x206) < 0x208)
@@ -117,7 +117,7 @@ std::string uncompressed_kernel(std::string_view bzimage) {
   const std::string_view payload = bzimage.substr(start, length);
   const auto kind = compression_of(payload);
   if (!kind) throw BadInput("kernel: a payload compressed in a way vmfix does not read");
-  std::string elf = decompress(*kind, payload, size_t{1} << 30, "kernel");
+  std::string elf = decompress(*kind, payload, limit, "kernel");
   // Every payload ends with the size it decompresses to (gzip's own trailer, or one the kernel's
   // build appends to the others).
   const uint32_t recorded = little_endian<uint32_t>(payload, payload.size() - 4);

@@ -25,8 +25,8 @@ std::optional<HostKernel> pick_host_kernel(const std::filesystem::path& root = "
 // The ELF image a bzImage carries, decompressed (gzip, xz, lzma, zstd, lz4). Throws
 // vmfix::BadInput when `bzimage` is no bzImage (boot protocol 2.08 or later), its payload does not
 // decompress to the size its trailer records, or the result is not an x86-64 ELF with a PVH
-// entry point.
-std::string uncompressed_kernel(std::string_view bzimage);
+// entry point, or when it would be more than `limit` bytes.
+std::string uncompressed_kernel(std::string_view bzimage, size_t limit = size_t{1} << 30);
 
 // Whether `elf` is an x86-64 ELF image with a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY), the
 // kind qemu's -kernel loads without a decompressor.

@@ -14,6 +14,7 @@
 
 #include "guest/appliance_kernel.h"
 #include "guest/launch_watchdog.h"
+#include "guest/qemu_wrapper.h"
 #include "support/cores.h"
 #include "support/files.h"
 #include "support/process.h"
@@ -101,16 +102,29 @@ int appliance_cpus(const char* setting, unsigned usable) {
 
 static int appliance_cpus() { return appliance_cpus(std::getenv("VMFIX_APPLIANCE_CPUS"), usable_cores()); }
 
-// A balloon device with free page reporting: the appliance's kernel hands the pages it frees back
-// to qemu, whose resident set then follows what the appliance uses now rather than the most it
-// ever touched (with the page cache dropped before each guest program, see LibguestfsGuest::run,
-// dpkg in the appliance took qemu's peak from 785-810 to 701 MiB on the Debian 12 image). Only
-// the direct backend takes qemu arguments.
-static void give_back_free_pages(guestfs_h* g) {
-  char* backend = guestfs_get_backend(g);
+// qemu's memory, where vmfix runs qemu itself (the direct backend). A balloon device with free
+// page reporting: the appliance's kernel hands the pages it frees back to qemu, whose resident set
+// then follows what the appliance uses now rather than the most it ever touched (with the page
+// cache dropped before each guest program, see LibguestfsGuest::run, dpkg in the appliance took
+// qemu's peak from 785-810 to 701 MiB on the Debian 12 image). And a bounded translation cache
+// under software emulation (qemu_wrapper.h).
+void Session::bound_qemu_memory() {
+  char* backend = guestfs_get_backend(handle_);
   const bool direct = backend && std::string_view(backend) == "direct";
   std::free(backend);
-  if (direct) check(g, guestfs_config(g, "-device", "virtio-balloon-pci,free-page-reporting=on"), "config");
+  if (!direct) return;
+  check(handle_, guestfs_config(handle_, "-device", "virtio-balloon-pci,free-page-reporting=on"), "config");
+  char* hv = guestfs_get_hv(handle_);
+  const std::string qemu = hv ? hv : "";
+  std::free(hv);
+  std::optional<std::filesystem::path> wrapper;
+  try {
+    wrapper = install_qemu_wrapper(user_cache_dir(), qemu, kTranslationCacheMiB);
+  } catch (const Error& error) {
+    if (options_.verbose && options_.on_note)
+      options_.on_note(fmt::format("qemu keeps its default translation cache: {}", error.what()));
+  }
+  if (wrapper) check(handle_, guestfs_set_hv(handle_, wrapper->c_str()), "set_hv");
 }
 
 // The host kernel uncompressed, when it can be had (appliance_kernel.h): supermin builds vmfix's
@@ -158,7 +172,7 @@ void Session::open_handle(bool force_tcg) {
   if (force_tcg) force_software_emulation(handle_);
   check(handle_, guestfs_set_smp(handle_, appliance_cpus()), "set_smp");
   check(handle_, guestfs_set_autosync(handle_, 0), "set_autosync");  // shutdown() syncs, and says when that fails
-  give_back_free_pages(handle_);
+  bound_qemu_memory();
   use_uncompressed_kernel();
   for (const Drive& drive : drives_) {
     int result =

@@ -65,6 +65,7 @@ class Session {
  private:
   void open_handle(bool force_tcg);
   void use_uncompressed_kernel();
+  void bound_qemu_memory();
   void close_handle();
   static void on_event(guestfs_h*, void* self, uint64_t event, int, int, const char* buf, size_t buf_len,
                        const uint64_t* array, size_t array_len);

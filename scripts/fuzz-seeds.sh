@@ -2,7 +2,7 @@
 # Seeds for the fuzz targets of guest data (scripts/fuzz.sh calls this once): real files from the
 # third-party corpus where it is there, each behind the selector byte its target reads first, and
 # small real artefacts made here with the tools that make them in guests (sfdisk, cpio and every
-# compressor the kernel unpacks, a GRUB environment block, a SAM account record).
+# compressor the kernel unpacks, a GRUB environment block, a SAM account record, small bzImages).
 #   scripts/fuzz-seeds.sh SEEDS_DIR [CORPUS_DIR]
 set -euo pipefail
 seeds=$1
@@ -67,6 +67,33 @@ for kind in gz xz lzma zst lz4; do
   cat "$work/early.cpio" "$work/main.$kind" >"$work/both.$kind"
   seed initramfs "" "$work/both.$kind"
 done
+
+# Appliance kernels: small bzImages around an x86-64 ELF with a PVH entry note, each payload
+# packed as the kernel's build packs it (the compressor's output, then the size but for gzip).
+python3 - "$work" <<'PY'
+import struct, subprocess, sys
+work = sys.argv[1]
+notes = b''
+for name, kind, desc in ((b'GNU\0', 3, b'build-id'), (b'Xen\0', 18, b'\0\0\0\1')):
+    notes += struct.pack('<III', len(name), len(desc), kind) + name + desc
+elf = bytearray(64)
+elf[0:7] = b'\x7fELF\x02\x01\x01'
+struct.pack_into('<H', elf, 18, 62)
+struct.pack_into('<Q', elf, 32, 64)
+struct.pack_into('<HH', elf, 54, 56, 1)
+elf += struct.pack('<IIQQQQQQ', 4, 0, 64 + 56, 0, 0, len(notes), len(notes), 4) + notes + bytes(range(256)) * 16
+for i, tool in enumerate((['gzip', '-9n'], ['xz', '--check=crc32'], ['xz', '--format=lzma'], ['zstd', '-q'], ['lz4', '-q', '-l'])):
+    payload = subprocess.run(tool + ['-c'], input=bytes(elf), capture_output=True, check=True).stdout
+    if tool[0] != 'gzip':
+        payload += struct.pack('<I', len(elf))
+    image = bytearray(1024)
+    image[0x1f1] = 1
+    image[0x202:0x206] = b'HdrS'
+    struct.pack_into('<H', image, 0x206, 0x20f)
+    struct.pack_into('<II', image, 0x248, 0, len(payload))
+    open(f'{work}/bzImage-{i}', 'wb').write(bytes(image) + payload)
+PY
+for image in "$work"/bzImage-*; do seed kernel "" "$image"; done
 
 # SAM: real hives whole (selector 0), and one account's F and V records (selector 1).
 [ -z "$corpus" ] || seeds sam '000' "$corpus/hives" -size -256k

@@ -4,8 +4,8 @@
 # corpus when ../shared is there, and small images, descriptors and archives made here.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # TARGET: ovf vmdk_descriptor image tar manifest (what users hand over), partition_table initramfs
-# sam grub network_rewrite fstab linux_root (what a guest holds). Seeds of the guest targets are
-# made by scripts/fuzz-seeds.sh.
+# sam grub network_rewrite fstab linux_root (what a guest holds), kernel (the bzImage the appliance
+# boots uncompressed). Seeds of the guest targets and the kernel are made by scripts/fuzz-seeds.sh.
 # A crash, a sanitizer report or a leak fails the run; the input that did it is left in
 # build-fuzz/crashes/.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-all=(ovf vmdk_descriptor image tar manifest partition_table initramfs sam grub network_rewrite fstab linux_root)
+all=(ovf vmdk_descriptor image tar manifest partition_table initramfs sam grub network_rewrite fstab linux_root kernel)
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -58,7 +58,7 @@ if [ ! -d "$seeds/image" ]; then
   fi
 fi
 
-[ -d "$seeds/partition_table" ] || scripts/fuzz-seeds.sh "$seeds" "$corpus"
+[ -d "$seeds/kernel" ] || scripts/fuzz-seeds.sh "$seeds" "$corpus"
 
 mkdir -p build-fuzz/crashes
 for target in "${targets[@]}"; do

@@ -52,7 +52,7 @@ std::string read_host_bytes(const fs::path& path, uint64_t offset, size_t length
   return content;
 }
 
-void write_host_file_atomic(const fs::path& path, std::string_view content) {
+void write_host_file_atomic(const fs::path& path, std::string_view content, mode_t mode) {
   fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::string temp = (directory / fmt::format(".{}.tmp-XXXXXX", path.filename().string())).string();
   UniqueFd fd(::mkstemp(temp.data()));
@@ -70,7 +70,7 @@ void write_host_file_atomic(const fs::path& path, std::string_view content) {
     }
     done += static_cast<size_t>(n);
   }
-  if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) fail(temp);
+  if (::fchmod(fd.get(), mode) != 0 || ::fsync(fd.get()) != 0) fail(temp);
   if (::close(fd.release()) != 0) fail(temp);
   if (::rename(temp.c_str(), path.c_str()) != 0) fail(fmt::format("rename to {}", path.string()));
 }

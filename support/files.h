@@ -1,5 +1,7 @@
 #pragma once
 // Host file helpers: whole-file reads, atomic writes, and RAII temporary files and directories.
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -18,8 +20,8 @@ std::string read_host_file(const std::filesystem::path& path);
 std::string read_host_bytes(const std::filesystem::path& path, uint64_t offset, size_t length);
 
 // Writes to a temporary name in the same directory, fsyncs, then renames over `path`, so a
-// reader sees either the old file or the complete new one.
-void write_host_file_atomic(const std::filesystem::path& path, std::string_view content);
+// reader sees either the old file or the complete new one, with `mode` from the start.
+void write_host_file_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
 
 // A file that must not exist yet (O_EXCL: nobody's file or link is written through), written front
 // to back. close() says what the kernel could not write; the destructor only closes.

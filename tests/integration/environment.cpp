@@ -26,6 +26,11 @@ class FixtureEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     cache = std::make_unique<TempDir>("vmfix-integration-cache");
+    // Every run and shard shares the user's appliance (an uncompressed kernel and supermin's
+    // appliance built with it, about 700 MB) instead of building its own.
+    const fs::path appliance = user_cache_dir() / "appliance";
+    fs::create_directories(appliance);
+    fs::create_directory_symlink(appliance, cache->path() / "appliance");
     // The builder's own launches use the same policy cache as the vmfix runs under test.
     ::setenv("VMFIX_CACHE_DIR", cache->path().c_str(), 1);
     guest::SessionOptions options;

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "guest/appliance_kernel.h"
 #include "guest/session.h"
+#include "support/error.h"
 #include "support/files.h"
 #include "support/text.h"
 #include "tests/integration/environment.h"
@@ -152,15 +154,17 @@ TEST(LaunchPolicy, FallsBackOnceAndRemembersAndNoOsIsBadInput) {
 
 // A KVM that hangs instead of failing: qemu is stopped at the deadline, and the launch falls back
 // to software emulation and remembers it, as for a KVM that fails. The stand-in qemu hangs only
-// when asked to boot the appliance under KVM, as the broken hosts do.
+// when asked to boot the appliance under KVM, as the broken hosts do (-machine accel=kvm:tcg as
+// libguestfs writes it, -accel kvm as vmfix's qemu wrapper does).
 TEST(LaunchPolicy, AHungKvmLaunchIsStoppedAndFallsBack) {
   if (::access("/dev/kvm", R_OK | W_OK) != 0) GTEST_SKIP() << "no /dev/kvm: qemu never tries KVM here";
   TempDir scratch("vmfix-hung-kvm");
   const fs::path qemu = scratch.path() / "qemu-system-x86_64";
-  write_file(qemu,
-             "#!/bin/sh\n"
-             "case \"$*\" in *-kernel*) case \"$*\" in *accel=kvm*) while :; do sleep 1; done;; esac;; esac\n"
-             "exec /usr/bin/qemu-system-x86_64 \"$@\"\n");
+  write_file(
+      qemu,
+      "#!/bin/sh\n"
+      "case \"$*\" in *-kernel*) case \"$*\" in *accel=kvm* | *'-accel kvm'*) while :; do sleep 1; done;; esac;; esac\n"
+      "exec /usr/bin/qemu-system-x86_64 \"$@\"\n");
   fs::permissions(qemu, fs::perms::owner_all);
   const fs::path blank = write_disk_without_os(scratch.path());
   const std::vector<std::string> environment = {"VMFIX_CACHE_DIR=" + scratch.path().string(),
@@ -222,6 +226,29 @@ TEST(Inspect, CentOS7FromVMware) {
   EXPECT_EQ(guest["network"][0]["method"], "static");
   EXPECT_EQ(guest["network"][0]["mac_binding"], "00:50:56:9a:4b:01");
   EXPECT_TRUE(has_tool(guest, "vmware-tools", "tarball"));
+}
+
+// The appliance boots this machine's kernel uncompressed (guest/appliance_kernel.h) and qemu runs
+// through the wrapper that bounds its translation cache (guest/qemu_wrapper.h): -v names the kernel,
+// libguestfs's own messages (-vv) show the command it ran and the appliance's kernel banner.
+TEST(Inspect, ApplianceBootsTheUncompressedKernelThroughTheQemuWrapper) {
+  auto kernel = guest::pick_host_kernel();
+  ASSERT_TRUE(kernel) << "no kernel for the appliance on this machine";
+  bool pvh = true;
+  try {
+    guest::uncompressed_kernel(read_host_file(kernel->file));
+  } catch (const BadInput&) {
+    pvh = false;  // then -v must say the compressed one is used
+  }
+  CliResult result = run_vmfix({"--inspect", "-vv", fixture_image("ubuntu1804-vmware").string()});
+  ASSERT_EQ(result.exit_status, 0) << result.err.substr(0, 4000);
+  EXPECT_NE(result.err.find(pvh ? "appliance kernel: " + kernel->version + ", uncompressed"
+                                : "appliance kernel: the compressed one"),
+            std::string::npos)
+      << result.err.substr(0, 4000);
+  EXPECT_NE(result.err.find("/qemu-wrapper-"), std::string::npos) << "qemu did not run through the wrapper";
+  EXPECT_NE(result.err.find("Linux version " + kernel->version.substr(0, kernel->version.find('-'))), std::string::npos)
+      << "the appliance's kernel did not say its version";
 }
 
 TEST(Inspect, Ubuntu1804FromVMware) {
