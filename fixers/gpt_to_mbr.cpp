@@ -300,7 +300,12 @@ class GptToMbr : public Fixer {
       // wrote before that check (modules and core.img under /boot/grub) a second run writes again,
       // so it runs once more after another settle; a second failure is the error.
       guest.mbr_partition_type(a.device, first.number);
-      guest.run(install);
+      try {
+        guest.run(install);
+      } catch (const Error& error) {
+        throw Error(
+            fmt::format("{} (what grub-probe makes of the disks: {})", error.what(), grub_view(guest, a.device)));
+      }
     }
     changes.push_back({kId, a.device + " (boot code)", "GRUB core image in the BIOS boot partition",
                        fmt::format("GRUB installed for BIOS by the guest's {} (core image after the MBR)", a.installer),
@@ -316,6 +321,22 @@ class GptToMbr : public Fixer {
   }
 
  private:
+  // The drives grub-probe names for the install device and for /boot/grub: grub-install calls it
+  // a cross-disk install when they differ, and the cause of that failure is not known yet.
+  static std::string grub_view(guest::Guest& guest, const std::string& device) {
+    const std::string probe = guest.find_program({"grub-probe", "grub2-probe"});
+    if (probe.empty()) return "no grub-probe";
+    auto ask = [&](std::vector<std::string> argv) {
+      try {
+        return std::string(trim(guest.run(argv)));
+      } catch (const Error& error) {
+        return std::string(error.what());
+      }
+    };
+    return fmt::format("{} is {}; /boot/grub is on {} ({})", device, ask({probe, "--target=drive", "--device", device}),
+                       ask({probe, "--target=drive", "/boot/grub"}), ask({probe, "--target=device", "/boot/grub"}));
+  }
+
   static std::string describe_table(const disk::PartitionTable& table) {
     std::vector<std::string> parts;
     for (const disk::Partition& p : table.partitions) {
