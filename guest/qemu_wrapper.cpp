@@ -1,6 +1,7 @@
 #include "guest/qemu_wrapper.h"
 
 #include <fmt/core.h>
+#include <sys/statvfs.h>
 
 #include "support/files.h"
 #include "support/text.h"
@@ -61,10 +62,12 @@ std::optional<fs::path> install_qemu_wrapper(const fs::path& directory, const st
   if (qemu.empty() || qemu.find_first_of("'\n") != std::string::npos) return std::nullopt;
   const std::string script = qemu_wrapper_script(qemu, cache_mib);
   const fs::path path = directory / fmt::format("qemu-wrapper-{:016x}", fnv1a64(script));
-  std::error_code error;
-  if (fs::is_regular_file(path, error)) return path;
   fs::create_directories(directory);
-  write_host_file_atomic(path, script, 0755);
+  // A directory on a noexec mount (a hardened /var/tmp) would leave qemu unstartable.
+  struct statvfs mount {};
+  if (::statvfs(directory.c_str(), &mount) == 0 && (mount.f_flag & ST_NOEXEC)) return std::nullopt;
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) write_host_file_atomic(path, script, 0755);
   return path;
 }
 

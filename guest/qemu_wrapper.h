@@ -22,7 +22,8 @@ constexpr int kTranslationCacheMiB = 128;
 std::string qemu_wrapper_script(const std::string& qemu, int cache_mib);
 
 // Writes the wrapper for `qemu` into `directory` (once: its name holds a hash of its text) and
-// returns its path. Nothing when `qemu` cannot be named in it; throws when it cannot be written.
+// returns its path. Nothing when `qemu` cannot be named in it or `directory` is on a noexec mount;
+// throws when it cannot be written.
 std::optional<std::filesystem::path> install_qemu_wrapper(const std::filesystem::path& directory,
                                                           const std::string& qemu, int cache_mib);
 
