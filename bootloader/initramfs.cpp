@@ -3,8 +3,6 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <cstring>
-#include <memory>
 #include <set>
 
 #include "bootloader/kernels.h"
