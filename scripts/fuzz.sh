@@ -8,10 +8,19 @@
 # boots uncompressed). Seeds of the guest targets and the kernel are made by scripts/fuzz-seeds.sh.
 # A crash, a sanitizer report or a leak fails the run; the input that did it is left in
 # build-fuzz/crashes/.
+#   scripts/fuzz.sh --runs N [TARGET...]   the long run: each target until N executions (no time
+#   limit), two targets at once on a machine with two or more cores; the corpus grows in
+#   build-fuzz/corpus/ and carries over to the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-20}"
-shift || true
+limit=()
+if [ "${1:-}" = --runs ]; then
+  limit=(-runs="$2")
+  shift 2
+else
+  limit=(-max_total_time="${1:-20}")
+  shift || true
+fi
 targets=("$@")
 all=(ovf vmdk_descriptor image tar manifest partition_table initramfs sam grub network_rewrite fstab linux_root kernel)
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
@@ -61,17 +70,30 @@ fi
 [ -d "$seeds/kernel" ] || scripts/fuzz-seeds.sh "$seeds" "$corpus"
 
 mkdir -p build-fuzz/crashes
-for target in "${targets[@]}"; do
+# One target's run; its figures (executions, new units, coverage, seconds) on one line.
+fuzz_one() {
+  local target=$1 start=$SECONDS
   mkdir -p "build-fuzz/corpus/$target"
-  echo "fuzz: $target for ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
+      "build-fuzz/fuzz/fuzz_$target" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
       -artifact_prefix="build-fuzz/crashes/$target-" -print_final_stats=1 \
       "build-fuzz/corpus/$target" "$seeds/$target" >"build-fuzz/$target.log" 2>&1; then
     tail -40 "build-fuzz/$target.log"
     echo "fuzz: $target FAILED; the input is in build-fuzz/crashes/" >&2
-    exit 1
+    return 1
   fi
-  grep -E '^stat::number_of_executed_units|^stat::new_units_added' "build-fuzz/$target.log" | tr '\n' ' '
-  echo
-done
+  printf 'fuzz: %-16s %s %s, %ss\n' "$target" \
+    "$(grep -E '^stat::number_of_executed_units|^stat::new_units_added' "build-fuzz/$target.log" | tr '\n' ' ')" \
+    "$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "build-fuzz/$target.log" | tail -n1)" "$((SECONDS - start))"
+}
+echo "fuzz: ${limit[*]#-} per target"
+if [[ "${limit[0]}" == -runs=* ]] && [ "$(nproc)" -ge 2 ]; then
+  # The long run: two targets at a time, one per core; the next starts when either ends.
+  for target in "${targets[@]}"; do
+    [ "$(jobs -rp | wc -l)" -lt 2 ] || wait -n || exit 1
+    fuzz_one "$target" &
+  done
+  while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || exit 1; done
+else
+  for target in "${targets[@]}"; do fuzz_one "$target" || exit 1; done
+fi
