@@ -7,7 +7,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <regex>
+#include <optional>
 
 #include "fixers/table.h"
 #include "support/diff.h"
@@ -51,25 +51,82 @@ bool network_filesystem(const std::string& type) {
          type == "ceph" || type == "fuse.sshfs" || type == "davfs";
 }
 
-}  // namespace
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 
-bool is_kernel_device_name(std::string_view spec) {
-  static const std::regex pattern(
-      R"(/dev/((s|h|v|xv)d[a-z]+[0-9]*|nvme[0-9]+n[0-9]+(p[0-9]+)?|cciss/c[0-9]+d[0-9]+(p[0-9]+)?))");
-  return std::regex_match(std::string(spec), pattern);
+// A device name read left to right: each step takes what it matches from the front, or nothing.
+struct NameReader {
+  std::string_view rest;
+  bool take(std::string_view literal) {
+    if (!rest.starts_with(literal)) return false;
+    rest.remove_prefix(literal.size());
+    return true;
+  }
+  std::string_view take_run(bool (*in_run)(char)) {  // the longest run, possibly empty
+    size_t length = 0;
+    while (length < rest.size() && in_run(rest[length])) ++length;
+    const std::string_view run = rest.substr(0, length);
+    rest.remove_prefix(length);
+    return run;
+  }
+  std::string_view take_partition() {  // "pN", or nothing
+    if (rest.size() < 2 || rest[0] != 'p' || !is_digit(rest[1])) return {};
+    rest.remove_prefix(1);
+    return take_run(is_digit);
+  }
+};
+
+// What a kernel device name says: its disk (the letters of an sd-style name, or the number of an
+// NVMe controller or cciss disk) and its partition number ("" for a whole disk).
+struct KernelDevice {
+  std::string_view letters, number, partition;
+};
+
+std::optional<KernelDevice> parse_kernel_device(std::string_view spec) {
+  NameReader name{spec};
+  if (!name.take("/dev/")) return std::nullopt;
+  KernelDevice device;
+  if (name.take("sd") || name.take("hd") || name.take("vd") || name.take("xvd")) {
+    device.letters = name.take_run(is_lower);
+    device.partition = name.take_run(is_digit);
+    if (device.letters.empty()) return std::nullopt;
+  } else if (name.take("nvme")) {
+    device.number = name.take_run(is_digit);
+    if (device.number.empty() || !name.take("n") || name.take_run(is_digit).empty()) return std::nullopt;
+    device.partition = name.take_partition();
+  } else if (name.take("cciss/c")) {
+    if (name.take_run(is_digit).empty() || !name.take("d")) return std::nullopt;
+    device.number = name.take_run(is_digit);
+    if (device.number.empty()) return std::nullopt;
+    device.partition = name.take_partition();
+  } else {
+    return std::nullopt;
+  }
+  if (!name.rest.empty()) return std::nullopt;
+  return device;
 }
 
+// The kernel's sd letters for the disk `number` counts from 0: a..z, aa..zz, aaa..zzz; "" beyond.
+std::string sd_letters(std::string_view number) {
+  if (number.size() > 5) return "";
+  uint64_t index = 0;
+  for (char digit : number) index = index * 10 + static_cast<uint64_t>(digit - '0');
+  if (index >= 26 + 26 * 26 + 26 * 26 * 26) return "";
+  std::string letters;
+  for (uint64_t n = index + 1; n > 0; n = (n - 1) / 26)
+    letters.insert(letters.begin(), static_cast<char>('a' + (n - 1) % 26));
+  return letters;
+}
+
+}  // namespace
+
+bool is_kernel_device_name(std::string_view spec) { return parse_kernel_device(spec).has_value(); }
+
 std::string appliance_device(std::string_view guest_device) {
-  static const std::regex disk(R"(/dev/(s|h|v|xv)d([a-z]+)([0-9]*))");
-  static const std::regex nvme(R"(/dev/nvme([0-9]+)n[0-9]+(p([0-9]+))?)");
-  static const std::regex cciss(R"(/dev/cciss/c[0-9]+d([0-9]+)(p([0-9]+))?)");
-  std::smatch match;
-  const std::string device(guest_device);
-  if (std::regex_match(device, match, disk)) return "/dev/sd" + match[2].str() + match[3].str();
-  auto letter = [](int index) { return std::string(1, static_cast<char>('a' + index)); };
-  if (std::regex_match(device, match, nvme)) return "/dev/sd" + letter(std::stoi(match[1].str())) + match[3].str();
-  if (std::regex_match(device, match, cciss)) return "/dev/sd" + letter(std::stoi(match[1].str())) + match[3].str();
-  return "";
+  const std::optional<KernelDevice> device = parse_kernel_device(guest_device);
+  if (!device) return "";
+  const std::string letters = device->letters.empty() ? sd_letters(device->number) : std::string(device->letters);
+  return letters.empty() ? "" : "/dev/sd" + letters + std::string(device->partition);
 }
 
 bool is_removable_media(const std::string& spec, const std::string& type) {
@@ -141,17 +198,26 @@ std::string filesystem_uuid(const inspect::Facts& facts, const std::string& gues
 }
 
 std::string rewrite_resume(std::string_view text, const UuidOf& uuid_of) {
-  static const std::regex resume(R"((resume|RESUME)=(/dev/[A-Za-z0-9/]+))");
-  std::string out(text), result;
-  std::smatch match;
-  std::string::const_iterator from = out.cbegin();
-  while (std::regex_search(from, out.cend(), match, resume)) {
-    result.append(from, match[0].first);
-    std::string uuid = is_kernel_device_name(match[2].str()) ? uuid_of(match[2].str()) : "";
-    result += uuid.empty() ? match[0].str() : match[1].str() + "=UUID=" + uuid;
-    from = match[0].second;
+  // resume=/dev/NAME and RESUME=/dev/NAME wherever they stand, NAME being ASCII letters, digits
+  // and slashes; each is looked at once, from left to right.
+  auto in_name = [](char c) { return is_digit(c) || is_lower(c) || (c >= 'A' && c <= 'Z') || c == '/'; };
+  constexpr std::string_view kValue = "=/dev/";
+  std::string result;
+  size_t copied = 0;
+  for (size_t at = text.find(kValue); at != std::string_view::npos; at = text.find(kValue, at + 1)) {
+    if (at < 6 + copied) continue;
+    const std::string_view key = text.substr(at - 6, 6);
+    if (key != "resume" && key != "RESUME") continue;
+    size_t end = at + kValue.size();
+    while (end < text.size() && in_name(text[end])) ++end;
+    if (end == at + kValue.size()) continue;
+    const std::string device(text.substr(at + 1, end - at - 1));
+    const std::string uuid = is_kernel_device_name(device) ? uuid_of(device) : "";
+    result.append(text.substr(copied, at - 6 - copied));
+    result += uuid.empty() ? std::string(text.substr(at - 6, end - at + 6)) : std::string(key) + "=UUID=" + uuid;
+    copied = end;
   }
-  result.append(from, out.cend());
+  result.append(text.substr(copied));
   return result;
 }
 
