@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <array>
-#include <regex>
+#include <charconv>
 
 #include "support/text.h"
 
@@ -20,19 +20,43 @@ struct ReleaseData {
   std::optional<std::pair<int, int>> version;
 };
 
-// "12.4" -> 12.4, "18.04 LTS" -> 18.4, "12" -> 12.0; the first number(s) anywhere in the text.
-void parse_version(const std::string& text, ReleaseData& data) {
-  static const std::regex major_minor(R"((\d+)\.(\d+))");
-  static const std::regex major_only(R"((\d+))");
-  std::smatch match;
-  try {
-    if (std::regex_search(text, match, major_minor))
-      data.version = {std::stoi(match[1]), std::stoi(match[2])};
-    else if (std::regex_search(text, match, major_only))
-      data.version = {std::stoi(match[1]), 0};
-  } catch (const std::out_of_range&) {
-    // a number too long for an int is no version
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The end of the run of digits that starts at `at`.
+size_t digits_end(std::string_view text, size_t at) {
+  while (at < text.size() && is_digit(text[at])) ++at;
+  return at;
+}
+
+std::optional<int> to_int(std::string_view digits) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return value;
+}
+
+// "12.4" -> 12.4, "18.04 LTS" -> 18.4, "12" -> 12.0: the first "N.M" anywhere in the text, else
+// its first number. A number too long for an int is no version.
+void parse_version(std::string_view text, ReleaseData& data) {
+  std::optional<std::pair<size_t, size_t>> first_number;  // where it starts and ends
+  for (size_t at = 0; at < text.size();) {
+    if (!is_digit(text[at])) {
+      ++at;
+      continue;
+    }
+    const size_t end = digits_end(text, at);
+    if (!first_number) first_number = {at, end};
+    if (end + 1 < text.size() && text[end] == '.' && is_digit(text[end + 1])) {
+      const std::optional<int> major = to_int(text.substr(at, end - at));
+      const std::optional<int> minor = to_int(text.substr(end + 1, digits_end(text, end + 1) - end - 1));
+      if (major && minor) data.version = {*major, *minor};
+      return;
+    }
+    at = end;
   }
+  if (!first_number) return;
+  if (auto major = to_int(text.substr(first_number->first, first_number->second - first_number->first)))
+    data.version = {*major, 0};
 }
 
 // os-release IDs libguestfs knows; those outside the Debian family are answered by inspect_os.
@@ -170,6 +194,36 @@ std::string elf_architecture(std::string_view header) {
   }
 }
 
+namespace {
+
+// /dev/hdX, /dev/sdX, /dev/vdX, /dev/xvdX with a partition number or none: its letters and number.
+std::optional<std::pair<std::string_view, std::string_view>> kernel_disk_name(std::string_view spec) {
+  for (std::string_view prefix : {"/dev/hd", "/dev/sd", "/dev/vd", "/dev/xvd"}) {
+    if (!spec.starts_with(prefix)) continue;
+    const std::string_view rest = spec.substr(prefix.size());
+    const size_t letters = std::min(rest.find_first_not_of("abcdefghijklmnopqrstuvwxyz"), rest.size());
+    const std::string_view number = rest.substr(letters);
+    if (letters == 0 || digits_end(number, 0) != number.size()) return std::nullopt;
+    return std::pair{rest.substr(0, letters), number};
+  }
+  return std::nullopt;
+}
+
+// /dev/disk/by-id/...-partN and /dev/disk/by-path/...-partN (one line): N.
+std::optional<std::string_view> by_id_or_path_partition(std::string_view spec) {
+  size_t prefix = 0;
+  if (spec.starts_with("/dev/disk/by-id/")) prefix = 16;
+  if (spec.starts_with("/dev/disk/by-path/")) prefix = 18;
+  const size_t part = spec.rfind("-part");
+  if (prefix == 0 || part == std::string_view::npos || part < prefix) return std::nullopt;
+  const std::string_view number = spec.substr(part + 5);
+  if (number.empty() || digits_end(number, 0) != number.size()) return std::nullopt;
+  if (spec.substr(prefix, part - prefix).find_first_of("\r\n") != std::string_view::npos) return std::nullopt;
+  return number;
+}
+
+}  // namespace
+
 std::optional<std::string> resolve_fstab_device(const std::string& spec, const BlockDevices& devices) {
   auto filesystem_where = [&](auto matches) -> std::optional<std::string> {
     for (const FilesystemFacts& fs : devices.filesystems)
@@ -205,30 +259,27 @@ std::optional<std::string> resolve_fstab_device(const std::string& spec, const B
   }
   if (!spec.starts_with("/dev/")) return std::nullopt;  // tmpfs, proc, server:/export...
 
-  static const std::regex kernel_name(R"(/dev/(h|s|v|xv)d([a-z]+)(\d*))");
-  static const std::regex by_id_or_path(R"(/dev/disk/by-(id|path)/.*-part(\d+))");
-  std::smatch match;
   if (spec.starts_with("/dev/disk/by-uuid/")) return with_uuid(spec.substr(18)).value_or(spec);
   if (spec.starts_with("/dev/mapper/")) {
     if (devices.lvm_canonical)
       if (auto lv = devices.lvm_canonical(spec)) return lv;
     return spec;
   }
-  if (std::regex_match(spec, match, kernel_name)) {
+  if (auto name = kernel_disk_name(spec)) {
     // The guest's n-th disk is the appliance's n-th: a, b... z, aa.
     size_t index = 0;
-    for (char letter : match[2].str()) index = index * 26 + static_cast<size_t>(letter - 'a' + 1);
+    for (char letter : name->first) index = index * 26 + static_cast<size_t>(letter - 'a' + 1);
     index -= 1;
     if (index < devices.disks.size()) {
-      const std::string device = devices.disks[index] + match[3].str();
+      const std::string device = devices.disks[index] + std::string(name->second);
       if (is_partition(device)) return device;
     }
     return spec;
   }
-  if (std::regex_match(spec, match, by_id_or_path) && devices.disks.size() == 1) {
+  if (auto number = by_id_or_path_partition(spec); number && devices.disks.size() == 1) {
     // Serial numbers and bus paths do not survive the conversion; with one disk the partition
     // number is enough.
-    const std::string device = devices.disks.front() + match[2].str();
+    const std::string device = devices.disks.front() + std::string(*number);
     if (is_partition(device)) return device;
   }
   return spec;
