@@ -114,7 +114,9 @@ if wants in-place && [ -f "$debian" ]; then
     rm -f "$scratch"/*
     qemu-img convert -f vmdk -O raw "$debian" "$scratch/ours.raw"
     cp --sparse=always "$scratch/ours.raw" "$scratch/theirs.raw"
+    sync  # both start with the copies written back, not the first beside 3 GiB of writeback
     ours+=("$(seconds ./build/vmfix --all --in-place --json "$scratch/ours.raw")")
+    sync
     theirs+=("$(seconds virt-customize --format raw -a "$scratch/theirs.raw" "${customize_less[@]}")")
   done
   b_theirs=$(best "${theirs[@]}")
