@@ -144,13 +144,14 @@ bool is_removable_media(const std::string& spec, const std::string& type) {
 
 std::vector<std::string> removable_media_mounted_at_boot(std::string_view fstab) {
   std::vector<std::string> entries;
-  for (std::string_view raw : split_lines(fstab)) {
-    const std::string line(trim(raw));
+  for (std::string_view line : split_lines(fstab)) {
+    // Fields as the rewriter and libmount split them: at spaces and tabs only ("\r/dev/sr0" is no
+    // optical drive to either).
     auto fields = fields_of(line);
     if (fields.size() < 3 || fields[0].second.starts_with("#")) continue;
     const std::string options = fields.size() >= 4 ? fields[3].second : "defaults";
     if (is_removable_media(fields[0].second, fields[2].second) && !has_option(options, "noauto"))
-      entries.push_back(line);
+      entries.emplace_back(trim(line));
   }
   return entries;
 }

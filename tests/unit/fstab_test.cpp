@@ -43,6 +43,20 @@ TEST(Fstab, RemovableMediaMountedAtBoot) {
                                              "LABEL=ISO /mnt/iso udf defaults 0 0"}));
 }
 
+// Found by the fstab fuzzer's long run: the check trimmed every whitespace from a line, the
+// rewriter (as libmount) splits at spaces and tabs only, so a carriage return before /dev/sr0
+// made the check see an optical drive the rewriter did not.
+TEST(Fstab, CheckAndRewriterSplitFieldsAlike) {
+  const std::string odd = "\r/dev/sr0 \t\t/any/foo/\t\tauto\tdefaults 0 0\n";
+  EXPECT_TRUE(removable_media_mounted_at_boot(odd).empty());
+  EXPECT_EQ(rewrite_fstab(odd, kUuids), odd);
+  const std::string indented = "\t /dev/sr0 /media/cdrom auto defaults 0 0\r\n";
+  EXPECT_EQ(removable_media_mounted_at_boot(indented),
+            std::vector<std::string>{"/dev/sr0 /media/cdrom auto defaults 0 0"});
+  EXPECT_EQ(rewrite_fstab(indented, kUuids), "\t /dev/sr0 /media/cdrom auto defaults,noauto,nofail 0 0\r\n");
+  EXPECT_TRUE(removable_media_mounted_at_boot(rewrite_fstab(indented, kUuids)).empty());
+}
+
 TEST(Fstab, DeviceNamesAndWhatTheyMapTo) {
   for (const char* name : {"/dev/sda1", "/dev/hdb", "/dev/vda3", "/dev/xvdf1", "/dev/nvme0n1p2", "/dev/cciss/c0d0p1"})
     EXPECT_TRUE(is_kernel_device_name(name)) << name;
