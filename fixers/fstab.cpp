@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "fixers/table.h"
+#include "inspect/device_name.h"
 #include "support/diff.h"
 #include "support/text.h"
 
@@ -51,82 +52,14 @@ bool network_filesystem(const std::string& type) {
          type == "ceph" || type == "fuse.sshfs" || type == "davfs";
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-
-// A device name read left to right: each step takes what it matches from the front, or nothing.
-struct NameReader {
-  std::string_view rest;
-  bool take(std::string_view literal) {
-    if (!rest.starts_with(literal)) return false;
-    rest.remove_prefix(literal.size());
-    return true;
-  }
-  std::string_view take_run(bool (*in_run)(char)) {  // the longest run, possibly empty
-    size_t length = 0;
-    while (length < rest.size() && in_run(rest[length])) ++length;
-    const std::string_view run = rest.substr(0, length);
-    rest.remove_prefix(length);
-    return run;
-  }
-  std::string_view take_partition() {  // "pN", or nothing
-    if (rest.size() < 2 || rest[0] != 'p' || !is_digit(rest[1])) return {};
-    rest.remove_prefix(1);
-    return take_run(is_digit);
-  }
-};
-
-// What a kernel device name says: its disk (the letters of an sd-style name, or the number of an
-// NVMe controller or cciss disk) and its partition number ("" for a whole disk).
-struct KernelDevice {
-  std::string_view letters, number, partition;
-};
-
-std::optional<KernelDevice> parse_kernel_device(std::string_view spec) {
-  NameReader name{spec};
-  if (!name.take("/dev/")) return std::nullopt;
-  KernelDevice device;
-  if (name.take("sd") || name.take("hd") || name.take("vd") || name.take("xvd")) {
-    device.letters = name.take_run(is_lower);
-    device.partition = name.take_run(is_digit);
-    if (device.letters.empty()) return std::nullopt;
-  } else if (name.take("nvme")) {
-    device.number = name.take_run(is_digit);
-    if (device.number.empty() || !name.take("n") || name.take_run(is_digit).empty()) return std::nullopt;
-    device.partition = name.take_partition();
-  } else if (name.take("cciss/c")) {
-    if (name.take_run(is_digit).empty() || !name.take("d")) return std::nullopt;
-    device.number = name.take_run(is_digit);
-    if (device.number.empty()) return std::nullopt;
-    device.partition = name.take_partition();
-  } else {
-    return std::nullopt;
-  }
-  if (!name.rest.empty()) return std::nullopt;
-  return device;
-}
-
-// The kernel's sd letters for the disk `number` counts from 0: a..z, aa..zz, aaa..zzz; "" beyond.
-std::string sd_letters(std::string_view number) {
-  if (number.size() > 5) return "";
-  uint64_t index = 0;
-  for (char digit : number) index = index * 10 + static_cast<uint64_t>(digit - '0');
-  if (index >= 26 + 26 * 26 + 26 * 26 * 26) return "";
-  std::string letters;
-  for (uint64_t n = index + 1; n > 0; n = (n - 1) / 26)
-    letters.insert(letters.begin(), static_cast<char>('a' + (n - 1) % 26));
-  return letters;
-}
-
 }  // namespace
 
-bool is_kernel_device_name(std::string_view spec) { return parse_kernel_device(spec).has_value(); }
+bool is_kernel_device_name(std::string_view spec) { return inspect::parse_kernel_device_name(spec).has_value(); }
 
 std::string appliance_device(std::string_view guest_device) {
-  const std::optional<KernelDevice> device = parse_kernel_device(guest_device);
-  if (!device) return "";
-  const std::string letters = device->letters.empty() ? sd_letters(device->number) : std::string(device->letters);
-  return letters.empty() ? "" : "/dev/sd" + letters + std::string(device->partition);
+  const std::optional<inspect::KernelDeviceName> device = inspect::parse_kernel_device_name(guest_device);
+  if (!device || !device->disk) return "";
+  return "/dev/" + inspect::sd_disk_name(*device->disk) + std::string(device->partition);
 }
 
 bool is_removable_media(const std::string& spec, const std::string& type) {
@@ -201,7 +134,9 @@ std::string filesystem_uuid(const inspect::Facts& facts, const std::string& gues
 std::string rewrite_resume(std::string_view text, const UuidOf& uuid_of) {
   // resume=/dev/NAME and RESUME=/dev/NAME wherever they stand, NAME being ASCII letters, digits
   // and slashes; each is looked at once, from left to right.
-  auto in_name = [](char c) { return is_digit(c) || is_lower(c) || (c >= 'A' && c <= 'Z') || c == '/'; };
+  auto in_name = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/';
+  };
   constexpr std::string_view kValue = "=/dev/";
   std::string result;
   size_t copied = 0;

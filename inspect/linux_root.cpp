@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 
+#include "inspect/device_name.h"
 #include "support/text.h"
 
 namespace vmfix::inspect {
@@ -196,19 +197,6 @@ std::string elf_architecture(std::string_view header) {
 
 namespace {
 
-// /dev/hdX, /dev/sdX, /dev/vdX, /dev/xvdX with a partition number or none: its letters and number.
-std::optional<std::pair<std::string_view, std::string_view>> kernel_disk_name(std::string_view spec) {
-  for (std::string_view prefix : {"/dev/hd", "/dev/sd", "/dev/vd", "/dev/xvd"}) {
-    if (!spec.starts_with(prefix)) continue;
-    const std::string_view rest = spec.substr(prefix.size());
-    const size_t letters = std::min(rest.find_first_not_of("abcdefghijklmnopqrstuvwxyz"), rest.size());
-    const std::string_view number = rest.substr(letters);
-    if (letters == 0 || digits_end(number, 0) != number.size()) return std::nullopt;
-    return std::pair{rest.substr(0, letters), number};
-  }
-  return std::nullopt;
-}
-
 // /dev/disk/by-id/...-partN and /dev/disk/by-path/...-partN (one line): N.
 std::optional<std::string_view> by_id_or_path_partition(std::string_view spec) {
   size_t prefix = 0;
@@ -265,13 +253,10 @@ std::optional<std::string> resolve_fstab_device(const std::string& spec, const B
       if (auto lv = devices.lvm_canonical(spec)) return lv;
     return spec;
   }
-  if (auto name = kernel_disk_name(spec)) {
-    // The guest's n-th disk is the appliance's n-th: a, b... z, aa.
-    size_t index = 0;
-    for (char letter : name->first) index = index * 26 + static_cast<size_t>(letter - 'a' + 1);
-    index -= 1;
-    if (index < devices.disks.size()) {
-      const std::string device = devices.disks[index] + std::string(name->second);
+  if (auto name = parse_kernel_device_name(spec)) {
+    // The guest's n-th disk is the appliance's n-th, whether the guest called it sdb, xvdb or nvme1n1.
+    if (name->disk && *name->disk < devices.disks.size()) {
+      const std::string device = devices.disks[*name->disk] + std::string(name->partition);
       if (is_partition(device)) return device;
     }
     return spec;

@@ -1,6 +1,7 @@
 // The fstab rewriter on fstabs as installers write them and on the real files in the corpus.
 #include "fixers/fstab.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "fixers/table.h"
 #include "guest/fake_guest.h"
+#include "inspect/device_name.h"
 #include "support/files.h"
 #include "support/text.h"
 #include "tests/test_support.h"
@@ -78,6 +80,16 @@ TEST(Fstab, DiskNumbersBeyondZAndOutOfRange) {
   EXPECT_EQ(appliance_device("/dev/nvme18278n1"), "");
   EXPECT_EQ(appliance_device("/dev/nvme99999999999999999999n1p1"), "");
   EXPECT_TRUE(is_kernel_device_name("/dev/nvme99999999999999999999n1p1"));
+  EXPECT_EQ(appliance_device("/dev/xvdzzz1"), "/dev/sdzzz1");
+  EXPECT_EQ(appliance_device("/dev/sdaaaa1"), "") << "past the last three-letter name";
+  EXPECT_TRUE(is_kernel_device_name("/dev/sdaaaa1"));
+  // Letters and numbers count the same disks: the n-th sd name is the n-th NVMe controller's.
+  for (size_t n = 0; n < 26 + 26 * 26 + 26 * 26 * 26; ++n) {
+    const std::string name = "/dev/" + inspect::sd_disk_name(n);
+    ASSERT_EQ(appliance_device(name + "7"), name + "7");
+    ASSERT_EQ(appliance_device(fmt::format("/dev/nvme{}n1p7", n)), name + "7");
+  }
+  EXPECT_EQ(inspect::sd_disk_name(26 + 26 * 26 + 26 * 26 * 26), "");
 }
 
 // The device names and resume= rewriting against the regular expressions that once implemented
@@ -116,7 +128,8 @@ TEST(Fstab, HandWrittenMatchersAgreeWithTheRegularExpressions) {
     ASSERT_EQ(is_kernel_device_name(text), matched) << text;
     std::smatch match;
     if (std::regex_match(text, match, disk)) {
-      ASSERT_EQ(appliance_device(text), "/dev/sd" + match[2].str() + match[3].str()) << text;
+      const std::string expected = match[2].length() <= 3 ? "/dev/sd" + match[2].str() + match[3].str() : "";
+      ASSERT_EQ(appliance_device(text), expected) << text;
     }
     if (std::regex_match(text, match, nvme)) {
       const std::string letter(1, static_cast<char>('a' + std::stoi(match[1].str())));

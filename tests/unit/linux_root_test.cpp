@@ -196,6 +196,12 @@ TEST(LinuxRelease, FstabSpecsBecomeApplianceDevices) {
   EXPECT_EQ(resolve("/dev/sdb2"), "/dev/sdb2") << "no such partition: left as written";
   EXPECT_EQ(resolve("/dev/sdc1"), "/dev/sdc1") << "no third disk: left as written";
   EXPECT_EQ(resolve("/dev/sdaa1"), "/dev/sdaa1") << "the 27th disk";
+  EXPECT_EQ(resolve("/dev/nvme1n1p1"), "/dev/sdb1") << "a Nitro guest's second NVMe disk";
+  EXPECT_EQ(resolve("/dev/nvme0n1p2"), "/dev/sda2");
+  EXPECT_EQ(resolve("/dev/cciss/c0d1p1"), "/dev/sdb1");
+  EXPECT_EQ(resolve("/dev/sdzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz1"), "/dev/sdzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz1")
+      << "more letters than any disk has: left as written, never wrapped around to a small number";
+  EXPECT_EQ(resolve("/dev/nvme18446744073709551617n1p1"), "/dev/nvme18446744073709551617n1p1");
   EXPECT_EQ(resolve("/dev/mapper/vg0-home"), "/dev/vg0/home");
   EXPECT_EQ(resolve("/dev/mapper/luks-root"), "/dev/mapper/luks-root");
   EXPECT_EQ(resolve("/dev/disk/by-id/ata-VBOX_HARDDISK_VB1234-part1"), "/dev/disk/by-id/ata-VBOX_HARDDISK_VB1234-part1")
