@@ -90,6 +90,13 @@ TEST(PartitionTableCorpus, CompressedImagesAndForeignLabels) {
   }
 }
 
+TEST(PartitionTable, Crc32IsTheOneGptUses) {
+  // The CRC-32 check value (IEEE 802.3, reflected, as UEFI specifies for GPT headers and entries).
+  EXPECT_EQ(crc32("123456789"), 0xCBF43926u);
+  EXPECT_EQ(crc32(""), 0u);
+  EXPECT_EQ(crc32(std::string(16384, '\0')), 0xAB54D286u) << "an empty 128-entry array";
+}
+
 TEST_F(PartitionTableTest, MbrWithLogicalPartitions) {
   fs::path disk = make_disk("mbr.img", 64,
                             "label: dos\nlabel-id: 0x1234abcd\n"
