@@ -102,7 +102,7 @@ bool in_configuration(xmlNode* item, const std::string& configuration) {
 
 // Untrusted XML: no DTD, no entities, no network; a parse error is BadInput naming `what`.
 Document parse_untrusted_xml(std::string_view xml, const std::string& where, const char* what) {
-  if (to_lower(xml).find("<!doctype") != std::string::npos || xml.find("<!ENTITY") != std::string_view::npos)
+  if (contains_icase(xml, "<!doctype") || xml.find("<!ENTITY") != std::string_view::npos)
     throw BadInput(
         fmt::format("{}: {} declares a DTD or entities; refusing it (external entities, entity bombs)", where, what));
   Document document(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), where.c_str(), nullptr,

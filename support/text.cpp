@@ -55,7 +55,8 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
-static char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+// ASCII only, whatever the locale: guest files and descriptors are compared byte for byte otherwise.
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool starts_with_icase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && equals_icase(text.substr(0, prefix.size()), prefix);
@@ -64,6 +65,11 @@ bool starts_with_icase(std::string_view text, std::string_view prefix) {
 bool equals_icase(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool contains_icase(std::string_view text, std::string_view needle) {
+  auto same = [](char x, char y) { return lower(x) == lower(y); };
+  return std::search(text.begin(), text.end(), needle.begin(), needle.end(), same) != text.end();
 }
 
 std::string to_lower(std::string_view text) {

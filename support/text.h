@@ -17,6 +17,8 @@ std::vector<std::string> split_words(std::string_view text);
 std::vector<std::string_view> split_list(std::string_view text, char separator);
 bool starts_with_icase(std::string_view text, std::string_view prefix);
 bool equals_icase(std::string_view a, std::string_view b);
+// Whether `text` holds `needle`, ASCII letters compared without regard to case.
+bool contains_icase(std::string_view text, std::string_view needle);
 std::string to_lower(std::string_view text);
 // Newlines and carriage returns become spaces: a message for one line of a log or a terminal.
 std::string one_line(std::string_view text);

@@ -16,6 +16,16 @@ TEST(Text, SplitListKeepsEveryPieceEmptyOnesIncluded) {
   EXPECT_EQ(split_list("defaults,noatime", ':'), (Pieces{"defaults,noatime"}));
 }
 
+TEST(Text, CaseInsensitiveComparisonsAreAsciiOnly) {
+  EXPECT_TRUE(contains_icase("<?xml?><!DocType x>", "<!doctype"));
+  EXPECT_TRUE(contains_icase("abc", ""));
+  EXPECT_FALSE(contains_icase("<!doc type", "<!doctype"));
+  EXPECT_FALSE(contains_icase("<!DOCTYP", "<!doctype"));
+  EXPECT_TRUE(equals_icase("ÄBC-Z", "Äbc-z"));
+  EXPECT_FALSE(equals_icase("\xc4", "\xe4")) << "Latin-1 letters are bytes, not letters";
+  EXPECT_EQ(to_lower("MiXeD-09\xc4"), "mixed-09\xc4");
+}
+
 TEST(Text, OneLineAndTrim) {
   EXPECT_EQ(one_line("a\nb\r\nc"), "a b  c");
   EXPECT_EQ(trim(" \t x y \n"), "x y");
