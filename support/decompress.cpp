@@ -16,7 +16,9 @@ namespace vmfix {
 
 namespace {
 
-constexpr size_t kChunk = size_t{1} << 20;
+// Streamed output grows by a chunk as large as what is already there, from 64 KiB to 1 MiB: a small
+// input is not given (and made to zero) a megabyte, a large one is not resized a thousand times.
+size_t next_chunk(size_t used) { return std::clamp(used, size_t{64} << 10, size_t{1} << 20); }
 
 bool has_magic(std::string_view data, std::string_view magic) { return data.substr(0, magic.size()) == magic; }
 
@@ -87,12 +89,12 @@ std::string unxz(std::string_view in, bool lzma_alone, size_t limit, std::string
   s.next_in = reinterpret_cast<const uint8_t*>(in.data());
   s.avail_in = in.size();
   while (true) {
-    size_t used = out.size();
-    out.resize(used + kChunk);
+    const size_t used = out.size(), chunk = next_chunk(used);
+    out.resize(used + chunk);
     s.next_out = reinterpret_cast<uint8_t*>(out.data() + used);
-    s.avail_out = kChunk;
+    s.avail_out = chunk;
     ret = lzma_code(&s, s.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
-    out.resize(used + kChunk - s.avail_out);
+    out.resize(used + chunk - s.avail_out);
     if (ret == LZMA_STREAM_END) break;
     if (ret == LZMA_MEMLIMIT_ERROR)
       throw BadInput(
@@ -112,13 +114,13 @@ std::string unzstd(std::string_view in, size_t limit, std::string_view what) {
   size_t status = 0;
   bool full = false;  // the last call filled its buffer: the decoder may hold more output
   while (input.pos < input.size || full) {
-    size_t used = out.size();
-    out.resize(used + kChunk);
-    ZSTD_outBuffer output{out.data() + used, kChunk, 0};
+    const size_t used = out.size(), chunk = next_chunk(used);
+    out.resize(used + chunk);
+    ZSTD_outBuffer output{out.data() + used, chunk, 0};
     status = ZSTD_decompressStream(stream.get(), &output, &input);
     out.resize(used + output.pos);
     if (ZSTD_isError(status)) break;  // padding after the last frame, or damage
-    full = output.pos == kChunk;
+    full = output.pos == chunk;
     check_limit(out, limit, what);
   }
   if (ZSTD_isError(status) && out.empty())
@@ -127,7 +129,8 @@ std::string unzstd(std::string_view in, size_t limit, std::string_view what) {
 }
 
 // The lz4 "legacy" format the kernel reads: a magic, then blocks of at most 8 MiB, each after its
-// compressed size.
+// compressed size. LZ4 expands at most 255 times (a length byte of 255 per 255 bytes of a match),
+// so a small block is decompressed into what it can make, not into 8 MiB.
 std::string unlz4_legacy(std::string_view in, size_t limit, std::string_view what) {
   constexpr uint32_t kMagic = 0x184C2102;
   constexpr int kBlock = 8 << 20;
@@ -138,9 +141,14 @@ std::string unlz4_legacy(std::string_view in, size_t limit, std::string_view wha
     at += 4;
     if (size == kMagic) continue;
     if (size == 0 || size > in.size() - at || size > static_cast<uint32_t>(LZ4_compressBound(kBlock))) break;
-    size_t used = out.size();
-    out.resize(used + kBlock);
-    int made = LZ4_decompress_safe(in.data() + at, out.data() + used, static_cast<int>(size), kBlock);
+    const size_t used = out.size();
+    int capacity = static_cast<int>(std::min<uint64_t>(kBlock, uint64_t{size} * 255 + 64));
+    out.resize(used + static_cast<size_t>(capacity));
+    int made = LZ4_decompress_safe(in.data() + at, out.data() + used, static_cast<int>(size), capacity);
+    if (made < 0 && capacity < kBlock) {  // never for real data; the full block settles it
+      out.resize(used + kBlock);
+      made = LZ4_decompress_safe(in.data() + at, out.data() + used, static_cast<int>(size), kBlock);
+    }
     if (made < 0) throw BadInput(fmt::format("{}: damaged lz4 data", what));
     out.resize(used + static_cast<size_t>(made));
     at += size;

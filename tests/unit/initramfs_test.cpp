@@ -14,6 +14,8 @@
 #include "fixtures/fixture.h"
 #include "guest/fake_guest.h"
 #include "rules/profile.h"
+#include "support/decompress.h"
+#include "support/error.h"
 #include "support/files.h"
 #include "support/process.h"
 #include "support/text.h"
@@ -63,6 +65,36 @@ TEST(Initramfs, ReadsEveryCompressionTheKernelUnpacks) {
   const std::string twice = build_archive(tree, "gzip") + build_archive(early, "gzip");
   InitramfsListing listing = list_initramfs(twice);
   EXPECT_TRUE(std::count(listing.files.begin(), listing.files.end(), "kernel/x86/microcode/GenuineIntel.bin"));
+}
+
+// Output that crosses every buffer boundary of the decompressors: 1 MiB chunks, lz4's 8 MiB blocks,
+// an lz4 block of zeros that expands about 255 times (the most lz4 can).
+TEST(Initramfs, DecompressesLargeOutputsByteForByte) {
+  for (const char* tool : {"gzip", "xz", "zstd", "lz4"})
+    if (!has_program(tool)) GTEST_SKIP() << tool << " is not installed (scripts/install-deps.sh installs it)";
+  TempDir scratch("vmfix-decompress-test");
+  std::string data(9 << 20, '\0');
+  uint32_t state = 20261207;
+  for (size_t i = 0; i < (5u << 20); ++i) {
+    state = state * 1103515245u + 12345u;
+    data.push_back(static_cast<char>((state >> 16) % 7));  // compressible, not trivially
+  }
+  const fs::path file = scratch.path() / "data";
+  test::write_file(file, data);
+  const std::pair<const char*, Compression> tools[] = {{"gzip -1", Compression::gzip},
+                                                       {"xz -0 --check=crc32", Compression::xz},
+                                                       {"xz -0 --format=lzma", Compression::lzma},
+                                                       {"zstd -q -1", Compression::zstd},
+                                                       {"lz4 -l -q -1", Compression::lz4_legacy}};
+  for (const auto& [compressor, kind] : tools) {
+    SCOPED_TRACE(compressor);
+    const std::string packed = run_host_checked({"sh", "-c", std::string(compressor) + " <'" + file.string() + "'"});
+    ASSERT_EQ(compression_of(packed), kind);
+    const std::string unpacked = decompress(kind, packed, size_t{64} << 20, "test");
+    ASSERT_EQ(unpacked.size(), data.size());
+    EXPECT_TRUE(unpacked == data);
+    EXPECT_THROW(decompress(kind, packed, size_t{4} << 20, "test"), BadInput) << "past the limit";
+  }
 }
 
 TEST(Initramfs, ThisMachinesInitramfsListsAsLsinitramfsSays) {
