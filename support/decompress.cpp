@@ -129,11 +129,12 @@ std::string unzstd(std::string_view in, size_t limit, std::string_view what) {
 }
 
 // The lz4 "legacy" format the kernel reads: a magic, then blocks of at most 8 MiB, each after its
-// compressed size. LZ4 expands at most 255 times (a length byte of 255 per 255 bytes of a match),
-// so a small block is decompressed into what it can make, not into 8 MiB.
+// compressed size. Each block goes through one buffer that is never zeroed (LZ4 writes only what
+// it makes), so a small block costs what it holds, not 8 MiB.
 std::string unlz4_legacy(std::string_view in, size_t limit, std::string_view what) {
   constexpr uint32_t kMagic = 0x184C2102;
   constexpr int kBlock = 8 << 20;
+  std::unique_ptr<char[]> block;
   std::string out;
   size_t at = 4;
   while (at + 4 <= in.size()) {
@@ -141,16 +142,10 @@ std::string unlz4_legacy(std::string_view in, size_t limit, std::string_view wha
     at += 4;
     if (size == kMagic) continue;
     if (size == 0 || size > in.size() - at || size > static_cast<uint32_t>(LZ4_compressBound(kBlock))) break;
-    const size_t used = out.size();
-    int capacity = static_cast<int>(std::min<uint64_t>(kBlock, uint64_t{size} * 255 + 64));
-    out.resize(used + static_cast<size_t>(capacity));
-    int made = LZ4_decompress_safe(in.data() + at, out.data() + used, static_cast<int>(size), capacity);
-    if (made < 0 && capacity < kBlock) {  // never for real data; the full block settles it
-      out.resize(used + kBlock);
-      made = LZ4_decompress_safe(in.data() + at, out.data() + used, static_cast<int>(size), kBlock);
-    }
+    if (!block) block.reset(new char[kBlock]);
+    const int made = LZ4_decompress_safe(in.data() + at, block.get(), static_cast<int>(size), kBlock);
     if (made < 0) throw BadInput(fmt::format("{}: damaged lz4 data", what));
-    out.resize(used + static_cast<size_t>(made));
+    out.append(block.get(), static_cast<size_t>(made));
     at += size;
     check_limit(out, limit, what);
   }
