@@ -18,8 +18,10 @@ namespace {
 using vmfix::fuzz::lines_of;
 using Owned = std::function<bool(size_t, std::string_view)>;
 
+// The whitespace the rewriters strip, as systemd's parser does (its WHITESPACE is " \t\n\r"): a
+// form feed or a vertical tab is part of the line.
 std::string_view trimmed(std::string_view line) {
-  const char* space = " \t\r\n\v\f";
+  const char* space = " \t\r\n";
   const size_t first = line.find_first_not_of(space);
   if (first == std::string_view::npos) return {};
   return line.substr(first, line.find_last_not_of(space) - first + 1);

@@ -190,6 +190,11 @@ TEST(NetworkRewrite, NetworkdNetwork) {
       "[Match]\nName=en* eth*\n\n[Network]\nDHCP=ipv4\nAddress=fd00::5/64\n\n");
   EXPECT_EQ(dhcp_networkd("[Match]\nName=eth0\n[Network]\nDHCP=no\n[Address]\nAddress=10.0.0.5/24\n"),
             "[Match]\nName=eth0\n[Network]\nDHCP=yes\n");
+  // systemd strips " \t\n\r" only: a form feed before "[Link]" makes no section header, so the
+  // line and what follows stay in [Address] and go with it (found by the network_rewrite fuzzer,
+  // whose model of the file trimmed form feeds too).
+  EXPECT_EQ(dhcp_networkd("[Address]\nAddress=192.168.10.5/24\n\f[Link]\nMTUBytes=1500\n[Link]\nMTUBytes=9000\n"),
+            "[Link]\nMTUBytes=9000\n");
 }
 
 TEST(NetworkRewrite, PersistentNetRules) {
