@@ -289,24 +289,17 @@ class GptToMbr : public Fixer {
           {kId, file, "names GPT partitions", "names the MBR partitions", unified_diff(old_text, new_text, file)});
     }
 
+    // The appliance's kernel may call this disk something else than libguestfs does (even the
+    // appliance's own disk, an ext2 filesystem without partitions: grub-install then refused with
+    // "embedding is not possible, but this is required for cross-disk install"). GRUB 2 follows
+    // the link to the disk; GRUB legacy's installer looks names up in its device map as they are
+    // written, so it gets the kernel's name.
+    std::string target = guest::program_device(a.device);
+    if (a.legacy) target = std::string(trim(guest.run({"readlink", "-f", target})));
     std::vector<std::string> install{a.installer};
     if (!a.legacy) install.push_back("--target=i386-pc");
-    install.push_back(a.device);
-    try {
-      guest.run(install);
-    } catch (const Error&) {
-      // Under load with two appliance vCPUs, grub-install still sometimes finds no partition map
-      // ("embedding is not possible") even after the settle above; the cause is not known. What it
-      // wrote before that check (modules and core.img under /boot/grub) a second run writes again,
-      // so it runs once more after another settle; a second failure is the error.
-      guest.mbr_partition_type(a.device, first.number);
-      try {
-        guest.run(install);
-      } catch (const Error& error) {
-        throw Error(
-            fmt::format("{} (what grub-probe makes of the disks: {})", error.what(), grub_view(guest, a.device)));
-      }
-    }
+    install.push_back(target);
+    guest.run(install);
     changes.push_back({kId, a.device + " (boot code)", "GRUB core image in the BIOS boot partition",
                        fmt::format("GRUB installed for BIOS by the guest's {} (core image after the MBR)", a.installer),
                        ""});
@@ -321,22 +314,6 @@ class GptToMbr : public Fixer {
   }
 
  private:
-  // The drives grub-probe names for the install device and for /boot/grub: grub-install calls it
-  // a cross-disk install when they differ, and the cause of that failure is not known yet.
-  static std::string grub_view(guest::Guest& guest, const std::string& device) {
-    const std::string probe = guest.find_program({"grub-probe", "grub2-probe"});
-    if (probe.empty()) return "no grub-probe";
-    auto ask = [&](std::vector<std::string> argv) {
-      try {
-        return std::string(trim(guest.run(argv)));
-      } catch (const Error& error) {
-        return std::string(error.what());
-      }
-    };
-    return fmt::format("{} is {}; /boot/grub is on {} ({})", device, ask({probe, "--target=drive", "--device", device}),
-                       ask({probe, "--target=drive", "/boot/grub"}), ask({probe, "--target=device", "/boot/grub"}));
-  }
-
   static std::string describe_table(const disk::PartitionTable& table) {
     std::vector<std::string> parts;
     for (const disk::Partition& p : table.partitions) {

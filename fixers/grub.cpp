@@ -349,12 +349,12 @@ class GrubFixer : public Fixer {
     const std::string before = guest.read(cfg);
     std::string failure;
     // Without a device map grub-probe counts the appliance's own disk too and writes hd1 hints;
-    // one naming the disk that holds /boot as hd0 keeps most of them right. What is still wrong is
-    // repaired below.
+    // one naming the disk that holds /boot as hd0 (by the path that reaches it whatever the
+    // appliance's kernel named it) keeps most of them right. What is still wrong is repaired below.
     const std::string device_map = join_path(directory_of(cfg), "device.map");
     const std::string boot_disk = disk_holding_boot(guest);
     const bool temporary_map = !boot_disk.empty() && !guest.exists(device_map);
-    if (temporary_map) guest.write(device_map, "(hd0) " + boot_disk + "\n");
+    if (temporary_map) guest.write(device_map, "(hd0) " + guest::program_device(boot_disk) + "\n");
     try {
       // os-prober would list the appliance's own disks as other systems.
       guest.run({"/usr/bin/env", "GRUB_DISABLE_OS_PROBER=true", plan.mkconfig, "-o", cfg});

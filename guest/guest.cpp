@@ -64,4 +64,32 @@ std::string join_path(std::string_view directory, std::string_view name) {
   return path;
 }
 
+namespace {
+
+std::string disk_letters(size_t index) {
+  std::string letters;
+  for (size_t n = index + 1; n > 0; n = (n - 1) / 26) letters.insert(letters.begin(), char('a' + (n - 1) % 26));
+  return letters;
+}
+
+}  // namespace
+
+std::string appliance_disk_name(size_t index) { return "/dev/sd" + disk_letters(index); }
+
+std::string appliance_disk_label(size_t index) { return "vmfix" + disk_letters(index); }
+
+std::string program_device(std::string_view device) {
+  constexpr std::string_view kPrefix = "/dev/sd";
+  if (!device.starts_with(kPrefix)) return std::string(device);
+  const std::string_view rest = device.substr(kPrefix.size());
+  size_t letters = 0;
+  while (letters < rest.size() && rest[letters] >= 'a' && rest[letters] <= 'z') ++letters;
+  size_t digits = letters;
+  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  // Labels have at most 20 letters, "vmfix" and 15 of the disk's.
+  if (letters == 0 || letters > 15 || digits != rest.size() || (digits > letters && rest[letters] == '0'))
+    return std::string(device);
+  return fmt::format("/dev/disk/guestfs/vmfix{}", rest);
+}
+
 }  // namespace vmfix::guest

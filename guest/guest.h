@@ -110,4 +110,22 @@ class Guest {
 
 std::string join_path(std::string_view directory, std::string_view name);
 
+// Disk names. libguestfs names the drives /dev/sda, ..., /dev/sdz, /dev/sdaa, ... in the order
+// they were added (guestfs(3), "BLOCK DEVICE NAMING"), and translates those names in the calls
+// that take a device. The appliance's kernel does not keep that order: it probes the disks in
+// parallel and names them as the probes finish, so under load its /dev/sda may be the guest's
+// second disk or the appliance's own. A guest program run in the appliance (grub-install, a
+// device map) must therefore not be given the libguestfs name. Each drive is added with a label,
+// and udev in the appliance links /dev/disk/guestfs/LABEL (and LABEL1, LABEL2 for partitions) to
+// the disk, whatever the kernel named it.
+
+// libguestfs's name for the disk added `index`-th (0: /dev/sda, 26: /dev/sdaa).
+std::string appliance_disk_name(size_t index);
+// The label that disk is added with: "vmfixa", "vmfixaa" (libguestfs allows 20 letters).
+std::string appliance_disk_label(size_t index);
+// The path a guest program is given for the libguestfs device `device`: "/dev/sdb2" ->
+// "/dev/disk/guestfs/vmfixb2". Names that are not of a whole disk or its partitions
+// (/dev/VG/LV, /dev/md0, /dev/mapper/...) are stable in the appliance and come back unchanged.
+std::string program_device(std::string_view device);
+
 }  // namespace vmfix::guest

@@ -174,10 +174,12 @@ void Session::open_handle(bool force_tcg) {
   check(handle_, guestfs_set_autosync(handle_, 0), "set_autosync");  // shutdown() syncs, and says when that fails
   bound_qemu_memory();
   use_uncompressed_kernel();
-  for (const Drive& drive : drives_) {
-    int result =
-        guestfs_add_drive_opts(handle_, drive.path.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, drive.format.c_str(),
-                               GUESTFS_ADD_DRIVE_OPTS_READONLY, drive.readonly ? 1 : 0, -1);
+  for (size_t i = 0; i < drives_.size(); ++i) {
+    const Drive& drive = drives_[i];
+    const std::string label = appliance_disk_label(i);  // see program_device()
+    int result = guestfs_add_drive_opts(handle_, drive.path.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+                                        drive.format.c_str(), GUESTFS_ADD_DRIVE_OPTS_READONLY, drive.readonly ? 1 : 0,
+                                        GUESTFS_ADD_DRIVE_OPTS_LABEL, label.c_str(), -1);
     check(handle_, result, fmt::format("add drive {}", drive.path));
   }
 }
@@ -243,12 +245,6 @@ void Session::shutdown() {
   }
   check(handle_, guestfs_shutdown(handle_), "shutdown");
   launched_ = false;
-}
-
-std::string appliance_disk_name(size_t index) {
-  std::string letters;
-  for (size_t n = index + 1; n > 0; n = (n - 1) / 26) letters.insert(letters.begin(), char('a' + (n - 1) % 26));
-  return "/dev/sd" + letters;
 }
 
 std::vector<std::string> Session::devices() const {

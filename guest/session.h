@@ -33,9 +33,6 @@ struct SessionOptions {
 // single usable core. vmfix batch sets the variable to share the cores among its workers.
 int appliance_cpus(const char* setting, unsigned usable);
 
-// The appliance's name for the disk added `index`-th (0: /dev/sda, 26: /dev/sdaa).
-std::string appliance_disk_name(size_t index);
-
 class Session {
  public:
   Session(std::vector<Drive> drives, SessionOptions options);

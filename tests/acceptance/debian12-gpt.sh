@@ -25,7 +25,9 @@ if [ ! -f "$image" ]; then
   tar -C "$root" -cf "$work/root.tar" .
   rm -f "$image.part"
   truncate -s 3G "$image.part"
-  guestfish -a "$image.part" <<GUESTFISH
+  # Guest programs reach the disk by its label: the appliance's kernel may name it other than /dev/sda.
+  guestfish <<GUESTFISH
+add-drive $image.part format:raw label:guest
 run
 part-init /dev/sda gpt
 part-add /dev/sda p 2048 4095
@@ -40,8 +42,8 @@ tar-in $work/root.tar /
 write /etc/hostname "bookworm-gpt\n"
 write /etc/network/interfaces "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n    address 10.9.8.7/24\n    gateway 10.9.8.1\n"
 write /etc/fstab "LABEL=debian-root / ext4 errors=remount-ro 0 1\n"
-command "sh -c 'echo PARTUUID=\$(blkid -s PARTUUID -o value /dev/sda3) none swap sw 0 0 >> /etc/fstab'"
-command "grub-install --target=i386-pc /dev/sda"
+command "sh -c 'echo PARTUUID=\$(blkid -s PARTUUID -o value /dev/disk/guestfs/guest3) none swap sw 0 0 >> /etc/fstab'"
+command "grub-install --target=i386-pc /dev/disk/guestfs/guest"
 command "update-grub"
 GUESTFISH
   rm -f "$work/root.tar"

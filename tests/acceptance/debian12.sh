@@ -19,8 +19,10 @@ if [ ! -f "$image" ]; then
   tar -C "$root" -cf "$work/root.tar" .
   virt-make-fs --partition=mbr --type=ext4 --size=+2G --format=raw "$work/root.tar" "$work/debian12.raw"
   rm -f "$work/root.tar"
-  # What the Debian installer would have written, then GRUB installed by the guest itself.
-  guestfish -a "$work/debian12.raw" <<'GUESTFISH'
+  # What the Debian installer would have written, then GRUB installed by the guest itself. Guest
+  # programs reach the disk by its label: the appliance's kernel may name it other than /dev/sda.
+  guestfish <<GUESTFISH
+add-drive $work/debian12.raw format:raw label:guest
 run
 part-set-bootable /dev/sda 1 true
 set-label /dev/sda1 debian-root
@@ -28,7 +30,7 @@ mount /dev/sda1 /
 write /etc/hostname "bookworm-vm\n"
 write /etc/network/interfaces "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n\nallow-hotplug ens192\niface ens192 inet static\n    address 10.9.8.7/24\n    gateway 10.9.8.1\n"
 write /etc/fstab "LABEL=debian-root / ext4 errors=remount-ro 0 1\n/dev/sr0 /media/cdrom0 udf,iso9660 user,noauto 0 0\n"
-command "grub-install --target=i386-pc /dev/sda"
+command "grub-install --target=i386-pc /dev/disk/guestfs/guest"
 command "update-grub"
 GUESTFISH
   qemu-img convert -q -f raw -O vmdk -o subformat=streamOptimized "$work/debian12.raw" "$image"

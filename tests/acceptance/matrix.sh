@@ -167,9 +167,10 @@ loop_of() {  # RAW N: a loop device over partition N
 # mkfs.btrfs --rootdir) where the layout allows; LVM only inside the libguestfs appliance
 # (device-mapper works only there). Then GRUB installed by the guest's own grub-install and its
 # menu made by its own update-grub in the appliance, both with a device map that makes the guest's
-# disk hd0, as its installer would. grub-install sometimes refused all the same ("embedding is not
-# possible, but this is required for cross-disk install"), on a loaded host only: it runs after
-# the appliance's udev has settled, and once more after a pause.
+# disk hd0, as its installer would. Guest programs reach the disk by its label's link: the
+# appliance's kernel names its disks as their probes finish, so on a loaded host its /dev/sda has
+# been the appliance's own disk ("embedding is not possible, but this is required for cross-disk
+# install").
 make_disk() {  # NAME LAYOUT ROOT RAW
   local name=$1 layout=$2 root=$3 raw=$4 mounts script="" loop
   fstab_of "$layout" > "$root/etc/fstab"
@@ -222,15 +223,15 @@ mount /dev/vg0/root /
 tar-in $work/build/$name/root.tar /" ;;
   esac
   [ -n "$script" ] && tar -C "$root" -cf "$work/build/$name/root.tar" .
-  local install="grub-install --target=i386-pc /dev/sda"
+  local install="grub-install --target=i386-pc /dev/disk/guestfs/guest"
   [ "$layout" = uefi-gpt ] && install="grub-install --target=x86_64-efi --efi-directory=/boot/efi --bootloader-id=debian --no-nvram"
-  guestfish -a "$raw" >"$work/build/$name/guestfish.log" 2>&1 <<GUESTFISH
+  guestfish >"$work/build/$name/guestfish.log" 2>&1 <<GUESTFISH
+add-drive $raw format:raw label:guest
 run
 ${script:-$mounts}
 mkdir-p /boot/grub
-write /boot/grub/device.map "(hd0) /dev/sda\n"
-debug sh "udevadm settle"
-sh "$install || { sleep 10; $install; }"
+write /boot/grub/device.map "(hd0) /dev/disk/guestfs/guest\n"
+command "$install"
 command "/usr/bin/env GRUB_DISABLE_OS_PROBER=true update-grub"
 rm /boot/grub/device.map
 GUESTFISH

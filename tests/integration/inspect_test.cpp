@@ -1,10 +1,13 @@
 // vmfix --inspect on real appliance launches: every fixture, one launch each.
 #include "inspect/inspect.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "guest/appliance_kernel.h"
@@ -469,6 +472,57 @@ TEST(Inspect, TwoDiskOvaInOneLaunch) {
   ASSERT_EQ(guest["disks"].size(), 2u);
   EXPECT_EQ(guest["disks"][1]["size"], 16u << 20);
   EXPECT_EQ(guest["disks"][1]["source"], ova.string() + ":centos-disk2.vmdk");
+}
+
+// libguestfs translates the names its calls take (/dev/sdb is the second disk added), but the
+// appliance's kernel names its disks as their probes finish: under load its /dev/sda has been the
+// guest's second disk and its /dev/sdb the appliance's own (then grub-install refused a "cross-disk
+// install"). Guest programs therefore get program_device(): the label's link must reach the disk
+// libguestfs's name reaches, and its partitions, whatever order this launch's probes took.
+TEST(ApplianceDisks, GuestProgramsReachEachDiskByItsLabel) {
+  TempDir dir("vmfix-labels");
+  std::vector<guest::Drive> drives;
+  for (int i = 0; i < 3; ++i) {
+    const fs::path disk = dir.path() / fmt::format("disk{}.raw", i);
+    write_file(disk, "");
+    fs::resize_file(disk, 16 << 20);
+    drives.push_back({disk.string(), "raw", false});
+  }
+  guest::Session session(drives, guest::SessionOptions{});
+  session.launch();
+  guestfs_h* g = session.handle();
+  auto sh = [&](const std::string& command) {  // in the appliance, outside the guest
+    char* extra[] = {const_cast<char*>(command.c_str()), nullptr};
+    return guest::take_string(g, guestfs_debug(g, "sh", extra), "debug sh");
+  };
+  // A marker in each disk's boot code area and at the start of its partition, written through
+  // libguestfs's names, read back through the links.
+  auto marker = [](const std::string& device) { return "vmfix marker " + device + ";"; };
+  auto offset = [&](const std::string& device) {
+    return std::isdigit(device.back()) ? 0 : 446 - marker(device).size();
+  };
+  std::vector<std::string> names;
+  for (const std::string& device : session.devices()) {
+    ASSERT_EQ(guestfs_part_disk(g, device.c_str(), "mbr"), 0);
+    for (const std::string& name : {device, device + "1"}) {
+      const std::string bytes = marker(name);
+      ASSERT_EQ(guestfs_pwrite_device(g, name.c_str(), bytes.data(), bytes.size(), static_cast<int64_t>(offset(name))),
+                static_cast<int>(bytes.size()));
+      names.push_back(name);
+    }
+  }
+  std::string kernel_names;
+  for (const std::string& name : names) {
+    const std::string path = guest::program_device(name);
+    ASSERT_EQ(path.rfind("/dev/disk/guestfs/vmfix", 0), 0u) << path;
+    EXPECT_EQ(sh(fmt::format("dd if={} bs=1 skip={} count={} 2>/dev/null", path, offset(name), marker(name).size())),
+              marker(name))
+        << name << " through " << path;
+    kernel_names += fmt::format(" {}={}", name, trim(sh("readlink -f " + path)));
+  }
+  // Which names the kernel gave this time, for the log: the order varies from launch to launch.
+  std::cerr << "the appliance kernel's names:" << kernel_names << "\n";
+  session.shutdown();
 }
 
 }  // namespace vmfix::test

@@ -105,7 +105,8 @@ TEST(GptToMbrFixer, ConvertsReinstallsGrubAndRenamesPartuuids) {
   EXPECT_THAT(grubenv, HasSubstr("kernelopts=root=PARTUUID=" + partuuid + "\n#"));
   ASSERT_EQ(g.fake.commands_run().size(), 1u);
   EXPECT_EQ(g.fake.commands_run()[0],
-            (std::vector<std::string>{"/usr/sbin/grub-install", "--target=i386-pc", "/dev/sda"}));
+            (std::vector<std::string>{"/usr/sbin/grub-install", "--target=i386-pc", "/dev/disk/guestfs/vmfixa"}))
+      << "the disk by its label: the appliance's kernel may have named it otherwise";
   EXPECT_EQ(changes.size(), 5u);  // table, three files, boot code
   EXPECT_EQ(g.fake.device("/dev/sda").find("EFI PART"), std::string::npos);
 
@@ -114,6 +115,23 @@ TEST(GptToMbrFixer, ConvertsReinstallsGrubAndRenamesPartuuids) {
   facts.disks[0].partition_table = "gpt";  // stale facts: the fixer reads the disk itself
   EXPECT_TRUE(f->fix(g.fake, facts).empty()) << "a second run changes nothing";
   EXPECT_EQ(f->check(g.fake, facts)[0].status, Status::pass);
+}
+
+// GRUB legacy's grub-install looks the device up in its device map by name, so it gets the name
+// the appliance's kernel gave the disk, read from the label's link.
+TEST(GptToMbrFixer, GrubLegacyGetsTheKernelsNameForTheDisk) {
+  Guest g;
+  g.fake.rm("/boot/grub/grub.cfg");
+  g.fake.on_run([](const std::vector<std::string>& argv) {
+    return argv == std::vector<std::string>{"readlink", "-f", "/dev/disk/guestfs/vmfixa"} ? std::string("/dev/sdb\n")
+                                                                                          : std::string();
+  });
+  inspect::Facts facts = linux_facts();
+  facts.bootloaders = {{"grub-legacy", bootloader::BootMode::bios, "/boot/grub/menu.lst", ""}};
+  ASSERT_TRUE(fixer()->check(g.fake, facts)[0].repairable);
+  fixer()->fix(g.fake, facts);
+  ASSERT_EQ(g.fake.commands_run().size(), 2u);
+  EXPECT_EQ(g.fake.commands_run()[1], (std::vector<std::string>{"/usr/sbin/grub-install", "/dev/sdb"}));
 }
 
 TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {

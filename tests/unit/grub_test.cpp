@@ -354,6 +354,8 @@ TEST(GrubFixer, RegeneratesOnlyWhenNoEntryBootsAndRepairsTheAppliancesNames) {
     guest.add_mountpoint("/", "/dev/sda2");
     guest.on_run([&](const std::vector<std::string>& argv) -> std::string {
       EXPECT_EQ(argv.back(), "/boot/grub/grub.cfg");
+      EXPECT_EQ(guest.read("/boot/grub/device.map"), "(hd0) /dev/disk/guestfs/vmfixa\n")
+          << "the disk holding /boot by its label's link, whatever the appliance's kernel named it";
       // What the guest's grub-mkconfig writes in the appliance: its disks, its BIOS.
       guest.write("/boot/grub/grub.cfg",
                   "set default=\"0\"\nmenuentry 'Debian GNU/Linux' {\n\tset root='hd1,gpt2'\n"

@@ -103,4 +103,21 @@ TEST(ApplianceDiskName, LettersAfterZWrapToTwo) {
   EXPECT_EQ(vmfix::guest::appliance_disk_name(52), "/dev/sdba");
   EXPECT_EQ(vmfix::guest::appliance_disk_name(701), "/dev/sdzz");
   EXPECT_EQ(vmfix::guest::appliance_disk_name(702), "/dev/sdaaa");
+  EXPECT_EQ(vmfix::guest::appliance_disk_label(0), "vmfixa");
+  EXPECT_EQ(vmfix::guest::appliance_disk_label(27), "vmfixab");
+}
+
+// Guest programs reach a disk by its label's link, whatever the appliance's kernel named it.
+TEST(DiskNames, ProgramsGetTheLabelsLink) {
+  using vmfix::guest::program_device;
+  EXPECT_EQ(program_device("/dev/sda"), "/dev/disk/guestfs/vmfixa");
+  EXPECT_EQ(program_device("/dev/sdb2"), "/dev/disk/guestfs/vmfixb2");
+  EXPECT_EQ(program_device("/dev/sdab15"), "/dev/disk/guestfs/vmfixab15");
+  for (size_t i : {0, 1, 25, 26, 701, 702, 18277})
+    EXPECT_EQ(program_device(vmfix::guest::appliance_disk_name(i)),
+              "/dev/disk/guestfs/" + vmfix::guest::appliance_disk_label(i));
+  // Not a whole disk or one of its partitions: stable names, unchanged.
+  for (const char* other : {"/dev/vg0/root", "/dev/mapper/vg0-root", "/dev/md0", "/dev/sd", "/dev/sda0", "/dev/sdA1",
+                            "/dev/sda1b", "/dev/sdabcdefghijklmnop", "/dev/vda1", "/dev/nvme0n1p1", "LABEL=root"})
+    EXPECT_EQ(program_device(other), other) << other;
 }
