@@ -239,6 +239,11 @@ void keep_ipv6_addresses(const std::vector<std::string>& lines, size_t k, size_t
 void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, size_t end) {
   const size_t depth = child_indent(lines, header, end);
   if (depth == 0) return;
+  // A key shallower than the first one is no YAML (netplan refuses the file): which lines are the
+  // interface's own is not known, and dropping the first (set-name) would make the next one the
+  // first, so a second rewrite would read the block otherwise. Such a block is left as it is.
+  for (size_t k = header + 1; k < end; ++k)
+    if (!blank_or_comment(lines[k]) && indent_of(lines[k]) < depth) return;
   const std::string pad(depth, ' ');
   const NetplanState state = netplan_state(lines, header, end, depth);
 

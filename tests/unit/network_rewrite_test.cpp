@@ -157,6 +157,19 @@ network:
             "network:\n  ethernets:\n    eth0:\n      dhcp4: true\n");
 }
 
+// Found by fuzz_network_rewrite's long run: an interface whose first key is deeper than the keys
+// after it (no YAML: netplan refuses the file). Dropping that first key (set-name) made the next
+// one the first, and a second rewrite then found the static address the first had not. Such a
+// block is left as it is; the blocks around it are rewritten.
+TEST(NetworkRewrite, NetplanBlockWithAShallowerKeyAfterTheFirstIsLeftAsItIs) {
+  const std::string block = "    enp3s0:\n           set-name: mainif\n      addresses: [ \"10.3.0.5/23\" ]\n";
+  const std::string text = "network:\n  version: 2\n  ethernets:\n" + block +
+                           "    enp4s0:\n      set-name: lan\n      addresses: [10.3.1.5/24]\n";
+  const std::string once = dhcp_netplan(text);
+  EXPECT_EQ(once, "network:\n  version: 2\n  ethernets:\n" + block + "    enp4s0:\n      dhcp4: true\n");
+  EXPECT_EQ(dhcp_netplan(once), once);
+}
+
 // Found by fuzz_network_rewrite: in a malformed file an interface key deeper than a scalar
 // ("ens192: x" then a deeper "eth1:") made two blocks, one inside the other, and rewriting the
 // inner one first left the outer one's end past the file. The outer block is rewritten, once.
