@@ -215,10 +215,11 @@ constexpr const char* kChanges =
     "precedes each for its EBR; the BIOS boot and Microsoft reserved partitions are dropped; the "
     "/boot (or /) partition is active; the disk gets a signature. Both GPT headers and entry arrays "
     "are zeroed, `PARTUUID=` and `hd0,gptN` hints are renamed, and the guest's `grub-install "
-    "--target=i386-pc` puts GRUB's core image after the MBR (given the disk as "
-    "`/dev/disk/guestfs/vmfixa`, the link udev makes from the label each drive is added with: the "
+    "--target=i386-pc` puts GRUB's core image after the MBR (given the disk by the link udev makes "
+    "from the label each drive is added with, `/dev/disk/guestfs/vmfixa` for the first: the "
     "appliance's kernel names its disks as their probes finish, so its `/dev/sda` can be another "
-    "disk, even the appliance's own). Refused, with the reason: 4 KiB "
+    "disk, even the appliance's own; GRUB legacy gets the kernel's name read from the link, and a "
+    "device map naming it hd0 while it runs). Refused, with the reason: 4 KiB "
     "sectors, a damaged GPT, partitions past 2^32 sectors, types with no MBR form, dynamic disks, "
     "too many partitions without EBR room, a gap too small for GRUB's core image, no GRUB for BIOS, "
     "`PARTLABEL=` references, and Windows (BIOS boot would need a new BCD store and MountedDevices; "
@@ -294,15 +295,12 @@ class GptToMbr : public Fixer {
 
     // The appliance's kernel may call this disk something else than libguestfs does (even the
     // appliance's own disk, an ext2 filesystem without partitions: grub-install then refused with
-    // "embedding is not possible, but this is required for cross-disk install"). GRUB 2 follows
-    // the link to the disk; GRUB legacy's installer looks names up in its device map as they are
-    // written, so it gets the kernel's name.
-    std::string target = guest::program_device(a.device);
-    if (a.legacy) target = std::string(trim(guest.run({"readlink", "-f", target})));
-    std::vector<std::string> install{a.installer};
-    if (!a.legacy) install.push_back("--target=i386-pc");
-    install.push_back(target);
-    guest.run(install);
+    // "embedding is not possible, but this is required for cross-disk install"), so grub-install
+    // gets the disk by its label's link, which GRUB 2 follows.
+    if (a.legacy)
+      install_grub_legacy(guest, a);
+    else
+      guest.run({a.installer, "--target=i386-pc", guest::program_device(a.device)});
     changes.push_back({kId, a.device + " (boot code)", "GRUB core image in the BIOS boot partition",
                        fmt::format("GRUB installed for BIOS by the guest's {} (core image after the MBR)", a.installer),
                        ""});
@@ -317,6 +315,28 @@ class GptToMbr : public Fixer {
   }
 
  private:
+  // GRUB legacy's installer finds the BIOS drive of a disk by its name as written in the device
+  // map, and one it makes itself counts the appliance's disks. So it gets the kernel's name for
+  // the disk, read from the label's link in the appliance, and a map that makes that disk hd0 for
+  // the while; the guest's own map, if any, is put back.
+  static void install_grub_legacy(guest::Guest& guest, const Assessment& a) {
+    const std::string link = guest::program_device(a.device);
+    const std::string kernel_name(trim(guest.run({"readlink", "-f", link})));
+    if (!kernel_name.starts_with("/dev/") || kernel_name == link)
+      throw Error(
+          fmt::format("{}: the appliance has no disk behind {} (readlink says \"{}\")", a.device, link, kernel_name));
+    const std::string map = "/boot/grub/device.map";
+    const std::optional<std::string> guests_map = guest.read_if_exists(map);
+    guest.write(map, "(hd0) " + kernel_name + "\n");
+    try {
+      guest.run({a.installer, kernel_name});
+    } catch (...) {
+      guests_map ? guest.write(map, *guests_map) : guest.rm(map);
+      throw;
+    }
+    guests_map ? guest.write(map, *guests_map) : guest.rm(map);
+  }
+
   static std::string describe_table(const disk::PartitionTable& table) {
     std::vector<std::string> parts;
     for (const disk::Partition& p : table.partitions) {

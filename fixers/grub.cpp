@@ -171,7 +171,7 @@ constexpr const char* kChanges =
     "`/etc/default/grub` (`GRUB_DISABLE_LINUX_UUID=true` becomes `false`, device names typed into "
     "`GRUB_CMDLINE_LINUX*` become UUIDs) so that a later `update-grub` in the guest writes the same. "
     "Only when no entry boots an installed kernel does the guest's `grub-mkconfig` run in the "
-    "appliance (os-prober off, a temporary device map naming the disk by its label's link, "
+    "appliance (os-prober off, a temporary device map naming the disk by its label's link, such as "
     "`/dev/disk/guestfs/vmfixa`); then every "
     "device name, `--hint` and `set "
     "root='hdN,...'` it wrote for the appliance's disks is repaired (root and swap by UUID, hints "

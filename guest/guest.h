@@ -80,8 +80,8 @@ class Guest {
   // Returns once the bytes are on the device, where any reader finds them.
   virtual void write_device(const std::string& device, uint64_t offset, std::string_view bytes) = 0;
   // The type byte of primary partition `number` (1-4) in the MBR of `device`, as the system the
-  // guest's tools run on reads it: once the events of earlier writes are handled (in the
-  // appliance, udev has settled), so a guest tool run next finds the disk as it now is.
+  // guest's tools run on reads it, once the events of earlier writes are handled (in the
+  // appliance, udev has settled).
   virtual uint8_t mbr_partition_type(const std::string& device, int number) = 0;
   // The real path of a case-insensitive (Windows) path; the path itself when nothing matches.
   virtual std::string resolve_case(const std::string& path) = 0;

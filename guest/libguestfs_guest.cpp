@@ -187,15 +187,14 @@ void LibguestfsGuest::write_device(const std::string& device, uint64_t offset, s
     done += static_cast<size_t>(wrote);
   }
   // pwrite_device leaves the bytes in the appliance's page cache; a tool that reads the device
-  // another way must find them on it. Without this, grub-install run right after a GPT-to-MBR
-  // conversion once found no partition table on the disk and refused to install (1 run in 7).
+  // another way (O_DIRECT) must find them on it.
   check(g_, guestfs_blockdev_flushbufs(g_, device.c_str()), fmt::format("blockdev_flushbufs {}", device));
 }
 
 // The appliance's sfdisk reads the table, between two waits for udev to settle (libguestfs's
-// part_get_mbr_id). Run before grub-install after a conversion: under software emulation with
-// two vCPUs, grub-install started while udev still handled the change events of the writes
-// sometimes found no partition map on the disk ("embedding is not possible").
+// part_get_mbr_id): after a conversion, what the disk says before grub-install runs. (The
+// "embedding is not possible" refusals once blamed on udev's timing were grub-install given
+// another disk: see program_device in guest.h.)
 uint8_t LibguestfsGuest::mbr_partition_type(const std::string& device, int number) {
   const int type = guestfs_part_get_mbr_id(g_, device.c_str(), number);
   if (type < 0) throw_last_error(g_, fmt::format("part_get_mbr_id {} {}", device, number));

@@ -27,7 +27,7 @@ if [ ! -f "$image" ]; then
   truncate -s 3G "$image.part"
   # Guest programs reach the disk by its label: the appliance's kernel may name it other than /dev/sda.
   guestfish <<GUESTFISH
-add-drive $image.part format:raw label:guest
+add-drive "$image.part" format:raw label:guest
 run
 part-init /dev/sda gpt
 part-add /dev/sda p 2048 4095

@@ -22,7 +22,7 @@ if [ ! -f "$image" ]; then
   # What the Debian installer would have written, then GRUB installed by the guest itself. Guest
   # programs reach the disk by its label: the appliance's kernel may name it other than /dev/sda.
   guestfish <<GUESTFISH
-add-drive $work/debian12.raw format:raw label:guest
+add-drive "$work/debian12.raw" format:raw label:guest
 run
 part-set-bootable /dev/sda 1 true
 set-label /dev/sda1 debian-root

@@ -226,7 +226,7 @@ tar-in $work/build/$name/root.tar /" ;;
   local install="grub-install --target=i386-pc /dev/disk/guestfs/guest"
   [ "$layout" = uefi-gpt ] && install="grub-install --target=x86_64-efi --efi-directory=/boot/efi --bootloader-id=debian --no-nvram"
   guestfish >"$work/build/$name/guestfish.log" 2>&1 <<GUESTFISH
-add-drive $raw format:raw label:guest
+add-drive "$raw" format:raw label:guest
 run
 ${script:-$mounts}
 mkdir-p /boot/grub

@@ -117,21 +117,41 @@ TEST(GptToMbrFixer, ConvertsReinstallsGrubAndRenamesPartuuids) {
   EXPECT_EQ(f->check(g.fake, facts)[0].status, Status::pass);
 }
 
-// GRUB legacy's grub-install looks the device up in its device map by name, so it gets the name
-// the appliance's kernel gave the disk, read from the label's link.
+// GRUB legacy's grub-install looks the disk up in its device map by name, so it gets the name
+// the appliance's kernel gave the disk (read from the label's link) and a map that makes that
+// disk hd0 while it runs; the guest's own map comes back afterwards.
 TEST(GptToMbrFixer, GrubLegacyGetsTheKernelsNameForTheDisk) {
+  for (bool own_map : {false, true}) {
+    SCOPED_TRACE(own_map ? "the guest has a device map" : "no device map");
+    Guest g;
+    g.fake.rm("/boot/grub/grub.cfg");
+    if (own_map) g.fake.add_file("/boot/grub/device.map", "(fd0) /dev/fd0\n(hd0) /dev/sda\n");
+    std::string map_while_installing;
+    g.fake.on_run([&](const std::vector<std::string>& argv) {
+      if (argv == std::vector<std::string>{"readlink", "-f", "/dev/disk/guestfs/vmfixa"})
+        return std::string("/dev/sdc\n");
+      map_while_installing = g.fake.read("/boot/grub/device.map");
+      return std::string();
+    });
+    inspect::Facts facts = linux_facts();
+    facts.bootloaders = {{"grub-legacy", bootloader::BootMode::bios, "/boot/grub/menu.lst", ""}};
+    ASSERT_TRUE(fixer()->check(g.fake, facts)[0].repairable);
+    fixer()->fix(g.fake, facts);
+    ASSERT_EQ(g.fake.commands_run().size(), 2u);
+    EXPECT_EQ(g.fake.commands_run()[1], (std::vector<std::string>{"/usr/sbin/grub-install", "/dev/sdc"}));
+    EXPECT_EQ(map_while_installing, "(hd0) /dev/sdc\n");
+    if (own_map)
+      EXPECT_EQ(g.fake.read("/boot/grub/device.map"), "(fd0) /dev/fd0\n(hd0) /dev/sda\n");
+    else
+      EXPECT_FALSE(g.fake.exists("/boot/grub/device.map"));
+  }
+  // readlink -f of a link that leads nowhere prints the link itself: an error, and no install.
   Guest g;
-  g.fake.rm("/boot/grub/grub.cfg");
-  g.fake.on_run([](const std::vector<std::string>& argv) {
-    return argv == std::vector<std::string>{"readlink", "-f", "/dev/disk/guestfs/vmfixa"} ? std::string("/dev/sdb\n")
-                                                                                          : std::string();
-  });
+  g.fake.on_run([](const std::vector<std::string>& argv) { return argv[0] == "readlink" ? argv[2] : std::string(); });
   inspect::Facts facts = linux_facts();
   facts.bootloaders = {{"grub-legacy", bootloader::BootMode::bios, "/boot/grub/menu.lst", ""}};
-  ASSERT_TRUE(fixer()->check(g.fake, facts)[0].repairable);
-  fixer()->fix(g.fake, facts);
-  ASSERT_EQ(g.fake.commands_run().size(), 2u);
-  EXPECT_EQ(g.fake.commands_run()[1], (std::vector<std::string>{"/usr/sbin/grub-install", "/dev/sdb"}));
+  EXPECT_THROW(fixer()->fix(g.fake, facts), Error);
+  EXPECT_EQ(g.fake.commands_run().size(), 1u) << "grub-install did not run";
 }
 
 TEST(GptToMbrFixer, ModulesFromThePackageCacheOrAReason) {

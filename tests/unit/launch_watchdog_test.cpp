@@ -113,6 +113,8 @@ TEST(DiskNames, ProgramsGetTheLabelsLink) {
   EXPECT_EQ(program_device("/dev/sda"), "/dev/disk/guestfs/vmfixa");
   EXPECT_EQ(program_device("/dev/sdb2"), "/dev/disk/guestfs/vmfixb2");
   EXPECT_EQ(program_device("/dev/sdab15"), "/dev/disk/guestfs/vmfixab15");
+  EXPECT_EQ(program_device("/dev/sdabcdefghijklmno1"), "/dev/disk/guestfs/vmfixabcdefghijklmno1")
+      << "15 letters: a label of 20, libguestfs's limit";
   for (size_t i : {0, 1, 25, 26, 701, 702, 18277})
     EXPECT_EQ(program_device(vmfix::guest::appliance_disk_name(i)),
               "/dev/disk/guestfs/" + vmfix::guest::appliance_disk_label(i));
