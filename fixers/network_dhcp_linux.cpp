@@ -3,9 +3,11 @@
 // its MAC bindings dropped, and udev rules that pin names to MAC addresses go: on EC2 the NIC is
 // new, gets its address by DHCP, and has another MAC. Files keep their mode and everything else.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include "bootloader/kernels.h"
 #include "fixers/network_rewrite.h"
@@ -121,12 +123,34 @@ class NetworkDhcpLinux : public Fixer {
   bool applies(const inspect::Facts& facts) const override { return facts.os_type == "linux"; }
 
   std::vector<Finding> check(guest::Guest& guest, const inspect::Facts& facts) override {
-    std::vector<Finding> findings;
+    std::vector<Finding> findings = malformed_netplan(guest, facts);
     for (const Plan& p : plan(guest, facts))
       findings.push_back({"network-dhcp", Status::fail, "every network interface gets its address by DHCP",
                           fmt::format("{}: {}", p.file, p.before)});
     if (findings.empty())
       findings.push_back({"network-dhcp", Status::pass, "every network interface gets its address by DHCP", ""});
+    return findings;
+  }
+
+ private:
+  // A netplan file that is no YAML brings up no interface at all, and vmfix does not guess what
+  // its author meant.
+  static std::vector<Finding> malformed_netplan(guest::Guest& guest, const inspect::Facts& facts) {
+    std::set<std::string> files;
+    for (const inspect::NetworkConfig& config : facts.network)
+      if (config.stack == "netplan") files.insert(config.file);
+    std::vector<Finding> findings;
+    for (const std::string& file : files) {
+      const auto text = guest.read_if_exists(file);
+      const auto blocks = text ? netplan_malformed_interfaces(*text) : std::vector<std::string>{};
+      if (blocks.empty()) continue;
+      findings.push_back({"network-dhcp", Status::fail,
+                          "a netplan file is no YAML: netplan refuses it, and the instance would have no network",
+                          fmt::format("{}: {}: a key is less indented than the interface's first; fix the file "
+                                      "in the guest",
+                                      file, fmt::join(blocks, ", ")),
+                          false});
+    }
     return findings;
   }
 

@@ -1,5 +1,7 @@
 #include "fixers/network_rewrite.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cctype>
 #include <regex>
@@ -236,14 +238,20 @@ void keep_ipv6_addresses(const std::vector<std::string>& lines, size_t k, size_t
   for (const std::string& item : items) out.push_back(item);
 }
 
+// A key shallower than the block's first one is no YAML (netplan refuses the file).
+bool misindented(const std::vector<std::string>& lines, size_t header, size_t end) {
+  const size_t depth = child_indent(lines, header, end);
+  for (size_t k = header + 1; k < end; ++k)
+    if (!blank_or_comment(lines[k]) && indent_of(lines[k]) < depth) return true;
+  return false;
+}
+
 void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, size_t end) {
   const size_t depth = child_indent(lines, header, end);
-  if (depth == 0) return;
-  // A key shallower than the first one is no YAML (netplan refuses the file): which lines are the
-  // interface's own is not known, and dropping the first (set-name) would make the next one the
-  // first, so a second rewrite would read the block otherwise. Such a block is left as it is.
-  for (size_t k = header + 1; k < end; ++k)
-    if (!blank_or_comment(lines[k]) && indent_of(lines[k]) < depth) return;
+  // In a misindented block which lines are the interface's own is not known, and dropping the
+  // first (set-name) would make the next one the first, so a second rewrite would read the block
+  // otherwise. Such a block is left as it is (and reported: netplan_malformed_interfaces).
+  if (depth == 0 || misindented(lines, header, end)) return;
   const std::string pad(depth, ' ');
   const NetplanState state = netplan_state(lines, header, end, depth);
 
@@ -285,6 +293,15 @@ std::string dhcp_netplan(std::string_view text) {
   for (auto it = interfaces.rbegin(); it != interfaces.rend(); ++it)
     netplan_interface_to_dhcp(lines.lines, it->header, it->end);
   return joined(lines);
+}
+
+std::vector<std::string> netplan_malformed_interfaces(std::string_view text) {
+  const Lines lines = lines_of(text);
+  std::vector<std::string> found;
+  for (const auto& block : inspect::netplan::interfaces(lines.lines))
+    if (misindented(lines.lines, block.header, block.end))
+      found.push_back(fmt::format("{} (line {})", block.name, block.header + 1));
+  return found;
 }
 
 std::string dhcp_nm_keyfile(std::string_view text) {

@@ -45,6 +45,32 @@ TEST(LinuxFixers, NetworkDhcpOnEveryLinuxFixture) {
   }
 }
 
+// A netplan interface whose keys are indented unevenly is no YAML: netplan refuses the file and
+// the instance would come up without network. vmfix does not guess; the check says so, and the
+// fix leaves that block as it is while it rewrites the others.
+TEST(LinuxFixers, NetworkDhcpReportsANetplanFileThatIsNoYaml) {
+  guest::FakeGuest guest;
+  guest.add_file("/etc/netplan/50-cloud-init.yaml",
+                 "network:\n  version: 2\n  ethernets:\n    ens160:\n        set-name: lan\n"
+                 "      addresses: [10.3.0.5/23]\n    ens192:\n      addresses: [10.3.1.5/24]\n");
+  inspect::Facts facts = linux_facts(guest, {}, "deb");
+  auto fixer = fixer_named("network-dhcp");
+  auto findings = fixer->check(guest, facts);
+  ASSERT_GE(findings.size(), 2u);
+  EXPECT_EQ(findings[0].status, Status::fail);
+  EXPECT_FALSE(findings[0].repairable);
+  EXPECT_EQ(findings[0].evidence,
+            "/etc/netplan/50-cloud-init.yaml: ens160 (line 4): a key is less indented than the interface's first; "
+            "fix the file in the guest");
+  fixer->fix(guest, facts);
+  EXPECT_EQ(guest.read("/etc/netplan/50-cloud-init.yaml"),
+            "network:\n  version: 2\n  ethernets:\n    ens160:\n        set-name: lan\n"
+            "      addresses: [10.3.0.5/23]\n    ens192:\n      dhcp4: true\n");
+  findings = fixer->check(guest, linux_facts(guest, {}, "deb"));
+  ASSERT_EQ(findings.size(), 1u) << "the well-formed block is DHCP now";
+  EXPECT_FALSE(findings[0].repairable);
+}
+
 TEST(LinuxFixers, NetworkManagerKeyfileKeepsItsMode) {
   guest::FakeGuest guest;
   load_fixture(guest, "rhel8-uefi");
