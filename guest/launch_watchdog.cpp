@@ -74,7 +74,11 @@ void LaunchWatchdog::watch() {
     const auto now = Clock::now();
     for (pid_t pid : qemu_children()) {
       auto [seen, inserted] = first_seen.try_emplace(pid, now);
-      if (!inserted && now - seen->second >= deadline_ && ::kill(pid, SIGKILL) == 0) fired_ = true;
+      if (inserted || now - seen->second < deadline_) continue;
+      // Said before the kill: whoever sees qemu die (libguestfs's launch, returning) must find
+      // why. Taken back when qemu was already gone, so the watchdog stopped nothing.
+      const bool before = fired_.exchange(true);
+      if (::kill(pid, SIGKILL) != 0) fired_ = before;
     }
   }
 }
