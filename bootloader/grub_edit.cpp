@@ -482,7 +482,17 @@ std::map<std::string, std::string> parse_grubenv(std::string_view block) {
   for (std::string_view line : split_lines(block.substr(0, block.rfind('\n') + 1))) {
     if (line.empty() || line.front() == '#') continue;
     size_t eq = line.find('=');
-    if (eq != std::string_view::npos) variables[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+    if (eq == std::string_view::npos) continue;
+    std::string value;  // grub-editenv's escapes undone, as GRUB reads them: \\ and \n
+    for (size_t k = eq + 1; k < line.size(); ++k) {
+      char c = line[k];
+      if (c == '\\' && k + 1 < line.size()) {
+        c = line[++k];
+        if (c == 'n') c = '\n';
+      }
+      value += c;
+    }
+    variables[std::string(line.substr(0, eq))] = std::move(value);
   }
   return variables;
 }

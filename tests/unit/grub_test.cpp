@@ -165,6 +165,19 @@ TEST(GrubEdit, BlsEntriesAndGrubenv) {
   EXPECT_EQ(grubenv_with("", "saved_entry", "0").size(), 1024u) << "a missing block is created";
 }
 
+// Found by fuzz_grub's long run: a value holding a backslash did not read back as it was set.
+// grub-editenv writes \\ and \n for a backslash and a newline, and GRUB reads them back; so
+// does vmfix now, and a value rewritten twice no longer doubles its backslashes.
+TEST(GrubEdit, GrubenvEscapesReadBackAsGrubReadsThem) {
+  const std::string value = "root=/dev/x rd.cmd=a\\b\\\\nc\\";
+  std::string block = grubenv_with("", "kernelopts", value);
+  EXPECT_NE(block.find("kernelopts=root=/dev/x rd.cmd=a\\\\b\\\\\\\\nc\\\\\n"), std::string::npos) << block;
+  EXPECT_EQ(parse_grubenv(block).at("kernelopts"), value);
+  block = grubenv_with(block, "kernelopts", parse_grubenv(block).at("kernelopts"));
+  EXPECT_EQ(parse_grubenv(block).at("kernelopts"), value) << "a second write changes nothing";
+  EXPECT_EQ(parse_grubenv("# GRUB Environment Block\nx=a\\nb\\\\\n").at("x"), "a\nb\\");
+}
+
 }  // namespace
 }  // namespace vmfix::bootloader
 
