@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <exception>
 #include <regex>
 
 #include "disk/partition_types.h"
@@ -328,13 +329,14 @@ class GptToMbr : public Fixer {
     const std::string map = "/boot/grub/device.map";
     const std::optional<std::string> guests_map = guest.read_if_exists(map);
     guest.write(map, "(hd0) " + kernel_name + "\n");
+    std::exception_ptr failure;
     try {
       guest.run({a.installer, kernel_name});
     } catch (...) {
-      guests_map ? guest.write(map, *guests_map) : guest.rm(map);
-      throw;
+      failure = std::current_exception();
     }
     guests_map ? guest.write(map, *guests_map) : guest.rm(map);
+    if (failure) std::rethrow_exception(failure);
   }
 
   static std::string describe_table(const disk::PartitionTable& table) {
