@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 #include <vector>
 
 #include "inspect/netplan.h"
@@ -65,7 +64,30 @@ std::string assignment_key(std::string_view line) {
   return std::string(trim(body.substr(0, eq)));
 }
 
-bool key_matches(const std::string& key, const std::regex& pattern) { return std::regex_match(key, pattern); }
+// KEY is NAME and then only decimal digits, at least `min_digits` of them ("IPADDR1", "DNS2").
+// Written out rather than as a regular expression: std::regex recurses once per repeated digit,
+// and a guest's "IPADDR" followed by a hundred thousand digits overflowed the stack.
+bool is_numbered(std::string_view key, std::string_view name, size_t min_digits = 0) {
+  if (!key.starts_with(name)) return false;
+  const std::string_view digits = key.substr(name.size());
+  return digits.size() >= min_digits &&
+         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// ifcfg keys of a static IPv4 configuration: IPADDR, PREFIX, NETMASK and GATEWAY (numbered or
+// not), DNS1.., BROADCAST, NETWORK.
+bool is_ifcfg_addressing(std::string_view key) {
+  for (std::string_view name : {"IPADDR", "PREFIX", "NETMASK", "GATEWAY"})
+    if (is_numbered(key, name)) return true;
+  return is_numbered(key, "DNS", 1) || key == "BROADCAST" || key == "NETWORK";
+}
+
+// NetworkManager keyfile keys of a manual [ipv4]: address, addresses (numbered or not), gateway,
+// dns, route and route1...
+bool is_keyfile_addressing(std::string_view key) {
+  return is_numbered(key, "address") || is_numbered(key, "addresses") || key == "gateway" || key == "dns" ||
+         is_numbered(key, "route");
+}
 
 // Where the word numbered `index` (from 0) of a line starts; words are split at blanks.
 size_t word_offset(std::string_view line, size_t index) {
@@ -92,14 +114,12 @@ std::string dhcp_ifcfg(std::string_view text) {
   }
   if (device == "lo") return std::string(text);
   const bool to_dhcp = !member && has_ipv4 && (bootproto.empty() || bootproto == "static" || bootproto == "none");
-  static const std::regex addressing("(IPADDR|PREFIX|NETMASK|GATEWAY)[0-9]*|DNS[0-9]+|BROADCAST|NETWORK");
-  static const std::regex mac_binding("HWADDR|MACADDR");
   Lines lines = lines_of(text);
   std::vector<std::string> kept;
   for (std::string& line : lines.lines) {
     const std::string key = assignment_key(line);
-    if (key_matches(key, mac_binding)) continue;
-    if (to_dhcp && key_matches(key, addressing)) continue;
+    if (key == "HWADDR" || key == "MACADDR") continue;
+    if (to_dhcp && is_ifcfg_addressing(key)) continue;
     if (to_dhcp && key == "BOOTPROTO") {
       size_t eq = line.find('=');
       std::string value(trim(std::string_view(line).substr(eq + 1)));
@@ -317,7 +337,6 @@ std::string dhcp_nm_keyfile(std::string_view text) {
       loopback = unquote(body.substr(body.find('=') + 1)) == "loopback";
   }
   if (loopback) return std::string(text);
-  static const std::regex addressing("address(es)?[0-9]*|gateway|dns|route[0-9]*");
   Lines lines = lines_of(text);
   std::vector<std::string> kept;
   section.clear();
@@ -327,7 +346,7 @@ std::string dhcp_nm_keyfile(std::string_view text) {
     const std::string key = assignment_key(line);
     if ((section == "ethernet" || section == "802-3-ethernet") && key == "mac-address") continue;
     if (section == "ipv4" && manual) {
-      if (key_matches(key, addressing)) continue;
+      if (is_keyfile_addressing(key)) continue;
       if (key == "method") line = line.substr(0, line.find('=') + 1) + "auto";
     }
     kept.push_back(std::move(line));

@@ -2,8 +2,9 @@
 // NetworkManager keyfiles, systemd-networkd, udev persistent-net rules) on guest text. Beyond not
 // crashing: what a rewriter writes its reader reads, a second rewrite changes nothing, and every
 // line the rewriter does not own comes out byte for byte. The first byte picks the rewriter.
+#include <algorithm>
+#include <initializer_list>
 #include <iterator>
-#include <regex>
 #include <set>
 #include <string>
 
@@ -40,12 +41,23 @@ std::string first_word(std::string_view line) {
   return std::string(body.substr(0, body.find_first_of(" \t")));
 }
 
-bool key_is(std::string_view line, const std::regex& keys) { return std::regex_match(key_of_assignment(line), keys); }
+// KEY without its trailing digits, and how many digits there were: "IPADDR12" is ("IPADDR", 2).
+std::pair<std::string, size_t> stem_of(const std::string& key) {
+  const size_t end = key.find_last_not_of("0123456789") + 1;  // npos + 1 is 0: all digits
+  return {key.substr(0, end), key.size() - end};
+}
+
+bool one_of(const std::string& word, std::initializer_list<std::string_view> words) {
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
 
 Owned ifcfg_owned() {
-  static const std::regex keys(
-      "(IPADDR|PREFIX|NETMASK|GATEWAY)[0-9]*|DNS[0-9]+|BROADCAST|NETWORK|HWADDR|MACADDR|BOOTPROTO");
-  return [](size_t, std::string_view line) { return key_is(line, keys); };
+  return [](size_t, std::string_view line) {
+    const std::string key = key_of_assignment(line);
+    const auto [stem, digits] = stem_of(key);
+    return one_of(stem, {"IPADDR", "PREFIX", "NETMASK", "GATEWAY"}) || (stem == "DNS" && digits > 0) ||
+           one_of(key, {"BROADCAST", "NETWORK", "HWADDR", "MACADDR", "BOOTPROTO"});
+  };
 }
 
 Owned ifupdown_owned() {
@@ -57,32 +69,40 @@ Owned ifupdown_owned() {
   };
 }
 
-// Lines inside a network.ethernets/bonds/... block; everything around the blocks is not netplan's
-// interface configuration.
+// Lines inside a well-formed network.ethernets/bonds/... block; everything around the blocks is
+// not netplan's interface configuration, and a block the rewriter reports as no YAML it must leave
+// as it is.
 Owned netplan_owned(std::string_view text) {
   std::vector<std::string> lines;
   for (std::string_view line : lines_of(text)) lines.emplace_back(line);
+  const std::vector<std::string> malformed = vmfix::fixers::netplan_malformed_interfaces(text);
   std::vector<bool> inside(lines.size(), false);
-  for (const auto& block : vmfix::inspect::netplan::interfaces(lines))
+  for (const auto& block : vmfix::inspect::netplan::interfaces(lines)) {
+    const std::string report = block.name + " (line " + std::to_string(block.header + 1) + ")";
+    if (std::find(malformed.begin(), malformed.end(), report) != malformed.end()) continue;
     for (size_t i = block.header; i < block.end && i < inside.size(); ++i) inside[i] = true;
+  }
   return [inside](size_t index, std::string_view) { return index < inside.size() && inside[index]; };
 }
 
 Owned keyfile_owned() {
-  static const std::regex keys("mac-address|method|address(es)?[0-9]*|gateway|dns|route[0-9]*");
-  return [](size_t, std::string_view line) { return key_is(line, keys); };
+  return [](size_t, std::string_view line) {
+    const std::string key = key_of_assignment(line);
+    return one_of(stem_of(key).first, {"address", "addresses", "route"}) ||
+           one_of(key, {"mac-address", "method", "gateway", "dns"});
+  };
 }
 
 // Keys of [Match] and [Network] the rewriter may change, and whole [Address] and [Route] sections.
 Owned networkd_owned(std::string_view text) {
-  static const std::regex keys("MACAddress|PermanentMACAddress|Gateway|DNS|Address|DHCP");
   std::vector<bool> owned;
   bool dropping = false;
   for (std::string_view line : lines_of(text)) {
     const std::string_view body = trimmed(line);
     if (body.size() >= 2 && body.front() == '[' && body.back() == ']')
       dropping = body == "[Address]" || body == "[Route]";
-    owned.push_back(dropping || key_is(line, keys));
+    owned.push_back(dropping || one_of(key_of_assignment(line),
+                                       {"MACAddress", "PermanentMACAddress", "Gateway", "DNS", "Address", "DHCP"}));
   }
   return [owned](size_t index, std::string_view) { return index < owned.size() && owned[index]; };
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <regex>
 #include <set>
 
 #include "inspect/netplan.h"
@@ -160,6 +159,14 @@ std::vector<NetworkConfig> read_networkd(std::string_view file, std::string_view
 
 namespace {
 
+// The names source-directory reads, as run-parts picks them (ifupdown uses its rules): ASCII
+// letters, digits, '_' and '-' only, so "eth0.bak~" and "eth0.dpkg-old" are skipped.
+bool run_parts_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 // /etc/network/interfaces and everything it pulls in with source / source-directory.
 void read_ifupdown(guest::Guest& guest, const std::string& file, std::set<std::string>& seen,
                    std::vector<NetworkConfig>& out) {
@@ -174,10 +181,9 @@ void read_ifupdown(guest::Guest& guest, const std::string& file, std::set<std::s
     std::string target(trim(line.substr(directory ? 17 : 7)));
     if (!target.starts_with('/')) target = join_path("/etc/network", target);
     if (directory) {
-      static const std::regex valid_name("^[a-zA-Z0-9_-]+$");  // run-parts rules, as ifupdown uses
       if (!guest.is_dir(target)) continue;
       for (const std::string& name : guest.ls(target))
-        if (std::regex_match(name, valid_name)) read_ifupdown(guest, join_path(target, name), seen, out);
+        if (run_parts_name(name)) read_ifupdown(guest, join_path(target, name), seen, out);
       continue;
     }
     std::string directory_part = target.substr(0, target.rfind('/'));

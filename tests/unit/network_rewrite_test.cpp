@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <random>
+#include <regex>
 #include <set>
 
 #include "inspect/network.h"
@@ -193,6 +195,49 @@ TEST(NetworkRewrite, NetworkManagerKeyfile) {
       dhcp_nm_keyfile(before),
       "[connection]\nid=ens192\nuuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\ntype=ethernet\ninterface-name=ens192\n\n"
       "[ethernet]\n\n[ipv4]\nmethod=auto\n\n[ipv6]\naddr-gen-mode=eui64\nmethod=auto\n");
+}
+
+// A key made of a name and a hundred thousand digits is matched like any other: the rewriters'
+// std::regex once recursed once per digit and overflowed the stack (a crash on a guest's file).
+TEST(NetworkRewrite, KeysWithVeryLongNumbersAreMatchedWithoutRecursion) {
+  const std::string digits(100000, '1');
+  EXPECT_EQ(dhcp_ifcfg("DEVICE=eth0\nBOOTPROTO=static\nIPADDR" + digits + "=10.0.0.5\nDNS" + digits +
+                       "=10.0.0.2\nMTU=9000\n"),
+            "DEVICE=eth0\nBOOTPROTO=dhcp\nMTU=9000\n");
+  EXPECT_EQ(dhcp_nm_keyfile("[ipv4]\nmethod=manual\naddress" + digits + "=10.0.0.5/24\nroute" + digits +
+                            "=10.9.0.0/16\nmay-fail=false\n"),
+            "[ipv4]\nmethod=auto\nmay-fail=false\n");
+}
+
+// Which ifcfg and keyfile keys the rewriters drop, against the regular expressions that once
+// decided it, on keys made of the pieces where the two could part (names, digits, near-names).
+TEST(NetworkRewrite, DroppedKeysAgreeWithTheRegularExpressions) {
+  const std::regex ifcfg_dropped("(IPADDR|PREFIX|NETMASK|GATEWAY)[0-9]*|DNS[0-9]+|BROADCAST|NETWORK|HWADDR|MACADDR");
+  const std::regex keyfile_dropped("address(es)?[0-9]*|gateway|dns|route[0-9]*");
+  const std::vector<std::string> ifcfg_pieces{"IPADDR",    "PREFIX",  "NETMASK", "GATEWAY", "DNS",
+                                              "BROADCAST", "NETWORK", "HWADDR",  "MACADDR", "ADDR",
+                                              "0",         "1",       "12",      "X",       "_"};
+  const std::vector<std::string> keyfile_pieces{"address", "addresses", "es", "gateway", "dns", "route",
+                                                "0",       "1",         "12", "s",       "x",   "-"};
+  std::mt19937 random(20261207);
+  auto key_from = [&](const std::vector<std::string>& pieces) {
+    std::string key;
+    for (size_t n = 1 + random() % 3; n > 0; --n) key += pieces[random() % pieces.size()];
+    return key;
+  };
+  int dropped = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string ifcfg_key = key_from(ifcfg_pieces), keyfile_key = key_from(keyfile_pieces);
+    const std::string ifcfg = dhcp_ifcfg("DEVICE=eth0\nBOOTPROTO=none\nIPADDR=10.0.0.5\n" + ifcfg_key + "=v\n");
+    const bool ifcfg_kept = ifcfg.find("\n" + ifcfg_key + "=v\n") != std::string::npos;
+    ASSERT_EQ(ifcfg_kept, !std::regex_match(ifcfg_key, ifcfg_dropped)) << ifcfg_key;
+    const std::string keyfile = dhcp_nm_keyfile("[ipv4]\nmethod=manual\n" + keyfile_key + "=v\n");
+    const bool keyfile_kept = keyfile.find("\n" + keyfile_key + "=v\n") != std::string::npos;
+    ASSERT_EQ(keyfile_kept, !std::regex_match(keyfile_key, keyfile_dropped)) << keyfile_key;
+    dropped += !ifcfg_kept + !keyfile_kept;
+  }
+  EXPECT_GT(dropped, 1000);  // of 10,000 keys: both outcomes are common
+  EXPECT_LT(dropped, 9000);
 }
 
 TEST(NetworkRewrite, NetworkdNetwork) {
