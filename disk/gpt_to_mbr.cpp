@@ -334,4 +334,62 @@ std::string mbr_partuuid(uint32_t disk_signature, int number) {
   return fmt::format("{:08x}-{:02x}", disk_signature, number);
 }
 
+namespace {
+
+// The names below are matched by hand, not with std::regex: its matcher recurses once per
+// character a repetition takes, and a guest's grub.cfg holding "hd" and a hundred thousand digits
+// overflowed the stack.
+bool is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// GUID, after "PARTUUID=", "PARTUUID=\"" or "by-partuuid/" (any case), becomes `partuuid`.
+void rename_partuuid(std::string& text, std::string_view guid, std::string_view partuuid) {
+  for (size_t at = find_icase(text, guid); at != std::string::npos; at = find_icase(text, guid, at + 1)) {
+    const std::string_view before = std::string_view(text).substr(0, at);
+    auto ends_with = [&](std::string_view tail) {
+      return before.size() >= tail.size() && equals_icase(before.substr(before.size() - tail.size()), tail);
+    };
+    if (ends_with("PARTUUID=") || ends_with("PARTUUID=\"") || ends_with("by-partuuid/"))
+      text.replace(at, guid.size(), partuuid);
+  }
+}
+
+// "hdN,gptM" becomes "hdN,msdosK": N one or more digits, M not followed by a letter, digit or '_'.
+void rename_hint(std::string& text, int gpt_number, int mbr_number) {
+  const std::string from = "gpt" + std::to_string(gpt_number), to = "msdos" + std::to_string(mbr_number);
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + 1)) {
+    const size_t end = at + from.size();
+    if ((end < text.size() && is_word_char(text[end])) || at == 0 || text[at - 1] != ',') continue;
+    size_t digits = at - 1;
+    while (digits > 0 && is_digit(text[digits - 1])) --digits;
+    if (digits < at - 1 && digits >= 2 && text.compare(digits - 2, 2, "hd") == 0) text.replace(at, from.size(), to);
+  }
+}
+
+// `word` where it stands alone (no letter, digit or '_' on either side) becomes `by`.
+void replace_word(std::string& text, std::string_view word, std::string_view by) {
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+    const size_t end = at + word.size();
+    if ((at > 0 && is_word_char(text[at - 1])) || (end < text.size() && is_word_char(text[end]))) continue;
+    text.replace(at, word.size(), by);
+  }
+}
+
+}  // namespace
+
+std::string with_mbr_names(std::string text, const PartitionTable& gpt, const MbrPlan& plan) {
+  for (const MbrEntry& e : plan.entries) {
+    auto source = std::find_if(gpt.partitions.begin(), gpt.partitions.end(),
+                               [&](const Partition& p) { return p.number == e.gpt_number; });
+    if (source != gpt.partitions.end() && !source->gpt_guid.empty())
+      rename_partuuid(text, source->gpt_guid, mbr_partuuid(plan.disk_signature, e.number));
+    rename_hint(text, e.gpt_number, e.number);
+  }
+  replace_word(text, "part_gpt", "part_msdos");
+  return text;
+}
+
 }  // namespace vmfix::disk

@@ -67,4 +67,10 @@ std::vector<SectorWrite> gpt_wipes(const ReadBytes& read, uint64_t disk_size, co
 // "1a2b3c4d-02": the PARTUUID Linux gives an MBR partition.
 std::string mbr_partuuid(uint32_t disk_signature, int number);
 
+// A configuration file's text (fstab, crypttab, grub.cfg, grubenv, a kernel command line) with
+// the GPT's names for the partitions of `plan` turned into the MBR's: PARTUUID=<GUID> (quoted or
+// not) and by-partuuid/<GUID>, in any case, name the MBR partition's PARTUUID; GRUB's hints
+// "hdN,gptM" become "hdN,msdosK"; the module part_gpt becomes part_msdos.
+std::string with_mbr_names(std::string text, const PartitionTable& gpt, const MbrPlan& plan);
+
 }  // namespace vmfix::disk

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <regex>
 
 #include "disk/partition_types.h"
 #include "fixers/table.h"
@@ -180,22 +179,6 @@ std::string describe_plan(const disk::MbrPlan& plan) {
   return fmt::format("{}; disk signature {:08x}", fmt::join(parts, "; "), plan.disk_signature);
 }
 
-// PARTUUID=<GPT GUID> (and /dev/disk/by-partuuid/<GUID>) become the MBR partition's PARTUUID;
-// GRUB's "hd0,gptN" hints and part_gpt become their msdos forms.
-std::string rewritten(std::string text, const disk::PartitionTable& gpt, const disk::MbrPlan& plan) {
-  for (const disk::MbrEntry& e : plan.entries) {
-    auto source = std::find_if(gpt.partitions.begin(), gpt.partitions.end(),
-                               [&](const disk::Partition& p) { return p.number == e.gpt_number; });
-    const std::string guid = source->gpt_guid;
-    const std::string partuuid = disk::mbr_partuuid(plan.disk_signature, e.number);
-    std::regex by_guid("(PARTUUID=\"?|by-partuuid/)" + guid, std::regex::icase);
-    text = std::regex_replace(text, by_guid, "$01" + partuuid);  // two digits: the PARTUUID may start with one
-    std::regex hint("(hd[0-9]+,)gpt" + std::to_string(e.gpt_number) + "\\b");
-    text = std::regex_replace(text, hint, "$01msdos" + std::to_string(e.number));
-  }
-  return std::regex_replace(text, std::regex("\\bpart_gpt\\b"), "part_msdos");
-}
-
 // grubenv is a fixed-size block padded with '#': an edit keeps its size.
 std::string same_block_size(std::string text, size_t size) {
   while (text.size() > size && text.back() == '#') text.pop_back();
@@ -286,7 +269,7 @@ class GptToMbr : public Fixer {
 
     for (const std::string& file : a.config_files) {
       std::string old_text = guest.read(file);
-      std::string new_text = rewritten(old_text, a.table, plan);
+      std::string new_text = disk::with_mbr_names(old_text, a.table, plan);
       if (new_text == old_text) continue;
       if (file.ends_with("/grubenv")) new_text = same_block_size(std::move(new_text), old_text.size());
       guest.replace_file(file, new_text);

@@ -68,8 +68,15 @@ bool equals_icase(std::string_view a, std::string_view b) {
 }
 
 bool contains_icase(std::string_view text, std::string_view needle) {
+  return find_icase(text, needle) != std::string_view::npos;
+}
+
+size_t find_icase(std::string_view text, std::string_view needle, size_t from) {
+  if (from > text.size()) return std::string_view::npos;
   auto same = [](char x, char y) { return lower(x) == lower(y); };
-  return std::search(text.begin(), text.end(), needle.begin(), needle.end(), same) != text.end();
+  const auto found =
+      std::search(text.begin() + static_cast<long>(from), text.end(), needle.begin(), needle.end(), same);
+  return found == text.end() && !needle.empty() ? std::string_view::npos : static_cast<size_t>(found - text.begin());
 }
 
 std::string to_lower(std::string_view text) {

@@ -19,6 +19,9 @@ bool starts_with_icase(std::string_view text, std::string_view prefix);
 bool equals_icase(std::string_view a, std::string_view b);
 // Whether `text` holds `needle`, ASCII letters compared without regard to case.
 bool contains_icase(std::string_view text, std::string_view needle);
+// Where `needle` first occurs in `text` at or after `from`, compared as contains_icase does; npos
+// when it does not.
+size_t find_icase(std::string_view text, std::string_view needle, size_t from = 0);
 std::string to_lower(std::string_view text);
 // Newlines and carriage returns become spaces: a message for one line of a log or a terminal.
 std::string one_line(std::string_view text);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
+#include <regex>
 #include <sstream>
 
 #include "disk/partition_types.h"
@@ -277,6 +279,93 @@ TEST(GptToMbr, ReasonsWhenNotPossible) {
   with_bios_boot.partitions[0].gpt_type = disk::kBiosBootGuid;
   EXPECT_THAT(reasons(with_bios_boot, {.active_gpt_number = 1}),
               HasSubstr("the boot partition 1 would not remain on the disk"));
+}
+
+// Two GPT partitions that become MBR 1 and 2, numbered the other way round.
+struct RenameCase {
+  PartitionTable gpt;
+  MbrPlan plan;
+  RenameCase() {
+    gpt.kind = "gpt";
+    for (const auto& [number, guid] :
+         {std::pair{2, "6E3B1F2A-9C4D-4E5F-8A7B-1C2D3E4F5A6B"}, std::pair{3, "0F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0"}}) {
+      Partition p;
+      p.number = number;
+      p.gpt_guid = guid;
+      gpt.partitions.push_back(p);
+    }
+    plan.disk_signature = 0x1a2b3c4d;
+    for (const auto& [mbr, from] : {std::pair{1, 3}, std::pair{2, 2}}) {
+      MbrEntry e;
+      e.number = mbr;
+      e.gpt_number = from;
+      plan.entries.push_back(e);
+    }
+  }
+};
+
+TEST(GptToMbr, ConfigurationNamesTheMbrPartitions) {
+  const RenameCase c;
+  EXPECT_EQ(with_mbr_names("UUID=x / ext4 0 1\nPARTUUID=6e3b1f2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b /boot ext4 0 2\n"
+                           "/dev/disk/by-partuuid/0F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0 none swap sw 0 0\n",
+                           c.gpt, c.plan),
+            "UUID=x / ext4 0 1\nPARTUUID=1a2b3c4d-02 /boot ext4 0 2\n"
+            "/dev/disk/by-partuuid/1a2b3c4d-01 none swap sw 0 0\n");
+  EXPECT_EQ(with_mbr_names("insmod part_gpt\nset root='hd0,gpt3'\nsearch --hint='hd0,gpt2' --hint=hd0,gpt22 "
+                           "root=PARTUUID=\"0F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0\" my_part_gpt x6E3B1F2A-9C4D-4E5F-"
+                           "8A7B-1C2D3E4F5A6B\n",
+                           c.gpt, c.plan),
+            "insmod part_msdos\nset root='hd0,msdos1'\nsearch --hint='hd0,msdos2' --hint=hd0,gpt22 "
+            "root=PARTUUID=\"1a2b3c4d-01\" my_part_gpt x6E3B1F2A-9C4D-4E5F-8A7B-1C2D3E4F5A6B\n");
+  // "hd" and a hundred thousand digits: std::regex, which did this once, overflowed the stack.
+  const std::string digits(100000, '7');
+  EXPECT_EQ(with_mbr_names("(hd" + digits + ",gpt2)", c.gpt, c.plan), "(hd" + digits + ",msdos2)");
+}
+
+// The renaming against the regular expressions that did it before, on text made of the pieces
+// where the two could part: GUIDs in either case, prefixes, hints, digits, word characters.
+TEST(GptToMbr, RenamingAgreesWithTheRegularExpressions) {
+  const RenameCase c;
+  auto by_regex = [&](std::string text) {
+    for (const MbrEntry& e : c.plan.entries) {
+      const std::string guid = e.gpt_number == 2 ? c.gpt.partitions[0].gpt_guid : c.gpt.partitions[1].gpt_guid;
+      text = std::regex_replace(text, std::regex("(PARTUUID=\"?|by-partuuid/)" + guid, std::regex::icase),
+                                "$01" + mbr_partuuid(c.plan.disk_signature, e.number));
+      text = std::regex_replace(text, std::regex("(hd[0-9]+,)gpt" + std::to_string(e.gpt_number) + "\\b"),
+                                "$01msdos" + std::to_string(e.number));
+    }
+    return std::regex_replace(text, std::regex("\\bpart_gpt\\b"), "part_msdos");
+  };
+  const std::vector<std::string> pieces{"PARTUUID=",
+                                        "partuuid=",
+                                        "\"",
+                                        "by-partuuid/",
+                                        "BY-PARTUUID/",
+                                        "6E3B1F2A-9C4D-4E5F-8A7B-1C2D3E4F5A6B",
+                                        "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+                                        "hd",
+                                        "0",
+                                        "12",
+                                        ",",
+                                        "gpt",
+                                        "gpt2",
+                                        "gpt3",
+                                        "part_gpt",
+                                        "_",
+                                        "x",
+                                        " ",
+                                        "'"};
+  std::mt19937 random(20261207);
+  int changed = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string text;
+    for (size_t n = 1 + random() % 8; n > 0; --n) text += pieces[random() % pieces.size()];
+    const std::string expected = by_regex(text);
+    ASSERT_EQ(with_mbr_names(text, c.gpt, c.plan), expected) << text;
+    changed += expected != text;
+  }
+  EXPECT_GT(changed, 500);
+  EXPECT_LT(changed, 4500);
 }
 
 TEST(GptToMbr, TypeMapping) {

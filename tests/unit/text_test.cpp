@@ -21,6 +21,11 @@ TEST(Text, CaseInsensitiveComparisonsAreAsciiOnly) {
   EXPECT_TRUE(contains_icase("abc", ""));
   EXPECT_FALSE(contains_icase("<!doc type", "<!doctype"));
   EXPECT_FALSE(contains_icase("<!DOCTYP", "<!doctype"));
+  EXPECT_EQ(find_icase("PartUUID=a partuuid=b", "PARTUUID="), 0u);
+  EXPECT_EQ(find_icase("PartUUID=a partuuid=b", "PARTUUID=", 1), 11u);
+  EXPECT_EQ(find_icase("PartUUID=a partuuid=b", "PARTUUID=", 12), std::string_view::npos);
+  EXPECT_EQ(find_icase("abc", "", 3), 3u);
+  EXPECT_EQ(find_icase("abc", "a", 4), std::string_view::npos);
   EXPECT_TRUE(equals_icase("ÄBC-Z", "Äbc-z"));
   EXPECT_FALSE(equals_icase("\xc4", "\xe4")) << "Latin-1 letters are bytes, not letters";
   EXPECT_EQ(to_lower("MiXeD-09\xc4"), "mixed-09\xc4");
