@@ -13,6 +13,7 @@
 #include "image/vmdk.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/json.h"
 #include "support/text.h"
 
 namespace vmfix::batch {
@@ -206,7 +207,7 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
   if (start.starts_with("[")) {
     nlohmann::json list;
     try {
-      list = nlohmann::json::parse(text);
+      list = parse_untrusted_json(text);
     } catch (const nlohmann::json::exception& e) {
       throw BadInput(fmt::format("{}: malformed JSON: {}", where, e.what()));
     }

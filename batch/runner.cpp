@@ -30,6 +30,7 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/interrupt.h"
+#include "support/json.h"
 #include "support/process.h"
 #include "support/text.h"
 #include "support/unique_fd.h"
@@ -321,7 +322,7 @@ void Runner::finish(pid_t pid, int status, const rusage& usage, Journal& journal
   bool reported = false;
   if (entry.exit_code <= 2 && fs::exists(job.report)) {
     try {
-      auto report = nlohmann::json::parse(read_host_file(job.report));
+      auto report = parse_untrusted_json(read_host_file(job.report));
       entry.verdict = report.value("verdict", "");
       for (const auto& finding : report["findings"])
         if (finding.value("status", "") == "fail") ++entry.findings;

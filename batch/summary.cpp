@@ -10,6 +10,7 @@
 #include "batch/batch.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/json.h"
 #include "support/text.h"
 
 namespace vmfix::batch {
@@ -137,7 +138,7 @@ int run_merge(const BatchOptions& options) {
   for (const fs::path& file : files) {
     nlohmann::ordered_json summary;
     try {
-      summary = nlohmann::ordered_json::parse(read_host_file(file));
+      summary = parse_untrusted_json<nlohmann::ordered_json>(read_host_file(file));
     } catch (const std::exception& e) {
       throw BadInput(fmt::format("{}: not a batch summary: {}", file.string(), e.what()));
     }

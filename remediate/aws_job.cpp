@@ -10,6 +10,7 @@
 #include "rules/profile.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/json.h"
 #include "support/process.h"
 #include "support/text.h"
 
@@ -80,7 +81,7 @@ class AwsCli {
 json read_document(const fs::path& path, bool uploading) {
   json document;
   try {
-    document = json::parse(read_host_file(path));
+    document = parse_untrusted_json(read_host_file(path));
   } catch (const json::exception& e) {
     throw BadInput(fmt::format("{}: not JSON: {}", path.string(), e.what()));
   } catch (const Error& e) {

@@ -9,6 +9,7 @@
 #include "fixers/table.h"
 #include "rules/engine.h"
 #include "support/error.h"
+#include "support/json.h"
 
 namespace vmfix::rules {
 
@@ -30,7 +31,7 @@ const std::set<std::string> kOses{"any", "linux", "windows"};
 
 nlohmann::json parse_json(const std::string& text) {
   try {
-    return nlohmann::json::parse(text);
+    return parse_untrusted_json(text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("profile is not valid JSON: {}", e.what()));
   }

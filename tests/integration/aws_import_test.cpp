@@ -182,6 +182,13 @@ TEST_F(AwsImport, BadDocumentsAreRefusedBeforeAnythingIsUploaded) {
   }
   write_file(scratch_.path() / "job.json", "{not json");
   EXPECT_EQ(run_vmfix({"aws-import", (scratch_.path() / "job.json").string()}, aws.environment()).exit_status, 65);
+  // Nested 100,000 deep: refused as it is read (printing it once overflowed the stack).
+  std::string deep = image_document(disk_).dump();
+  deep.insert(deep.size() - 1, R"(, "register_image": )" + std::string(100000, '[') + std::string(100000, ']'));
+  write_file(scratch_.path() / "deep.json", deep);
+  const CliResult nested = run_vmfix({"aws-import", (scratch_.path() / "deep.json").string()}, aws.environment());
+  EXPECT_EQ(nested.exit_status, 65) << nested.err;
+  EXPECT_NE(nested.err.find("nested more than 100 levels deep"), std::string::npos) << nested.err;
   EXPECT_EQ(run_vmfix({"aws-import"}, aws.environment()).exit_status, 64);
   EXPECT_EQ(run_vmfix({"aws-import", "job.json", "--poll", "0"}, aws.environment()).exit_status, 64);
   EXPECT_TRUE(aws.calls().empty()) << "nothing reached AWS";

@@ -140,6 +140,8 @@ TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
   EXPECT_THROW(read_manifest(dir / "twice.txt"), BadInput);
   test::write_file(dir / "broken.json", "[ \"a.vmdk\", ");
   EXPECT_THROW(read_manifest(dir / "broken.json"), BadInput);
+  test::write_file(dir / "deep.json", "[\"a.vmdk\", " + std::string(100000, '[') + std::string(100001, ']'));
+  EXPECT_THROW(read_manifest(dir / "deep.json"), BadInput);
   EXPECT_THROW(read_manifest(dir / "missing.txt"), BadInput);
   // Two paths that flatten to one name get distinct output names.
   test::write_file(dir / "clash.txt", "a/b_c.vmdk\na_b/c.vmdk\n");

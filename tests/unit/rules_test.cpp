@@ -179,6 +179,21 @@ TEST(Profiles, AProfileExtendsABuiltInOneWithItsDifferences) {
       << "a change is validated like a rule";
 }
 
+// A profile nesting 100,000 arrays is refused as it is read: nlohmann::json copies values
+// recursively, and copying it into the extended profile overflowed the stack.
+TEST(Profiles, DeeplyNestedValuesAreRefusedNotCopied) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  try {
+    parse_profile(R"({"extends": "aws-current", "id": "x", "title": "t", "source": "s", "notes": )" + deep + "}");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nested more than 100 levels deep"), std::string::npos) << e.what();
+  }
+  const std::string fine = std::string(20, '[') + std::string(20, ']');
+  EXPECT_NO_THROW(
+      parse_profile(R"({"extends": "aws-current", "id": "x", "title": "t", "source": "s", "notes": )" + fine + "}"));
+}
+
 // The seed page, item by item, is covered: each "Prepare your VM" and "Limitations" line maps to a rule.
 TEST(Profiles, Aws2017CoversTheSeedPage) {
   std::set<std::string> ids;
