@@ -412,12 +412,37 @@ std::string with_grub_cfg_default(std::string_view text, const std::string& valu
   return join_lines(lines, text);
 }
 
+namespace {
+
+// Where the options of a "# kopt=" line start: Debian's and Ubuntu's update-grub for GRUB legacy
+// writes every kernel line of menu.lst's automatic list from it ("# kopt_2_6_8=" for one kernel
+// series). npos for any other line.
+size_t kopt_options_at(std::string_view line) {
+  size_t at = line.find_first_not_of(" \t");
+  if (at == std::string_view::npos || line[at] != '#') return std::string_view::npos;
+  at = line.find_first_not_of(" \t", at + 1);
+  if (at == std::string_view::npos || line.substr(at, 4) != "kopt") return std::string_view::npos;
+  const size_t eq = line.find('=', at);
+  if (eq == std::string_view::npos) return std::string_view::npos;
+  const std::string_view series = line.substr(at + 4, eq - at - 4);  // "" or "_2_6_8"
+  const bool named = series.empty() || (series.front() == '_' && series.find_first_of(" \t") == std::string_view::npos);
+  return named ? eq + 1 : std::string_view::npos;
+}
+
+}  // namespace
+
 std::string ec2_grub_legacy(std::string_view text, const Ec2Args& ec2, int default_index) {
   std::vector<std::string> lines = lines_of(text);
   bool default_set = false;
   for (std::string& line : lines) {
     if (auto kernel = kernel_line(line, {"kernel"})) {
       line = kernel->head + ec2_kernel_args(kernel->args, ec2);
+      continue;
+    }
+    // The options the guest's next update-grub writes kernel lines from get the same edit, so a
+    // kernel installed on EC2 boots there too.
+    if (const size_t options = kopt_options_at(line); options != std::string::npos) {
+      line = line.substr(0, options) + ec2_kernel_args(line.substr(options), ec2);
       continue;
     }
     const std::string trimmed(trim(line));  // a copy: `line` is rewritten below

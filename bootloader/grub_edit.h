@@ -71,7 +71,8 @@ std::string with_grub_cfg_default(std::string_view text, const std::string& valu
 // True when grub.cfg takes its default from grubenv (set default="${saved_entry}").
 bool grub_cfg_uses_saved_entry(std::string_view text);
 
-// menu.lst / grub.conf (GRUB legacy): kernel lines, timeout=; default= set when `default_index` >= 0.
+// menu.lst / grub.conf (GRUB legacy): kernel lines and the "# kopt=" options Debian's update-grub
+// writes them from, timeout=; default= set when `default_index` >= 0.
 std::string ec2_grub_legacy(std::string_view text, const Ec2Args& ec2, int default_index = -1);
 
 // A BLS entry (/boot/loader/entries/*.conf): its options line, unless it is "$kernelopts".

@@ -143,6 +143,27 @@ TEST(GrubEdit, GrubLegacyMenu) {
   EXPECT_EQ(ec2_grub_legacy(edited, kUuids), edited);
 }
 
+// Debian's update-grub for GRUB legacy writes the kernel lines of its automatic list from
+// "# kopt=": edited as the kernel lines are, so the guest's next update-grub writes the same.
+TEST(GrubEdit, GrubLegacyKoptOptionsOfDebiansUpdateGrub) {
+  const std::string menu =
+      "timeout\t\t5\n### BEGIN AUTOMAGIC KERNELS LIST\n## e.g. kopt=root=/dev/hda1 ro\n"
+      "# kopt=root=/dev/sda3 ro\n#kopt_2_6_8=root=/dev/sda1 ro\n# kopt is the option\n# defoptions=quiet\n"
+      "# groot=(hd0,0)\n## ## End Default Options ##\n\ntitle\t\tDebian GNU/Linux, kernel 6.1.0-28-amd64\n"
+      "root\t\t(hd0,0)\nkernel\t\t/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda3 ro quiet\n"
+      "initrd\t\t/boot/initrd.img-6.1.0-28-amd64\n### END DEBIAN AUTOMAGIC KERNELS LIST\n";
+  const std::string edited = ec2_grub_legacy(menu, kUuids);
+  EXPECT_EQ(edited,
+            "timeout\t\t5\n### BEGIN AUTOMAGIC KERNELS LIST\n## e.g. kopt=root=/dev/hda1 ro\n"
+            "# kopt=root=UUID=1111-root ro console=tty0 console=ttyS0,115200\n"
+            "#kopt_2_6_8=root=/dev/sda1 ro console=tty0 console=ttyS0,115200\n# kopt is the option\n"
+            "# defoptions=quiet\n# groot=(hd0,0)\n## ## End Default Options ##\n\n"
+            "title\t\tDebian GNU/Linux, kernel 6.1.0-28-amd64\nroot\t\t(hd0,0)\n"
+            "kernel\t\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=1111-root ro quiet console=tty0 console=ttyS0,115200\n"
+            "initrd\t\t/boot/initrd.img-6.1.0-28-amd64\n### END DEBIAN AUTOMAGIC KERNELS LIST\n");
+  EXPECT_EQ(ec2_grub_legacy(edited, kUuids), edited);
+}
+
 TEST(GrubEdit, BlsEntriesAndGrubenv) {
   const std::string entry =
       "title RHEL\nversion 4.18.0\nlinux /vmlinuz-4.18.0\ninitrd /initramfs-4.18.0.img $tuned_initrd\noptions "
