@@ -28,7 +28,8 @@ done
 # name|suite|layout|network|extra packages|options|input format|boot NIC|expected verdict
 # layout: mbr-ext4 mbr-btrfs lvm-xfs (separate /boot, swap LV) lvm-ext4 gpt-bios-swap uefi-gpt
 # network: ifupdown eth0-udev networkmanager netplan networkd
-# options: nouuid (GRUB_DISABLE_LINUX_UUID=true), dracut, selinux, cloud-init, resume
+# options: nouuid (GRUB_DISABLE_LINUX_UUID=true), dracut, selinux, cloud-init, resume,
+#   grub-legacy (GRUB 0.97 and its update-grub's menu.lst, root by device name, instead of GRUB 2)
 # Debian 13 is not on AWS's list of supported distributions: `--all` must say `blocked` for that
 # alone (os-supported), and `--all --force` must still make an image that boots.
 guests() {
@@ -43,6 +44,7 @@ b12-eth0-cloudinit|bookworm|mbr-ext4|eth0-udev|ifupdown isc-dhcp-client cloud-in
 b11-lvm-ext4|bullseye|lvm-ext4|ifupdown|ifupdown isc-dhcp-client lvm2|nouuid|vmdk-sparse|virtio|ready
 b11-uefi-nm|bullseye|uefi-gpt|networkmanager|network-manager|uefi|vmdk-sparse|e1000|ready
 b12-gpt-bios-networkd|bookworm|gpt-bios-swap|networkd||resume|vmdk-sparse|virtio|ready
+b12-grub-legacy|bookworm|mbr-ext4|ifupdown|isc-dhcp-client|grub-legacy|vmdk-sparse|virtio|ready
 b13-networkd|trixie|mbr-ext4|networkd||nouuid|vmdk-sparse|virtio|blocked:os-supported
 b13-uefi-gpt|trixie|uefi-gpt|networkd||uefi|raw|e1000|blocked:os-supported
 EOF
@@ -115,6 +117,7 @@ make_tree() {  # NAME SUITE LAYOUT NETWORK PACKAGES OPTIONS -> prints the tree
   printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
   local boot_packages="grub-pc"
   [ "$layout" = uefi-gpt ] && boot_packages="grub-efi-amd64 shim-signed dosfstools"
+  [[ " $options " == *" grub-legacy "* ]] && boot_packages="grub-legacy"  # replaces grub2-common
   [ "$network" = networkd ] && in_chroot "$root" apt-cache show systemd-networkd >/dev/null 2>&1 && packages="$packages systemd-networkd"
   case $layout in lvm-*) packages="$packages lvm2" ;; mbr-btrfs) packages="$packages btrfs-progs" ;; esac
   # minbase leaves out ifupdown (priority important): without it nothing reads /etc/network/interfaces.
@@ -132,7 +135,7 @@ make_tree() {  # NAME SUITE LAYOUT NETWORK PACKAGES OPTIONS -> prints the tree
   local cmdline="" cmdline_default="quiet"
   [ "$network" = eth0-udev ] && cmdline="net.ifnames=0 biosdevname=0"
   [[ " $options " == *" resume "* ]] && cmdline_default="quiet resume=/dev/sda3"
-  sed -i "s|^GRUB_CMDLINE_LINUX_DEFAULT=.*|GRUB_CMDLINE_LINUX_DEFAULT=\"$cmdline_default\"|; s|^GRUB_CMDLINE_LINUX=.*|GRUB_CMDLINE_LINUX=\"$cmdline\"|" "$root/etc/default/grub"
+  [ -f "$root/etc/default/grub" ] && sed -i "s|^GRUB_CMDLINE_LINUX_DEFAULT=.*|GRUB_CMDLINE_LINUX_DEFAULT=\"$cmdline_default\"|; s|^GRUB_CMDLINE_LINUX=.*|GRUB_CMDLINE_LINUX=\"$cmdline\"|" "$root/etc/default/grub"
   [[ " $options " == *" nouuid "* ]] && printf '\n# Golden template: name the root by device\nGRUB_DISABLE_LINUX_UUID=true\n' >> "$root/etc/default/grub"
   [[ " $options " == *" resume "* ]] && { mkdir -p "$root/etc/initramfs-tools/conf.d"; echo "RESUME=/dev/sda3" > "$root/etc/initramfs-tools/conf.d/resume"; }
   if [[ " $options " == *" selinux "* ]]; then
@@ -174,6 +177,23 @@ loop_of() {  # RAW N: a loop device over partition N
 make_disk() {  # NAME LAYOUT ROOT RAW
   local name=$1 layout=$2 root=$3 raw=$4 mounts script="" loop
   fstab_of "$layout" > "$root/etc/fstab"
+  local install="grub-install --target=i386-pc /dev/disk/guestfs/guest"
+  [ "$layout" = uefi-gpt ] && install="grub-install --target=x86_64-efi --efi-directory=/boot/efi --bootloader-id=debian --no-nvram"
+  local menu="/usr/bin/env GRUB_DISABLE_OS_PROBER=true update-grub"
+  if [ -x "$root/usr/sbin/grub" ]; then
+    # GRUB legacy: its installer looks the disk up in the device map by the kernel's name; its
+    # update-grub writes menu.lst, whose "# kopt=" then names the root as the VMware guest had it.
+    cat > "$root/root/grub-legacy.sh" <<'LEGACY'
+set -e
+disk=$(readlink -f /dev/disk/guestfs/guest)
+echo "(hd0) $disk" > /boot/grub/device.map
+grub-install --no-floppy "$disk"
+update-grub -y
+sed -i -e 's|^# kopt=.*|# kopt=root=/dev/sda1 ro|' -e 's|^# groot=.*|# groot=(hd0,0)|' /boot/grub/menu.lst
+update-grub -y
+LEGACY
+    install="/bin/sh /root/grub-legacy.sh"; menu="rm /root/grub-legacy.sh"
+  fi
   rm -f "$raw"; truncate -s 4G "$raw"
   case $layout in
     mbr-ext4|mbr-btrfs)
@@ -223,8 +243,6 @@ mount /dev/vg0/root /
 tar-in $work/build/$name/root.tar /" ;;
   esac
   [ -n "$script" ] && tar -C "$root" -cf "$work/build/$name/root.tar" .
-  local install="grub-install --target=i386-pc /dev/disk/guestfs/guest"
-  [ "$layout" = uefi-gpt ] && install="grub-install --target=x86_64-efi --efi-directory=/boot/efi --bootloader-id=debian --no-nvram"
   guestfish >"$work/build/$name/guestfish.log" 2>&1 <<GUESTFISH
 add-drive "$raw" format:raw label:guest
 run
@@ -232,7 +250,7 @@ ${script:-$mounts}
 mkdir-p /boot/grub
 write /boot/grub/device.map "(hd0) /dev/disk/guestfs/guest\n"
 command "$install"
-command "/usr/bin/env GRUB_DISABLE_OS_PROBER=true update-grub"
+command "$menu"
 rm /boot/grub/device.map
 GUESTFISH
   rm -f "$work/build/$name/root.tar"
@@ -277,7 +295,9 @@ build_image() {  # LINE -> prints the image path (cached by the hash of its reci
     root=$(make_tree "$name" "$suite" "$layout" "$network" "$packages" "$options") || { log "$name: the tree failed"; return 1; }
     make_disk "$name" "$layout" "$root" "$raw" && ! grep -q -i -E '^libguestfs: error|^error' "$work/build/$name/guestfish.log" || { log "$name: the disk failed: $(tail -5 "$work/build/$name/guestfish.log")"; return 1; }
     if [[ " $options " == *" selinux "* ]]; then label_selinux "$raw"; fi
-    [ "$(guestfish --ro -a "$raw" -i is-file /boot/grub/grub.cfg 2>&1)" = true ] || { log "$name: update-grub wrote no menu"; return 1; }
+    local menu=/boot/grub/grub.cfg
+    [[ " $options " == *" grub-legacy "* ]] && menu=/boot/grub/menu.lst
+    [ "$(guestfish --ro -a "$raw" -i is-file "$menu" 2>&1)" = true ] || { log "$name: update-grub wrote no menu"; return 1; }
     case $format in
       vmdk-stream) qemu-img convert -q -f raw -O vmdk -o subformat=streamOptimized "$raw" "$image.part" ;;
       vmdk-sparse) qemu-img convert -q -f raw -O vmdk -o subformat=monolithicSparse "$raw" "$image.part" ;;
@@ -400,6 +420,9 @@ run_guest() {  # LINE
   fi
   local boot_seconds=- probe=""
   # SELinux: the running guest says it enforces, and shows the labels of what vmfix changed.
+  # GRUB legacy: the guest's own update-grub, as its next kernel update runs it, writes kernel lines
+  # from menu.lst's "# kopt=": they still name the root by UUID and have the serial console.
+  [[ " $options " == *" grub-legacy "* ]] && probe="update-grub -y >/dev/null 2>&1; echo update-grub=\$?; grep '^kernel' /boot/grub/menu.lst"
   [[ " $options " == *" selinux "* ]] && probe="echo enforce=\$(cat /sys/fs/selinux/enforce); ls -Z $(python3 -c 'import json,sys; print(" ".join(sorted({c["target"] for c in json.load(open(sys.argv[1]))["changes"] if c["target"].startswith("/")})))' "$run/all.json")"
   if [ "$result" = OK ]; then
     if boot_seconds=$(boot_ssh "$out" "$firmware" "$nic" "$run/serial.log" 600 "$probe" "$run/probe.txt"); then
@@ -408,7 +431,14 @@ run_guest() {  # LINE
       result=FAIL; why="no SSH after ${boot_seconds}s; serial: $(tr -d '\r' < "$run/serial.log" | tail -5 | tr '\n' ' ')"
     fi
   fi
-  if [ "$result" = OK ] && [ -n "$probe" ]; then
+  if [ "$result" = OK ] && [[ " $options " == *" grub-legacy "* ]]; then
+    cat "$run/probe.txt" >&2
+    if ! grep -q '^update-grub=0$' "$run/probe.txt" || ! grep -q '^kernel' "$run/probe.txt" ||
+      grep '^kernel' "$run/probe.txt" | grep -v -q 'root=UUID=.*console=ttyS0'; then
+      result=FAIL; why="the guest's own update-grub wrote a menu EC2 would not boot: $(head -c 300 "$run/probe.txt" | tr '\n' ' ')"
+    fi
+  fi
+  if [ "$result" = OK ] && [[ " $options " == *" selinux "* ]]; then
     cat "$run/probe.txt" >&2
     grep -q "^enforce=1$" "$run/probe.txt" || { result=FAIL; why="the booted guest does not enforce SELinux: $(head -c 300 "$run/probe.txt")"; }
     if grep -E "unlabeled|\?" "$run/probe.txt" | grep -v "^enforce" >&2; then result=FAIL; why="files vmfix changed are unlabelled in the running guest"; fi
