@@ -85,6 +85,18 @@ TEST(Ovf, RefusesDtdsEntitiesAndMalformedXml) {
     EXPECT_NE(std::string(e.what()).find("m.ovf: malformed OVF"), std::string::npos) << e.what();
   }
   EXPECT_THROW(parse_ovf("<NotAnEnvelope/>", "n.ovf"), BadInput);
+  // Elements nested 100,000 deep: libxml2 refuses more than 256 levels (without XML_PARSE_HUGE,
+  // which vmfix does not ask for), so the OVF's element walks, which recurse, never see them.
+  std::string deep = "<Envelope><VirtualSystem>";
+  for (int i = 0; i < 100000; ++i) deep += "<Item>";
+  for (int i = 0; i < 100000; ++i) deep += "</Item>";
+  deep += "</VirtualSystem></Envelope>";
+  try {
+    parse_ovf(deep, "d.ovf");
+    FAIL() << "accepted";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("d.ovf: malformed OVF"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Ovf, CorpusDescriptors) {
