@@ -179,8 +179,9 @@ TEST(Profiles, AProfileExtendsABuiltInOneWithItsDifferences) {
       << "a change is validated like a rule";
 }
 
-// A profile nesting 100,000 arrays is refused as it is read: nlohmann::json copies values
-// recursively, and copying it into the extended profile overflowed the stack.
+// Profile text nesting 100,000 arrays is refused as it is read (the profiles are built in today,
+// but parse_profile takes any text): nlohmann::json copies values recursively, and copying such
+// a value into the extended profile overflowed the stack.
 TEST(Profiles, DeeplyNestedValuesAreRefusedNotCopied) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   try {
