@@ -10,12 +10,15 @@
 # build-fuzz/crashes/.
 #   scripts/fuzz.sh --runs N [TARGET...]   the long run: each target until N executions (no time
 #   limit), two targets at once on a machine with two or more cores; the corpus grows in
-#   build-fuzz/corpus/ and carries over to the next run.
+#   build-fuzz/corpus/ and carries over to the next run; each target logs to
+#   build-fuzz/TARGET-runs.log, so short runs beside it (scripts/test.sh) leave that log alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=()
+log_suffix=""
 if [ "${1:-}" = --runs ]; then
   limit=(-runs="$2")
+  log_suffix="-runs"  # a long run keeps its own log: a short run meanwhile would truncate it
   shift 2
 else
   limit=(-max_total_time="${1:-20}")
@@ -72,19 +75,19 @@ fi
 mkdir -p build-fuzz/crashes
 # One target's run; its figures (executions, new units, coverage, seconds) on one line.
 fuzz_one() {
-  local target=$1 start=$SECONDS
+  local target=$1 start=$SECONDS log=build-fuzz/$1$log_suffix.log
   mkdir -p "build-fuzz/corpus/$target"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       "build-fuzz/fuzz/fuzz_$target" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
       -artifact_prefix="build-fuzz/crashes/$target-" -print_final_stats=1 \
-      "build-fuzz/corpus/$target" "$seeds/$target" >"build-fuzz/$target.log" 2>&1; then
-    tail -40 "build-fuzz/$target.log"
+      "build-fuzz/corpus/$target" "$seeds/$target" >"$log" 2>&1; then
+    tail -40 "$log"
     echo "fuzz: $target FAILED; the input is in build-fuzz/crashes/" >&2
     return 1
   fi
   printf 'fuzz: %-16s %s %s, %ss\n' "$target" \
-    "$(grep -E '^stat::number_of_executed_units|^stat::new_units_added' "build-fuzz/$target.log" | tr '\n' ' ')" \
-    "$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "build-fuzz/$target.log" | tail -n1)" "$((SECONDS - start))"
+    "$(grep -a -E '^stat::number_of_executed_units|^stat::new_units_added' "$log" | tr '\n' ' ')" \
+    "$(grep -a -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n1)" "$((SECONDS - start))"
 }
 echo "fuzz: ${limit[*]#-} per target"
 if [[ "${limit[0]}" == -runs=* ]] && [ "$(nproc)" -ge 2 ]; then
