@@ -345,37 +345,55 @@ bool is_word_char(char c) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// GUID, after "PARTUUID=", "PARTUUID=\"" or "by-partuuid/" (any case), becomes `partuuid`.
-void rename_partuuid(std::string& text, std::string_view guid, std::string_view partuuid) {
-  for (size_t at = find_icase(text, guid); at != std::string::npos; at = find_icase(text, guid, at + 1)) {
-    const std::string_view before = std::string_view(text).substr(0, at);
-    auto ends_with = [&](std::string_view tail) {
-      return before.size() >= tail.size() && equals_icase(before.substr(before.size() - tail.size()), tail);
-    };
-    if (ends_with("PARTUUID=") || ends_with("PARTUUID=\"") || ends_with("by-partuuid/"))
-      text.replace(at, guid.size(), partuuid);
+// `text` with the occurrences of `needle` that `takes(at, from)` accepts replaced by `by`, in one
+// pass over the original text as std::regex_replace makes it: `from` is where the text after the
+// previous replacement starts, and no match may begin before it. (Replacing in place moved the
+// rest of the file at each match: quadratic on a large grub.cfg full of matches.)
+template <class Takes>
+std::string replaced(std::string_view text, std::string_view needle, std::string_view by, bool icase, Takes takes) {
+  auto find = [&](size_t from) { return icase ? find_icase(text, needle, from) : text.find(needle, from); };
+  std::string out;
+  size_t copied = 0;
+  for (size_t at = find(0); at != std::string_view::npos;) {
+    if (!takes(at, copied)) {
+      at = find(at + 1);
+      continue;
+    }
+    out.append(text.substr(copied, at - copied)).append(by);
+    copied = at + needle.size();
+    at = find(copied);
   }
+  return out.append(text.substr(copied));
+}
+
+// GUID, after "PARTUUID=", "PARTUUID=\"" or "by-partuuid/" (any case), becomes `partuuid`.
+std::string renamed_partuuid(std::string_view text, std::string_view guid, std::string_view partuuid) {
+  return replaced(text, guid, partuuid, true, [&](size_t at, size_t from) {
+    for (std::string_view prefix : {"PARTUUID=", "PARTUUID=\"", "by-partuuid/"})
+      if (at >= from + prefix.size() && equals_icase(text.substr(at - prefix.size(), prefix.size()), prefix))
+        return true;
+    return false;
+  });
 }
 
 // "hdN,gptM" becomes "hdN,msdosK": N one or more digits, M not followed by a letter, digit or '_'.
-void rename_hint(std::string& text, int gpt_number, int mbr_number) {
+std::string renamed_hint(std::string_view text, int gpt_number, int mbr_number) {
   const std::string from = "gpt" + std::to_string(gpt_number), to = "msdos" + std::to_string(mbr_number);
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + 1)) {
+  return replaced(text, from, to, false, [&](size_t at, size_t start) {
     const size_t end = at + from.size();
-    if ((end < text.size() && is_word_char(text[end])) || at == 0 || text[at - 1] != ',') continue;
+    if ((end < text.size() && is_word_char(text[end])) || at == 0 || text[at - 1] != ',') return false;
     size_t digits = at - 1;
     while (digits > 0 && is_digit(text[digits - 1])) --digits;
-    if (digits < at - 1 && digits >= 2 && text.compare(digits - 2, 2, "hd") == 0) text.replace(at, from.size(), to);
-  }
+    return digits < at - 1 && digits >= start + 2 && text.substr(digits - 2, 2) == "hd";
+  });
 }
 
 // `word` where it stands alone (no letter, digit or '_' on either side) becomes `by`.
-void replace_word(std::string& text, std::string_view word, std::string_view by) {
-  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+std::string renamed_word(std::string_view text, std::string_view word, std::string_view by) {
+  return replaced(text, word, by, false, [&](size_t at, size_t) {
     const size_t end = at + word.size();
-    if ((at > 0 && is_word_char(text[at - 1])) || (end < text.size() && is_word_char(text[end]))) continue;
-    text.replace(at, word.size(), by);
-  }
+    return (at == 0 || !is_word_char(text[at - 1])) && (end == text.size() || !is_word_char(text[end]));
+  });
 }
 
 }  // namespace
@@ -385,11 +403,10 @@ std::string with_mbr_names(std::string text, const PartitionTable& gpt, const Mb
     auto source = std::find_if(gpt.partitions.begin(), gpt.partitions.end(),
                                [&](const Partition& p) { return p.number == e.gpt_number; });
     if (source != gpt.partitions.end() && !source->gpt_guid.empty())
-      rename_partuuid(text, source->gpt_guid, mbr_partuuid(plan.disk_signature, e.number));
-    rename_hint(text, e.gpt_number, e.number);
+      text = renamed_partuuid(text, source->gpt_guid, mbr_partuuid(plan.disk_signature, e.number));
+    text = renamed_hint(text, e.gpt_number, e.number);
   }
-  replace_word(text, "part_gpt", "part_msdos");
-  return text;
+  return renamed_word(text, "part_gpt", "part_msdos");
 }
 
 }  // namespace vmfix::disk

@@ -281,21 +281,23 @@ TEST(GptToMbr, ReasonsWhenNotPossible) {
               HasSubstr("the boot partition 1 would not remain on the disk"));
 }
 
-// Two GPT partitions that become MBR 1 and 2, numbered the other way round.
+// Three GPT partitions that become MBR 1, 2 and 11 (the first two numbered the other way round;
+// 11's PARTUUID ends "-0b", which a following "y-partuuid/" would turn into "by-partuuid/").
 struct RenameCase {
   PartitionTable gpt;
   MbrPlan plan;
   RenameCase() {
     gpt.kind = "gpt";
     for (const auto& [number, guid] :
-         {std::pair{2, "6E3B1F2A-9C4D-4E5F-8A7B-1C2D3E4F5A6B"}, std::pair{3, "0F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0"}}) {
+         {std::pair{2, "6E3B1F2A-9C4D-4E5F-8A7B-1C2D3E4F5A6B"}, std::pair{3, "0F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0"},
+          std::pair{4, "A1B2C3D4-E5F6-4789-9ABC-DEF012345678"}}) {
       Partition p;
       p.number = number;
       p.gpt_guid = guid;
       gpt.partitions.push_back(p);
     }
     plan.disk_signature = 0x1a2b3c4d;
-    for (const auto& [mbr, from] : {std::pair{1, 3}, std::pair{2, 2}}) {
+    for (const auto& [mbr, from] : {std::pair{1, 3}, std::pair{2, 2}, std::pair{11, 4}}) {
       MbrEntry e;
       e.number = mbr;
       e.gpt_number = from;
@@ -320,6 +322,15 @@ TEST(GptToMbr, ConfigurationNamesTheMbrPartitions) {
   // "hd" and a hundred thousand digits: std::regex, which did this once, overflowed the stack.
   const std::string digits(100000, '7');
   EXPECT_EQ(with_mbr_names("(hd" + digits + ",gpt2)", c.gpt, c.plan), "(hd" + digits + ",msdos2)");
+  // Four hundred thousand matches in 4 MiB, renamed in one pass (in place, each moved the rest).
+  std::string many, renamed;
+  for (int i = 0; i < 400000; ++i) many += "part_gpt\n", renamed += "part_msdos\n";
+  EXPECT_EQ(with_mbr_names(many, c.gpt, c.plan), renamed);
+  // A name made by a replacement is not read again: "-0b" + "y-partuuid/" is no "by-partuuid/".
+  EXPECT_EQ(with_mbr_names("PARTUUID=A1B2C3D4-E5F6-4789-9ABC-DEF012345678y-partuuid/A1B2C3D4-E5F6-4789-9ABC-"
+                           "DEF012345678",
+                           c.gpt, c.plan),
+            "PARTUUID=1a2b3c4d-0by-partuuid/A1B2C3D4-E5F6-4789-9ABC-DEF012345678");
 }
 
 // The renaming against the regular expressions that did it before, on text made of the pieces
@@ -328,7 +339,7 @@ TEST(GptToMbr, RenamingAgreesWithTheRegularExpressions) {
   const RenameCase c;
   auto by_regex = [&](std::string text) {
     for (const MbrEntry& e : c.plan.entries) {
-      const std::string guid = e.gpt_number == 2 ? c.gpt.partitions[0].gpt_guid : c.gpt.partitions[1].gpt_guid;
+      const std::string guid = c.gpt.partitions[static_cast<size_t>(e.gpt_number - 2)].gpt_guid;
       text = std::regex_replace(text, std::regex("(PARTUUID=\"?|by-partuuid/)" + guid, std::regex::icase),
                                 "$01" + mbr_partuuid(c.plan.disk_signature, e.number));
       text = std::regex_replace(text, std::regex("(hd[0-9]+,)gpt" + std::to_string(e.gpt_number) + "\\b"),
@@ -343,6 +354,9 @@ TEST(GptToMbr, RenamingAgreesWithTheRegularExpressions) {
                                         "BY-PARTUUID/",
                                         "6E3B1F2A-9C4D-4E5F-8A7B-1C2D3E4F5A6B",
                                         "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+                                        "A1B2C3D4-E5F6-4789-9ABC-DEF012345678",
+                                        "y-partuuid/",
+                                        "gpt4",
                                         "hd",
                                         "0",
                                         "12",
