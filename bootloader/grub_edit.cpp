@@ -414,19 +414,13 @@ std::string with_grub_cfg_default(std::string_view text, const std::string& valu
 
 namespace {
 
-// Where the options of a "# kopt=" line start: Debian's and Ubuntu's update-grub for GRUB legacy
-// writes every kernel line of menu.lst's automatic list from it ("# kopt_2_6_8=" for one kernel
-// series). npos for any other line.
+// Where the options of menu.lst's "# kopt=" line start, as Debian's and Ubuntu's update-grub for
+// GRUB legacy reads it (`^# kopt=`) to write every kernel line of its automatic list; npos for any
+// other line. Its per-series "# kopt_2_6_8=" lines are left alone: they often name a disk long
+// gone, for kernels no longer installed, and an unresolvable name there would block the image.
 size_t kopt_options_at(std::string_view line) {
-  size_t at = line.find_first_not_of(" \t");
-  if (at == std::string_view::npos || line[at] != '#') return std::string_view::npos;
-  at = line.find_first_not_of(" \t", at + 1);
-  if (at == std::string_view::npos || line.substr(at, 4) != "kopt") return std::string_view::npos;
-  const size_t eq = line.find('=', at);
-  if (eq == std::string_view::npos) return std::string_view::npos;
-  const std::string_view series = line.substr(at + 4, eq - at - 4);  // "" or "_2_6_8"
-  const bool named = series.empty() || (series.front() == '_' && series.find_first_of(" \t") == std::string_view::npos);
-  return named ? eq + 1 : std::string_view::npos;
+  constexpr std::string_view kKopt = "# kopt=";
+  return line.starts_with(kKopt) ? kKopt.size() : std::string_view::npos;
 }
 
 }  // namespace

@@ -434,7 +434,7 @@ run_guest() {  # LINE
   if [ "$result" = OK ] && [[ " $options " == *" grub-legacy "* ]]; then
     cat "$run/probe.txt" >&2
     if ! grep -q '^update-grub=0$' "$run/probe.txt" || ! grep -q '^kernel' "$run/probe.txt" ||
-      grep '^kernel' "$run/probe.txt" | grep -v -q 'root=UUID=.*console=ttyS0'; then
+      grep '^kernel' "$run/probe.txt" | grep -v 'root=UUID=.*console=ttyS0' >/dev/null; then
       result=FAIL; why="the guest's own update-grub wrote a menu EC2 would not boot: $(head -c 300 "$run/probe.txt" | tr '\n' ' ')"
     fi
   fi

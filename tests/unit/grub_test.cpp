@@ -145,6 +145,7 @@ TEST(GrubEdit, GrubLegacyMenu) {
 
 // Debian's update-grub for GRUB legacy writes the kernel lines of its automatic list from
 // "# kopt=": edited as the kernel lines are, so the guest's next update-grub writes the same.
+// Per-series lines ("kopt_2_6_8") and lines update-grub does not read stay as they are.
 TEST(GrubEdit, GrubLegacyKoptOptionsOfDebiansUpdateGrub) {
   const std::string menu =
       "timeout\t\t5\n### BEGIN AUTOMAGIC KERNELS LIST\n## e.g. kopt=root=/dev/hda1 ro\n"
@@ -156,7 +157,7 @@ TEST(GrubEdit, GrubLegacyKoptOptionsOfDebiansUpdateGrub) {
   EXPECT_EQ(edited,
             "timeout\t\t5\n### BEGIN AUTOMAGIC KERNELS LIST\n## e.g. kopt=root=/dev/hda1 ro\n"
             "# kopt=root=UUID=1111-root ro console=tty0 console=ttyS0,115200\n"
-            "#kopt_2_6_8=root=/dev/sda1 ro console=tty0 console=ttyS0,115200\n# kopt is the option\n"
+            "#kopt_2_6_8=root=/dev/sda1 ro\n# kopt is the option\n"
             "# defoptions=quiet\n# groot=(hd0,0)\n## ## End Default Options ##\n\n"
             "title\t\tDebian GNU/Linux, kernel 6.1.0-28-amd64\nroot\t\t(hd0,0)\n"
             "kernel\t\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=1111-root ro quiet console=tty0 console=ttyS0,115200\n"
