@@ -17,6 +17,8 @@ enum class FailOn {
   retryable,  // some image failed in a way the next run retries: cluster tasks retry only then
 };
 
+inline constexpr int kMaxShards = 100000;  // --shard I/N: N at most this
+
 struct BatchOptions {
   std::string mode = "all";  // "all", "check", "fix", "dry-run"
   std::optional<std::string> fix, skip, output_format, unattend;

@@ -57,7 +57,7 @@ std::pair<int, int> parse_shard(const std::string& text) {
   char* end = nullptr;
   const long index = slash == std::string::npos ? -1 : std::strtol(text.c_str(), &end, 10);
   const long count = slash == std::string::npos ? -1 : std::strtol(text.c_str() + slash + 1, nullptr, 10);
-  if (slash == std::string::npos || end != text.c_str() + slash || count < 1 || count > 100000 || index < 0 ||
+  if (slash == std::string::npos || end != text.c_str() + slash || count < 1 || count > kMaxShards || index < 0 ||
       index >= count)
     throw UsageError(fmt::format("--shard '{}': give I/N with 0 <= I < N", text));
   return {static_cast<int>(index), static_cast<int>(count)};

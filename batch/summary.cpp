@@ -142,18 +142,26 @@ int run_merge(const BatchOptions& options) {
     } catch (const std::exception& e) {
       throw BadInput(fmt::format("{}: not a batch summary: {}", file.string(), e.what()));
     }
-    if (summary.value("schema", "") != kSchema)
-      throw BadInput(fmt::format("{}: not a {} summary", file.string(), kSchema));
-    const int shard_count = summary["shard"]["count"].get<int>();
+    int shard_count = 0, shard_index = 0;
+    try {  // a file in the output directory: any shape, any value
+      if (!summary.is_object() || summary.value("schema", "") != kSchema)
+        throw BadInput(fmt::format("{}: not a {} summary", file.string(), kSchema));
+      shard_count = summary.at("shard").at("count").get<int>();
+      shard_index = summary.at("shard").at("index").get<int>();
+      mode = summary.value("mode", "");
+      source = summary.value("source", "");
+      for (const auto& image : summary.at("images"))
+        if (keys.insert(image.at("image").get<std::string>()).second) images.push_back(image);
+    } catch (const nlohmann::json::exception& e) {
+      throw BadInput(fmt::format("{}: not a batch summary: {}", file.string(), e.what()));
+    }
+    if (shard_count < 1 || shard_count > kMaxShards || shard_index < 0 || shard_index >= shard_count)
+      throw BadInput(fmt::format("{}: shard {} of {} is no shard", file.string(), shard_index, shard_count));
     if (count && shard_count != count)
       throw BadInput(
           fmt::format("{}: a summary of {} shards among summaries of {}", file.string(), shard_count, count));
     count = shard_count;
-    shards.insert(summary["shard"]["index"].get<int>());
-    mode = summary.value("mode", "");
-    source = summary.value("source", "");
-    for (const auto& image : summary["images"])
-      if (keys.insert(image["image"].get<std::string>()).second) images.push_back(image);
+    shards.insert(shard_index);
   }
   std::vector<int> missing;
   for (int i = 0; i < count; ++i)

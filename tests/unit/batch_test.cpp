@@ -438,3 +438,41 @@ TEST(BatchSummary, FailingRulesPerImageTotalsPerRuleAndTheExitPolicies) {
 }
 
 }  // namespace vmfix::batch
+
+namespace vmfix::batch {
+
+// Shard summaries are files in an output directory: any shape or value in them is one clear
+// error naming the file, never nlohmann's type_error as an internal error, and never a shard
+// count that would list two billion missing shards.
+TEST(BatchMerge, SummariesOfAnyShapeAreRefusedByName) {
+  TempDir out("vmfix-batch-merge");
+  BatchOptions options;
+  options.merge = true;
+  options.output_dir = out.path() / "merged";
+  const std::string good = R"({"schema": "vmfix.batch/1", "shard": {"index": 0, "count": 1}, "images": []})";
+  const std::vector<std::string> bad{
+      "[]",
+      R"({"schema": "vmfix.batch/1"})",
+      R"({"schema": "vmfix.batch/1", "shard": {"index": "0", "count": 1}, "images": []})",
+      R"({"schema": "vmfix.batch/1", "shard": {"index": 0, "count": 1}, "images": [{"image": 7}]})",
+      R"({"schema": "vmfix.batch/1", "shard": {"index": 0, "count": 1}, "images": 5})",
+      R"({"schema": "vmfix.batch/1", "shard": {"index": 0, "count": 2147483647}, "images": []})",
+      R"({"schema": "vmfix.batch/1", "shard": {"index": 3, "count": 2}, "images": []})"};
+  for (const std::string& text : bad) {
+    SCOPED_TRACE(text);
+    const fs::path file = out.path() / "summary-shard-0.json";
+    test::write_file(file, text);
+    options.inputs = {file};
+    try {
+      run_merge(options);
+      ADD_FAILURE() << "merged";
+    } catch (const BadInput& e) {
+      EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+    }
+  }
+  test::write_file(out.path() / "summary-shard-0.json", good);
+  options.inputs = {out.path() / "summary-shard-0.json"};
+  EXPECT_EQ(run_merge(options), kExitReady);
+}
+
+}  // namespace vmfix::batch
