@@ -439,6 +439,12 @@ std::string ec2_grub_legacy(std::string_view text, const Ec2Args& ec2, int defau
       line = line.substr(0, options) + ec2_kernel_args(line.substr(options), ec2);
       continue;
     }
+    // update-grub appends "# defoptions=" to every kernel line: a resume=/dev/... there by UUID too
+    // (the console and the NVMe timeout are kopt's already).
+    if (constexpr std::string_view kDefoptions = "# defoptions="; line.starts_with(kDefoptions)) {
+      line = std::string(kDefoptions) + with_device_uuids(line.substr(kDefoptions.size()), ec2.uuid_of);
+      continue;
+    }
     const std::string trimmed(trim(line));  // a copy: `line` is rewritten below
     for (std::string_view key : {"timeout", "default"}) {
       if (!trimmed.starts_with(key) || trimmed.size() == key.size() ||

@@ -171,7 +171,7 @@ constexpr const char* kChanges =
     "`/etc/default/grub` (`GRUB_DISABLE_LINUX_UUID=true` becomes `false`, device names typed into "
     "`GRUB_CMDLINE_LINUX*` become UUIDs) so that a later `update-grub` in the guest writes the same; "
     "for GRUB legacy, Debian's `update-grub` writes its kernel lines from menu.lst's `# kopt=`, "
-    "which is edited as the kernel lines are. "
+    "which is edited as the kernel lines are, and `# defoptions=` (its device names by UUID). "
     "Only when no entry boots an installed kernel does the guest's `grub-mkconfig` run in the "
     "appliance (os-prober off, a temporary device map naming the disk by its label's link, such as "
     "`/dev/disk/guestfs/vmfixa`); then every "

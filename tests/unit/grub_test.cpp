@@ -149,8 +149,9 @@ TEST(GrubEdit, GrubLegacyMenu) {
 TEST(GrubEdit, GrubLegacyKoptOptionsOfDebiansUpdateGrub) {
   const std::string menu =
       "timeout\t\t5\n### BEGIN AUTOMAGIC KERNELS LIST\n## e.g. kopt=root=/dev/hda1 ro\n"
-      "# kopt=root=/dev/sda3 ro\n#kopt_2_6_8=root=/dev/sda1 ro\n# kopt is the option\n# defoptions=quiet\n"
-      "# groot=(hd0,0)\n## ## End Default Options ##\n\ntitle\t\tDebian GNU/Linux, kernel 6.1.0-28-amd64\n"
+      "# kopt=root=/dev/sda3 ro\n#kopt_2_6_8=root=/dev/sda1 ro\n# kopt is the option\n"
+      "# defoptions=quiet resume=/dev/sda2\n# groot=(hd0,0)\n## ## End Default Options ##\n\ntitle\t\tDebian "
+      "GNU/Linux, kernel 6.1.0-28-amd64\n"
       "root\t\t(hd0,0)\nkernel\t\t/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda3 ro quiet\n"
       "initrd\t\t/boot/initrd.img-6.1.0-28-amd64\n### END DEBIAN AUTOMAGIC KERNELS LIST\n";
   const std::string edited = ec2_grub_legacy(menu, kUuids);
@@ -158,7 +159,7 @@ TEST(GrubEdit, GrubLegacyKoptOptionsOfDebiansUpdateGrub) {
             "timeout\t\t5\n### BEGIN AUTOMAGIC KERNELS LIST\n## e.g. kopt=root=/dev/hda1 ro\n"
             "# kopt=root=UUID=1111-root ro console=tty0 console=ttyS0,115200\n"
             "#kopt_2_6_8=root=/dev/sda1 ro\n# kopt is the option\n"
-            "# defoptions=quiet\n# groot=(hd0,0)\n## ## End Default Options ##\n\n"
+            "# defoptions=quiet resume=UUID=2222-swap\n# groot=(hd0,0)\n## ## End Default Options ##\n\n"
             "title\t\tDebian GNU/Linux, kernel 6.1.0-28-amd64\nroot\t\t(hd0,0)\n"
             "kernel\t\t/boot/vmlinuz-6.1.0-28-amd64 root=UUID=1111-root ro quiet console=tty0 console=ttyS0,115200\n"
             "initrd\t\t/boot/initrd.img-6.1.0-28-amd64\n### END DEBIAN AUTOMAGIC KERNELS LIST\n");
