@@ -339,11 +339,6 @@ namespace {
 // The names below are matched by hand, not with std::regex: its matcher recurses once per
 // character a repetition takes, and a guest's grub.cfg holding "hd" and a hundred thousand digits
 // overflowed the stack.
-bool is_word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // `text` with the occurrences of `needle` that `takes(at, from)` accepts replaced by `by`, in one
 // pass over the original text as std::regex_replace makes it: `from` is where the text after the
@@ -383,7 +378,7 @@ std::string renamed_hint(std::string_view text, int gpt_number, int mbr_number) 
     const size_t end = at + from.size();
     if ((end < text.size() && is_word_char(text[end])) || at == 0 || text[at - 1] != ',') return false;
     size_t digits = at - 1;
-    while (digits > 0 && is_digit(text[digits - 1])) --digits;
+    while (digits > 0 && is_ascii_digit(text[digits - 1])) --digits;
     return digits < at - 1 && digits >= start + 2 && text.substr(digits - 2, 2) == "hd";
   });
 }

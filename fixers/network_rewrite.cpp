@@ -70,8 +70,7 @@ std::string assignment_key(std::string_view line) {
 bool is_numbered(std::string_view key, std::string_view name, size_t min_digits = 0) {
   if (!key.starts_with(name)) return false;
   const std::string_view digits = key.substr(name.size());
-  return digits.size() >= min_digits &&
-         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return digits.size() >= min_digits && std::all_of(digits.begin(), digits.end(), is_ascii_digit);
 }
 
 // ifcfg keys of a static IPv4 configuration: IPADDR, PREFIX, NETMASK and GATEWAY (numbered or

@@ -1,12 +1,13 @@
 #include "inspect/device_name.h"
 
+#include "support/text.h"
+
 namespace vmfix::inspect {
 namespace {
 
 // The kernel names 26 + 26² + 26³ sd disks with up to three letters; a guest never has more.
 constexpr size_t kMaxDisks = 26 + 26 * 26 + 26 * 26 * 26;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 
 // A device name read left to right: each step takes what it matches from the front, or nothing.
@@ -25,9 +26,9 @@ struct NameReader {
     return run;
   }
   std::string_view take_partition() {  // "pN", or nothing
-    if (rest.size() < 2 || rest[0] != 'p' || !is_digit(rest[1])) return {};
+    if (rest.size() < 2 || rest[0] != 'p' || !is_ascii_digit(rest[1])) return {};
     rest.remove_prefix(1);
-    return take_run(is_digit);
+    return take_run(is_ascii_digit);
   }
 };
 
@@ -60,15 +61,15 @@ std::optional<KernelDeviceName> parse_kernel_device_name(std::string_view spec) 
     const std::string_view letters = name.take_run(is_lower);
     if (letters.empty()) return std::nullopt;
     device.disk = disk_of_letters(letters);
-    device.partition = name.take_run(is_digit);
+    device.partition = name.take_run(is_ascii_digit);
   } else if (name.take("nvme")) {  // controller C, namespace N
-    const std::string_view controller = name.take_run(is_digit);
-    if (controller.empty() || !name.take("n") || name.take_run(is_digit).empty()) return std::nullopt;
+    const std::string_view controller = name.take_run(is_ascii_digit);
+    if (controller.empty() || !name.take("n") || name.take_run(is_ascii_digit).empty()) return std::nullopt;
     device.disk = disk_of_number(controller);
     device.partition = name.take_partition();
   } else if (name.take("cciss/c")) {  // controller C, disk D
-    if (name.take_run(is_digit).empty() || !name.take("d")) return std::nullopt;
-    const std::string_view disk = name.take_run(is_digit);
+    if (name.take_run(is_ascii_digit).empty() || !name.take("d")) return std::nullopt;
+    const std::string_view disk = name.take_run(is_ascii_digit);
     if (disk.empty()) return std::nullopt;
     device.disk = disk_of_number(disk);
     device.partition = name.take_partition();

@@ -21,11 +21,9 @@ struct ReleaseData {
   std::optional<std::pair<int, int>> version;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 // The end of the run of digits that starts at `at`.
 size_t digits_end(std::string_view text, size_t at) {
-  while (at < text.size() && is_digit(text[at])) ++at;
+  while (at < text.size() && is_ascii_digit(text[at])) ++at;
   return at;
 }
 
@@ -41,13 +39,13 @@ std::optional<int> to_int(std::string_view digits) {
 void parse_version(std::string_view text, ReleaseData& data) {
   std::optional<std::pair<size_t, size_t>> first_number;  // where it starts and ends
   for (size_t at = 0; at < text.size();) {
-    if (!is_digit(text[at])) {
+    if (!is_ascii_digit(text[at])) {
       ++at;
       continue;
     }
     const size_t end = digits_end(text, at);
     if (!first_number) first_number = {at, end};
-    if (end + 1 < text.size() && text[end] == '.' && is_digit(text[end + 1])) {
+    if (end + 1 < text.size() && text[end] == '.' && is_ascii_digit(text[end + 1])) {
       const std::optional<int> major = to_int(text.substr(at, end - at));
       const std::optional<int> minor = to_int(text.substr(end + 1, digits_end(text, end + 1) - end - 1));
       if (major && minor) data.version = {*major, *minor};

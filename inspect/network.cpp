@@ -162,9 +162,7 @@ namespace {
 // The names source-directory reads, as run-parts picks them (ifupdown uses its rules): ASCII
 // letters, digits, '_' and '-' only, so "eth0.bak~" and "eth0.dpkg-old" are skipped.
 bool run_parts_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return is_word_char(c) || c == '-'; });
 }
 
 // /etc/network/interfaces and everything it pulls in with source / source-directory.

@@ -1,8 +1,9 @@
 #pragma once
 // JSON from files vmfix does not control: AWS import documents, batch manifests, and the
-// summaries and reports a batch leaves in its output directory (and the profile parser's text). nlohmann::json parses
-// and frees nested values without recursion, but copies, compares and prints them recursively: a document of 100,000
-// nested arrays parsed, then overflowed the stack when it was printed. Such a document is refused while it is parsed.
+// summaries and reports a batch leaves in its output directory (and the profile parser's text).
+// nlohmann::json parses and frees nested values without recursion, but copies, compares and
+// prints them recursively: a document of 100,000 nested arrays parsed, then overflowed the stack
+// when it was printed. Such a document is refused while it is parsed.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>

@@ -15,6 +15,12 @@ std::string unquote(std::string_view value);
 std::vector<std::string> split_words(std::string_view text);
 // The pieces between the separators, empty ones included ("a,,b" is "a", "", "b"; "" is one "").
 std::vector<std::string_view> split_list(std::string_view text, char separator);
+// ASCII only, whatever the locale: guest text is bytes.
+inline bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+// A letter, digit or '_': a word character as regular expressions' \w and \b mean it.
+inline bool is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_ascii_digit(c) || c == '_';
+}
 bool starts_with_icase(std::string_view text, std::string_view prefix);
 bool equals_icase(std::string_view a, std::string_view b);
 // Whether `text` holds `needle`, ASCII letters compared without regard to case.
