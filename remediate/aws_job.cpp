@@ -77,35 +77,27 @@ class AwsCli {
   TempDir scratch_;
 };
 
-// The document, checked before anything is uploaded.
-json read_document(const fs::path& path, bool uploading) {
-  json document;
+// `object`'s member `key`; null when `object` is no object or has no such member.
+const json& member_of(const json& object, const char* key) {
+  static const json none;
+  if (!object.is_object()) return none;
+  const auto it = object.find(key);
+  return it == object.end() ? none : *it;
+}
+
+// The document at `path`; with `uploading`, the files it uploads must be there.
+ImportDocument read_document(const fs::path& path, bool uploading) {
+  std::string text;
   try {
-    document = parse_untrusted_json(read_host_file(path));
-  } catch (const json::exception& e) {
-    throw BadInput(fmt::format("{}: not JSON: {}", path.string(), e.what()));
+    text = read_host_file(path);
   } catch (const Error& e) {
     throw BadInput(e.what());
   }
-  auto bad = [&](const std::string& why) { return BadInput(fmt::format("{}: {}", path.string(), why)); };
-  if (!document.is_object() || document.value("schema", "") != "vmfix.aws-import/1")
-    throw bad("not a vmfix.aws-import/1 document (write one with --aws-import-json)");
-  const std::string route = document.value("route", "");
-  if (route != "import-image" && route != "import-snapshot") throw bad("route must be import-image or import-snapshot");
-  const char* part = route == "import-image" ? "import_image" : "import_snapshot";
-  if (!document.contains(part) || (route == "import-snapshot" && !document.contains("register_image")))
-    throw bad(fmt::format("the {} route needs {}", route,
-                          route == "import-image" ? "import_image" : "import_snapshot and register_image"));
-  if (!document.value("problems", json::array()).empty())
-    throw bad(fmt::format("it cannot be run as it is: {}", document["problems"].dump()));
-  if (!document.contains("upload") || !document["upload"].is_array()) throw bad("no upload list");
-  for (const json& upload : document["upload"]) {
-    const std::string file = upload.value("file", ""), url = upload.value("url", "");
-    if (!is_s3_url(url)) throw bad(fmt::format("{} is not an s3:// URL", url));
-    if (url.find("{{s3-bucket}}") != std::string::npos)
-      throw bad("no bucket: write the document with --s3 s3://BUCKET/");
-    if (uploading && !fs::is_regular_file(file)) throw bad(fmt::format("{}: no such file to upload", file));
-  }
+  ImportDocument document = parse_import_document(text, path.string());
+  if (uploading)
+    for (const ImportDocument::Upload& upload : document.uploads)
+      if (!fs::is_regular_file(upload.file))
+        throw BadInput(fmt::format("{}: {}: no such file to upload", path.string(), upload.file));
   return document;
 }
 
@@ -137,13 +129,13 @@ json poll_task(AwsCli& aws, const TaskKind& kind, const std::string& task) {
   }
 }
 
-std::string run_snapshot_route(AwsCli& aws, json document) {
+std::string run_snapshot_route(AwsCli& aws, const ImportDocument& document) {
   std::vector<std::string> snapshots;
-  for (const json& request : document["import_snapshot"]) {
+  for (const json& request : document.import_snapshot) {
     const json started = aws.ec2("import-snapshot", {}, &request);
     snapshots.push_back(poll_task(aws, kSnapshotTask, started.value("ImportTaskId", "")).value("SnapshotId", ""));
   }
-  std::string text = document["register_image"].dump();
+  std::string text = document.register_image.dump();
   for (size_t i = 0; i < snapshots.size(); ++i) {
     const std::string placeholder = fmt::format("{{{{snapshot-id:{}}}}}", i);
     for (size_t at; (at = text.find(placeholder)) != std::string::npos;)
@@ -174,17 +166,67 @@ std::string rule_predicting(const std::string& status_message) {
   return "";
 }
 
+ImportDocument parse_import_document(std::string_view text, const std::string& where) {
+  auto bad = [&](const std::string& why) { return BadInput(fmt::format("{}: {}", where, why)); };
+  json document;
+  try {
+    document = parse_untrusted_json(text);
+  } catch (const json::exception& e) {
+    throw bad(fmt::format("not JSON: {}", e.what()));
+  }
+  // Members are compared and tested for their type, never converted: a value of another type
+  // is this document's fault, not an exception from the JSON library.
+  auto member = [&](const char* key) -> const json& { return member_of(document, key); };
+  if (!document.is_object() || member("schema") != "vmfix.aws-import/1")
+    throw bad("not a vmfix.aws-import/1 document (write one with --aws-import-json)");
+  ImportDocument parsed;
+  const json& route = member("route");
+  if (route != "import-image" && route != "import-snapshot") throw bad("route must be import-image or import-snapshot");
+  parsed.route = route.get<std::string>();
+  if (const json& problems = member("problems"); !problems.is_null()) {
+    if (!problems.is_array()) throw bad("problems must be a list");
+    if (!problems.empty())
+      throw bad(fmt::format("it cannot be run as it is: {}",
+                            problems.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 400)));
+  }
+  const json& upload = member("upload");
+  if (!upload.is_array()) throw bad("no upload list");
+  for (const json& entry : upload) {
+    const json &file = member_of(entry, "file"), &url = member_of(entry, "url");
+    if (!file.is_string() || !url.is_string()) throw bad("each upload is an object with a file and a url");
+    ImportDocument::Upload next{file.get<std::string>(), url.get<std::string>()};
+    if (!is_s3_url(next.url)) throw bad(fmt::format("{} is not an s3:// URL", next.url));
+    if (next.url.find("{{s3-bucket}}") != std::string::npos)
+      throw bad("no bucket: write the document with --s3 s3://BUCKET/");
+    parsed.uploads.push_back(std::move(next));
+  }
+  if (parsed.route == "import-image") {
+    parsed.import_image = member("import_image");
+    if (!parsed.import_image.is_object()) throw bad("the import-image route needs import_image, an object");
+  } else {
+    const json& requests = member("import_snapshot");
+    parsed.register_image = member("register_image");
+    if (!requests.is_array() || requests.empty() || !parsed.register_image.is_object())
+      throw bad("the import-snapshot route needs import_snapshot, a list, and register_image, an object");
+    for (const json& request : requests) {
+      if (!request.is_object()) throw bad("each import_snapshot request is an object");
+      parsed.import_snapshot.push_back(request);
+    }
+  }
+  return parsed;
+}
+
 int run_aws_import(const AwsJobOptions& options) {
-  const json document = read_document(options.document, !options.task);
+  const ImportDocument document = read_document(options.document, !options.task);
   AwsCli aws(options);
   try {
     std::string image;
     if (options.task) {
       image = poll_task(aws, kImageTask, *options.task).value("ImageId", "");
     } else {
-      for (const json& upload : document["upload"]) aws.upload(upload["file"], upload["url"]);
-      if (document["route"] == "import-image") {
-        const json started = aws.ec2("import-image", {}, &document["import_image"]);
+      for (const ImportDocument::Upload& upload : document.uploads) aws.upload(upload.file, upload.url);
+      if (document.route == "import-image") {
+        const json started = aws.ec2("import-image", {}, &document.import_image);
         image = poll_task(aws, kImageTask, started.value("ImportTaskId", "")).value("ImageId", "");
       } else {
         image = run_snapshot_route(aws, document);
@@ -197,6 +239,8 @@ int run_aws_import(const AwsJobOptions& options) {
     if (const std::string rule = rule_predicting(failed.message); !rule.empty())
       fmt::print(stderr, "vmfix: the rule {} predicts this failure (vmfix --check shows it)\n", rule);
     return kExitBlocked;
+  } catch (const json::exception& e) {  // an answer of another shape than EC2's (an --endpoint-url's)
+    throw Error(fmt::format("aws ec2: an answer not shaped as EC2's: {}", e.what()));
   }
 }
 

@@ -175,7 +175,11 @@ TEST_F(AwsImport, BadDocumentsAreRefusedBeforeAnythingIsUploaded) {
   not_s3["upload"][0]["url"] = "https://my-bucket.s3.amazonaws.com/disk.vmdk";
   json problems = image_document(disk_);
   problems["problems"] = {"the verdict is blocked, not ready"};
-  for (const json& document : {other, placeholder, not_s3, problems}) {
+  json numbers = image_document(disk_);  // members of another type (once the JSON library's type_error)
+  numbers["upload"] = json::array({5});
+  json route = image_document(disk_);
+  route["route"] = 7;
+  for (const json& document : {other, placeholder, not_s3, problems, numbers, route}) {
     const CliResult result = run_vmfix({"aws-import", write_document(document).string()}, aws.environment());
     EXPECT_EQ(result.exit_status, 65) << result.err;
     EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << "one line: " << result.err;

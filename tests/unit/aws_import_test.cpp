@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
+#include "remediate/aws_job.h"
 #include "rules/profile.h"
 #include "support/error.h"
 #include "support/files.h"
@@ -241,6 +243,58 @@ TEST(AwsImport, TheAwsCliAcceptsEachRequest) {
     EXPECT_EQ(result.output.find("Unknown parameter"), std::string::npos) << command << ": " << result.output;
     EXPECT_NE(result.output.find("Could not connect to the endpoint URL"), std::string::npos)
         << command << ": " << result.output;
+  }
+}
+
+// What --aws-import-json writes, aws-import reads; a document of any other shape is one BadInput
+// naming the file (a member of the wrong type once escaped as the JSON library's type_error).
+TEST(AwsImport, ImportDocumentsOfAnyShapeAreReadOrRefusedByName) {
+  ordered_json image =
+      document(written(linux_facts("12", "6.1.0-18-amd64", "uefi"), "vmdk", {"/out/g.vmdk", "/out/g-disk2.vmdk"}));
+  ordered_json snapshot = document(written(linux_facts("13", "6.12.48-amd64", "bios"), "vmdk", {"/out/t.vmdk"}));
+  image["problems"] = snapshot["problems"] = json::array();  // (these facts' verdicts are not ready)
+  const ImportDocument read_image = parse_import_document(image.dump(2), "job.json");
+  EXPECT_EQ(read_image.route, "import-image");
+  ASSERT_EQ(read_image.uploads.size(), 2u);
+  EXPECT_EQ(read_image.uploads[1].file, "/out/g-disk2.vmdk");
+  EXPECT_EQ(read_image.uploads[1].url, image["upload"][1]["url"]);
+  EXPECT_EQ(read_image.import_image, json::parse(image["import_image"].dump()));
+  const ImportDocument read_snapshot = parse_import_document(snapshot.dump(), "job.json");
+  EXPECT_EQ(read_snapshot.route, "import-snapshot");
+  ASSERT_EQ(read_snapshot.import_snapshot.size(), 1u);
+  EXPECT_EQ(read_snapshot.register_image, json::parse(snapshot["register_image"].dump()));
+
+  std::vector<std::string> bad{"", "5", "[]", "\"vmfix.aws-import/1\"", R"({"schema": 5})", R"({"schema": null})"};
+  auto changed = [&](const ordered_json& from, const std::function<void(ordered_json&)>& change) {
+    ordered_json copy = from;
+    change(copy);
+    bad.push_back(copy.dump());
+  };
+  changed(image, [](ordered_json& d) { d["route"] = 7; });
+  changed(image, [](ordered_json& d) { d["route"] = json::array({"import-image"}); });
+  changed(image, [](ordered_json& d) { d["problems"] = "none"; });
+  changed(image, [](ordered_json& d) { d["problems"] = {{"why", "blocked"}}; });
+  changed(image, [](ordered_json& d) { d["upload"] = {{"file", "/out/g.vmdk"}}; });
+  changed(image, [](ordered_json& d) { d["upload"] = json::array({5}); });
+  changed(image, [](ordered_json& d) { d["upload"][0]["file"] = 5; });
+  changed(image, [](ordered_json& d) { d["upload"][0].erase("url"); });
+  changed(image, [](ordered_json& d) { d["upload"][0]["url"] = json::array({"s3://b/k"}); });
+  changed(image, [](ordered_json& d) { d.erase("import_image"); });
+  changed(image, [](ordered_json& d) { d["import_image"] = json::array(); });
+  changed(snapshot, [](ordered_json& d) { d["import_snapshot"] = d["import_snapshot"][0]; });
+  changed(snapshot, [](ordered_json& d) { d["import_snapshot"] = json::array(); });
+  changed(snapshot, [](ordered_json& d) { d["import_snapshot"].push_back("disk2"); });
+  changed(snapshot, [](ordered_json& d) { d["register_image"] = "ami"; });
+  changed(snapshot, [](ordered_json& d) { d.erase("register_image"); });
+  for (const std::string& text : bad) {
+    try {
+      parse_import_document(text, "/jobs/job.json");
+      ADD_FAILURE() << "read: " << text;
+    } catch (const BadInput& e) {
+      const std::string message = e.what();
+      EXPECT_TRUE(message.starts_with("/jobs/job.json: ")) << message;
+      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
   }
 }
 
