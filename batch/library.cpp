@@ -101,12 +101,18 @@ std::string name_for(const std::string& key) {
 }
 
 // Keys that flatten to the same name each get a hash of their key: a name depends on its own key
-// only, so an image added later never takes over an existing image's outputs.
-void make_names_unique(std::vector<LibraryImage>& images) {
+// only, so an image added later never takes over an existing image's outputs. Two images that
+// would still share their outputs (a key spelling out another's hashed name) are refused.
+void make_names_unique(std::vector<LibraryImage>& images, const std::string& where) {
   std::map<std::string, int> uses;
   for (const LibraryImage& image : images) ++uses[image.name];
   for (LibraryImage& image : images)
     if (uses[image.name] > 1) image.name += "-" + key_hash(image.key);
+  std::map<std::string, const LibraryImage*> owner;
+  for (const LibraryImage& image : images)
+    if (const auto [at, added] = owner.emplace(image.name, &image); !added)
+      throw BadInput(fmt::format("{}: '{}' and '{}' would both be written as {}; rename one", where, at->second->key,
+                                 image.key, image.name));
 }
 
 std::optional<bool> as_bool(const std::string& text, const std::string& where) {
@@ -147,8 +153,17 @@ std::vector<std::string> csv_fields(std::string_view line) {
   return fields;
 }
 
+// A path as a manifest lists it; one with a control character (a NUL would cut it short where
+// the system reads it) is refused.
+const std::string& image_path(const std::string& entry, const std::string& where) {
+  if (entry.empty()) throw BadInput(fmt::format("{}: an entry without an image path", where));
+  if (std::any_of(entry.begin(), entry.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    throw BadInput(fmt::format("{}: an image path with a control character", where));
+  return entry;
+}
+
 LibraryImage listed(const fs::path& manifest, const std::string& entry, ImageOptions options) {
-  if (entry.empty()) throw BadInput(fmt::format("{}: an entry without an image path", manifest.string()));
+  image_path(entry, manifest.string());
   fs::path path = fs::path(entry).is_absolute() ? fs::path(entry) : manifest.parent_path() / entry;
   LibraryImage image{fs::absolute(path).lexically_normal(), entry, name_for(entry), std::move(options)};
   return image;
@@ -186,7 +201,7 @@ std::vector<LibraryImage> scan_directory(const fs::path& directory, const fs::pa
     images.push_back({path, key, name_for(key), {}});
   }
   std::sort(images.begin(), images.end(), [](const LibraryImage& a, const LibraryImage& b) { return a.key < b.key; });
-  make_names_unique(images);
+  make_names_unique(images, directory.string());
   return images;
 }
 
@@ -202,6 +217,11 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
   } catch (const std::exception& e) {
     throw BadInput(fmt::format("{}: cannot read the manifest: {}", where, e.what()));
   }
+  return parse_manifest(text, manifest);
+}
+
+std::vector<LibraryImage> parse_manifest(std::string_view text, const fs::path& manifest) {
+  const std::string where = manifest.string();
   std::vector<LibraryImage> images;
   const std::string_view start = trim(text);
   if (start.starts_with("[")) {
@@ -218,6 +238,7 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
       }
       if (!entry.is_object() || !entry.contains("image") || !entry["image"].is_string())
         throw BadInput(fmt::format("{}: each entry is a path or an object with \"image\"", where));
+      const std::string& path = image_path(entry["image"].get_ref<const std::string&>(), where);
       ImageOptions options;
       try {
         if (entry.contains("output_format")) options.output_format = entry["output_format"].get<std::string>();
@@ -226,15 +247,18 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
         if (entry.contains("skip")) options.skip = entry["skip"].get<std::string>();
         if (entry.contains("force")) options.force = entry["force"].get<bool>();
       } catch (const nlohmann::json::exception& e) {
-        throw BadInput(fmt::format("{}: entry {}: {}", where, entry["image"].get<std::string>(), e.what()));
+        throw BadInput(fmt::format("{}: entry {}: {}", where, path, e.what()));
       }
-      check_format(options, fmt::format("{}: entry {}", where, entry["image"].get<std::string>()));
-      images.push_back(listed(manifest, entry["image"].get<std::string>(), options));
+      check_format(options, fmt::format("{}: entry {}", where, path));
+      images.push_back(listed(manifest, path, options));
     }
   } else if (to_lower(std::string(start.substr(0, start.find('\n')))).find("image") != std::string::npos &&
              start.substr(0, start.find('\n')).find(',') != std::string_view::npos) {
-    auto lines = split_lines(text);
-    const auto header = csv_fields(lines.front());
+    const auto lines = split_lines(text);
+    const size_t header_line = static_cast<size_t>(
+        std::find_if(lines.begin(), lines.end(), [](std::string_view line) { return !trim(line).empty(); }) -
+        lines.begin());
+    const auto header = csv_fields(lines[header_line]);
     auto column = [&](const char* name) -> int {
       for (size_t i = 0; i < header.size(); ++i)
         if (to_lower(trim(header[i])) == name) return static_cast<int>(i);
@@ -242,7 +266,7 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
     };
     const int image_column = column("image");
     if (image_column < 0) throw BadInput(fmt::format("{}: the CSV header has no 'image' column", where));
-    for (size_t n = 1; n < lines.size(); ++n) {
+    for (size_t n = header_line + 1; n < lines.size(); ++n) {
       if (trim(lines[n]).empty()) continue;
       const auto fields = csv_fields(lines[n]);
       auto field = [&](const char* name) -> std::string {
@@ -265,7 +289,7 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
   std::set<std::string> keys;
   for (const LibraryImage& image : images)
     if (!keys.insert(image.key).second) throw BadInput(fmt::format("{}: '{}' is listed twice", where, image.key));
-  make_names_unique(images);
+  make_names_unique(images, where);
   return images;
 }
 

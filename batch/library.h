@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vmfix::batch {
@@ -42,6 +43,10 @@ std::vector<LibraryImage> scan_directory(const std::filesystem::path& directory,
 // "skip", "force"}), CSV (a header row naming those columns, "image" required), or plain text (one
 // path per line, '#' comments). Relative paths are relative to the manifest. Throws BadInput.
 std::vector<LibraryImage> read_manifest(const std::filesystem::path& manifest);
+
+// The manifest `text` read from the file `manifest`: the images it lists, with unique keys and
+// unique names, or one BadInput naming the file (and the line or entry where there is one).
+std::vector<LibraryImage> parse_manifest(std::string_view text, const std::filesystem::path& manifest);
 
 // The images of shard `index` (0-based) of `count`: by a hash of the key, so a shard's images stay
 // its own when the library grows.

@@ -155,6 +155,43 @@ TEST(BatchLibrary, ManifestsAsTextJsonAndCsv) {
   EXPECT_EQ(reversed[0].name, clash[1].name);
 }
 
+// Manifests of any content: the images, or one BadInput naming the manifest. No control
+// character in a path (a NUL would cut the path short where the system reads it, a newline would
+// split the message), and never two images with one set of outputs.
+TEST(BatchLibrary, ManifestsOfAnyContentAreReadOrRefusedByName) {
+  const fs::path manifest = "/library/list.json";
+  auto refused = [&](const std::string& text) {
+    try {
+      parse_manifest(text, manifest);
+      ADD_FAILURE() << "read: " << text;
+    } catch (const BadInput& e) {
+      EXPECT_TRUE(std::string(e.what()).starts_with("/library/list.json")) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  };
+  refused(R"(["/etc/shadow\u0000.vmdk"])");
+  refused(R"([{"image": "web\nserver.vmdk", "output_format": "qcow2"}])");
+  refused("a.vmdk\nb\x01.vmdk\n");
+  refused(R"([{"image": 5}])");
+  refused(R"([{"image": "a.vmdk", "force": "yes"}])");
+  refused(R"([[["a.vmdk"]]])");
+  // "x.vmdk" and "x.vhd" both flatten to "x" and each takes its key's hash; a third key spelling
+  // out one of those hashed names would have had the same outputs.
+  const std::vector<LibraryImage> two = parse_manifest("x.vmdk\nx.vhd\n", manifest);
+  ASSERT_EQ(two.size(), 2u);
+  refused("x.vmdk\nx.vhd\n" + two[0].name + ".ova\n");
+  // A CSV header after blank lines is still the header, and rows are numbered as the file's lines.
+  const std::vector<LibraryImage> csv = parse_manifest("\n\nimage,force\na.vmdk,yes\n", manifest);
+  ASSERT_EQ(csv.size(), 1u);
+  EXPECT_EQ(csv[0].options.force, true);
+  try {
+    parse_manifest("\n\nimage,force\na.vmdk,perhaps\n", manifest);
+    ADD_FAILURE() << "force=perhaps was read";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("list.json:4"), std::string::npos) << e.what();
+  }
+}
+
 TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
   std::vector<LibraryImage> images;
   for (int i = 0; i < 40; ++i)
