@@ -3,9 +3,9 @@
 # build-fuzz/, then runs each one for SECONDS (default 20) from a seed corpus: the third-party
 # corpus when ../shared is there, and small images, descriptors and archives made here.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# TARGET: ovf vmdk_descriptor image tar manifest (what users hand over), partition_table initramfs
-# sam grub network_rewrite fstab linux_root (what a guest holds), kernel (the bzImage the appliance
-# boots uncompressed). Seeds of the guest targets and the kernel are made by scripts/fuzz-seeds.sh.
+# TARGET: ovf vmdk_descriptor image tar manifest aws_document batch_manifest (what users hand
+# over), partition_table initramfs sam grub network_rewrite fstab linux_root (what a guest holds),
+# kernel (the bzImage the appliance boots uncompressed). Seeds of the guest targets and the kernel are made by scripts/fuzz-seeds.sh.
 # A crash, a sanitizer report or a leak fails the run; the input that did it is left in
 # build-fuzz/crashes/.
 #   scripts/fuzz.sh --runs N [TARGET...]   the long run: each target until N executions (no time
@@ -29,7 +29,7 @@ else
   shift || true
 fi
 targets=("$@")
-all=(ovf vmdk_descriptor image tar manifest partition_table initramfs sam grub network_rewrite fstab linux_root kernel)
+all=(ovf vmdk_descriptor image tar manifest aws_document batch_manifest partition_table initramfs sam grub network_rewrite fstab linux_root kernel)
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -75,6 +75,9 @@ if [ ! -d "$seeds/image" ]; then
 fi
 
 [ -d "$seeds/kernel" ] || scripts/fuzz-seeds.sh "$seeds" "$corpus"
+for target in aws_document batch_manifest; do  # hand-made: as vmfix writes them, as users write them
+  [ -d "$seeds/$target" ] || cp -r "fuzz/seeds/$target" "$seeds/$target"
+done
 
 mkdir -p build-fuzz/crashes
 # One target's run; its figures (executions, new units, coverage, seconds) on one line.
