@@ -53,7 +53,7 @@ class AwsCli {
       throw Error(fmt::format("aws ec2 {} failed (exit {}): {}", command, result.exit_status, error));
     }
     try {
-      return json::parse(result.output);
+      return parse_untrusted_json(result.output);
     } catch (const json::exception&) {
       throw Error(fmt::format("aws ec2 {}: not JSON: {}", command, brief(result.output)));
     }

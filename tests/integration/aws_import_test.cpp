@@ -165,6 +165,20 @@ TEST_F(AwsImport, SnapshotRouteRegistersTheImageOverItsSnapshots) {
   EXPECT_EQ(registered[0]["params"]["RootDeviceName"], "/dev/xvda");
 }
 
+// An answer EC2 would not give (an --endpoint-url's): one line and exit 70, not the JSON library's
+// type_error as an internal error.
+TEST_F(AwsImport, AnAnswerOfAnotherShapeIsOneLine) {
+  const fs::path cli = scratch_.path() / "aws";
+  write_file(cli, "#!/bin/sh\necho '{\"ImportImageTasks\": [{\"Status\": 5, \"Progress\": [1]}]}'\n");
+  fs::permissions(cli, fs::perms::owner_all);
+  const CliResult result =
+      run_vmfix({"aws-import", write_document(image_document(disk_)).string(), "--task", "import-ami-0001"},
+                {"VMFIX_AWS_CLI=" + cli.string()});
+  EXPECT_EQ(result.exit_status, 70) << result.err;
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << "one line: " << result.err;
+  EXPECT_NE(result.err.find("an answer not shaped as EC2's"), std::string::npos) << result.err;
+}
+
 TEST_F(AwsImport, BadDocumentsAreRefusedBeforeAnythingIsUploaded) {
   FakeAws aws(false);
   json other = image_document(disk_);
