@@ -196,14 +196,12 @@ std::vector<std::string> FakeGuest::ls(const std::string& directory) {
 }
 
 void FakeGuest::mkdir_p(const std::string& path) {
-  std::string key = normalize(path);
-  if (key == "/") return;
-  mkdir_p(parent_of(key));
-  auto it = nodes_.find(key);
-  if (it == nodes_.end()) {
-    nodes_[key] = Node{FileInfo::Kind::directory, "", 0755};
-  } else if (it->second.kind != FileInfo::Kind::directory) {
-    throw GuestError(fmt::format("mkdir_p: {}: File exists", path));
+  std::vector<std::string> chain;  // `path` and its ancestors below "/", the deepest first
+  for (std::string key = normalize(path); key != "/"; key = parent_of(key)) chain.push_back(key);
+  for (auto key = chain.rbegin(); key != chain.rend(); ++key) {
+    const auto [node, added] = nodes_.try_emplace(*key, Node{FileInfo::Kind::directory, "", 0755});
+    if (!added && node->second.kind != FileInfo::Kind::directory)
+      throw GuestError(fmt::format("mkdir_p: {}: File exists", path));
   }
 }
 
