@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "fuzz/properties.h"
-#include "remediate/aws_job.h"
+#include "remediate/import_document.h"
 #include "support/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -4,10 +4,8 @@
 // and the task is polled until AWS says completed or gives up. Credentials and region are the aws
 // CLI's own configuration; vmfix stores none.
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace vmfix::remediate {
@@ -19,23 +17,6 @@ struct AwsJobOptions {
   std::vector<std::string> aws_args;  // passed to every aws call ($VMFIX_AWS_ARGS, e.g. --endpoint-url)
   std::string aws = "aws";
 };
-
-// A vmfix.aws-import/1 document as aws-import runs it, every member it uses of the type it uses.
-struct ImportDocument {
-  struct Upload {
-    std::string file;
-    std::string url;  // s3://BUCKET/KEY
-  };
-  std::string route;  // "import-image" or "import-snapshot"
-  std::vector<Upload> uploads;
-  nlohmann::json import_image;                  // the import-image request (an object)
-  std::vector<nlohmann::json> import_snapshot;  // one import-snapshot request (an object) per disk
-  nlohmann::json register_image;                // the register-image request, {{snapshot-id:N}} in it
-};
-
-// The document in `text` (from the file `where`), checked before anything is uploaded: JSON of
-// any shape or nesting is either this or one BadInput naming `where`.
-ImportDocument parse_import_document(std::string_view text, const std::string& where);
 
 // Exit: 0 completed (the image id on stdout), 2 the task failed (AWS's message, and the vmfix
 // rule that predicts it where one does), 65 a bad document or a task AWS does not know, 70 the aws

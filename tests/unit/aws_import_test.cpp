@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "remediate/aws_job.h"
+#include "remediate/import_document.h"
 #include "rules/profile.h"
 #include "support/error.h"
 #include "support/files.h"
