@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -87,10 +89,11 @@ ImportDocument read_document(const fs::path& path, bool uploading) {
     throw BadInput(e.what());
   }
   ImportDocument document = parse_import_document(text, path.string());
+  std::error_code error;  // a path too long, in a directory vmfix cannot read, a loop: no file either
   if (uploading)
     for (const ImportDocument::Upload& upload : document.uploads)
-      if (!fs::is_regular_file(upload.file))
-        throw BadInput(fmt::format("{}: {}: no such file to upload", path.string(), upload.file));
+      if (!fs::is_regular_file(upload.file, error))
+        throw BadInput(fmt::format("{}: {}: no such file to upload", path.string(), one_line(upload.file)));
   return document;
 }
 
@@ -112,7 +115,7 @@ json poll_task(AwsCli& aws, const TaskKind& kind, const std::string& task) {
     const auto& tasks = answer.value(kind.list, json::array());
     if (tasks.empty()) throw BadInput(fmt::format("AWS does not know the import task {}", task));
     const json state = *kind.detail ? tasks.front().value(kind.detail, json::object()) : tasks.front();
-    const std::string status = state.value("Status", ""), message = state.value("StatusMessage", "");
+    const std::string status = state.value("Status", ""), message = one_line(state.value("StatusMessage", ""));
     const std::string line = fmt::format("{}: {} {}% {}", task, status, state.value("Progress", "0"), message);
     if (line != last) fmt::print(stderr, "vmfix: {}\n", line);
     last = line;
@@ -122,19 +125,38 @@ json poll_task(AwsCli& aws, const TaskKind& kind, const std::string& task) {
   }
 }
 
+// `request` with each string value that is exactly {{snapshot-id:N}} replaced by the Nth id: the
+// values, not the text, so an id can neither reach outside its string nor hold a placeholder.
+json with_snapshot_ids(json request, const std::vector<std::string>& snapshots) {
+  std::vector<json*> pending{&request};
+  while (!pending.empty()) {
+    json& value = *pending.back();
+    pending.pop_back();
+    if (value.is_structured())
+      for (json& member : value) pending.push_back(&member);
+    for (size_t i = 0; value.is_string() && i < snapshots.size(); ++i)
+      if (value == fmt::format("{{{{snapshot-id:{}}}}}", i)) value = snapshots[i];
+  }
+  return request;
+}
+
+// EC2's snapshot ids: "snap-" and hexadecimal digits.
+bool is_snapshot_id(std::string_view id) {
+  return id.size() > 5 && id.starts_with("snap-") &&
+         std::all_of(id.begin() + 5, id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
 std::string run_snapshot_route(AwsCli& aws, const ImportDocument& document) {
   std::vector<std::string> snapshots;
   for (const json& request : document.import_snapshot) {
     const json started = aws.ec2("import-snapshot", {}, &request);
-    snapshots.push_back(poll_task(aws, kSnapshotTask, started.value("ImportTaskId", "")).value("SnapshotId", ""));
+    const std::string id = poll_task(aws, kSnapshotTask, started.value("ImportTaskId", "")).value("SnapshotId", "");
+    if (!is_snapshot_id(id))
+      throw Error(
+          fmt::format("aws ec2 import-snapshot: the task completed with no snapshot id but '{}'", one_line(id)));
+    snapshots.push_back(id);
   }
-  std::string text = document.register_image.dump();
-  for (size_t i = 0; i < snapshots.size(); ++i) {
-    const std::string placeholder = fmt::format("{{{{snapshot-id:{}}}}}", i);
-    for (size_t at; (at = text.find(placeholder)) != std::string::npos;)
-      text.replace(at, placeholder.size(), snapshots[i]);
-  }
-  const json request = json::parse(text);
+  const json request = with_snapshot_ids(document.register_image, snapshots);
   return aws.ec2("register-image", {}, &request).value("ImageId", "");
 }
 

@@ -1,6 +1,7 @@
 // vmfix aws-import with the real aws CLI (Debian's awscli) against a local stand-in for S3 and
 // EC2 (fake_aws.py) that records every call: the uploaded bytes, the ImportImage parameters, the
-// polling, a failed task, a task AWS does not know, the snapshot route and a bad document.
+// polling, a failed task, a task AWS does not know, the snapshot route and a bad document; and
+// with a stand-in aws program, answers EC2 would not give.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -165,18 +166,45 @@ TEST_F(AwsImport, SnapshotRouteRegistersTheImageOverItsSnapshots) {
   EXPECT_EQ(registered[0]["params"]["RootDeviceName"], "/dev/xvda");
 }
 
-// An answer EC2 would not give (an --endpoint-url's): one line and exit 70, not the JSON library's
-// type_error as an internal error.
-TEST_F(AwsImport, AnAnswerOfAnotherShapeIsOneLine) {
-  const fs::path cli = scratch_.path() / "aws";
-  write_file(cli, "#!/bin/sh\necho '{\"ImportImageTasks\": [{\"Status\": 5, \"Progress\": [1]}]}'\n");
+// A stand-in aws program (VMFIX_AWS_CLI) answering every ec2 call with `answers` (a shell case
+// body on the ec2 command), and logging each call to calls.log.
+fs::path stand_in_aws(const fs::path& dir, const std::string& answers) {
+  const fs::path cli = dir / "aws";
+  write_file(cli, "#!/bin/sh\necho \"$@\" >>" + (dir / "calls.log").string() +
+                      "\n[ \"$1\" = s3 ] && exit 0\ncase \"$2\" in\n" + answers + "\nesac\n");
   fs::permissions(cli, fs::perms::owner_all);
+  return cli;
+}
+
+// An answer EC2 would not give (an --endpoint-url's) is said to be one, exit 70, instead of the
+// JSON library's type_error as an internal error.
+TEST_F(AwsImport, AnAnswerNotShapedAsEc2sIsSaidToBeOne) {
+  const fs::path cli = stand_in_aws(scratch_.path(), R"(*) echo '{"ImportImageTasks": [{"Status": 5}]}' ;;)");
   const CliResult result =
       run_vmfix({"aws-import", write_document(image_document(disk_)).string(), "--task", "import-ami-0001"},
                 {"VMFIX_AWS_CLI=" + cli.string()});
   EXPECT_EQ(result.exit_status, 70) << result.err;
   EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << "one line: " << result.err;
   EXPECT_NE(result.err.find("an answer not shaped as EC2's"), std::string::npos) << result.err;
+}
+
+// A snapshot id that is none is refused before register-image. One holding its own placeholder
+// once made the text replacement loop for ever; one holding quotes could add request members.
+TEST_F(AwsImport, ASnapshotIdThatIsNoneIsRefusedBeforeRegistering) {
+  json document = image_document(disk_);
+  document.erase("import_image");
+  document["route"] = "import-snapshot";
+  document["import_snapshot"] = {{{"DiskContainer", {{"Format", "VMDK"}}}}};
+  document["register_image"] = {{"BlockDeviceMappings", {{{"Ebs", {{"SnapshotId", "{{snapshot-id:0}}"}}}}}}};
+  const fs::path cli = stand_in_aws(scratch_.path(), R"(import-snapshot) echo '{"ImportTaskId": "import-snap-1"}' ;;
+describe-import-snapshot-tasks) echo '{"ImportSnapshotTasks": [{"SnapshotTaskDetail":
+  {"Status": "completed", "SnapshotId": "x{{snapshot-id:0}}"}}]}' ;;
+*) echo '{"ImageId": "ami-1"}' ;;)");
+  const CliResult result =
+      run_vmfix({"aws-import", write_document(document).string(), "--poll", "1"}, {"VMFIX_AWS_CLI=" + cli.string()});
+  EXPECT_EQ(result.exit_status, 70) << result.err;
+  EXPECT_NE(result.err.find("no snapshot id but 'x{{snapshot-id:0}}'"), std::string::npos) << result.err;
+  EXPECT_EQ(read_host_file(scratch_.path() / "calls.log").find("register-image"), std::string::npos);
 }
 
 TEST_F(AwsImport, BadDocumentsAreRefusedBeforeAnythingIsUploaded) {
