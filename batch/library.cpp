@@ -27,7 +27,7 @@ void check_format(const ImageOptions& options, const std::string& where) {
   try {
     image::output_format_named(*options.output_format);
   } catch (const UsageError& e) {
-    throw BadInput(fmt::format("{}: {}", where, e.what()));
+    throw BadInput(fmt::format("{}: {}", where, one_line(e.what())));
   }
 }
 
@@ -100,9 +100,8 @@ std::string name_for(const std::string& key) {
   return name;
 }
 
-// Keys that flatten to the same name each get a hash of their key: a name depends on its own key
-// only, so an image added later never takes over an existing image's outputs. Two images that
-// would still share their outputs (a key spelling out another's hashed name) are refused.
+// Keys that flatten to one name each add their key's hash, so an added image never takes over
+// another's outputs; images whose names still clash (a key spelling out a hashed name) are refused.
 void make_names_unique(std::vector<LibraryImage>& images, const std::string& where) {
   std::map<std::string, int> uses;
   for (const LibraryImage& image : images) ++uses[image.name];
@@ -111,8 +110,8 @@ void make_names_unique(std::vector<LibraryImage>& images, const std::string& whe
   std::map<std::string, const LibraryImage*> owner;
   for (const LibraryImage& image : images)
     if (const auto [at, added] = owner.emplace(image.name, &image); !added)
-      throw BadInput(fmt::format("{}: '{}' and '{}' would both be written as {}; rename one", where, at->second->key,
-                                 image.key, image.name));
+      throw BadInput(fmt::format("{}: '{}' and '{}' would both be written as {}; rename one", where,
+                                 one_line(at->second->key), one_line(image.key), image.name));
 }
 
 std::optional<bool> as_bool(const std::string& text, const std::string& where) {
@@ -153,20 +152,80 @@ std::vector<std::string> csv_fields(std::string_view line) {
   return fields;
 }
 
-// A path as a manifest lists it; one with a control character (a NUL would cut it short where
-// the system reads it) is refused.
-const std::string& image_path(const std::string& entry, const std::string& where) {
-  if (entry.empty()) throw BadInput(fmt::format("{}: an entry without an image path", where));
+// The image a manifest lists at `location` ("list.csv:4", "list.json: entry 2"). A path with a
+// control character is refused: a NUL would cut it short where the system reads it.
+LibraryImage listed(const fs::path& manifest, const std::string& entry, ImageOptions options,
+                    const std::string& location) {
+  if (entry.empty()) throw BadInput(fmt::format("{}: an entry without an image path", location));
   if (std::any_of(entry.begin(), entry.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
-    throw BadInput(fmt::format("{}: an image path with a control character", where));
-  return entry;
+    throw BadInput(fmt::format("{}: an image path with a control character", location));
+  check_format(options, location);
+  fs::path path = fs::path(entry).is_absolute() ? fs::path(entry) : manifest.parent_path() / entry;
+  return {fs::absolute(path).lexically_normal(), entry, name_for(entry), std::move(options)};
 }
 
-LibraryImage listed(const fs::path& manifest, const std::string& entry, ImageOptions options) {
-  image_path(entry, manifest.string());
-  fs::path path = fs::path(entry).is_absolute() ? fs::path(entry) : manifest.parent_path() / entry;
-  LibraryImage image{fs::absolute(path).lexically_normal(), entry, name_for(entry), std::move(options)};
-  return image;
+// A JSON manifest: a list of paths, or of objects with "image" and per-image settings.
+std::vector<LibraryImage> json_manifest(std::string_view text, const fs::path& manifest) {
+  const std::string where = manifest.string();
+  nlohmann::json list;
+  try {
+    list = parse_untrusted_json(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw BadInput(fmt::format("{}: malformed JSON: {}", where, e.what()));
+  }
+  std::vector<LibraryImage> images;
+  for (const auto& entry : list) {
+    const std::string location = fmt::format("{}: entry {}", where, images.size() + 1);
+    if (entry.is_string()) {
+      images.push_back(listed(manifest, entry.get<std::string>(), {}, location));
+      continue;
+    }
+    if (!entry.is_object() || !entry.contains("image") || !entry["image"].is_string())
+      throw BadInput(fmt::format("{}: each entry is a path or an object with \"image\"", location));
+    ImageOptions options;
+    try {
+      if (entry.contains("output_format")) options.output_format = entry["output_format"].get<std::string>();
+      if (entry.contains("profile")) options.profile = entry["profile"].get<std::string>();
+      if (entry.contains("fix")) options.fix = entry["fix"].get<std::string>();
+      if (entry.contains("skip")) options.skip = entry["skip"].get<std::string>();
+      if (entry.contains("force")) options.force = entry["force"].get<bool>();
+    } catch (const nlohmann::json::exception& e) {
+      throw BadInput(fmt::format("{}: {}", location, e.what()));
+    }
+    images.push_back(listed(manifest, entry["image"].get<std::string>(), options, location));
+  }
+  return images;
+}
+
+// A CSV manifest: a header row naming the columns ("image" required; blank lines before it are
+// skipped), then a row per image.
+std::vector<LibraryImage> csv_manifest(std::string_view text, const fs::path& manifest) {
+  const std::string where = manifest.string();
+  const auto lines = split_lines(text);
+  const size_t header_line = static_cast<size_t>(
+      std::find_if(lines.begin(), lines.end(), [](std::string_view line) { return !trim(line).empty(); }) -
+      lines.begin());
+  const auto header = csv_fields(lines[header_line]);
+  auto column = [&](const char* name) -> int {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (to_lower(trim(header[i])) == name) return static_cast<int>(i);
+    return -1;
+  };
+  if (column("image") < 0) throw BadInput(fmt::format("{}: the CSV header has no 'image' column", where));
+  std::vector<LibraryImage> images;
+  for (size_t n = header_line + 1; n < lines.size(); ++n) {
+    if (trim(lines[n]).empty()) continue;
+    const auto fields = csv_fields(lines[n]);
+    auto field = [&](const char* name) -> std::string {
+      const int i = column(name);
+      return i >= 0 && static_cast<size_t>(i) < fields.size() ? fields[static_cast<size_t>(i)] : "";
+    };
+    const std::string location = fmt::format("{}:{}", where, n + 1);
+    ImageOptions options{as_text(field("output_format")), as_text(field("profile")), as_text(field("fix")),
+                         as_text(field("skip")), as_bool(field("force"), location)};
+    images.push_back(listed(manifest, std::string(trim(field("image"))), options, location));
+  }
+  return images;
 }
 
 }  // namespace
@@ -222,68 +281,18 @@ std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
 
 std::vector<LibraryImage> parse_manifest(std::string_view text, const fs::path& manifest) {
   const std::string where = manifest.string();
+  const std::string_view start = trim(text), first_line = start.substr(0, start.find('\n'));
   std::vector<LibraryImage> images;
-  const std::string_view start = trim(text);
   if (start.starts_with("[")) {
-    nlohmann::json list;
-    try {
-      list = parse_untrusted_json(text);
-    } catch (const nlohmann::json::exception& e) {
-      throw BadInput(fmt::format("{}: malformed JSON: {}", where, e.what()));
-    }
-    for (const auto& entry : list) {
-      if (entry.is_string()) {
-        images.push_back(listed(manifest, entry.get<std::string>(), {}));
-        continue;
-      }
-      if (!entry.is_object() || !entry.contains("image") || !entry["image"].is_string())
-        throw BadInput(fmt::format("{}: each entry is a path or an object with \"image\"", where));
-      const std::string& path = image_path(entry["image"].get_ref<const std::string&>(), where);
-      ImageOptions options;
-      try {
-        if (entry.contains("output_format")) options.output_format = entry["output_format"].get<std::string>();
-        if (entry.contains("profile")) options.profile = entry["profile"].get<std::string>();
-        if (entry.contains("fix")) options.fix = entry["fix"].get<std::string>();
-        if (entry.contains("skip")) options.skip = entry["skip"].get<std::string>();
-        if (entry.contains("force")) options.force = entry["force"].get<bool>();
-      } catch (const nlohmann::json::exception& e) {
-        throw BadInput(fmt::format("{}: entry {}: {}", where, path, e.what()));
-      }
-      check_format(options, fmt::format("{}: entry {}", where, path));
-      images.push_back(listed(manifest, path, options));
-    }
-  } else if (to_lower(std::string(start.substr(0, start.find('\n')))).find("image") != std::string::npos &&
-             start.substr(0, start.find('\n')).find(',') != std::string_view::npos) {
-    const auto lines = split_lines(text);
-    const size_t header_line = static_cast<size_t>(
-        std::find_if(lines.begin(), lines.end(), [](std::string_view line) { return !trim(line).empty(); }) -
-        lines.begin());
-    const auto header = csv_fields(lines[header_line]);
-    auto column = [&](const char* name) -> int {
-      for (size_t i = 0; i < header.size(); ++i)
-        if (to_lower(trim(header[i])) == name) return static_cast<int>(i);
-      return -1;
-    };
-    const int image_column = column("image");
-    if (image_column < 0) throw BadInput(fmt::format("{}: the CSV header has no 'image' column", where));
-    for (size_t n = header_line + 1; n < lines.size(); ++n) {
-      if (trim(lines[n]).empty()) continue;
-      const auto fields = csv_fields(lines[n]);
-      auto field = [&](const char* name) -> std::string {
-        const int i = column(name);
-        return i >= 0 && static_cast<size_t>(i) < fields.size() ? fields[static_cast<size_t>(i)] : "";
-      };
-      const std::string line_where = fmt::format("{}:{}", where, n + 1);
-      ImageOptions options{as_text(field("output_format")), as_text(field("profile")), as_text(field("fix")),
-                           as_text(field("skip")), as_bool(field("force"), line_where)};
-      check_format(options, line_where);
-      images.push_back(listed(manifest, std::string(trim(field("image"))), options));
-    }
+    images = json_manifest(text, manifest);
+  } else if (contains_icase(first_line, "image") && first_line.find(',') != std::string_view::npos) {
+    images = csv_manifest(text, manifest);
   } else {
-    for (std::string_view line : split_lines(text)) {
-      line = trim(line);
+    const std::vector<std::string_view> lines = split_lines(text);
+    for (size_t n = 0; n < lines.size(); ++n) {
+      const std::string_view line = trim(lines[n]);
       if (line.empty() || line.starts_with("#")) continue;
-      images.push_back(listed(manifest, std::string(line), {}));
+      images.push_back(listed(manifest, std::string(line), {}, fmt::format("{}:{}", where, n + 1)));
     }
   }
   std::set<std::string> keys;

@@ -51,7 +51,7 @@ ImportDocument parse_import_document(std::string_view text, const std::string& w
     const json &file = member_of(entry, "file"), &url = member_of(entry, "url");
     if (!file.is_string() || !url.is_string()) throw bad("each upload is an object with a file and a url");
     ImportDocument::Upload next{file.get<std::string>(), url.get<std::string>()};
-    if (!is_s3_url(next.url)) throw bad(fmt::format("{} is not an s3:// URL", next.url));
+    if (!is_s3_url(next.url)) throw bad(fmt::format("{} is not an s3:// URL", one_line(next.url)));
     if (next.url.find("{{s3-bucket}}") != std::string::npos)
       throw bad("no bucket: write the document with --s3 s3://BUCKET/");
     parsed.uploads.push_back(std::move(next));

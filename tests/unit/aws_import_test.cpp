@@ -279,6 +279,7 @@ TEST(AwsImport, ImportDocumentsOfAnyShapeAreReadOrRefusedByName) {
   changed(image, [](ordered_json& d) { d["upload"][0]["file"] = 5; });
   changed(image, [](ordered_json& d) { d["upload"][0].erase("url"); });
   changed(image, [](ordered_json& d) { d["upload"][0]["url"] = json::array({"s3://b/k"}); });
+  changed(image, [](ordered_json& d) { d["upload"][0]["url"] = "https://b/k\ns3://b/k"; });
   changed(image, [](ordered_json& d) { d.erase("import_image"); });
   changed(image, [](ordered_json& d) { d["import_image"] = json::array(); });
   changed(snapshot, [](ordered_json& d) { d["import_snapshot"] = d["import_snapshot"][0]; });

@@ -175,6 +175,13 @@ TEST(BatchLibrary, ManifestsOfAnyContentAreReadOrRefusedByName) {
   refused(R"([{"image": 5}])");
   refused(R"([{"image": "a.vmdk", "force": "yes"}])");
   refused(R"([[["a.vmdk"]]])");
+  refused(R"([{"image": "a.vmdk", "output_format": "q\ncow2"}])");
+  try {
+    parse_manifest(R"(["a.vmdk", "b\u0000.vmdk"])", manifest);
+    ADD_FAILURE() << "a NUL in a path was read";
+  } catch (const BadInput& e) {
+    EXPECT_EQ(std::string(e.what()), "/library/list.json: entry 2: an image path with a control character");
+  }
   // "x.vmdk" and "x.vhd" both flatten to "x" and each takes its key's hash; a third key spelling
   // out one of those hashed names would have had the same outputs.
   const std::vector<LibraryImage> two = parse_manifest("x.vmdk\nx.vhd\n", manifest);
