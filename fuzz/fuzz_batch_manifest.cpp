@@ -1,5 +1,5 @@
-// Batch manifests (text, JSON or CSV lists of images): the images or one error naming the
-// manifest. Properties: keys and output names are unique (two images never share their outputs),
+// Batch manifests (text, JSON or CSV lists of images): the images, or one line naming the
+// manifest (a BadInput). Properties: keys and output names are unique (two images never share their outputs),
 // a name is one file name, and every path is absolute and free of control characters.
 #include <algorithm>
 #include <set>
@@ -22,12 +22,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     "manifest: a name that is not one file name", image.name);
       const std::string path = image.path.string();
       fuzz::require(image.path.is_absolute(), "manifest: a relative path", path);
-      fuzz::require(std::none_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+      fuzz::require(std::none_of(path.begin(), path.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }),
                     "manifest: a path with a control character", path);
     }
-  } catch (const Error& e) {
-    fuzz::require(std::string_view(e.what()).starts_with("/library/list"), "manifest: an error not naming the file",
-                  e.what());
+  } catch (const BadInput& e) {  // nothing else: any other exception is a finding
+    const std::string_view message = e.what();
+    fuzz::require(message.starts_with("/library/list"), "manifest: an error not naming the file", message);
+    fuzz::require(message.find_first_of("\r\n") == std::string_view::npos, "manifest: an error of two lines", message);
   }
   return 0;
 }

@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # TARGET: ovf vmdk_descriptor image tar manifest aws_document batch_manifest (what users hand
 # over), partition_table initramfs sam grub network_rewrite fstab linux_root (what a guest holds),
-# kernel (the bzImage the appliance boots uncompressed). Seeds of the guest targets and the kernel are made by scripts/fuzz-seeds.sh.
+# kernel (the bzImage the appliance boots uncompressed). Seeds of the guest targets and the kernel
+# are made by scripts/fuzz-seeds.sh.
 # A crash, a sanitizer report or a leak fails the run; the input that did it is left in
 # build-fuzz/crashes/.
 #   scripts/fuzz.sh --runs N [TARGET...]   the long run: each target until N executions (no time
@@ -76,7 +77,7 @@ fi
 
 [ -d "$seeds/kernel" ] || scripts/fuzz-seeds.sh "$seeds" "$corpus"
 for target in aws_document batch_manifest; do  # hand-made: as vmfix writes them, as users write them
-  [ -d "$seeds/$target" ] || cp -r "fuzz/seeds/$target" "$seeds/$target"
+  mkdir -p "$seeds/$target" && cp -n "fuzz/seeds/$target"/* "$seeds/$target/"
 done
 
 mkdir -p build-fuzz/crashes
