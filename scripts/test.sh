@@ -6,7 +6,7 @@
 #   scripts/test.sh -L slow           the slow acceptance test (debootstrap, boots the result; ~15 min)
 # With no arguments: the style checks first (clang-format, and functions of at most 80 lines
 # outside tests, fuzz targets and fixture data), then everything but the slow label, then the
-# fuzzers (scripts/fuzz.sh, 20 s per target, ~6 min).
+# fuzzers (scripts/fuzz.sh, 15 s per target, ~4 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -21,4 +21,4 @@ cd build
 if [ "$full" = 1 ]; then set -- -LE slow; fi
 ctest --output-on-failure --parallel 2 --timeout 1500 "$@"
 # The whole run also fuzzes our own parsers for a bounded time.
-if [ "$full" = 1 ]; then cd .. && ./scripts/fuzz.sh 20; fi
+if [ "$full" = 1 ]; then cd .. && ./scripts/fuzz.sh 15; fi
