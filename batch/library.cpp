@@ -307,7 +307,7 @@ std::vector<fs::path> companion_files(const fs::path& image) {
   if (kind != Kind::ovf && kind != Kind::descriptor) return {};
   std::vector<fs::path> files;
   for (const fs::path& file : owned_files(image, kind))
-    if (fs::exists(file)) files.push_back(file);
+    if (std::error_code error; fs::exists(file, error)) files.push_back(file);
   return files;
 }
 

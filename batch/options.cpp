@@ -21,6 +21,14 @@ namespace po = boost::program_options;
 
 namespace {
 
+// A path the command line names, made absolute; an empty one (an unset shell variable) is refused.
+fs::path absolute_path(const std::string& text, const std::string& what) {
+  if (text.empty()) throw UsageError(fmt::format("{}: an empty path", what));
+  std::error_code error;
+  const fs::path path = fs::absolute(text, error);
+  return error ? fs::path(text) : path;
+}
+
 po::options_description describe() {
   po::options_description options("vmfix batch options");
   options.add_options()("all", "check, fix and write every image (the default)")("check", "only check every image")(
@@ -94,8 +102,9 @@ void parse_run_options(const po::variables_map& vm, BatchOptions& result) {
   result.max_attempts = vm["max-attempts"].as<int>();
   if (result.max_attempts < 1 || result.max_attempts > 1000) throw UsageError("--max-attempts: give 1 to 1000");
   if (vm.count("scratch")) {
-    result.scratch = fs::absolute(vm["scratch"].as<std::string>());
-    if (!fs::is_directory(result.scratch))
+    result.scratch = absolute_path(vm["scratch"].as<std::string>(), "--scratch");
+    std::error_code error;
+    if (!fs::is_directory(result.scratch, error))
       throw UsageError(fmt::format("--scratch {}: not a directory", result.scratch.string()));
   }
 }
@@ -161,7 +170,7 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   if (vm.count("skip")) result.skip = vm["skip"].as<std::string>();
   if (vm.count("output-format"))
     result.output_format = image::to_string(image::output_format_named(vm["output-format"].as<std::string>()));
-  if (vm.count("unattend")) result.unattend = fs::absolute(vm["unattend"].as<std::string>()).string();
+  if (vm.count("unattend")) result.unattend = absolute_path(vm["unattend"].as<std::string>(), "--unattend").string();
   result.profile = vm["profile"].as<std::string>();
   result.accel = vm["accel"].as<std::string>();
   result.force = vm.count("force") > 0;
@@ -179,9 +188,9 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
     throw UsageError(fmt::format("--s3 {}: give s3://BUCKET/PREFIX/", *result.s3));
   std::vector<std::string> inputs;
   if (vm.count("input")) inputs = vm["input"].as<std::vector<std::string>>();
-  if (vm.count("output")) result.output_dir = fs::absolute(vm["output"].as<std::string>());
+  if (vm.count("output")) result.output_dir = absolute_path(vm["output"].as<std::string>(), "-o");
   if (result.status) {
-    if (result.output_dir.empty() && inputs.size() == 1) result.output_dir = fs::absolute(inputs.front());
+    if (result.output_dir.empty() && inputs.size() == 1) result.output_dir = absolute_path(inputs.front(), "--status");
     if (result.output_dir.empty() || inputs.size() > 1)
       throw UsageError("vmfix batch --status: give the output directory");
     return result;
@@ -189,15 +198,15 @@ BatchOptions parse_batch_options(const std::vector<std::string>& args) {
   if (result.merge) {
     if (result.output_dir.empty()) {
       if (inputs.empty()) throw UsageError("vmfix batch --merge: give the output directory");
-      result.output_dir = fs::absolute(inputs.front());
+      result.output_dir = absolute_path(inputs.front(), "--merge");
     }
-    for (const std::string& input : inputs) result.inputs.push_back(fs::absolute(input));
+    for (const std::string& input : inputs) result.inputs.push_back(absolute_path(input, "--merge"));
     if (result.inputs.empty()) result.inputs.push_back(result.output_dir);
     return result;
   }
   if (inputs.size() != 1) throw UsageError("vmfix batch: give one directory or manifest (and -o OUTDIR)");
   if (result.output_dir.empty()) throw UsageError("vmfix batch: -o OUTDIR is required");
-  result.source = fs::absolute(inputs.front());
+  result.source = absolute_path(inputs.front(), "vmfix batch");
   parse_run_options(vm, result);
   return result;
 }
@@ -224,7 +233,7 @@ std::optional<std::pair<int, int>> shard_from_environment() {
   } else {
     return std::nullopt;
   }
-  if (*count < 1 || *index < 0 || *index >= *count)
+  if (*count < 1 || *count > kMaxShards || *index < 0 || *index >= *count)
     throw UsageError(
         fmt::format("the environment names shard {} of {} (a Slurm array must be a range, "
                     "--array=0-N[:STEP]; or give --shard I/N)",

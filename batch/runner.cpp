@@ -58,8 +58,11 @@ std::string sha256_of(const fs::path& file) {
   return image::digest_of(image::ByteSource{file, 0, size, file.string()}, "SHA256");
 }
 
+// 0 for a file that cannot be reached: the image's own run says why.
 int64_t mtime_ns(const fs::path& file) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(fs::last_write_time(file).time_since_epoch()).count();
+  std::error_code error;
+  const auto time = fs::last_write_time(file, error);
+  return error ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
 }
 
 std::string last_line(const fs::path& log) {
@@ -402,9 +405,9 @@ void Runner::enforce_deadlines() {
 }
 
 int Runner::run() {
-  fs::create_directories(options_.output_dir / "reports");
-  if (options_.aws_import) fs::create_directories(options_.output_dir / "aws-import");
-  fs::create_directories(options_.output_dir / "logs");
+  make_output_directory(options_.output_dir / "reports");
+  if (options_.aws_import) make_output_directory(options_.output_dir / "aws-import");
+  make_output_directory(options_.output_dir / "logs");
   Journal journal(options_.output_dir / ("journal" + suffix() + ".sqlite"));
   JournalHeader header{options_.source.string(),
                        options_.shard_index,
@@ -480,16 +483,18 @@ int Runner::run() {
 
 int run_batch(const BatchOptions& options) {
   if (options.status) return run_status(options);
-  if (!fs::exists(options.source))
-    throw BadInput(fmt::format("{}: no such file or directory", options.source.string()));
-  std::vector<LibraryImage> images = fs::is_directory(options.source)
-                                         ? scan_directory(options.source, options.output_dir)
-                                         : read_manifest(options.source);
+  std::error_code error;
+  const fs::file_status source = fs::status(options.source, error);
+  if (!fs::exists(source))
+    throw BadInput(fmt::format("{}: {}", options.source.string(),
+                               error ? error.message() : std::string("no such file or directory")));
+  std::vector<LibraryImage> images =
+      fs::is_directory(source) ? scan_directory(options.source, options.output_dir) : read_manifest(options.source);
   if (options.shard_count > 1) images = shard_of(images, options.shard_index, options.shard_count);
-  if (fs::exists(options.output_dir) && !fs::is_directory(options.output_dir))
+  const fs::file_status output = fs::status(options.output_dir, error);
+  if (fs::exists(output) && !fs::is_directory(output))
     throw UsageError(fmt::format("{}: not a directory", options.output_dir.string()));
-  if (fs::is_directory(options.source) && fs::exists(options.output_dir) &&
-      fs::equivalent(options.source, options.output_dir))
+  if (fs::is_directory(source) && fs::equivalent(options.source, options.output_dir, error))
     throw UsageError(
         "the output directory is the library itself: its outputs would be read as images next time; give another -o");
   return Runner(options, std::move(images)).run();

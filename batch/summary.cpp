@@ -173,7 +173,7 @@ int run_merge(const BatchOptions& options) {
                        {"shard", {{"index", nullptr}, {"count", count}, {"merged", shards}, {"missing", missing}}},
                        {"totals", totals_of(images)},
                        {"images", images}};
-  fs::create_directories(options.output_dir);
+  make_output_directory(options.output_dir);
   write_summary(options.output_dir, "", summary);
   if (options.json)
     fmt::print("{}\n", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -74,6 +75,11 @@ int main(int argc, char** argv) {
     throw UsageError("no mode given (try --help)");
   } catch (const Error& e) {
     return fail(e.what(), e.exit_code(), json);
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path vmfix was given, or one in a file it was given, that it cannot reach (no permission,
+    // a loop of links, a name too long): the input is unusable as given.
+    return fail(fmt::format("{}: {}", (e.path1().empty() ? e.path2() : e.path1()).string(), e.code().message()),
+                kExitBadInput, json);
   } catch (const std::exception& e) {
     return fail(fmt::format("internal error: {}", e.what()), kExitInternal, json);
   }

@@ -58,9 +58,31 @@ void read_output_options(const po::variables_map& vm, Options& options) {
     options.output_format = image::output_format_named(vm["output-format"].as<std::string>());
   options.in_place = vm.count("in-place") > 0;
   if (vm.count("scratch")) {
-    options.scratch = std::filesystem::absolute(vm["scratch"].as<std::string>());
-    if (!std::filesystem::is_directory(options.scratch))
+    std::error_code error;
+    options.scratch = std::filesystem::absolute(vm["scratch"].as<std::string>(), error);
+    if (!std::filesystem::is_directory(options.scratch, error))
       throw UsageError(fmt::format("--scratch {}: not a directory", options.scratch.string()));
+  }
+}
+
+// No path option is empty (an unset shell variable), and the files written after the job
+// (--report, --aws-import-json) can be: a mistake there is told before the appliance runs, not
+// after the image is written.
+void check_paths(const po::variables_map& vm) {
+  for (const char* name : {"output", "scratch", "unattend", "report", "aws-import-json"})
+    if (vm.count(name) && vm[name].as<std::string>().empty())
+      throw UsageError(
+          fmt::format("{}: an empty path", name == std::string_view("output") ? "-o" : "--" + std::string(name)));
+  if (vm.count("image"))
+    for (const std::string& image : vm["image"].as<std::vector<std::string>>())
+      if (image.empty()) throw UsageError("an empty image path");
+  for (const char* name : {"report", "aws-import-json"}) {
+    if (!vm.count(name)) continue;
+    const std::filesystem::path file = vm[name].as<std::string>();
+    std::error_code error;
+    if (std::filesystem::is_directory(file, error))
+      throw UsageError(fmt::format("--{} {}: is a directory; give a file name", name, file.string()));
+    image::require_writable_directory(file.parent_path().empty() ? "." : file.parent_path(), "--" + std::string(name));
   }
 }
 
@@ -140,6 +162,7 @@ Options parse_options(int argc, char** argv) {
     throw UsageError(e.what());
   }
 
+  check_paths(vm);
   Options options;
   std::vector<Mode> modes;
   if (vm.count("inspect")) modes.push_back(Mode::inspect);

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -49,8 +50,8 @@ std::vector<pid_t> qemu_children() {
 
 std::chrono::milliseconds kvm_launch_deadline() {
   if (const char* text = std::getenv("VMFIX_KVM_LAUNCH_TIMEOUT"); text && *text) {
-    double seconds = std::strtod(text, nullptr);
-    if (seconds > 0) return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+    const double seconds = std::strtod(text, nullptr);  // at most a day: 1e20 or inf would overflow
+    if (seconds > 0) return std::chrono::milliseconds(static_cast<long long>(std::min(seconds, 86400.0) * 1000));
   }
   return kDefaultDeadline;
 }

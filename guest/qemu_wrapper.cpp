@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <sys/statvfs.h>
 
+#include "support/error.h"
 #include "support/files.h"
 #include "support/text.h"
 
@@ -62,11 +63,12 @@ std::optional<fs::path> install_qemu_wrapper(const fs::path& directory, const st
   if (qemu.empty() || qemu.find_first_of("'\n") != std::string::npos) return std::nullopt;
   const std::string script = qemu_wrapper_script(qemu, cache_mib);
   const fs::path path = directory / fmt::format("qemu-wrapper-{:016x}", fnv1a64(script));
-  fs::create_directories(directory);
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) throw Error(fmt::format("{}: {}", directory.string(), error.message()));
   // A directory on a noexec mount (a hardened /var/tmp) would leave qemu unstartable.
   struct statvfs mount {};
   if (::statvfs(directory.c_str(), &mount) == 0 && (mount.f_flag & ST_NOEXEC)) return std::nullopt;
-  std::error_code error;
   if (!fs::is_regular_file(path, error)) write_host_file_atomic(path, script, 0755);
   return path;
 }

@@ -267,12 +267,14 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
                          const std::optional<OutputFormat>& format) {
   OutputSpec spec;
   spec.format = format.value_or(default_output_format(vm.kind, vm.disks.front().format, vm.disks.front().variant));
+  std::error_code error;  // a path vmfix cannot reach: require_writable_directory below says why
   if (output) {
     spec.path = *output;
-    if (fs::is_directory(spec.path)) throw UsageError(fmt::format("{}: is a directory; give a file name", *output));
+    if (fs::is_directory(spec.path, error))
+      throw UsageError(fmt::format("{}: is a directory; give a file name", *output));
   } else {
     spec.path = vm.path.parent_path() / (vm.path.stem().string() + "-vmfix" + output_extension(spec.format));
-    if (fs::exists(spec.path))
+    if (fs::exists(spec.path, error))
       throw UsageError(fmt::format("{} exists; give -o to name the output (vmfix overwrites only what you name)",
                                    spec.path.string()));
   }
@@ -284,7 +286,7 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
     for (size_t i = 1; i < vm.disks.size(); ++i) {
       fs::path extra = spec.path.parent_path() /
                        fmt::format("{}-disk{}{}", spec.path.stem().string(), i + 1, spec.path.extension().string());
-      if (fs::exists(extra))
+      if (fs::exists(extra, error))
         throw UsageError(
             fmt::format("{} exists (the output's disk {}); move it away or choose another -o", extra.string(), i + 1));
       spec.files.push_back(extra);
@@ -298,7 +300,7 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
   }
   for (const fs::path& file : spec.files)
     for (const fs::path& source : sources)
-      if (fs::exists(file) && fs::exists(source) && fs::equivalent(file, source))
+      if (fs::equivalent(file, source, error))  // false, not an error, when either is not there
         throw UsageError(
             fmt::format("the output would replace {}, which the source reads; use --in-place to edit "
                         "the source",

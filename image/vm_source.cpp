@@ -167,8 +167,9 @@ VmSource open_ovf(const fs::path& path) {
 VmSource open_vm(const fs::path& path) {
   // open_image's checks (exists, readable, not a directory...) apply to every kind of input.
   std::string head;
+  std::error_code error;  // a path vmfix cannot reach: open_image below says why
   try {
-    if (fs::is_regular_file(path)) head = read_host_bytes(path, 0, 4096);
+    if (fs::is_regular_file(path, error)) head = read_host_bytes(path, 0, 4096);
   } catch (const Error&) {
     // unreadable: open_image below says so in its words
   }

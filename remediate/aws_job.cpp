@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -228,8 +229,9 @@ std::optional<AwsJobOptions> parse_aws_import_options(const std::vector<std::str
       options.task = value();
     } else if (arg == "--poll") {
       const std::string seconds = value();
-      options.poll_seconds = std::atoi(seconds.c_str());
-      if (options.poll_seconds < 1 || options.poll_seconds > 3600)
+      const auto [end, error] = std::from_chars(seconds.data(), seconds.data() + seconds.size(), options.poll_seconds);
+      if (error != std::errc() || end != seconds.data() + seconds.size() || options.poll_seconds < 1 ||
+          options.poll_seconds > 3600)
         throw UsageError(fmt::format("--poll {}: seconds between 1 and 3600", seconds));
     } else if (arg.starts_with("-") || !options.document.empty()) {
       throw UsageError(fmt::format("aws-import: unexpected {} (see vmfix aws-import --help)", arg));

@@ -52,6 +52,12 @@ std::string read_host_bytes(const fs::path& path, uint64_t offset, size_t length
   return content;
 }
 
+void make_output_directory(const fs::path& directory) {
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) throw UsageError(fmt::format("{}: cannot make this directory: {}", directory.string(), error.message()));
+}
+
 void write_host_file_atomic(const fs::path& path, std::string_view content, mode_t mode) {
   fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::string temp = (directory / fmt::format(".{}.tmp-XXXXXX", path.filename().string())).string();

@@ -23,6 +23,10 @@ std::string read_host_bytes(const std::filesystem::path& path, uint64_t offset, 
 // reader sees either the old file or the complete new one, with `mode` from the start.
 void write_host_file_atomic(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
 
+// `directory` and its missing parents, for output the user asked for: a UsageError naming it and
+// why when that cannot be done (a read-only mount, a file in the way, no permission).
+void make_output_directory(const std::filesystem::path& directory);
+
 // A file that must not exist yet (O_EXCL: nobody's file or link is written through), written front
 // to back. close() says what the kernel could not write; the destructor only closes.
 class NewFile {

@@ -1,4 +1,5 @@
 // The CLI contract without an appliance: bad input and usage errors.
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,6 +93,27 @@ TEST_F(BadInput, UnreadableFile) {
   EXPECT_EQ(split_lines(result.output).size(), 1u) << result.output;
 }
 
+// A path the system cannot follow (a loop of links, a name too long, a directory nobody may
+// enter) is bad input said in one line, not the filesystem library's exception as an internal error.
+TEST_F(BadInput, PathsThatCannotBeReached) {
+  fs::create_symlink("loop", file("loop"));
+  expect_bad_input(file("loop"), "Too many levels of symbolic links");
+  expect_bad_input(file(std::string(300, 'a') + ".vmdk"), "File name too long");
+  if (::geteuid() != 0) GTEST_SKIP() << "the locked directory needs root to run vmfix as nobody";
+  const fs::path locked = file("locked");
+  fs::create_directory(locked);
+  write_file(locked / "disk.img", std::string(1 << 20, '\0'));
+  ::chmod(locked.c_str(), 0700);
+  TempDir bin("vmfix-bin");
+  ::chmod(bin.path().c_str(), 0755);
+  ::chmod(inputs_.path().c_str(), 0755);
+  fs::copy_file(VMFIX_BINARY, bin.path() / "vmfix");
+  const ProcessResult result = run_host({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                         (bin.path() / "vmfix").string(), "--check", (locked / "disk.img").string()});
+  EXPECT_EQ(result.exit_status, 65) << result.output;
+  EXPECT_EQ(result.output, "vmfix: " + (locked / "disk.img").string() + ": Permission denied\n");
+}
+
 // --in-place edits what qemu edits in place, one disk: raw and qcow2, not VHD, VMDK or OVA.
 TEST(Cli, InPlaceOnlyForRawAndQcow2) {
   TempDir scratch("vmfix-cli-test");
@@ -142,6 +164,60 @@ TEST(Cli, UsageErrorsAndInformation) {
   CliResult help = run_vmfix({"--help"});
   EXPECT_EQ(help.exit_status, 0);
   EXPECT_NE(help.out.find("Usage: vmfix"), std::string::npos);
+}
+
+// Paths the job could not use are refused before any appliance runs (exit 64, one line): an
+// empty one (an unset shell variable), a --report or --aws-import-json that could not be written
+// after the job, a batch output directory that cannot be made. Numbers are read whole.
+TEST(Cli, PathsTheJobCouldNotUseAreRefusedFirst) {
+  TempDir scratch("vmfix-cli-test");
+  const fs::path image = scratch.path() / "disk.img";
+  write_file(image, std::string(1 << 20, '\0'));
+  const std::string in = image.string(), dir = scratch.path().string();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--all", in, "-o", ""}, "-o: an empty path"},
+      {{"--all", in, "--scratch", ""}, "--scratch: an empty path"},
+      {{"--check", ""}, "an empty image path"},
+      {{"--check", in, "--report", "/nonexistent/report.json"}, "/nonexistent: --report cannot be written there"},
+      {{"--check", in, "--report", dir}, "is a directory; give a file name"},
+      {{"--check", in, "--aws-import-json", ""}, "--aws-import-json: an empty path"},
+      {{"batch", "--check", dir, "-o", ""}, "-o: an empty path"},
+      {{"batch", "--check", "", "-o", dir + "/out"}, "vmfix batch: an empty path"},
+      {{"batch", "--check", dir, "-o", in + "/out"}, in + "/out/reports: cannot make this directory: Not a directory"},
+      {{"batch", "--merge", ""}, "--merge: an empty path"},
+      {{"aws-import", "job.json", "--poll", "10s"}, "--poll 10s: seconds between 1 and 3600"}};
+  for (const auto& [args, message] : cases) {
+    const CliResult result = run_vmfix(args);
+    EXPECT_EQ(result.exit_status, 64) << fmt::format("{}: {}", fmt::join(args, " "), result.err);
+    EXPECT_EQ(split_lines(result.err).size(), 1u) << result.err;
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+  }
+  const CliResult shards = run_vmfix({"batch", "--check", dir, "-o", dir + "/out"},
+                                     {"SLURM_ARRAY_TASK_ID=0", "SLURM_ARRAY_TASK_COUNT=4294967297"});
+  EXPECT_EQ(shards.exit_status, 64) << shards.err;
+  EXPECT_FALSE(fs::exists(scratch.path() / "out")) << "the batch started";
+}
+
+// An OVF in a library naming a disk no system can open (a name too long) fails as that image,
+// not the whole batch.
+TEST(Cli, AnOddOvfInALibraryFailsAsItsImage) {
+  TempDir scratch("vmfix-cli-test");
+  const fs::path library = scratch.path() / "library";
+  fs::create_directory(library);
+  write_file(library / "vm.ovf", R"(<?xml version="1.0"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
+<References><File ovf:id="f1" ovf:href=")" +
+                                     std::string(300, 'b') + R"(.vmdk"/></References>
+<DiskSection><Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="1048576"/></DiskSection>
+<VirtualSystem ovf:id="vm"/>
+</Envelope>
+)");
+  const CliResult result = run_vmfix({"batch", "--check", library.string(), "-o", (scratch.path() / "out").string()});
+  const nlohmann::json summary = nlohmann::json::parse(read_host_file(scratch.path() / "out" / "summary.json"));
+  ASSERT_EQ(summary["images"].size(), 1u) << result.err;
+  EXPECT_EQ(summary["images"][0]["state"], "failed");
+  EXPECT_NE(summary["images"][0]["error"].get<std::string>().find("File name too long"), std::string::npos)
+      << summary["images"][0].dump();
 }
 
 }  // namespace vmfix::test

@@ -86,6 +86,10 @@ TEST(LaunchDeadline, FromTheEnvironmentElseSixtySeconds) {
   EXPECT_EQ(kvm_launch_deadline(), 2500ms);
   ::setenv("VMFIX_KVM_LAUNCH_TIMEOUT", "nonsense", 1);
   EXPECT_EQ(kvm_launch_deadline(), 60s);
+  for (const char* huge : {"1e20", "inf"}) {  // at most a day (a cast of these overflowed)
+    ::setenv("VMFIX_KVM_LAUNCH_TIMEOUT", huge, 1);
+    EXPECT_EQ(kvm_launch_deadline(), 24h) << huge;
+  }
   ::unsetenv("VMFIX_KVM_LAUNCH_TIMEOUT");
 }
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "support/error.h"
 #include "support/files.h"
 #include "support/process.h"
 #include "support/text.h"
@@ -72,6 +73,14 @@ TEST_F(QemuWrapper, IsWrittenOnceExecutableAndOnlyForAQemuItCanName) {
   EXPECT_NE(install_qemu_wrapper(scratch_.path() / "cache", qemu_.string(), 64), wrapper_);
   EXPECT_FALSE(install_qemu_wrapper(scratch_.path() / "cache", "/opt/it's/qemu", 128));
   EXPECT_FALSE(install_qemu_wrapper(scratch_.path() / "cache", "", 128));
+}
+
+// A cache directory that cannot be made (a read-only /var/tmp, a VMFIX_CACHE_DIR under /proc) is
+// vmfix's Error, which the session turns into a note, not the filesystem library's exception
+// (an internal error that stopped the run).
+TEST_F(QemuWrapper, ACacheThatCannotBeMadeIsAnError) {
+  write_host_file_atomic(scratch_.path() / "file", "");
+  EXPECT_THROW(install_qemu_wrapper(scratch_.path() / "file" / "cache", qemu_.string(), 128), Error);
 }
 
 }  // namespace
