@@ -233,17 +233,18 @@ std::vector<LibraryImage> csv_manifest(std::string_view text, const fs::path& ma
 std::vector<LibraryImage> scan_directory(const fs::path& directory, const fs::path& exclude) {
   if (!fs::is_directory(directory)) throw BadInput(fmt::format("{}: not a directory", directory.string()));
   const fs::path root = fs::absolute(directory).lexically_normal();
-  const fs::path skip = exclude.empty() ? fs::path() : fs::weakly_canonical(fs::absolute(exclude));
+  std::error_code error;
+  fs::path skip = exclude.empty() ? fs::path() : fs::weakly_canonical(fs::absolute(exclude), error);
+  if (error) skip = fs::absolute(exclude);  // made, or refused with its reason, when the batch starts
   std::vector<std::pair<fs::path, Kind>> candidates;
   std::set<fs::path> owned;
-  std::error_code error;
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, error);
        it != fs::recursive_directory_iterator(); it.increment(error)) {
     if (error) break;
     const fs::path& path = it->path();
     const bool hidden = path.filename().string().starts_with(".");
     if (it->is_directory(error)) {
-      if (hidden || (!skip.empty() && fs::weakly_canonical(path) == skip)) it.disable_recursion_pending();
+      if (hidden || (!skip.empty() && fs::weakly_canonical(path, error) == skip)) it.disable_recursion_pending();
       continue;
     }
     if (hidden || !it->is_regular_file(error)) continue;

@@ -105,7 +105,8 @@ void parse_run_options(const po::variables_map& vm, BatchOptions& result) {
     result.scratch = absolute_path(vm["scratch"].as<std::string>(), "--scratch");
     std::error_code error;
     if (!fs::is_directory(result.scratch, error))
-      throw UsageError(fmt::format("--scratch {}: not a directory", result.scratch.string()));
+      throw UsageError(fmt::format("--scratch {}: {}", result.scratch.string(),
+                                   error ? error.message() : std::string("not a directory")));
   }
 }
 

@@ -76,10 +76,16 @@ int main(int argc, char** argv) {
   } catch (const Error& e) {
     return fail(e.what(), e.exit_code(), json);
   } catch (const std::filesystem::filesystem_error& e) {
-    // A path vmfix was given, or one in a file it was given, that it cannot reach (no permission,
-    // a loop of links, a name too long): the input is unusable as given.
+    // A path vmfix was given, or one a file it was given names, that cannot be reached (no such
+    // file, no permission, a loop of links, a name too long) is bad input; anything else (a full
+    // disk, an I/O error) is the host's failure, which a batch retries.
+    const std::errc code = static_cast<std::errc>(e.code().value());
+    const bool unreachable = e.code().category() == std::generic_category() &&
+                             (code == std::errc::no_such_file_or_directory || code == std::errc::not_a_directory ||
+                              code == std::errc::permission_denied ||
+                              code == std::errc::too_many_symbolic_link_levels || code == std::errc::filename_too_long);
     return fail(fmt::format("{}: {}", (e.path1().empty() ? e.path2() : e.path1()).string(), e.code().message()),
-                kExitBadInput, json);
+                unreachable ? kExitBadInput : kExitInternal, json);
   } catch (const std::exception& e) {
     return fail(fmt::format("internal error: {}", e.what()), kExitInternal, json);
   }

@@ -61,7 +61,8 @@ void read_output_options(const po::variables_map& vm, Options& options) {
     std::error_code error;
     options.scratch = std::filesystem::absolute(vm["scratch"].as<std::string>(), error);
     if (!std::filesystem::is_directory(options.scratch, error))
-      throw UsageError(fmt::format("--scratch {}: not a directory", options.scratch.string()));
+      throw UsageError(fmt::format("--scratch {}: {}", options.scratch.string(),
+                                   error ? error.message() : std::string("not a directory")));
   }
 }
 
@@ -82,6 +83,8 @@ void check_paths(const po::variables_map& vm) {
     std::error_code error;
     if (std::filesystem::is_directory(file, error))
       throw UsageError(fmt::format("--{} {}: is a directory; give a file name", name, file.string()));
+    if (error && error != std::errc::no_such_file_or_directory)  // a name too long, a loop of links
+      throw UsageError(fmt::format("--{} {}: {}", name, file.string(), error.message()));
     image::require_writable_directory(file.parent_path().empty() ? "." : file.parent_path(), "--" + std::string(name));
   }
 }
@@ -162,7 +165,6 @@ Options parse_options(int argc, char** argv) {
     throw UsageError(e.what());
   }
 
-  check_paths(vm);
   Options options;
   std::vector<Mode> modes;
   if (vm.count("inspect")) modes.push_back(Mode::inspect);
@@ -175,6 +177,7 @@ Options parse_options(int argc, char** argv) {
     options.mode = vm.count("help") ? Mode::help : Mode::version;
     return options;
   }
+  check_paths(vm);
   if (modes.size() > 1)
     throw UsageError("choose one mode: --inspect, --check, --all, --fix, --list-fixers or --list-rules");
   if (modes.empty()) {

@@ -267,11 +267,13 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
                          const std::optional<OutputFormat>& format) {
   OutputSpec spec;
   spec.format = format.value_or(default_output_format(vm.kind, vm.disks.front().format, vm.disks.front().variant));
-  std::error_code error;  // a path vmfix cannot reach: require_writable_directory below says why
+  std::error_code error;  // a parent vmfix cannot reach: require_writable_directory below says why
   if (output) {
     spec.path = *output;
     if (fs::is_directory(spec.path, error))
       throw UsageError(fmt::format("{}: is a directory; give a file name", *output));
+    if (error && error != std::errc::no_such_file_or_directory && error != std::errc::permission_denied)
+      throw UsageError(fmt::format("{}: {}", *output, error.message()));  // a name too long, a loop of links
   } else {
     spec.path = vm.path.parent_path() / (vm.path.stem().string() + "-vmfix" + output_extension(spec.format));
     if (fs::exists(spec.path, error))

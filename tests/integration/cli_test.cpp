@@ -172,7 +172,10 @@ TEST(Cli, UsageErrorsAndInformation) {
 TEST(Cli, PathsTheJobCouldNotUseAreRefusedFirst) {
   TempDir scratch("vmfix-cli-test");
   const fs::path image = scratch.path() / "disk.img";
-  write_file(image, std::string(1 << 20, '\0'));
+  std::string disk(1 << 20, '\0');  // an MBR disk: -o is checked once the image has been opened
+  disk[510] = '\x55';
+  disk[511] = '\xaa';
+  write_file(image, disk);
   const std::string in = image.string(), dir = scratch.path().string();
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
       {{"--all", in, "-o", ""}, "-o: an empty path"},
@@ -181,6 +184,10 @@ TEST(Cli, PathsTheJobCouldNotUseAreRefusedFirst) {
       {{"--check", in, "--report", "/nonexistent/report.json"}, "/nonexistent: --report cannot be written there"},
       {{"--check", in, "--report", dir}, "is a directory; give a file name"},
       {{"--check", in, "--aws-import-json", ""}, "--aws-import-json: an empty path"},
+      {{"--check", in, "--aws-import-json", dir}, "is a directory; give a file name"},
+      {{"--check", in, "--report", dir + "/" + std::string(300, 'r') + ".json"}, "File name too long"},
+      {{"--all", in, "-o", dir + "/" + std::string(300, 'o') + ".img"}, "File name too long"},
+      {{"--all", in, "--unattend", ""}, "--unattend: an empty path"},
       {{"batch", "--check", dir, "-o", ""}, "-o: an empty path"},
       {{"batch", "--check", "", "-o", dir + "/out"}, "vmfix batch: an empty path"},
       {{"batch", "--check", dir, "-o", in + "/out"}, in + "/out/reports: cannot make this directory: Not a directory"},
@@ -192,14 +199,15 @@ TEST(Cli, PathsTheJobCouldNotUseAreRefusedFirst) {
     EXPECT_EQ(split_lines(result.err).size(), 1u) << result.err;
     EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
   }
+  EXPECT_EQ(run_vmfix({"--help", "--report", "/nonexistent/report.json"}).exit_status, 0) << "help first";
   const CliResult shards = run_vmfix({"batch", "--check", dir, "-o", dir + "/out"},
                                      {"SLURM_ARRAY_TASK_ID=0", "SLURM_ARRAY_TASK_COUNT=4294967297"});
   EXPECT_EQ(shards.exit_status, 64) << shards.err;
   EXPECT_FALSE(fs::exists(scratch.path() / "out")) << "the batch started";
 }
 
-// An OVF in a library naming a disk no system can open (a name too long) fails as that image,
-// not the whole batch.
+// An OVF naming a disk no system can open (a name too long) is bad input, in one line; in a
+// library it fails as that image, not the whole batch.
 TEST(Cli, AnOddOvfInALibraryFailsAsItsImage) {
   TempDir scratch("vmfix-cli-test");
   const fs::path library = scratch.path() / "library";
@@ -212,10 +220,14 @@ TEST(Cli, AnOddOvfInALibraryFailsAsItsImage) {
 <VirtualSystem ovf:id="vm"/>
 </Envelope>
 )");
+  const CliResult alone = run_vmfix({"--check", (library / "vm.ovf").string()});
+  EXPECT_EQ(alone.exit_status, 65) << alone.err;
+  EXPECT_EQ(alone.err, "vmfix: " + (library / (std::string(300, 'b') + ".vmdk")).string() + ": File name too long\n");
   const CliResult result = run_vmfix({"batch", "--check", library.string(), "-o", (scratch.path() / "out").string()});
   const nlohmann::json summary = nlohmann::json::parse(read_host_file(scratch.path() / "out" / "summary.json"));
   ASSERT_EQ(summary["images"].size(), 1u) << result.err;
   EXPECT_EQ(summary["images"][0]["state"], "failed");
+  EXPECT_EQ(summary["images"][0]["exit_code"], 65) << "bad input, which a batch does not retry";
   EXPECT_NE(summary["images"][0]["error"].get<std::string>().find("File name too long"), std::string::npos)
       << summary["images"][0].dump();
 }
