@@ -119,7 +119,7 @@ std::optional<bool> as_bool(const std::string& text, const std::string& where) {
   if (value.empty()) return std::nullopt;
   if (value == "true" || value == "yes" || value == "1") return true;
   if (value == "false" || value == "no" || value == "0") return false;
-  throw BadInput(fmt::format("{}: '{}' is not true or false", where, text));
+  throw BadInput(fmt::format("{}: '{}' is not true or false", where, one_line(text)));
 }
 
 std::optional<std::string> as_text(const std::string& text) {

@@ -294,7 +294,7 @@ TEST(AwsImport, ImportDocumentsOfAnyShapeAreReadOrRefusedByName) {
     } catch (const BadInput& e) {
       const std::string message = e.what();
       EXPECT_TRUE(message.starts_with("/jobs/job.json: ")) << message;
-      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+      EXPECT_EQ(message.find_first_of("\r\n"), std::string::npos) << message;
     }
   }
 }
