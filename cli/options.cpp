@@ -77,16 +77,8 @@ void check_paths(const po::variables_map& vm) {
   if (vm.count("image"))
     for (const std::string& image : vm["image"].as<std::vector<std::string>>())
       if (image.empty()) throw UsageError("an empty image path");
-  for (const char* name : {"report", "aws-import-json"}) {
-    if (!vm.count(name)) continue;
-    const std::filesystem::path file = vm[name].as<std::string>();
-    std::error_code error;
-    if (std::filesystem::is_directory(file, error))
-      throw UsageError(fmt::format("--{} {}: is a directory; give a file name", name, file.string()));
-    if (error && error != std::errc::no_such_file_or_directory)  // a name too long, a loop of links
-      throw UsageError(fmt::format("--{} {}: {}", name, file.string(), error.message()));
-    image::require_writable_directory(file.parent_path().empty() ? "." : file.parent_path(), "--" + std::string(name));
-  }
+  for (const char* name : {"report", "aws-import-json"})
+    if (vm.count(name)) image::require_writable_file(vm[name].as<std::string>(), "--" + std::string(name));
 }
 
 void read_aws_options(const po::variables_map& vm, Options& options) {

@@ -263,17 +263,22 @@ void require_writable_directory(const fs::path& directory, std::string_view what
         fmt::format("{}: {} cannot be written there ({})", directory.string(), what, std::strerror(errno)));
 }
 
+void require_writable_file(const fs::path& file, std::string_view what) {
+  std::error_code error;  // not there yet is fine; a parent vmfix cannot reach: the directory check says why
+  if (fs::is_directory(file, error))
+    throw UsageError(fmt::format("{}: is a directory; give a file name", file.string()));
+  if (error && error != std::errc::no_such_file_or_directory && error != std::errc::permission_denied)
+    throw UsageError(fmt::format("{}: {}", file.string(), error.message()));
+  require_writable_directory(file.parent_path().empty() ? "." : file.parent_path(), what);
+}
+
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
                          const std::optional<OutputFormat>& format) {
   OutputSpec spec;
   spec.format = format.value_or(default_output_format(vm.kind, vm.disks.front().format, vm.disks.front().variant));
-  std::error_code error;  // a parent vmfix cannot reach: require_writable_directory below says why
+  std::error_code error;  // a path vmfix cannot reach is not there; require_writable_file says why
   if (output) {
     spec.path = *output;
-    if (fs::is_directory(spec.path, error))
-      throw UsageError(fmt::format("{}: is a directory; give a file name", *output));
-    if (error && error != std::errc::no_such_file_or_directory && error != std::errc::permission_denied)
-      throw UsageError(fmt::format("{}: {}", *output, error.message()));  // a name too long, a loop of links
   } else {
     spec.path = vm.path.parent_path() / (vm.path.stem().string() + "-vmfix" + output_extension(spec.format));
     if (fs::exists(spec.path, error))
@@ -281,7 +286,7 @@ OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& o
                                    spec.path.string()));
   }
   spec.files.push_back(spec.path);
-  require_writable_directory(spec.path.parent_path().empty() ? "." : spec.path.parent_path(), "the output");
+  require_writable_file(spec.path, "the output");
   if (spec.format != OutputFormat::ova) {
     // The other disks of a multi-disk VM go beside the first: NAME-disk2.EXT, ... Those names were
     // not given by the user, so they are never overwritten.

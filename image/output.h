@@ -43,6 +43,10 @@ std::string output_extension(OutputFormat format);
 // neither its permissions nor a read-only mount refuse it).
 void require_writable_directory(const std::filesystem::path& directory, std::string_view what);
 
+// The same for a file vmfix will write: not a directory, a name the system takes (not too long,
+// no loop of links), in a directory require_writable_directory accepts.
+void require_writable_file(const std::filesystem::path& file, std::string_view what);
+
 // -o and --output-format; else beside the input: an OVA for an OVA or OVF, else the input's format
 // when AWS accepts it, else streamOptimized VMDK.
 OutputSpec choose_output(const VmSource& vm, const std::optional<std::string>& output,
