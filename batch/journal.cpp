@@ -105,8 +105,14 @@ class JournalDatabase {
   sqlite3* get() const { return db_; }
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(
-        fmt::format("{}: batch journal: {}: {}", file_.string(), what, db_ ? sqlite3_errmsg(db_) : "no memory"));
+    const std::string message =
+        fmt::format("{}: batch journal: {}: {}", file_.string(), what, db_ ? sqlite3_errmsg(db_) : "no memory");
+    // The database is in memory, so the disk is not what failed: a file that is no SQLite database,
+    // is corrupt or has another schema (SQL that runs on a new journal fails on it) is bad input.
+    const int code = db_ ? sqlite3_errcode(db_) : SQLITE_NOMEM;
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT || (loaded_ && code == SQLITE_ERROR))
+      throw BadInput(message + " (move it aside to start this batch over)");
+    throw Error(message);
   }
 
   void exec(const char* sql) const {
@@ -144,6 +150,7 @@ class JournalDatabase {
     if (sqlite3_deserialize(db_, "main", data, size, size,
                             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) != SQLITE_OK)
       fail("cannot load");
+    loaded_ = true;
   }
 
   void add_missing_columns() const {
@@ -157,6 +164,7 @@ class JournalDatabase {
 
   fs::path file_;
   sqlite3* db_ = nullptr;
+  bool loaded_ = false;  // from the file, rather than new
 };
 
 namespace {

@@ -350,8 +350,22 @@ TEST(BatchJournal, RowsSurviveReopening) {
   EXPECT_DOUBLE_EQ(all[0].seconds, 41.5);
   EXPECT_EQ(journal.find("b.vhd")->error, "b.vhd: truncated");
   EXPECT_FALSE(journal.find("c").has_value());
+  // A file that is no journal is the user's to move aside (bad input, 65), not vmfix failing (70).
   test::write_file(scratch.path() / "junk.sqlite", "this is not a database, but long enough to be read as one........");
-  EXPECT_THROW(Journal(scratch.path() / "junk.sqlite"), Error);
+  EXPECT_THROW(Journal(scratch.path() / "junk.sqlite"), BadInput);
+  std::string damaged = read_host_file(scratch.path() / "journal.sqlite");
+  for (size_t at = 100; at < damaged.size(); at += 7) damaged[at] = '\xff';
+  test::write_file(scratch.path() / "damaged.sqlite", damaged);
+  EXPECT_THROW(Journal(scratch.path() / "damaged.sqlite").all(), BadInput);
+  run_host_checked({"sqlite3", (scratch.path() / "foreign.sqlite").string(), "CREATE TABLE images (name TEXT)"});
+  try {
+    Journal(scratch.path() / "foreign.sqlite").all();
+    ADD_FAILURE() << "another program's database was read as a journal";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("foreign.sqlite: batch journal: not a vmfix journal"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("move it aside"), std::string::npos) << e.what();
+  }
 }
 
 TEST(BatchJournal, ReplacedWholeNeverInWalModeAndReadAcrossShardCounts) {
