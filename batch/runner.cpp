@@ -481,8 +481,34 @@ int Runner::run() {
 
 }  // namespace
 
+namespace {
+
+// The profile and fixers an image runs with, as child_arguments passes them: a --fix list makes
+// --skip moot, and --check runs no fixer.
+void check_choices(const BatchOptions& options, const ImageOptions& own) {
+  if (!options.check_choices) return;
+  const std::optional<std::string> fix = own.fix ? own.fix : options.fix;
+  const std::optional<std::string> skip = fix ? std::nullopt : own.skip ? own.skip : options.skip;
+  options.check_choices(own.profile.value_or(options.profile), options.mode == "check" ? std::nullopt : fix, skip);
+}
+
+void check_choices(const BatchOptions& options, const std::vector<LibraryImage>& images) {
+  for (const LibraryImage& image : images) {
+    const ImageOptions& own = image.options;
+    if (!own.profile && !own.fix && !own.skip) continue;  // the batch's own, checked already
+    try {
+      check_choices(options, own);
+    } catch (const UsageError& e) {
+      throw UsageError(fmt::format("{}: {}: {}", options.source.string(), one_line(image.key), e.what()));
+    }
+  }
+}
+
+}  // namespace
+
 int run_batch(const BatchOptions& options) {
   if (options.status) return run_status(options);
+  check_choices(options, ImageOptions{});
   std::error_code error;
   const fs::file_status source = fs::status(options.source, error);
   if (!fs::exists(source))
@@ -490,6 +516,7 @@ int run_batch(const BatchOptions& options) {
                                error ? error.message() : std::string("no such file or directory")));
   std::vector<LibraryImage> images =
       fs::is_directory(source) ? scan_directory(options.source, options.output_dir) : read_manifest(options.source);
+  check_choices(options, images);  // every entry, not only this shard's: the manifest has the typo
   if (options.shard_count > 1) images = shard_of(images, options.shard_index, options.shard_count);
   const fs::file_status output = fs::status(options.output_dir, error);
   if (fs::exists(output) && !fs::is_directory(output))

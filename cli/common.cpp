@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include "fixers/table.h"
+#include "rules/profile.h"
+#include "support/error.h"
 #include "support/files.h"
 
 namespace vmfix::cli {
@@ -27,6 +30,17 @@ void emit_json(const Options& options, const nlohmann::ordered_json& report) {
   const std::string text = json_text(report);
   if (options.report_file) write_host_file_atomic(*options.report_file, text);
   if (options.json) fmt::print("{}", text);
+}
+
+void check_choices(const std::string& profile, const std::optional<std::string>& fix,
+                   const std::optional<std::string>& skip) {
+  rules::load_profile(profile);
+  if (fix) {
+    const std::vector<std::string> ids = split_ids(*fix);
+    if (ids.empty()) throw UsageError("--fix needs at least one fixer id");
+    fixers::require_known(ids);
+  }
+  if (skip) fixers::require_known(split_ids(*skip));
 }
 
 }  // namespace vmfix::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "cli/common.h"
 #include "cli/inspect_command.h"
 #include "cli/options.h"
 #include "cli/remediate_command.h"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
         return kExitReady;
       }
       batch::BatchOptions options = batch::parse_batch_options(std::vector<std::string>(argv + 2, argv + argc));
+      options.check_choices = cli::check_choices;
       json = options.json;
       return options.merge ? batch::run_merge(options) : batch::run_batch(options);
     }

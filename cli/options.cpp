@@ -94,14 +94,14 @@ void read_aws_options(const po::variables_map& vm, Options& options) {
     throw UsageError("--aws-import-json goes with --all, --fix, --check or --dry-run");
 }
 
+}  // namespace
+
 std::vector<std::string> split_ids(const std::string& list) {
   std::vector<std::string> ids;
   for (std::string_view id : split_list(list, ','))
     if (!id.empty()) ids.emplace_back(id);
   return ids;
 }
-
-}  // namespace
 
 std::string usage_text() {
   po::options_description modes("Modes (choose one)"), options("Options");

@@ -38,6 +38,8 @@ struct Options {
 
 // Throws UsageError for anything the contract does not allow.
 Options parse_options(int argc, char** argv);
+// "ID[,ID]" as --fix and --skip take it: the ids, empty ones dropped.
+std::vector<std::string> split_ids(const std::string& list);
 std::string usage_text();
 
 }  // namespace vmfix::cli

@@ -6,6 +6,7 @@
 
 #include "fixers/by_os.h"
 #include "support/error.h"
+#include "support/text.h"
 
 namespace vmfix::fixers {
 
@@ -41,12 +42,17 @@ nlohmann::ordered_json fixer_list_json() {
   return {{"schema", "vmfix.fixers/1"}, {"fixers", list}};
 }
 
-std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings) {
-  std::vector<std::unique_ptr<Fixer>> selected;
-  auto all = all_fixers(settings);
+void require_known(const std::vector<std::string>& ids) {
+  const auto all = all_fixers();
   for (const std::string& id : ids)
     if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
-      throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));
+      throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", one_line(id)));
+}
+
+std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids, const FixerSettings& settings) {
+  require_known(ids);
+  std::vector<std::unique_ptr<Fixer>> selected;
+  auto all = all_fixers(settings);
   for (auto& fixer : all)
     if (std::find(ids.begin(), ids.end(), fixer->id()) != ids.end()) selected.push_back(std::move(fixer));
   return selected;

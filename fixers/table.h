@@ -25,6 +25,9 @@ std::string readme_fixer_table();
 // `vmfix --list-fixers --json`: {schema vmfix.fixers/1, fixers: [{id, summary, rules}]} in table order.
 nlohmann::ordered_json fixer_list_json();
 
+// Throws UsageError naming the first of `ids` that no fixer has.
+void require_known(const std::vector<std::string>& ids);
+
 // The fixers named in `ids`, in table order; an unknown id is a UsageError.
 std::vector<std::unique_ptr<Fixer>> select_fixers(const std::vector<std::string>& ids,
                                                   const FixerSettings& settings = {});

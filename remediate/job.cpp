@@ -73,10 +73,7 @@ std::vector<fixers::Fixer*> chosen_fixers(const Request& request, const rules::P
   auto named = [&](const std::vector<std::string>& ids, std::string_view id) {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
   };
-  for (const auto* ids : {&request.skip_ids, &request.fix_ids})
-    for (const std::string& id : *ids)
-      if (std::none_of(all.begin(), all.end(), [&](auto& fixer) { return fixer->id() == id; }))
-        throw UsageError(fmt::format("no fixer named '{}' (see --list-fixers)", id));
+  for (const auto* ids : {&request.skip_ids, &request.fix_ids}) fixers::require_known(*ids);
   const bool needs_mbr = profile.limits.value("boot_partitioning", "mbr") == "mbr";
   std::vector<fixers::Fixer*> chosen;
   for (const auto& fixer : all) {

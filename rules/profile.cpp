@@ -10,6 +10,7 @@
 #include "rules/engine.h"
 #include "support/error.h"
 #include "support/json.h"
+#include "support/text.h"
 
 namespace vmfix::rules {
 
@@ -216,7 +217,7 @@ const Profile& load_profile(const std::string& name) {
     if (builtin == name) return loaded.emplace(name, parse_profile(std::string(text))).first->second;
   std::string known;
   for (const std::string& candidate : profile_names()) known += (known.empty() ? "" : ", ") + candidate;
-  throw UsageError(fmt::format("no profile named '{}' (known: {})", name, known));
+  throw UsageError(fmt::format("no profile named '{}' (known: {})", one_line(name), known));
 }
 
 }  // namespace vmfix::rules

@@ -206,6 +206,44 @@ TEST(Cli, PathsTheJobCouldNotUseAreRefusedFirst) {
   EXPECT_FALSE(fs::exists(scratch.path() / "out")) << "the batch started";
 }
 
+// A batch checks its profile and fixer ids, and each manifest entry's, before any image runs: a
+// typo is one usage error naming it, not every image failing and being retried. Only what an
+// image runs with is checked (a --fix list makes --skip moot).
+TEST(Cli, ABatchsProfileAndFixersAreCheckedBeforeAnyImageRuns) {
+  TempDir scratch("vmfix-cli-test");
+  const fs::path library = scratch.path() / "library", out = scratch.path() / "out";
+  fs::create_directory(library);
+  write_file(library / "a.img", std::string(1 << 20, '\0'));
+  const std::string lib = library.string(), image = (library / "a.img").string();
+  auto manifest = [&](const std::string& name, const std::string& entry) {
+    write_file(scratch.path() / name, "[{\"image\": \"" + image + "\", " + entry + "}]");
+    return (scratch.path() / name).string();
+  };
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--all", "--profile", "aws-1999", lib}, "no profile named 'aws-1999' (known: aws-current, aws-2017)"},
+      {{"--fix", "rtc-utc,nope", lib}, "no fixer named 'nope'"},
+      {{"--fix", ",", lib}, "--fix needs at least one fixer id"},
+      {{"--dry-run", "--skip", "gpt2mbr", lib}, "no fixer named 'gpt2mbr'"},
+      {{"--check", manifest("p.json", "\"profile\": \"aws\\nx\"")}, "p.json: " + image + ": no profile named 'aws x'"},
+      {{"--all", manifest("f.json", "\"fix\": \"rdp,nope\"")}, "f.json: " + image + ": no fixer named 'nope'"}};
+  for (const auto& [args, message] : cases) {
+    std::vector<std::string> command{"batch", "-o", out.string()};
+    command.insert(command.end(), args.begin(), args.end());
+    const CliResult result = run_vmfix(command);
+    EXPECT_EQ(result.exit_status, 64) << fmt::format("{}: {}", fmt::join(command, " "), result.err);
+    EXPECT_EQ(split_lines(result.err).size(), 1u) << result.err;
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(out)) << "the batch started: " << fmt::format("{}", fmt::join(args, " "));
+  }
+  // Moot, so not refused: the image runs (and fails as what it is, a disk of zeros).
+  const CliResult moot =
+      run_vmfix({"batch", "--check", "-o", out.string(), manifest("m.json", "\"fix\": \"rdp\", \"skip\": \"nope\"")});
+  EXPECT_EQ(moot.exit_status, 65) << moot.err;
+  const nlohmann::json summary = nlohmann::json::parse(read_host_file(out / "summary.json"));
+  ASSERT_EQ(summary["images"].size(), 1u);
+  EXPECT_EQ(summary["images"][0]["exit_code"], 65) << summary.dump();
+}
+
 // An OVF naming a disk no system can open (a name too long) is bad input, in one line; in a
 // library it fails as that image, not the whole batch.
 TEST(Cli, AnOddOvfInALibraryFailsAsItsImage) {
