@@ -128,8 +128,9 @@ std::optional<std::string> as_text(const std::string& text) {
   return value;
 }
 
-// One CSV line: commas, double quotes around fields that hold them ("" is a quote).
-std::vector<std::string> csv_fields(std::string_view line) {
+// One CSV line: commas, double quotes around fields that hold them ("" is a quote). A field
+// cannot span lines: a quote left open is refused, rather than the next line read as an entry.
+std::vector<std::string> csv_fields(std::string_view line, const std::string& location) {
   std::vector<std::string> fields(1);
   bool quoted = false;
   for (size_t i = 0; i < line.size(); ++i) {
@@ -149,6 +150,7 @@ std::vector<std::string> csv_fields(std::string_view line) {
       fields.back() += c;
     }
   }
+  if (quoted) throw BadInput(fmt::format("{}: a quoted field that does not end on its line", location));
   return fields;
 }
 
@@ -205,7 +207,7 @@ std::vector<LibraryImage> csv_manifest(std::string_view text, const fs::path& ma
   const size_t header_line = static_cast<size_t>(
       std::find_if(lines.begin(), lines.end(), [](std::string_view line) { return !trim(line).empty(); }) -
       lines.begin());
-  const auto header = csv_fields(lines[header_line]);
+  const auto header = csv_fields(lines[header_line], fmt::format("{}:{}", where, header_line + 1));
   auto column = [&](const char* name) -> int {
     for (size_t i = 0; i < header.size(); ++i)
       if (to_lower(trim(header[i])) == name) return static_cast<int>(i);
@@ -215,12 +217,12 @@ std::vector<LibraryImage> csv_manifest(std::string_view text, const fs::path& ma
   std::vector<LibraryImage> images;
   for (size_t n = header_line + 1; n < lines.size(); ++n) {
     if (trim(lines[n]).empty()) continue;
-    const auto fields = csv_fields(lines[n]);
+    const std::string location = fmt::format("{}:{}", where, n + 1);
+    const auto fields = csv_fields(lines[n], location);
     auto field = [&](const char* name) -> std::string {
       const int i = column(name);
       return i >= 0 && static_cast<size_t>(i) < fields.size() ? fields[static_cast<size_t>(i)] : "";
     };
-    const std::string location = fmt::format("{}:{}", where, n + 1);
     ImageOptions options{as_text(field("output_format")), as_text(field("profile")), as_text(field("fix")),
                          as_text(field("skip")), as_bool(field("force"), location)};
     images.push_back(listed(manifest, std::string(trim(field("image"))), options, location));

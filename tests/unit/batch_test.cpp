@@ -192,6 +192,14 @@ TEST(BatchLibrary, ManifestsOfAnyContentAreReadOrRefusedByName) {
   const std::vector<LibraryImage> csv = parse_manifest("\n\nimage,force\na.vmdk,yes\n", manifest);
   ASSERT_EQ(csv.size(), 1u);
   EXPECT_EQ(csv[0].options.force, true);
+  // A CSV field cannot span lines: an open quote is refused, not the next line read as an image.
+  refused("image,\"force\nx\"\n");
+  try {
+    parse_manifest("image,profile\na.vmdk,\"aws\nb.vmdk\"\n", manifest);
+    ADD_FAILURE() << "a field across two lines was read";
+  } catch (const BadInput& e) {
+    EXPECT_EQ(std::string(e.what()), "/library/list.json:2: a quoted field that does not end on its line");
+  }
   try {
     parse_manifest("\n\nimage,force\na.vmdk,perhaps\n", manifest);
     ADD_FAILURE() << "force=perhaps was read";
