@@ -41,10 +41,8 @@ struct BatchOptions {
   int max_attempts = 3;                       // --max-attempts: runs of an image that fails
   FailOn fail_on = FailOn::not_ready;         // --fail-on
   std::filesystem::path scratch;              // --scratch: raw intermediates; "" beside the output
-  // The single-image command's check of a profile and its --fix and --skip lists (the batch links
-  // neither rules nor fixers; main gives it cli::check_choices). run_batch applies it to the
-  // batch's own choices and to each manifest entry's before any image runs, so that a typo is one
-  // usage error rather than every image failing. Throws UsageError; unset, nothing is checked.
+  // Refuses a profile and --fix/--skip lists as the single-image command would (UsageError), for
+  // run_batch to check every image's before any runs; main sets it (batch links no fixers).
   std::function<void(const std::string& profile, const std::optional<std::string>& fix,
                      const std::optional<std::string>& skip)>
       check_choices;

@@ -1,6 +1,7 @@
 #include "batch/journal.h"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "support/error.h"
 #include "support/files.h"
+#include "support/text.h"
 
 namespace vmfix::batch {
 namespace fs = std::filesystem;
@@ -95,8 +97,10 @@ class JournalDatabase {
   explicit JournalDatabase(fs::path file) : file_(std::move(file)) {
     if (sqlite3_open(":memory:", &db_) != SQLITE_OK) fail("cannot start");
     if (fs::exists(file_)) load();
+    if (loaded_) check_tables();
     exec(kSchema);
     add_missing_columns();
+    if (loaded_) check_columns();
   }
   ~JournalDatabase() { sqlite3_close(db_); }
   JournalDatabase(const JournalDatabase&) = delete;
@@ -107,12 +111,14 @@ class JournalDatabase {
   [[noreturn]] void fail(const std::string& what) const {
     const std::string message =
         fmt::format("{}: batch journal: {}: {}", file_.string(), what, db_ ? sqlite3_errmsg(db_) : "no memory");
-    // The database is in memory, so the disk is not what failed: a file that is no SQLite database,
-    // is corrupt or has another schema (SQL that runs on a new journal fails on it) is bad input.
+    // The database is in memory, so the disk is not what failed: the file's content is.
     const int code = db_ ? sqlite3_errcode(db_) : SQLITE_NOMEM;
-    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT || (loaded_ && code == SQLITE_ERROR))
-      throw BadInput(message + " (move it aside to start this batch over)");
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) refuse(message);
     throw Error(message);
+  }
+
+  [[noreturn]] void refuse(const std::string& message) const {
+    throw BadInput(message + " (move it aside to start this batch over)");
   }
 
   void exec(const char* sql) const {
@@ -151,6 +157,35 @@ class JournalDatabase {
                             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) != SQLITE_OK)
       fail("cannot load");
     loaded_ = true;
+  }
+
+  // A file is taken as a journal only when it is an intact SQLite database whose tables are a
+  // journal's (or that has none), before anything is added to it and written back.
+  void check_tables() const {
+    Statement check = prepare("PRAGMA quick_check");
+    if (sqlite3_step(check.get()) != SQLITE_ROW || text_column(check.get(), 0) != "ok")
+      refuse(fmt::format("{}: batch journal: corrupt: {}", file_.string(), one_line(text_column(check.get(), 0))));
+    Statement tables =
+        prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+    std::vector<std::string> names;
+    while (sqlite3_step(tables.get()) == SQLITE_ROW) names.push_back(text_column(tables.get(), 0));
+    const auto journals = [](const std::string& name) { return name == "images" || name == "meta"; };
+    const bool has_images = std::find(names.begin(), names.end(), "images") != names.end();
+    if (!names.empty() && !(has_images && std::all_of(names.begin(), names.end(), journals)))
+      refuse(fmt::format("{}: batch journal: not a vmfix journal: its tables are {}", file_.string(),
+                         one_line(fmt::format("{}", fmt::join(names, ", ")))));
+  }
+
+  // The columns read_row and the header reader use are all there.
+  void check_columns() const {
+    for (const std::string& sql :
+         {fmt::format("SELECT {} FROM images LIMIT 0", kColumns), std::string("SELECT key, value FROM meta LIMIT 0")}) {
+      sqlite3_stmt* raw = nullptr;
+      const int status = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
+      sqlite3_finalize(raw);
+      if (status != SQLITE_OK)
+        refuse(fmt::format("{}: batch journal: not a vmfix journal: {}", file_.string(), sqlite3_errmsg(db_)));
+    }
   }
 
   void add_missing_columns() const {

@@ -163,7 +163,7 @@ LibraryImage listed(const fs::path& manifest, const std::string& entry, ImageOpt
     throw BadInput(fmt::format("{}: an image path with a control character", location));
   check_format(options, location);
   fs::path path = fs::path(entry).is_absolute() ? fs::path(entry) : manifest.parent_path() / entry;
-  return {fs::absolute(path).lexically_normal(), entry, name_for(entry), std::move(options)};
+  return {fs::absolute(path).lexically_normal(), entry, name_for(entry), std::move(options), location};
 }
 
 // A JSON manifest: a list of paths, or of objects with "image" and per-image settings.
@@ -260,7 +260,7 @@ std::vector<LibraryImage> scan_directory(const fs::path& directory, const fs::pa
   for (const auto& [path, kind] : candidates) {
     if (owned.contains(path.lexically_normal())) continue;
     const std::string key = path.lexically_relative(root).string();
-    images.push_back({path, key, name_for(key), {}});
+    images.push_back({path, key, name_for(key), {}, ""});
   }
   std::sort(images.begin(), images.end(), [](const LibraryImage& a, const LibraryImage& b) { return a.key < b.key; });
   make_names_unique(images, directory.string());

@@ -23,6 +23,7 @@ struct LibraryImage {
   std::string key;             // relative to the library (or as the manifest names it): unique, stable
   std::string name;            // for files in the output directory: the key with '/' as '_', no extension
   ImageOptions options;
+  std::string listed_at;  // where a manifest lists it ("list.csv:4", "list.json: entry 2"); "" in a scan
 };
 
 // The files an image reads besides itself: an OVF's disks and manifest, a VMDK descriptor's extents.

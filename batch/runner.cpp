@@ -479,10 +479,6 @@ int Runner::run() {
   return exit_code_of(summary["totals"], options_.fail_on);
 }
 
-}  // namespace
-
-namespace {
-
 // The profile and fixers an image runs with, as child_arguments passes them: a --fix list makes
 // --skip moot, and --check runs no fixer.
 void check_choices(const BatchOptions& options, const ImageOptions& own) {
@@ -492,6 +488,7 @@ void check_choices(const BatchOptions& options, const ImageOptions& own) {
   options.check_choices(own.profile.value_or(options.profile), options.mode == "check" ? std::nullopt : fix, skip);
 }
 
+// A manifest's values are bad input, as its output_format's are (library.cpp).
 void check_choices(const BatchOptions& options, const std::vector<LibraryImage>& images) {
   for (const LibraryImage& image : images) {
     const ImageOptions& own = image.options;
@@ -499,7 +496,7 @@ void check_choices(const BatchOptions& options, const std::vector<LibraryImage>&
     try {
       check_choices(options, own);
     } catch (const UsageError& e) {
-      throw UsageError(fmt::format("{}: {}: {}", options.source.string(), one_line(image.key), e.what()));
+      throw BadInput(fmt::format("{}: {}", image.listed_at, e.what()));
     }
   }
 }

@@ -206,42 +206,80 @@ TEST(Cli, PathsTheJobCouldNotUseAreRefusedFirst) {
   EXPECT_FALSE(fs::exists(scratch.path() / "out")) << "the batch started";
 }
 
-// A batch checks its profile and fixer ids, and each manifest entry's, before any image runs: a
-// typo is one usage error naming it, not every image failing and being retried. Only what an
-// image runs with is checked (a --fix list makes --skip moot).
+// A batch checks its own profile and fixer ids (usage, 64) and each manifest entry's (bad input,
+// 65, as a bad output_format there) before any image runs, in every shard; moot ones are not.
 TEST(Cli, ABatchsProfileAndFixersAreCheckedBeforeAnyImageRuns) {
   TempDir scratch("vmfix-cli-test");
   const fs::path library = scratch.path() / "library", out = scratch.path() / "out";
   fs::create_directory(library);
   write_file(library / "a.img", std::string(1 << 20, '\0'));
-  const std::string lib = library.string(), image = (library / "a.img").string();
-  auto manifest = [&](const std::string& name, const std::string& entry) {
-    write_file(scratch.path() / name, "[{\"image\": \"" + image + "\", " + entry + "}]");
+  write_file(library / "b.img", std::string(1 << 20, '\0'));
+  const std::string lib = library.string(), a = (library / "a.img").string(), b = (library / "b.img").string();
+  auto manifest = [&](const std::string& name, const std::string& text) {
+    write_file(scratch.path() / name, text);
     return (scratch.path() / name).string();
   };
-  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
-      {{"--all", "--profile", "aws-1999", lib}, "no profile named 'aws-1999' (known: aws-current, aws-2017)"},
-      {{"--fix", "rtc-utc,nope", lib}, "no fixer named 'nope'"},
-      {{"--fix", ",", lib}, "--fix needs at least one fixer id"},
-      {{"--dry-run", "--skip", "gpt2mbr", lib}, "no fixer named 'gpt2mbr'"},
-      {{"--check", manifest("p.json", "\"profile\": \"aws\\nx\"")}, "p.json: " + image + ": no profile named 'aws x'"},
-      {{"--all", manifest("f.json", "\"fix\": \"rdp,nope\"")}, "f.json: " + image + ": no fixer named 'nope'"}};
-  for (const auto& [args, message] : cases) {
+  const std::string typo_in_b =
+      manifest("f.json", "[\"" + a + "\", {\"image\": \"" + b + "\", \"fix\": \"rdp,nope\"}]");
+  const std::vector<std::tuple<std::vector<std::string>, int, std::string>> cases{
+      {{"--all", "--profile", "aws-1999", lib}, 64, "no profile named 'aws-1999' (known: aws-current, aws-2017)"},
+      {{"--fix", "rtc-utc,nope", lib}, 64, "no fixer named 'nope'"},
+      {{"--fix", ",", lib}, 64, "--fix needs at least one fixer id"},
+      {{"--dry-run", "--skip", "gpt2mbr", lib}, 64, "no fixer named 'gpt2mbr'"},
+      {{"--check", manifest("p.json", "[{\"image\": \"" + a + "\", \"profile\": \"aws\\nx\"}]")},
+       65,
+       "p.json: entry 1: no profile named 'aws x'"},
+      {{"--all", typo_in_b}, 65, "f.json: entry 2: no fixer named 'nope'"},
+      {{"--all", "--shard", "0/2", typo_in_b}, 65, "f.json: entry 2: no fixer named 'nope'"},
+      {{"--all", "--shard", "1/2", typo_in_b}, 65, "f.json: entry 2: no fixer named 'nope'"},
+      {{"--check", manifest("s.csv", "image,skip\n" + a + ",vmware-tools;rdp\n")},
+       65,
+       "s.csv:2: no fixer named 'vmware-tools;rdp'"}};
+  for (const auto& [args, exit_status, message] : cases) {
     std::vector<std::string> command{"batch", "-o", out.string()};
     command.insert(command.end(), args.begin(), args.end());
     const CliResult result = run_vmfix(command);
-    EXPECT_EQ(result.exit_status, 64) << fmt::format("{}: {}", fmt::join(command, " "), result.err);
+    EXPECT_EQ(result.exit_status, exit_status) << fmt::format("{}: {}", fmt::join(command, " "), result.err);
     EXPECT_EQ(split_lines(result.err).size(), 1u) << result.err;
     EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
     EXPECT_FALSE(fs::exists(out)) << "the batch started: " << fmt::format("{}", fmt::join(args, " "));
   }
-  // Moot, so not refused: the image runs (and fails as what it is, a disk of zeros).
-  const CliResult moot =
-      run_vmfix({"batch", "--check", "-o", out.string(), manifest("m.json", "\"fix\": \"rdp\", \"skip\": \"nope\"")});
-  EXPECT_EQ(moot.exit_status, 65) << moot.err;
-  const nlohmann::json summary = nlohmann::json::parse(read_host_file(out / "summary.json"));
-  ASSERT_EQ(summary["images"].size(), 1u);
-  EXPECT_EQ(summary["images"][0]["exit_code"], 65) << summary.dump();
+  // Moot, so not refused (a --fix list makes --skip moot): the image runs, and fails as what it
+  // is, a disk of zeros.
+  for (const std::string mode : {"--check", "--fix=rdp"}) {
+    fs::remove_all(out);
+    const std::string moot = manifest("m.json", "[{\"image\": \"" + a + "\", \"fix\": \"rdp\", \"skip\": \"nope\"}]");
+    const CliResult result = run_vmfix({"batch", mode, "-o", out.string(), moot});
+    EXPECT_EQ(result.exit_status, 65) << mode << ": " << result.err;
+    const nlohmann::json summary = nlohmann::json::parse(read_host_file(out / "summary.json"));
+    ASSERT_EQ(summary["images"].size(), 1u);
+    EXPECT_EQ(summary["images"][0]["exit_code"], 65) << summary.dump();
+  }
+}
+
+// A journal in the output directory that is none (not SQLite, or another program's database) is
+// refused in one line with 65, by the batch and by --status, and left as it was.
+TEST(Cli, AJournalThatIsNoneIsRefusedAndLeftAlone) {
+  TempDir scratch("vmfix-cli-test");
+  const fs::path library = scratch.path() / "library", out = scratch.path() / "out";
+  fs::create_directories(library);
+  fs::create_directories(out);
+  write_file(library / "a.img", std::string(1 << 20, '\0'));
+  run_host_checked({"sqlite3", (scratch.path() / "other.sqlite").string(), "CREATE TABLE settings (name TEXT)"});
+  const std::string other = read_host_file(scratch.path() / "other.sqlite");
+  for (const std::string& content : {std::string(4096, 'j'), other}) {
+    write_file(out / "journal.sqlite", content);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"batch", "--check", library.string(), "-o", out.string()},
+          std::vector<std::string>{"batch", "--status", out.string()}}) {
+      const CliResult result = run_vmfix(args);
+      EXPECT_EQ(result.exit_status, 65) << result.err;
+      EXPECT_EQ(split_lines(result.err).size(), 1u) << result.err;
+      EXPECT_NE(result.err.find("journal.sqlite: batch journal: "), std::string::npos) << result.err;
+      EXPECT_EQ(read_host_file(out / "journal.sqlite"), content) << "the journal was rewritten";
+    }
+  }
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
 }
 
 // An OVF naming a disk no system can open (a name too long) is bad input, in one line; in a

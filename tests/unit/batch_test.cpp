@@ -211,14 +211,14 @@ TEST(BatchLibrary, ManifestsOfAnyContentAreReadOrRefusedByName) {
 TEST(BatchLibrary, ShardsSplitTheLibraryExactlyAndStably) {
   std::vector<LibraryImage> images;
   for (int i = 0; i < 40; ++i)
-    images.push_back({"/x", fmt::format("image-{}.vmdk", i), fmt::format("image-{}", i), {}});
+    images.push_back({"/x", fmt::format("image-{}.vmdk", i), fmt::format("image-{}", i), {}, ""});
   std::set<std::string> seen;
   for (int shard = 0; shard < 3; ++shard)
     for (const auto& image : shard_of(images, shard, 3)) EXPECT_TRUE(seen.insert(image.key).second) << image.key;
   EXPECT_EQ(seen.size(), images.size());
   // A new image does not move the others to another shard.
   auto before = keys_of(shard_of(images, 1, 3));
-  images.push_back({"/x", "new.vmdk", "new", {}});
+  images.push_back({"/x", "new.vmdk", "new", {}, ""});
   auto after = keys_of(shard_of(images, 1, 3));
   for (const auto& key : before) EXPECT_NE(std::find(after.begin(), after.end(), key), after.end()) << key;
 }
@@ -358,21 +358,31 @@ TEST(BatchJournal, RowsSurviveReopening) {
   EXPECT_DOUBLE_EQ(all[0].seconds, 41.5);
   EXPECT_EQ(journal.find("b.vhd")->error, "b.vhd: truncated");
   EXPECT_FALSE(journal.find("c").has_value());
-  // A file that is no journal is the user's to move aside (bad input, 65), not vmfix failing (70).
-  test::write_file(scratch.path() / "junk.sqlite", "this is not a database, but long enough to be read as one........");
-  EXPECT_THROW(Journal(scratch.path() / "junk.sqlite"), BadInput);
-  std::string damaged = read_host_file(scratch.path() / "journal.sqlite");
+  // A file that is no journal (not SQLite, damaged, another program's tables) is the user's to move
+  // aside: bad input (65), not vmfix failing (70), and left as it was.
+  const fs::path dir = scratch.path();
+  std::string damaged = read_host_file(dir / "journal.sqlite");
   for (size_t at = 100; at < damaged.size(); at += 7) damaged[at] = '\xff';
-  test::write_file(scratch.path() / "damaged.sqlite", damaged);
-  EXPECT_THROW(Journal(scratch.path() / "damaged.sqlite").all(), BadInput);
-  run_host_checked({"sqlite3", (scratch.path() / "foreign.sqlite").string(), "CREATE TABLE images (name TEXT)"});
-  try {
-    Journal(scratch.path() / "foreign.sqlite").all();
-    ADD_FAILURE() << "another program's database was read as a journal";
-  } catch (const BadInput& e) {
-    EXPECT_NE(std::string(e.what()).find("foreign.sqlite: batch journal: not a vmfix journal"), std::string::npos)
-        << e.what();
-    EXPECT_NE(std::string(e.what()).find("move it aside"), std::string::npos) << e.what();
+  test::write_file(dir / "damaged.sqlite", damaged);
+  test::write_file(dir / "junk.sqlite", "this is not a database, but long enough to be read as one........");
+  run_host_checked({"sqlite3", (dir / "other.sqlite").string(), "CREATE TABLE settings (name TEXT)"});
+  run_host_checked({"sqlite3", (dir / "foreign.sqlite").string(), "CREATE TABLE images (name TEXT)"});
+  run_host_checked(
+      {"sqlite3", (dir / "half.sqlite").string(), "CREATE TABLE images (key TEXT); CREATE TABLE meta (k)"});
+  for (const char* name : {"damaged.sqlite", "junk.sqlite", "other.sqlite", "foreign.sqlite", "half.sqlite"}) {
+    const std::string before = read_host_file(dir / name);
+    try {
+      Journal other(dir / name);
+      JournalEntry row;
+      row.key = "x";
+      row.state = "done";
+      other.put(row);
+      ADD_FAILURE() << name << " was read as a journal";
+    } catch (const BadInput& e) {
+      EXPECT_TRUE(std::string(e.what()).starts_with((dir / name).string() + ": batch journal: ")) << e.what();
+      EXPECT_TRUE(std::string(e.what()).ends_with("(move it aside to start this batch over)")) << e.what();
+    }
+    EXPECT_EQ(read_host_file(dir / name), before) << name;
   }
 }
 
