@@ -282,6 +282,21 @@ TEST(Cli, AJournalThatIsNoneIsRefusedAndLeftAlone) {
   EXPECT_FALSE(fs::exists(out / "summary.json"));
 }
 
+// A batch source that is neither a directory nor a file (a fifo, a link to /dev/zero) is refused
+// in one line without being read.
+TEST(Cli, ABatchSourceThatIsNoFileIsRefusedUnread) {
+  TempDir scratch("vmfix-cli-test");
+  const fs::path fifo = scratch.path() / "list.txt", zeros = scratch.path() / "zeros.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  fs::create_symlink("/dev/zero", zeros);
+  for (const fs::path& source : {fifo, zeros}) {
+    const CliResult result = run_vmfix({"batch", "--check", source.string(), "-o", (scratch.path() / "out").string()});
+    EXPECT_EQ(result.exit_status, 65) << result.err;
+    EXPECT_EQ(result.err, "vmfix: " + source.string() +
+                              ": not a directory or a regular file (a manifest is a text, JSON or CSV file)\n");
+  }
+}
+
 // An OVF naming a disk no system can open (a name too long) is bad input, in one line; in a
 // library it fails as that image, not the whole batch.
 TEST(Cli, AnOddOvfInALibraryFailsAsItsImage) {
