@@ -18,8 +18,12 @@ namespace vmfix {
 namespace fs = std::filesystem;
 
 std::string read_host_file(const fs::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Not blocking in open(): a fifo is refused below rather than waited on.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw_errno(path.string());
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0) throw_errno(path.string());
+  if (!S_ISREG(status.st_mode)) throw Error(fmt::format("{}: not a regular file", path.string()));
   std::string content;
   char buffer[65536];
   for (;;) {

@@ -14,6 +14,7 @@ namespace interrupt {
 class RemoveOnInterrupt;
 }
 
+// A regular file's content, whole; anything else (a fifo, /dev/zero, a directory) is an Error.
 std::string read_host_file(const std::filesystem::path& path);
 
 // Reads up to `length` bytes at `offset`; fewer when the file is shorter.

@@ -282,19 +282,33 @@ TEST(Cli, AJournalThatIsNoneIsRefusedAndLeftAlone) {
   EXPECT_FALSE(fs::exists(out / "summary.json"));
 }
 
-// A batch source that is neither a directory nor a file (a fifo, a link to /dev/zero) is refused
-// in one line without being read.
-TEST(Cli, ABatchSourceThatIsNoFileIsRefusedUnread) {
+// A file the user names that is none (a fifo, a link to /dev/zero) is refused in one line without
+// being read: a fifo would block and /dev/zero never end.
+TEST(Cli, HostFilesThatAreNoFilesAreRefusedUnread) {
   TempDir scratch("vmfix-cli-test");
   const fs::path fifo = scratch.path() / "list.txt", zeros = scratch.path() / "zeros.json";
+  const fs::path image = scratch.path() / "disk.img", out = scratch.path() / "out";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   fs::create_symlink("/dev/zero", zeros);
-  for (const fs::path& source : {fifo, zeros}) {
-    const CliResult result = run_vmfix({"batch", "--check", source.string(), "-o", (scratch.path() / "out").string()});
-    EXPECT_EQ(result.exit_status, 65) << result.err;
-    EXPECT_EQ(result.err, "vmfix: " + source.string() +
-                              ": not a directory or a regular file (a manifest is a text, JSON or CSV file)\n");
+  std::string disk(1 << 20, '\0');  // an MBR disk, opened before the answer file is read
+  disk[510] = '\x55';
+  disk[511] = '\xaa';
+  write_file(image, disk);
+  for (const fs::path& file : {fifo, zeros}) {
+    const std::string path = file.string();
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"batch", "--check", path, "-o", out.string()},
+         ": not a directory or a regular file (a manifest is a text, JSON or CSV file)"},
+        {{"batch", "--merge", "-o", out.string(), path}, ": not a batch summary: " + path + ": not a regular file"},
+        {{"aws-import", path}, ": not a regular file"},
+        {{"--all", image.string(), "-o", out.string() + ".img", "--unattend", path}, ": not a regular file"}};
+    for (const auto& [args, message] : cases) {
+      const CliResult result = run_vmfix(args);
+      EXPECT_EQ(result.exit_status, 65) << fmt::format("{}: {}", fmt::join(args, " "), result.err);
+      EXPECT_EQ(result.err, "vmfix: " + path + message + "\n");
+    }
   }
+  EXPECT_FALSE(fs::exists(out.string() + ".img"));
 }
 
 // An OVF naming a disk no system can open (a name too long) is bad input, in one line; in a
