@@ -143,7 +143,15 @@ class JournalDatabase {
 
  private:
   void load() {
-    std::string content = read_host_file(file_);
+    // A fifo, a directory or a device in its place is no journal (and a pipe is not replaced).
+    if (std::error_code error; !fs::is_regular_file(file_, error))
+      refuse(fmt::format("{}: batch journal: not a regular file", file_.string()));
+    std::string content;
+    try {
+      content = read_host_file(file_);
+    } catch (const Error& e) {
+      refuse(e.what());
+    }
     // Journals written by earlier versions were in WAL mode (file format bytes 18 and 19 are 2),
     // which a deserialized database cannot be; they were checkpointed when closed.
     if (content.size() >= 20 && content.compare(0, 16, std::string("SQLite format 3\0", 16)) == 0 && content[18] == 2 &&

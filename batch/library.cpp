@@ -268,19 +268,11 @@ std::vector<LibraryImage> scan_directory(const fs::path& directory, const fs::pa
 }
 
 std::vector<LibraryImage> read_manifest(const fs::path& manifest) {
-  const std::string where = manifest.string();
   std::string text;
   try {
-    if (std::error_code error; !fs::is_regular_file(manifest, error))
-      throw BadInput(
-          fmt::format("{}: not a directory or a regular file (a manifest is a text, JSON or CSV file)", where));
-    if (fs::file_size(manifest) > (64 << 20))
-      throw BadInput(fmt::format("{}: a manifest of that size is implausible", where));
-    text = read_host_file(manifest);
-  } catch (const BadInput&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw BadInput(fmt::format("{}: cannot read the manifest: {}", where, e.what()));
+    text = read_host_file(manifest, 64 << 20);  // a regular file, or a pipe: `batch <(find ...)`
+  } catch (const Error& e) {
+    throw BadInput(e.what());
   }
   return parse_manifest(text, manifest);
 }

@@ -15,6 +15,8 @@
 
 namespace vmfix::batch {
 namespace fs = std::filesystem;
+
+constexpr uint64_t kMaxSummary = 1ULL << 30;  // about a kilobyte per image
 using nlohmann::ordered_json;
 
 ordered_json summary_entry(const JournalEntry& e, bool reused, int max_attempts) {
@@ -138,7 +140,7 @@ int run_merge(const BatchOptions& options) {
   for (const fs::path& file : files) {
     nlohmann::ordered_json summary;
     try {
-      summary = parse_untrusted_json<nlohmann::ordered_json>(read_host_file(file));
+      summary = parse_untrusted_json<nlohmann::ordered_json>(read_host_file(file, kMaxSummary));
     } catch (const std::exception& e) {
       throw BadInput(fmt::format("{}: not a batch summary: {}", file.string(), e.what()));
     }

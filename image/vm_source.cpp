@@ -139,11 +139,8 @@ VmSource open_ovf(const fs::path& path) {
   std::optional<std::string> manifest_text;
   fs::path manifest = path;
   manifest.replace_extension(".mf");
-  if (fs::is_regular_file(manifest)) {
-    if (fs::file_size(manifest) > kMaxDescriptor)
-      throw BadInput(fmt::format("{}: the manifest is implausibly large", where));
-    manifest_text = read_host_file(manifest);
-  }
+  if (std::error_code error; fs::exists(fs::symlink_status(manifest, error)))  // one that is there is read
+    manifest_text = read_host_file(manifest, kMaxDescriptor);
   auto bytes_of = [&](const std::string& name) -> std::optional<ByteSource> {
     check_href(name, where);
     const fs::path file = directory / name;

@@ -25,6 +25,8 @@ using nlohmann::json;
 
 namespace {
 
+constexpr uint64_t kMaxDocument = 64 << 20;  // what --aws-import-json writes is kilobytes
+
 // A failed import: the task's message, which the caller reports with exit 2.
 struct TaskFailed {
   std::string message;
@@ -85,7 +87,7 @@ class AwsCli {
 ImportDocument read_document(const fs::path& path, bool uploading) {
   std::string text;
   try {
-    text = read_host_file(path);
+    text = read_host_file(path, kMaxDocument);
   } catch (const Error& e) {
     throw BadInput(e.what());
   }

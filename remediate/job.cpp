@@ -19,6 +19,8 @@ namespace vmfix::remediate {
 
 namespace {
 
+constexpr uint64_t kMaxAnswerFile = 16 << 20;  // answer files are kilobytes
+
 rules::ImageFacts image_facts(const image::VmSource& vm) {
   rules::ImageFacts image;
   image.format = vm.kind == "disk" ? std::string(image::to_string(vm.disks.front().format)) : vm.kind;
@@ -57,7 +59,7 @@ fixers::FixerSettings fixer_settings(const Request& request) {
   fixers::FixerSettings settings;
   if (!request.unattend_file) return settings;
   try {
-    settings.unattend_xml = read_host_file(*request.unattend_file);
+    settings.unattend_xml = read_host_file(*request.unattend_file, kMaxAnswerFile);
   } catch (const Error& e) {
     throw BadInput(e.what());  // the user's file, not vmfix, is what is missing
   }

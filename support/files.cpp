@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <system_error>
@@ -17,13 +18,32 @@
 namespace vmfix {
 namespace fs = std::filesystem;
 
-std::string read_host_file(const fs::path& path) {
-  // Not blocking in open(): a fifo is refused below rather than waited on.
+namespace {
+
+[[noreturn]] void throw_too_large(const fs::path& path, uint64_t max_bytes) {
+  const std::string limit = max_bytes >= (1 << 20) ? fmt::format("{} MiB", max_bytes >> 20)
+                                                   : fmt::format("{} KiB", std::max<uint64_t>(max_bytes >> 10, 1));
+  throw Error(fmt::format("{}: larger than {}, more than such a file can be", path.string(), limit));
+}
+
+}  // namespace
+
+std::string read_host_file(const fs::path& path, uint64_t max_bytes) {
+  // Opening a device runs its driver: its type is known first, and the file opened is that one.
+  struct stat named {};
+  if (::stat(path.c_str(), &named) != 0) throw_errno(path.string());
+  if (!S_ISREG(named.st_mode) && !S_ISFIFO(named.st_mode))
+    throw Error(fmt::format("{}: not a regular file or a pipe", path.string()));
+  // Not waiting in open() for a fifo's writer; reads block again once it is open.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw_errno(path.string());
-  struct stat status {};
-  if (::fstat(fd.get(), &status) != 0) throw_errno(path.string());
-  if (!S_ISREG(status.st_mode)) throw Error(fmt::format("{}: not a regular file", path.string()));
+  struct stat opened {};
+  if (::fstat(fd.get(), &opened) != 0) throw_errno(path.string());
+  if (opened.st_dev != named.st_dev || opened.st_ino != named.st_ino)
+    throw Error(fmt::format("{}: replaced while being opened", path.string()));
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) throw_errno(path.string());
+  if (S_ISREG(opened.st_mode) && static_cast<uint64_t>(opened.st_size) > max_bytes) throw_too_large(path, max_bytes);
   std::string content;
   char buffer[65536];
   for (;;) {
@@ -33,6 +53,7 @@ std::string read_host_file(const fs::path& path) {
       throw_errno(path.string());
     }
     if (n == 0) break;
+    if (content.size() + static_cast<size_t>(n) > max_bytes) throw_too_large(path, max_bytes);
     content.append(buffer, static_cast<size_t>(n));
   }
   return content;

@@ -14,8 +14,11 @@ namespace interrupt {
 class RemoveOnInterrupt;
 }
 
-// A regular file's content, whole; anything else (a fifo, /dev/zero, a directory) is an Error.
-std::string read_host_file(const std::filesystem::path& path);
+// The content of a regular file or a pipe (a fifo, `<(command)`), whole, and no more than
+// `max_bytes`; anything else (a device such as /dev/zero, a directory) is refused unopened. Throws
+// Error. A fifo nobody writes to reads as empty rather than waiting.
+inline constexpr uint64_t kNoLimit = UINT64_MAX;
+std::string read_host_file(const std::filesystem::path& path, uint64_t max_bytes = kNoLimit);
 
 // Reads up to `length` bytes at `offset`; fewer when the file is shorter.
 std::string read_host_bytes(const std::filesystem::path& path, uint64_t offset, size_t length);

@@ -2,6 +2,7 @@
 // rewritten for AWS, the tar writer, and every input format written out as every output format.
 #include "image/output.h"
 
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "support/interrupt.h"
 #include "support/process.h"
 #include "support/progress.h"
+#include "support/unique_fd.h"
 #include "tests/test_support.h"
 
 extern char** environ;
@@ -198,6 +200,46 @@ TEST(TarWriter, WritesWhatTarAndOurReaderRead) {
   EXPECT_THROW(write_tar(archive, {{"x", "y", {}}}), Error);
   EXPECT_THROW(write_tar(scratch.path() / "b.ova", {{"../x", "y", {}}}), Error);
   EXPECT_THROW(write_tar(scratch.path() / "c.ova", {{std::string(120, 'n'), "y", {}}}), Error);
+}
+
+// Regular files and pipes are read, whole and within the bound; a device or a directory is
+// refused, and a fifo without a writer reads as empty rather than waiting for one.
+TEST(HostFiles, ReadWhenFilesOrPipesAndWithinTheBound) {
+  TempDir scratch("vmfix-host-files");
+  const fs::path file = scratch.path() / "file", fifo = scratch.path() / "fifo";
+  test::write_file(file, std::string(4096, 'x'));
+  EXPECT_EQ(read_host_file(file, 4096).size(), 4096u);
+  EXPECT_EQ(read_host_file(file).size(), 4096u);
+  try {
+    read_host_file(file, 4095);
+    ADD_FAILURE() << "read past the bound";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": larger than 3 KiB, more than such a file can be");
+  }
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(read_host_file(fifo), "");
+  // A pipe, as `<(command)` gives one, holding what its writer wrote before it closed.
+  auto pipe_holding = [](size_t bytes) {
+    int ends[2];
+    EXPECT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+    EXPECT_GE(::fcntl(ends[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
+    const std::string content(bytes, 'p');
+    EXPECT_EQ(::write(ends[1], content.data(), content.size()), static_cast<ssize_t>(bytes));
+    ::close(ends[1]);
+    return std::make_pair(UniqueFd(ends[0]), fs::path(fmt::format("/proc/self/fd/{}", ends[0])));
+  };
+  const auto small = pipe_holding(5000);
+  EXPECT_EQ(read_host_file(small.second, 65536), std::string(5000, 'p'));
+  const auto large = pipe_holding(100000);
+  EXPECT_THROW(read_host_file(large.second, 65536), Error) << "a pipe is bounded as it is read";
+  for (const char* other : {"/dev/zero", "/dev/null", "/"}) {
+    try {
+      read_host_file(other, 1 << 20);
+      ADD_FAILURE() << other << " was read";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), std::string(other) + ": not a regular file or a pipe");
+    }
+  }
 }
 
 TEST(Interrupt, StalePartialsAreThoseNobodyLocks) {
