@@ -125,9 +125,10 @@ void NewFile::write(std::string_view bytes) {
 }
 
 void NewFile::close(bool sync) {
-  const bool failed = (sync && ::fsync(fd_) != 0) | (::close(fd_) != 0);
+  const bool sync_failed = sync && ::fsync(fd_) != 0;
+  const bool close_failed = ::close(fd_) != 0;  // closed whether or not the sync failed
   fd_ = -1;
-  if (failed) throw_errno(fmt::format("cannot write {}", path_.string()));
+  if (sync_failed || close_failed) throw_errno(fmt::format("cannot write {}", path_.string()));
 }
 
 TempDir::TempDir(std::string_view prefix) {
