@@ -146,10 +146,7 @@ class NetworkDhcpLinux : public Fixer {
       if (blocks.empty()) continue;
       findings.push_back({"network-dhcp", Status::fail,
                           "a netplan file is no YAML: netplan refuses it, and the instance would have no network",
-                          fmt::format("{}: {}: a key is less indented than the interface's first; fix the file "
-                                      "in the guest",
-                                      file, fmt::join(blocks, ", ")),
-                          false});
+                          fmt::format("{}: {}; fix the file in the guest", file, fmt::join(blocks, ", ")), false});
     }
     return findings;
   }

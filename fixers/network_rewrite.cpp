@@ -257,20 +257,30 @@ void keep_ipv6_addresses(const std::vector<std::string>& lines, size_t k, size_t
   for (const std::string& item : items) out.push_back(item);
 }
 
-// A key shallower than the block's first one is no YAML (netplan refuses the file).
-bool misindented(const std::vector<std::string>& lines, size_t header, size_t end) {
+// Why an interface block is no YAML mapping, so that netplan refuses the file; "" when it is one.
+std::string malformation(const std::vector<std::string>& lines, size_t header, size_t end) {
   const size_t depth = child_indent(lines, header, end);
-  for (size_t k = header + 1; k < end; ++k)
-    if (!blank_or_comment(lines[k]) && indent_of(lines[k]) < depth) return true;
-  return false;
+  for (size_t k = header + 1; k < end;) {
+    if (blank_or_comment(lines[k])) {
+      ++k;
+    } else if (indent_of(lines[k]) < depth) {
+      return "a key is less indented than the interface's first";
+    } else if (trim(lines[k]).front() == '-') {  // not one of the lists its keys hold
+      return fmt::format("a list item (line {}) among its keys", k + 1);
+    } else {
+      k = subtree_end(lines, k);
+    }
+  }
+  return "";
 }
 
 void netplan_interface_to_dhcp(std::vector<std::string>& lines, size_t header, size_t end) {
   const size_t depth = child_indent(lines, header, end);
-  // In a misindented block which lines are the interface's own is not known, and dropping the
-  // first (set-name) would make the next one the first, so a second rewrite would read the block
-  // otherwise. Such a block is left as it is (and reported: netplan_malformed_interfaces).
-  if (depth == 0 || misindented(lines, header, end)) return;
+  // In a malformed block which lines are the interface's own is not known: dropping its first key
+  // (set-name) can make a shallower one the first, or dropping a key can give the list item after
+  // it to the key before, so a second rewrite would read the block otherwise. Such a block is left
+  // as it is (and reported: netplan_malformed_interfaces).
+  if (depth == 0 || !malformation(lines, header, end).empty()) return;
   const std::string pad(depth, ' ');
   const NetplanState state = netplan_state(lines, header, end, depth);
 
@@ -318,8 +328,8 @@ std::vector<std::string> netplan_malformed_interfaces(std::string_view text) {
   const Lines lines = lines_of(text);
   std::vector<std::string> found;
   for (const auto& block : inspect::netplan::interfaces(lines.lines))
-    if (misindented(lines.lines, block.header, block.end))
-      found.push_back(fmt::format("{} (line {})", block.name, block.header + 1));
+    if (const std::string why = malformation(lines.lines, block.header, block.end); !why.empty())
+      found.push_back(fmt::format("{} (line {}): {}", block.name, block.header + 1, why));
   return found;
 }
 

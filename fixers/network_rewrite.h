@@ -17,9 +17,9 @@ std::string dhcp_ifupdown(std::string_view text, bool primary_by_pattern);
 std::string dhcp_ifupdown(std::string_view text);          // with the pattern
 std::string dhcp_ifupdown_by_name(std::string_view text);  // without it (ifupdown 0.7)
 std::string dhcp_netplan(std::string_view text);           // /etc/netplan/*.yaml
-// The interface blocks of a netplan file that are no YAML (a key shallower than the block's
-// first one: netplan refuses the whole file), as "NAME (line N)". dhcp_netplan leaves them as
-// they are.
+// The interface blocks of a netplan file that are no YAML mapping (a key shallower than the
+// block's first one, or a list item among its keys: netplan refuses the whole file), as
+// "NAME (line N): why". dhcp_netplan leaves them as they are.
 std::vector<std::string> netplan_malformed_interfaces(std::string_view text);
 std::string dhcp_nm_keyfile(std::string_view text);  // NetworkManager *.nmconnection / keyfiles
 std::string dhcp_networkd(std::string_view text);    // systemd-networkd *.network

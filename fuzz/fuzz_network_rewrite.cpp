@@ -78,8 +78,9 @@ Owned netplan_owned(std::string_view text) {
   const std::vector<std::string> malformed = vmfix::fixers::netplan_malformed_interfaces(text);
   std::vector<bool> inside(lines.size(), false);
   for (const auto& block : vmfix::inspect::netplan::interfaces(lines)) {
-    const std::string report = block.name + " (line " + std::to_string(block.header + 1) + ")";
-    if (std::find(malformed.begin(), malformed.end(), report) != malformed.end()) continue;
+    const std::string report = block.name + " (line " + std::to_string(block.header + 1) + "): ";
+    if (std::any_of(malformed.begin(), malformed.end(), [&](const std::string& m) { return m.starts_with(report); }))
+      continue;
     for (size_t i = block.header; i < block.end && i < inside.size(); ++i) inside[i] = true;
   }
   return [inside](size_t index, std::string_view) { return index < inside.size() && inside[index]; };

@@ -27,10 +27,15 @@ bool blank_or_comment(std::string_view line) {
 
 size_t subtree_end(const std::vector<std::string>& lines, size_t at) {
   const size_t indent = indent_of(lines[at]);
+  // A key without a value may hold a list as deep as itself ("addresses:" then "- 10.0.0.5/24"):
+  // PyYAML writes lists so, and with it cloud-init and Ubuntu's installer.
+  const bool holds_items = !key_of(lines[at]).empty() && value_of(lines[at]).empty();
   size_t end = at + 1;
   for (size_t k = at + 1; k < lines.size(); ++k) {
     if (blank_or_comment(lines[k])) continue;
-    if (indent_of(lines[k]) <= indent) break;
+    const size_t depth = indent_of(lines[k]);
+    const bool own_item = holds_items && depth == indent && trim(lines[k]).front() == '-';
+    if (depth <= indent && !own_item) break;
     end = k + 1;
   }
   return end;
@@ -81,9 +86,13 @@ std::vector<Interface> interfaces(const std::vector<std::string>& lines) {
   std::vector<std::pair<size_t, std::string>> path;  // (indent, key) of the enclosing mappings
   for (size_t k = 0; k < lines.size(); ++k) {
     const std::string& line = lines[k];
-    if (blank_or_comment(line) || trim(line).front() == '-') continue;
+    if (blank_or_comment(line)) continue;
     const size_t indent = indent_of(line);
-    while (!path.empty() && path.back().first >= indent) path.pop_back();
+    // A list item belongs to the key above it, which may be as deep as the item ("addresses:"
+    // then "- 10.0.0.5/24"), and closes every mapping deeper than it, as a key line does.
+    const bool item = trim(line).front() == '-';
+    while (!path.empty() && (item ? path.back().first > indent : path.back().first >= indent)) path.pop_back();
+    if (item) continue;
     const std::string key = key_of(line);
     if (key.empty()) continue;
     if (path.size() == 2 && path[0].second == "network")

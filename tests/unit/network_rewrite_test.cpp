@@ -159,17 +159,25 @@ network:
             "network:\n  ethernets:\n    eth0:\n      dhcp4: true\n");
 }
 
+// A malformed interface block (no YAML: netplan refuses the file) is reported and left as it is;
+// the well-formed block after it is rewritten, and a second rewrite changes nothing.
+void expect_malformed_block_left_as_it_is(const std::string& block, const std::string& report) {
+  const std::string text = "network:\n  version: 2\n  ethernets:\n" + block +
+                           "    enp4s0:\n      set-name: lan\n      addresses: [10.3.1.5/24]\n";
+  EXPECT_EQ(netplan_malformed_interfaces(text), std::vector<std::string>{report});
+  const std::string once = dhcp_netplan(text);
+  EXPECT_EQ(once, "network:\n  version: 2\n  ethernets:\n" + block + "    enp4s0:\n      dhcp4: true\n");
+  EXPECT_EQ(dhcp_netplan(once), once);
+}
+
 // Found by fuzz_network_rewrite's long run: an interface whose first key is deeper than the keys
 // after it (no YAML: netplan refuses the file). Dropping that first key (set-name) made the next
 // one the first, and a second rewrite then found the static address the first had not. Such a
 // block is left as it is; the blocks around it are rewritten.
 TEST(NetworkRewrite, NetplanBlockWithAShallowerKeyAfterTheFirstIsLeftAsItIs) {
-  const std::string block = "    enp3s0:\n           set-name: mainif\n      addresses: [ \"10.3.0.5/23\" ]\n";
-  const std::string text = "network:\n  version: 2\n  ethernets:\n" + block +
-                           "    enp4s0:\n      set-name: lan\n      addresses: [10.3.1.5/24]\n";
-  const std::string once = dhcp_netplan(text);
-  EXPECT_EQ(once, "network:\n  version: 2\n  ethernets:\n" + block + "    enp4s0:\n      dhcp4: true\n");
-  EXPECT_EQ(dhcp_netplan(once), once);
+  expect_malformed_block_left_as_it_is(
+      "    enp3s0:\n           set-name: mainif\n      addresses: [ \"10.3.0.5/23\" ]\n",
+      "enp3s0 (line 4): a key is less indented than the interface's first");
 }
 
 // Found by fuzz_network_rewrite: in a malformed file an interface key deeper than a scalar
@@ -183,6 +191,48 @@ TEST(NetworkRewrite, NetplanBlocksInsideBlocksAreRewrittenOnce) {
   EXPECT_EQ(dhcp_netplan(once), once);
   EXPECT_NE(once.find("    ens224:\n      dhcp4: true\n"), std::string::npos) << once;
   EXPECT_TRUE(once.starts_with("network:\n  version: 2\n  ethernets:\n")) << once;
+}
+
+// Found by fuzz_network_rewrite's long run: a list item less indented than the keys above it
+// ("-" at column 0) did not close them, so a key after it counted as nested under them
+// ("addresses:") or not, depending on whether the rewrite had just dropped them. A second rewrite
+// then found an interface ("e") that the first had not. A list item now closes every mapping
+// deeper than it, as a key does.
+TEST(NetworkRewrite, AShallowListItemClosesTheMappingsAboveIt) {
+  const std::string text =
+      "network:\n  ethernets:\n    b: n\n      addresses: 10.1.1.5\n      addresses:\n-\n"
+      "       e:\n        addresses: 10.2.2.5\n";
+  const std::string once = dhcp_netplan(text);
+  EXPECT_EQ(once, "network:\n  ethernets:\n    b: n\n      dhcp4: true\n-\n       e:\n        addresses: 10.2.2.5\n");
+  EXPECT_EQ(dhcp_netplan(once), once);
+}
+
+// Found by fuzz_network_rewrite: a list item among an interface's keys (after a key with a value)
+// is no YAML. Dropping the key before it ("addresses: 10.0.0.5") gave the item to the list before
+// that, and a second rewrite then dropped it too. Such a block is left as it is, and reported.
+TEST(NetworkRewrite, NetplanBlockWithAListItemAmongItsKeysIsLeftAsItIs) {
+  expect_malformed_block_left_as_it_is(
+      "    n:\n      addresses:\n      - fd00::5/64\n      addresses: 10.0.0.5\n      - 10.0.0.6\n",
+      "n (line 4): a list item (line 8) among its keys");
+}
+
+// Lists as deep as their key, as PyYAML writes them: Ubuntu's installer (subiquity) writes its
+// static configuration so, and cloud-init its netplan. Read as no addresses, such a guest kept
+// its static IPv4 address.
+TEST(NetworkRewrite, NetplanListsAsDeepAsTheirKeyAreTheKeys) {
+  const std::string installer =
+      "# This is the network config written by 'subiquity'\nnetwork:\n  ethernets:\n    enp0s3:\n"
+      "      addresses:\n      - 192.168.1.50/24\n      - fd00::50/64\n      routes:\n      - to: default\n"
+      "        via: 192.168.1.1\n      nameservers:\n        addresses:\n        - 8.8.8.8\n        search: []\n"
+      "  version: 2\n";
+  const auto configs = inspect::read_netplan("00-installer-config.yaml", installer);
+  ASSERT_EQ(configs.size(), 1u);
+  EXPECT_EQ(configs[0].addresses, (std::vector<std::string>{"192.168.1.50/24", "fd00::50/64"}));
+  const std::string once = dhcp_netplan(installer);
+  EXPECT_EQ(once,
+            "# This is the network config written by 'subiquity'\nnetwork:\n  ethernets:\n    enp0s3:\n"
+            "      dhcp4: true\n      addresses:\n      - fd00::50/64\n  version: 2\n");
+  EXPECT_EQ(dhcp_netplan(once), once);
 }
 
 TEST(NetworkRewrite, NetworkManagerKeyfile) {
@@ -328,6 +378,9 @@ TEST(NetworkRewriteCorpus, KeyfilesNetplanAndNetworkd) {
   for (const fs::path& file :
        files_under(corpus / "linux", [](const fs::path& p) { return p.extension() == ".network"; }))
     networkd += check_file(file, inspect::read_networkd, dhcp_networkd, {"DHCP=ipv4", "DHCP=yes", "Name=en* eth*"});
+  // Ubuntu's installer's layout, lists as deep as their key: static before, DHCP after (above).
+  const fs::path indentless = corpus / "linux/netplan/examples/static_singlenic_multiip_multigateway.yaml";
+  EXPECT_TRUE(has_static_ipv4(inspect::read_netplan(indentless.string(), read_host_file(indentless))));
   EXPECT_GE(keyfiles, 2);
   EXPECT_GE(netplan, 5);
   EXPECT_GE(networkd, 2);
