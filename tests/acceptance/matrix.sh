@@ -93,9 +93,9 @@ network_files() {  # ROOT NETWORK: a static address bound to the VMware NIC
       printf '[connection]\nid=Wired connection 1\nuuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\ntype=ethernet\ninterface-name=ens192\n\n[ethernet]\nmac-address=%s\n\n[ipv4]\naddress1=10.9.8.7/24,10.9.8.1\ndns=10.9.8.1;\nmethod=manual\n\n[ipv6]\nmethod=ignore\n' "$mac" \
         > "$root/etc/NetworkManager/system-connections/Wired connection 1.nmconnection"
       chmod 600 "$root/etc/NetworkManager/system-connections/"*.nmconnection ;;
-    netplan)
+    netplan)  # lists as deep as their key, as Ubuntu's installer and cloud-init (PyYAML) write them
       mkdir -p "$root/etc/netplan"
-      printf 'network:\n  version: 2\n  renderer: networkd\n  ethernets:\n    lan:\n      match:\n        macaddress: "%s"\n      set-name: ens192\n      addresses: [10.9.8.7/24]\n      routes:\n        - to: default\n          via: 10.9.8.1\n' "$mac" \
+      printf 'network:\n  version: 2\n  renderer: networkd\n  ethernets:\n    lan:\n      match:\n        macaddress: "%s"\n      set-name: ens192\n      addresses:\n      - 10.9.8.7/24\n      routes:\n      - to: default\n        via: 10.9.8.1\n' "$mac" \
         > "$root/etc/netplan/01-vmware.yaml"
       chmod 600 "$root/etc/netplan/01-vmware.yaml" ;;
     networkd)
