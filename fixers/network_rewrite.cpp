@@ -219,7 +219,7 @@ NetplanState netplan_state(const std::vector<std::string>& lines, size_t header,
     if (key != "addresses") continue;
     for (const std::string& address : inspect::netplan::flow_list(value_of(lines[k])))
       state.static_v4 = state.static_v4 || is_ipv4(address);
-    for (size_t item = k + 1; item < subtree_end(lines, k); ++item)
+    for (size_t item = k + 1, stop = subtree_end(lines, k); item < stop; ++item)
       if (is_ipv4(inspect::netplan::list_item(lines[item]))) state.static_v4 = true;
   }
   return state;

@@ -105,12 +105,12 @@ std::vector<NetworkConfig> read_netplan(std::string_view file, std::string_view 
       if ((key == "dhcp4" || key == "dhcp6") && is_true(value)) {
         config.method = "dhcp";
       } else if (key == "match") {
-        for (size_t m = k + 1; m < netplan::subtree_end(lines, k); ++m)
+        for (size_t m = k + 1, stop = netplan::subtree_end(lines, k); m < stop; ++m)
           if (netplan::key_of(lines[m]) == "macaddress") config.mac_binding = unquote(netplan::value_of(lines[m]));
       } else if (key == "addresses") {
         for (std::string& address : netplan::flow_list(netplan::value_of(lines[k])))
           config.addresses.push_back(std::move(address));
-        for (size_t m = k + 1; m < netplan::subtree_end(lines, k); ++m)
+        for (size_t m = k + 1, stop = netplan::subtree_end(lines, k); m < stop; ++m)
           if (std::string item = netplan::list_item(lines[m]); !item.empty()) config.addresses.push_back(item);
       }
     }

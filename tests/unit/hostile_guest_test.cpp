@@ -2,10 +2,12 @@
 // loops of symbolic links, links that climb above the root, files too large to read whole,
 // includes that include themselves, a boot menu of a million lines. Each is refused naming the
 // file, or read within the guest, in bounded time and memory.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "bootloader/detect.h"
 #include "bootloader/grub_edit.h"
+#include "fixers/network_rewrite.h"
 #include "guest/cached_guest.h"
 #include "guest/fake_guest.h"
 #include "inspect/network.h"
@@ -98,6 +100,17 @@ TEST(HostileGuest, AMillionLineGrubMenuIsReadAndEdited) {
   const std::string edited = bootloader::ec2_grub_cfg(guest.read("/boot/grub/grub.cfg"), {});
   EXPECT_EQ(bootloader::linux_command_lines(edited, bootloader::MenuSyntax::grub2).size(), 1000u);
   EXPECT_EQ(bootloader::menu_timeouts(edited, bootloader::MenuSyntax::grub2), std::vector<int>{bootloader::kTimeout});
+}
+
+// Bounded by the test's time limit: each list item once took a walk to the end of its list, and
+// 100,000 addresses took minutes to read and longer to rewrite.
+TEST(HostileGuest, ANetplanInterfaceWithAHundredThousandAddressesIsReadAndRewritten) {
+  std::string text = "network:\n  ethernets:\n    eth0:\n      addresses:\n";
+  for (int i = 0; i < 100000; ++i) text += fmt::format("      - 10.{}.{}.1/24\n", i / 256 % 256, i % 256);
+  const auto configs = inspect::read_netplan("/etc/netplan/01.yaml", text);
+  ASSERT_EQ(configs.size(), 1u);
+  EXPECT_EQ(configs[0].addresses.size(), 100000u);
+  EXPECT_EQ(fixers::dhcp_netplan(text), "network:\n  ethernets:\n    eth0:\n      dhcp4: true\n");
 }
 
 }  // namespace
