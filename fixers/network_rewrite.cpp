@@ -265,7 +265,7 @@ std::string malformation(const std::vector<std::string>& lines, size_t header, s
       ++k;
     } else if (indent_of(lines[k]) < depth) {
       return "a key is less indented than the interface's first";
-    } else if (trim(lines[k]).front() == '-') {  // not one of the lists its keys hold
+    } else if (inspect::netplan::is_list_item(lines[k])) {  // not one of the lists its keys hold
       return fmt::format("a list item (line {}) among its keys", k + 1);
     } else {
       k = subtree_end(lines, k);

@@ -34,7 +34,7 @@ size_t subtree_end(const std::vector<std::string>& lines, size_t at) {
   for (size_t k = at + 1; k < lines.size(); ++k) {
     if (blank_or_comment(lines[k])) continue;
     const size_t depth = indent_of(lines[k]);
-    const bool own_item = holds_items && depth == indent && trim(lines[k]).front() == '-';
+    const bool own_item = holds_items && depth == indent && is_list_item(lines[k]);
     if (depth <= indent && !own_item) break;
     end = k + 1;
   }
@@ -60,6 +60,11 @@ std::string value_of(std::string_view line) {
   const size_t colon = body.find(':');
   if (colon == std::string_view::npos) return "";
   return std::string(trim(without_comment(body.substr(colon + 1))));
+}
+
+bool is_list_item(std::string_view line) {
+  const std::string_view body = trim(line);
+  return !body.empty() && body.front() == '-';
 }
 
 std::string list_item(std::string_view line) {
@@ -90,7 +95,7 @@ std::vector<Interface> interfaces(const std::vector<std::string>& lines) {
     const size_t indent = indent_of(line);
     // A list item belongs to the key above it, which may be as deep as the item ("addresses:"
     // then "- 10.0.0.5/24"), and closes every mapping deeper than it, as a key line does.
-    const bool item = trim(line).front() == '-';
+    const bool item = is_list_item(line);
     while (!path.empty() && (item ? path.back().first > indent : path.back().first >= indent)) path.pop_back();
     if (item) continue;
     const std::string key = key_of(line);

@@ -30,6 +30,8 @@ size_t child_indent(const std::vector<std::string>& lines, size_t header, size_t
 std::string key_of(std::string_view line);
 // ... -> "value", without the comment.
 std::string value_of(std::string_view line);
+// Whether the line is a list item ("- item", or a bare "-").
+bool is_list_item(std::string_view line);
 // "- item # note" -> "item" (unquoted).
 std::string list_item(std::string_view line);
 // "[a, \"b\"]" -> a, b; a scalar -> itself; "" -> nothing.
